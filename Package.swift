@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "FedSim",
+  platforms: [.macOS(.v14)],
+  products: [
+    .library(name: "Tensors", targets: ["Tensors"]),
+    .library(name: "Adversary", targets: ["Adversary"]),
+    .executable(name: "fedsim", targets: ["fedsim"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+    .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
+    .target(name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary"),
+    .target(
+      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ"],
+      path: "Sources/FedSim/Core"),
+    .executableTarget(
+      name: "fedsim",
+      dependencies: [
+        "FedSimCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/FedSim/CLI"),
+    .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+    .testTarget(
+      name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], path: "Tests/TensorsTests"),
+    .testTarget(
+      name: "AdversaryTests", dependencies: ["Adversary", "Tensors", "TestSupport"],
+      path: "Tests/AdversaryTests"),
+    .testTarget(
+      name: "FedSimTests", dependencies: ["FedSimCore", "TestSupport"],
+      path: "Tests/FedSimTests"),
+  ]
+)

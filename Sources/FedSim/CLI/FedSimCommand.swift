@@ -1,0 +1,61 @@
+import ArgumentParser
+import FedSimCore
+import Foundation
+import Tensors
+
+@main
+struct FedSimCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fedsim",
+    abstract: "A federated-learning testbed that shows and measures gradient leakage.",
+    subcommands: [Bench.self],
+    defaultSubcommand: Bench.self)
+}
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Time the DLG objective and its gradient on the DLG LeNet.")
+
+  @Flag(help: "Print one JSON object per line.") var json = false
+  @Option(help: "Timed evaluations per batch-1 case (batch 8 runs a quarter as many).") var evals = 1000
+  @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "A Python with torch, to time the PyTorch anchor beside FedSim in the same run.")
+  var torch: String?
+  @Option(help: "The folder of the PyTorch anchor scripts.") var anchors = "../shared/anchors"
+
+  func run() throws {
+    let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
+    BLAS.threads = threads
+    let anchor = torch.map { TorchAnchor(python: $0, anchorsDirectory: anchors) }
+    for c in DLGBenchmarkCase.standard {
+      let n = c.batch == 1 ? evals : Swift.max(1, evals / 4)
+      var r = DLGBenchmark.run(c, evals: n)
+      if let anchor {
+        let t = try anchor.run(
+          script: "torch_dlg_evals.py",
+          arguments: [
+            "--threads", "\(threads)", "--evals", "\(n)", "--batch", "\(c.batch)",
+            "--classes", "\(c.classes)", "--loss", c.distance.rawValue,
+          ], threads: threads)
+        r.torchMsPerEval = t["ms_per_eval"] as? Double
+        r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
+      }
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(r), as: UTF8.self))
+      } else {
+        var line = String(
+          format: "DLG objective  lenet %dx%dx%d  batch %d  classes %3d  %@  %.3f ms/eval  (%d evals, %d thread%@)",
+          r.channels, r.size, r.size, r.batch, r.classes, r.loss, r.msPerEval, r.evals, r.threads,
+          r.threads == 1 ? "" : "s")
+        if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
+          line += String(format: "  pytorch %.3f ms  ×%.1f", t, s)
+        }
+        line += String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB)
+        print(line)
+      }
+    }
+    if !json { print(String(format: "peak memory: %.1f MiB", ProcessMemory.peakMiB())) }
+  }
+}

@@ -1,0 +1,86 @@
+/// The closed set of primitive operations the graph records.
+///
+/// Every op carries only values; its backward rule lives in the one exhaustive switch of
+/// `Op.pullback`, written in these same differentiable ops, so gradients of gradients come for free.
+/// Everything else (softmax, cross-entropy, pooling, sort, max) is composed from these.
+public enum Op: Sendable, Equatable {
+  /// A tensor that gradients can be taken with respect to.
+  case leaf
+
+  // Elementwise, one input.
+  /// `scale * x + shift` (covers negation, scalar addition and scaling).
+  case affine(scale: Float, shift: Float)
+  case exp, log, sqrt, abs, sigmoid, tanh, relu
+  case leakyRelu(slope: Float)
+  /// `x ** exponent` for a constant exponent.
+  case power(Float)
+  case clamp(min: Float, max: Float)
+
+  // Elementwise, two inputs, NumPy broadcasting.
+  case add, subtract, multiply, divide
+  /// `where(condition, a, b)`: inputs are [condition, a, b]; the condition has no gradient.
+  case select
+
+  // Reductions.
+  /// Sum over `axes`, keeping them as size-1 axes when `keepingDims`.
+  case sum(axes: [Int], keepingDims: Bool)
+
+  // Shaping.
+  case reshape
+  case permute([Int])
+  /// Broadcast to the output shape.
+  case expand
+  case concat(axis: Int)
+  /// The box `[starts, ends)` of the input.
+  case slice(starts: [Int], ends: [Int])
+  /// Widen each axis by `before` and `after` elements of `value`.
+  case pad(before: [Int], after: [Int], value: Float)
+
+  // Linear algebra.
+  /// `op(a) · op(b)` for rank-2 inputs, `op` transposing where the flag is set.
+  case matmul(transposeA: Bool, transposeB: Bool)
+  /// NCHW input × OIHW filter.
+  case conv2d(ConvGeometry)
+  /// The gradient of `conv2d` with respect to its input: inputs are [outputGradient, filter].
+  case conv2dInputGradient(ConvGeometry, inputShape: [Int])
+  /// The gradient of `conv2d` with respect to its filter: inputs are [input, outputGradient].
+  case conv2dFilterGradient(ConvGeometry, filterShape: [Int])
+
+  // Indexing. Index tensors hold whole numbers and carry no gradient.
+  /// `out[i][j][k] = x[i][index[i][j][k]][k]` along `axis` (torch.gather): inputs [x, index].
+  case gather(axis: Int)
+  /// `base` with `source` added at `index` along `axis`: inputs [base, index, source].
+  case scatterAdd(axis: Int)
+}
+
+/// Stride, padding and groups of a 2-D convolution.
+public struct ConvGeometry: Sendable, Equatable, Hashable {
+  public var stride: (Int, Int)
+  public var padding: (Int, Int)
+  public var groups: Int
+
+  public init(stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1) {
+    precondition(stride.0 > 0 && stride.1 > 0 && padding.0 >= 0 && padding.1 >= 0 && groups > 0)
+    self.stride = stride
+    self.padding = padding
+    self.groups = groups
+  }
+
+  public static func == (a: ConvGeometry, b: ConvGeometry) -> Bool {
+    a.stride == b.stride && a.padding == b.padding && a.groups == b.groups
+  }
+
+  public func hash(into h: inout Hasher) {
+    h.combine(stride.0)
+    h.combine(stride.1)
+    h.combine(padding.0)
+    h.combine(padding.1)
+    h.combine(groups)
+  }
+
+  /// The spatial output size for an input of `height × width` and a `kh × kw` kernel.
+  public func outputSize(height: Int, width: Int, kernel: (Int, Int)) -> (Int, Int) {
+    ((height + 2 * padding.0 - kernel.0) / stride.0 + 1,
+     (width + 2 * padding.1 - kernel.1) / stride.1 + 1)
+  }
+}

@@ -1,0 +1,36 @@
+import COpenBLAS
+
+extension Kernels {
+  /// `c = alpha · op(a) · op(b) + beta · c`, row-major, through OpenBLAS `cblas_sgemm`.
+  /// `op(a)` is m×k and `op(b)` is k×n; `lda`/`ldb` are the row lengths as stored.
+  @inline(__always)
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float = 1, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+      return
+    }
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// Sets the number of threads OpenBLAS uses.
+  static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+  /// The number of threads OpenBLAS uses.
+  static var blasThreads: Int { Int(openblas_get_num_threads()) }
+}
+
+/// Threads used by the BLAS kernels. `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized
+/// problems.
+public enum BLAS {
+  public static var threads: Int {
+    get { Kernels.blasThreads }
+    set { Kernels.setBLASThreads(newValue) }
+  }
+}

@@ -1,0 +1,194 @@
+/// Plain buffer-to-buffer kernels for strided layouts: broadcasting, copying and reducing.
+/// They know nothing of autodiff.
+enum Kernels {}
+
+/// A loop nest over `shape` reading up to three operands through their own strides.
+/// Axes that every operand walks as one run are merged first, so most loops end up one or two
+/// levels deep.
+struct StridedLoop {
+  var shape: [Int]
+  var strides: [[Int]]
+
+  init(shape: [Int], strides: [[Int]]) {
+    var outShape: [Int] = []
+    var outStrides = [[Int]](repeating: [], count: strides.count)
+    for d in 0..<shape.count where shape[d] != 1 {
+      if let last = outShape.indices.last,
+        strides.indices.allSatisfy({ strides[$0][d] * shape[d] == outStrides[$0][last] })
+      {
+        outShape[last] *= shape[d]
+        for k in strides.indices { outStrides[k][last] = strides[k][d] }
+      } else {
+        outShape.append(shape[d])
+        for k in strides.indices { outStrides[k].append(strides[k][d]) }
+      }
+    }
+    if outShape.isEmpty {
+      outShape = [1]
+      for k in strides.indices { outStrides[k] = [0] }
+    }
+    self.shape = outShape
+    self.strides = outStrides
+  }
+
+  /// Calls `body(offsets, n, innerStrides)` once per innermost run of `n` elements.
+  @inline(__always)
+  func forEachRun(_ body: (_ offsets: UnsafePointer<Int>, _ n: Int, _ inner: UnsafePointer<Int>) -> Void) {
+    let rank = shape.count
+    let k = strides.count
+    let n = shape[rank - 1]
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * k + rank) { scratch in
+      let offsets = scratch.baseAddress!
+      let inner = offsets + k
+      let index = inner + k
+      for j in 0..<k {
+        offsets[j] = 0
+        inner[j] = strides[j][rank - 1]
+      }
+      for d in 0..<rank { index[d] = 0 }
+      if rank == 1 {
+        body(offsets, n, inner)
+        return
+      }
+      while true {
+        body(offsets, n, inner)
+        var d = rank - 2
+        while d >= 0 {
+          index[d] += 1
+          for j in 0..<k { offsets[j] += strides[j][d] }
+          if index[d] < shape[d] { break }
+          for j in 0..<k { offsets[j] -= strides[j][d] * shape[d] }
+          index[d] = 0
+          d -= 1
+        }
+        if d < 0 { return }
+      }
+    }
+  }
+}
+
+extension Kernels {
+  /// `out[i] = f(a[i], b[i])` with NumPy broadcasting; `out` is contiguous of `shape`.
+  @inline(__always)
+  static func broadcast(
+    _ a: UnsafePointer<Float>, _ aShape: [Int], _ b: UnsafePointer<Float>, _ bShape: [Int],
+    into out: UnsafeMutablePointer<Float>, shape: [Int], _ f: (Float, Float) -> Float
+  ) {
+    let n = Shape.count(shape)
+    if aShape == bShape {
+      for i in 0..<n { out[i] = f(a[i], b[i]) }
+      return
+    }
+    if bShape.allSatisfy({ $0 == 1 }) {
+      let s = b[0]
+      for i in 0..<n { out[i] = f(a[i], s) }
+      return
+    }
+    if aShape.allSatisfy({ $0 == 1 }) {
+      let s = a[0]
+      for i in 0..<n { out[i] = f(s, b[i]) }
+      return
+    }
+    let loop = StridedLoop(
+      shape: shape,
+      strides: [
+        Shape.strides(shape), Shape.broadcastStrides(aShape, to: shape),
+        Shape.broadcastStrides(bShape, to: shape),
+      ])
+    loop.forEachRun { off, n, inner in
+      let o = out + off[0]
+      let pa = a + off[1]
+      let pb = b + off[2]
+      let (sa, sb) = (inner[1], inner[2])
+      if sb == 0 {
+        let s = pb[0]
+        for i in 0..<n { o[i] = f(pa[i &* sa], s) }
+      } else if sa == 0 {
+        let s = pa[0]
+        for i in 0..<n { o[i] = f(s, pb[i &* sb]) }
+      } else {
+        for i in 0..<n { o[i] = f(pa[i &* sa], pb[i &* sb]) }
+      }
+    }
+  }
+
+  /// `where(c, a, b)` with broadcasting of all three.
+  static func select(
+    _ c: UnsafePointer<Float>, _ cShape: [Int], _ a: UnsafePointer<Float>, _ aShape: [Int],
+    _ b: UnsafePointer<Float>, _ bShape: [Int], into out: UnsafeMutablePointer<Float>,
+    shape: [Int]
+  ) {
+    let loop = StridedLoop(
+      shape: shape,
+      strides: [
+        Shape.broadcastStrides(cShape, to: shape), Shape.broadcastStrides(aShape, to: shape),
+        Shape.broadcastStrides(bShape, to: shape),
+      ])
+    var o = out
+    loop.forEachRun { off, n, inner in
+      let (pc, pa, pb) = (c + off[0], a + off[1], b + off[2])
+      for i in 0..<n {
+        o[i] = pc[i &* inner[0]] != 0 ? pa[i &* inner[1]] : pb[i &* inner[2]]
+      }
+      o += n
+    }
+  }
+
+  /// Copies `shape` elements read through `srcStrides` into `dst` written through `dstStrides`.
+  static func copy(
+    _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
+    strides dstStrides: [Int], shape: [Int]
+  ) {
+    if Shape.count(shape) == 0 { return }
+    let loop = StridedLoop(shape: shape, strides: [dstStrides, srcStrides])
+    loop.forEachRun { off, n, inner in
+      let d = dst + off[0]
+      let s = src + off[1]
+      let (sd, ss) = (inner[0], inner[1])
+      if sd == 1 && ss == 1 {
+        d.update(from: s, count: n)
+      } else if ss == 0 {
+        let v = s[0]
+        for i in 0..<n { d[i &* sd] = v }
+      } else {
+        for i in 0..<n { d[i &* sd] = s[i &* ss] }
+      }
+    }
+  }
+
+  /// Sums a contiguous tensor of `shape` into `out`, whose shape is `shape` with the reduced axes
+  /// set to 1. Accumulates in Double.
+  static func sum(
+    _ src: UnsafePointer<Float>, shape: [Int], into out: UnsafeMutablePointer<Float>,
+    reducedShape: [Int]
+  ) {
+    let outCount = Shape.count(reducedShape)
+    let inCount = Shape.count(shape)
+    if outCount == 1 {
+      var acc = 0.0
+      for i in 0..<inCount { acc += Double(src[i]) }
+      out[0] = Float(acc)
+      return
+    }
+    let acc = UnsafeMutablePointer<Double>.allocate(capacity: outCount)
+    defer { acc.deallocate() }
+    acc.initialize(repeating: 0, count: outCount)
+    if inCount > 0 {
+      let loop = StridedLoop(
+        shape: shape,
+        strides: [Shape.strides(shape), Shape.broadcastStrides(reducedShape, to: shape)])
+      loop.forEachRun { off, n, inner in
+        let s = src + off[0]
+        let o = acc + off[1]
+        if inner[1] == 0 {
+          var t = 0.0
+          for i in 0..<n { t += Double(s[i &* inner[0]]) }
+          o[0] += t
+        } else {
+          for i in 0..<n { o[i &* inner[1]] += Double(s[i &* inner[0]]) }
+        }
+      }
+    }
+    for i in 0..<outCount { out[i] = Float(acc[i]) }
+  }
+}

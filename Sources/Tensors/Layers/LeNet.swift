@@ -1,0 +1,36 @@
+/// The LeNet variant of DLG (Zhu, Liu, Han 2019): three 5×5 convolutions of 12 channels
+/// (strides 2, 2, 1; padding 2), each followed by the activation, then one linear layer.
+/// Parameter names match the PyTorch anchor: `body.{0,2,4}.{weight,bias}`, `fc.{weight,bias}`.
+public struct LeNet: Layer {
+  public var body: Sequential
+  public var fc: Linear
+
+  /// The linear layer's input size for a square image side.
+  public static func hiddenSize(imageSize: Int) -> Int { 12 * ((imageSize + 3) / 4) * ((imageSize + 3) / 4) }
+
+  /// A LeNet with every weight and bias drawn uniformly from [−0.5, 0.5) (DLG's init).
+  public init(
+    channels: Int = 3, classes: Int = 10, imageSize: Int = 32, activation: Activation = .sigmoid,
+    generator: inout SeededGenerator
+  ) {
+    func u(_ shape: [Int]) -> Tensor { .uniform(shape, low: -0.5, high: 0.5, using: &generator) }
+    body = Sequential([
+      Conv2d(weight: u([12, channels, 5, 5]), bias: u([12]), stride: 2, padding: 2), activation,
+      Conv2d(weight: u([12, 12, 5, 5]), bias: u([12]), stride: 2, padding: 2), activation,
+      Conv2d(weight: u([12, 12, 5, 5]), bias: u([12]), stride: 1, padding: 2), activation,
+    ])
+    let hidden = LeNet.hiddenSize(imageSize: imageSize)
+    fc = Linear(weight: u([classes, hidden]), bias: u([classes]))
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    fc(body(x).flattened())
+  }
+
+  public mutating func visitParameters(
+    prefix: String, _ body: (String, inout Tensor) throws -> Void
+  ) rethrows {
+    try self.body.visitParameters(prefix: prefix + "body.", body)
+    try fc.visitParameters(prefix: prefix + "fc.", body)
+  }
+}
