@@ -64,7 +64,7 @@ public struct GradientCheck {
     }
   }
 
-  /// ‖a − b‖ / max(‖b‖, 1e-3) over all tensors together.
+  /// ‖a − b‖ / max(‖b‖, 1e-2) over all tensors together.
   func combinedError(_ a: [Tensor], _ b: [Tensor]) -> Double {
     var diff = 0.0
     var norm = 0.0
@@ -74,6 +74,6 @@ public struct GradientCheck {
         norm += Double(q) * Double(q)
       }
     }
-    return diff.squareRoot() / Swift.max(norm.squareRoot(), 1e-3)
+    return diff.squareRoot() / Swift.max(norm.squareRoot(), 1e-2)
   }
 }

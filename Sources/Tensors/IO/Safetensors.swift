@@ -90,7 +90,7 @@ public struct SafetensorsFile: Sendable {
         throw fail(
           "'\(name)' holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * dtype.size)")
       }
-      spans.append((begin, end, name))
+      if end > begin { spans.append((begin, end, name)) }
       let storage = TensorStorage(count: count)
       bytes.withUnsafeBufferPointer { buf in
         dtype.decode(UnsafeRawPointer(buf.baseAddress! + dataStart + begin), count: count, into: storage.base)
