@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
   name: "FedSim",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .library(name: "Tensors", targets: ["Tensors"]),
     .library(name: "Adversary", targets: ["Adversary"]),

@@ -22,12 +22,18 @@ struct Bench: ParsableCommand {
   @Option(help: "A Python with torch, to time the PyTorch anchor beside FedSim in the same run.")
   var torch: String?
   @Option(help: "The folder of the PyTorch anchor scripts.") var anchors = "../shared/anchors"
+  @Option(help: "Run only the cases with this batch size.") var batch: Int?
+  @Option(help: "Run only the cases with this many classes.") var classes: Int?
 
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
     BLAS.threads = threads
     let anchor = torch.map { TorchAnchor(python: $0, anchorsDirectory: anchors) }
-    for c in DLGBenchmarkCase.standard {
+    let cases = DLGBenchmarkCase.standard.filter {
+      (batch == nil || $0.batch == batch) && (classes == nil || $0.classes == classes)
+    }
+    if cases.isEmpty { throw ValidationError("no benchmark case has that batch size and class count") }
+    for c in cases {
       let n = c.batch == 1 ? evals : Swift.max(1, evals / 4)
       var r = DLGBenchmark.run(c, evals: n)
       if let anchor {

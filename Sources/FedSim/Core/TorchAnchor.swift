@@ -7,8 +7,9 @@ public struct TorchAnchor: Sendable {
   public var anchorsDirectory: String
 
   public init(python: String, anchorsDirectory: String) {
-    self.python = python
-    self.anchorsDirectory = anchorsDirectory
+    // Absolute, since the script runs with the anchors folder as its working directory.
+    self.python = URL(fileURLWithPath: python).standardizedFileURL.path
+    self.anchorsDirectory = URL(fileURLWithPath: anchorsDirectory).standardizedFileURL.path
   }
 
   /// The JSON object the script printed last.

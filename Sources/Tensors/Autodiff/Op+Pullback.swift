@@ -29,6 +29,8 @@ extension Op {
       let positive = x[0].detached() .> 0
       return [g * (positive * (1 - slope) + slope)]
     case .power(let p):
+      if p == 2 { return [g * x[0].affine(scale: 2)] }
+      if p == 1 { return [g] }
       return [g * (x[0].pow(p - 1) * p)]
     case .clamp(let lo, let hi):
       let v = x[0].detached()

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An immutable, contiguous block of Float32 scalars shared by the tensors that view it.
 ///
 /// Storage is written once, by the kernel that creates it, and never mutated afterwards, which is
@@ -5,10 +7,15 @@
 final class TensorStorage: @unchecked Sendable {
   let base: UnsafeMutablePointer<Float>
   let count: Int
+  /// Derived layouts of these (immutable) elements that kernels may reuse, such as the column
+  /// matrix a convolution unfolds its input into: the same activation is unfolded by the
+  /// forward pass, the filter gradient and the double backward.
+  let derived = Mutex<[ConvShape: TensorStorage]>([:])
 
   /// Uninitialised storage: the caller writes every element before publishing it.
   init(count: Int) {
     precondition(count >= 0, "negative element count")
+    _ = mallocIsTuned
     self.count = count
     self.base = .allocate(capacity: Swift.max(count, 1))
   }
@@ -32,3 +39,19 @@ final class TensorStorage: @unchecked Sendable {
 
   var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: base, count: count) }
 }
+
+/// Keeps freed blocks in the process instead of returning them to the kernel after every
+/// evaluation: tensors of a few hundred kilobytes are made and freed thousands of times a second,
+/// and glibc would otherwise map and unmap them (a page fault per page, every time).
+private let mallocIsTuned: Bool = {
+  #if os(Linux)
+    _ = glibcMallopt(-3, 64 << 20)  // M_MMAP_THRESHOLD: map only blocks over 64 MiB
+    _ = glibcMallopt(-1, 256 << 20)  // M_TRIM_THRESHOLD: give memory back past 256 MiB free
+  #endif
+  return true
+}()
+
+#if os(Linux)
+  /// glibc's `int mallopt(int param, int value)` (malloc.h, which the Glibc module leaves out).
+  @_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif

@@ -1,5 +1,5 @@
 /// The shapes of one 2-D convolution, per sample and per group.
-struct ConvShape {
+struct ConvShape: Hashable {
   let n: Int, c: Int, h: Int, w: Int  // input
   let o: Int, kh: Int, kw: Int  // filter
   let oh: Int, ow: Int  // output
@@ -92,20 +92,45 @@ extension Kernels {
     }
   }
 
-  /// `y = conv2d(x, w)`.
-  static func conv2d(
-    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
-    into y: UnsafeMutablePointer<Float>
-  ) {
-    let cols = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: s.patch * s.pixels)
-    defer { cols?.deallocate() }
+  /// The column matrices of every sample and group of `x`, [n, groups, patch, pixels], made once
+  /// per input storage and kept with it while it is small enough (at most `cacheLimit` floats).
+  static func columns(of x: TensorStorage, _ s: ConvShape) -> TensorStorage {
+    if let cached = x.derived.withLock({ $0[s] }) { return cached }
+    let block = s.patch * s.pixels
+    let cols = TensorStorage(count: s.n * s.geo.groups * block)
     for n in 0..<s.n {
       for g in 0..<s.geo.groups {
-        let xg = x + (n * s.c + g * s.cg) * s.h * s.w
-        if let cols { im2col(xg, s, cols) }
+        im2col(x.base + (n * s.c + g * s.cg) * s.h * s.w, s, cols.base + (n * s.geo.groups + g) * block)
+      }
+    }
+    if cols.count <= columnCacheLimit { x.derived.withLock { $0[s] = cols } }
+    return cols
+  }
+
+  /// The largest column matrix (in floats) kept with its input: 4 MiB.
+  static let columnCacheLimit = 1 << 20
+
+  /// The matrix that plays the input's part in the product for sample `n`, group `g`: the
+  /// cached columns, or the input itself for a pointwise convolution.
+  @inline(__always)
+  private static func operand(
+    _ x: TensorStorage, _ cols: TensorStorage?, _ s: ConvShape, _ n: Int, _ g: Int
+  ) -> UnsafePointer<Float> {
+    if let cols { return UnsafePointer(cols.base + (n * s.geo.groups + g) * s.patch * s.pixels) }
+    return UnsafePointer(x.base + (n * s.c + g * s.cg) * s.h * s.w)
+  }
+
+  /// `y = conv2d(x, w)`.
+  static func conv2d(
+    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    into y: UnsafeMutablePointer<Float>
+  ) {
+    let cols = s.isPointwise ? nil : columns(of: x, s)
+    for n in 0..<s.n {
+      for g in 0..<s.geo.groups {
         gemm(
           transposeA: false, transposeB: false, m: s.og, n: s.pixels, k: s.patch,
-          w + g * s.og * s.patch, lda: s.patch, cols.map { UnsafePointer($0) } ?? xg, ldb: s.pixels,
+          w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, n, g), ldb: s.pixels,
           y + (n * s.o + g * s.og) * s.pixels, ldc: s.pixels)
       }
     }
@@ -132,18 +157,15 @@ extension Kernels {
 
   /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
   static func conv2dFilterGradient(
-    _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ s: ConvShape,
+    _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    let cols = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: s.patch * s.pixels)
-    defer { cols?.deallocate() }
+    let cols = s.isPointwise ? nil : columns(of: x, s)
     for n in 0..<s.n {
       for g in 0..<s.geo.groups {
-        let xg = x + (n * s.c + g * s.cg) * s.h * s.w
-        if let cols { im2col(xg, s, cols) }
         gemm(
           transposeA: false, transposeB: true, m: s.og, n: s.patch, k: s.pixels,
-          gy + (n * s.o + g * s.og) * s.pixels, lda: s.pixels, cols.map { UnsafePointer($0) } ?? xg,
+          gy + (n * s.o + g * s.og) * s.pixels, lda: s.pixels, operand(x, cols, s, n, g),
           ldb: s.pixels, beta: n == 0 ? 0 : 1, gw + g * s.og * s.patch, ldc: s.patch)
       }
     }

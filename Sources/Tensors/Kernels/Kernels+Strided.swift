@@ -156,6 +156,25 @@ extension Kernels {
     }
   }
 
+  /// The sum of `count` floats, accumulated in eight Double lanes (vectorised, and exact enough
+  /// that the order of summation does not show at Float32 precision).
+  @inline(__always)
+  static func sumAll(_ src: UnsafePointer<Float>, count: Int) -> Double {
+    var lanes = SIMD8<Double>()
+    var i = 0
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+      lanes += SIMD8<Double>(v)
+      i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+      total += Double(src[i])
+      i += 1
+    }
+    return total
+  }
+
   /// Sums a contiguous tensor of `shape` into `out`, whose shape is `shape` with the reduced axes
   /// set to 1. Accumulates in Double.
   static func sum(
@@ -165,9 +184,7 @@ extension Kernels {
     let outCount = Shape.count(reducedShape)
     let inCount = Shape.count(shape)
     if outCount == 1 {
-      var acc = 0.0
-      for i in 0..<inCount { acc += Double(src[i]) }
-      out[0] = Float(acc)
+      out[0] = Float(sumAll(src, count: inCount))
       return
     }
     let acc = UnsafeMutablePointer<Double>.allocate(capacity: outCount)

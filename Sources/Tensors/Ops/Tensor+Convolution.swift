@@ -2,7 +2,7 @@
 public func conv2d(_ input: Tensor, filter: Tensor, geometry: ConvGeometry) -> Tensor {
   let s = ConvShape(input: input.shape, filter: filter.shape, geometry: geometry)
   let out = TensorStorage(count: Shape.count(s.outputShape))
-  Kernels.conv2d(input.storage.base, filter.storage.base, s, into: out.base)
+  Kernels.conv2d(input.storage, filter.storage.base, s, into: out.base)
   return Tensor.make(.conv2d(geometry), [input, filter], shape: s.outputShape, storage: out)
 }
 
@@ -41,7 +41,7 @@ public func conv2dFilterGradient(
     outputGradient.shape == s.outputShape,
     "conv2dFilterGradient: gradient \(outputGradient.shape) ≠ output \(s.outputShape)")
   let out = TensorStorage(count: Shape.count(filterShape), repeating: 0)
-  Kernels.conv2dFilterGradient(input.storage.base, outputGradient.storage.base, s, into: out.base)
+  Kernels.conv2dFilterGradient(input.storage, outputGradient.storage.base, s, into: out.base)
   return Tensor.make(
     .conv2dFilterGradient(geometry, filterShape: filterShape), [input, outputGradient],
     shape: filterShape, storage: out)

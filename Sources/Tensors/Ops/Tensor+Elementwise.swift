@@ -46,6 +46,8 @@ extension Tensor {
   /// Raises every element to a constant power.
   public func pow(_ exponent: Float) -> Tensor {
     if exponent == 2 { return map(.power(2)) { $0 * $0 } }
+    if exponent == 1 { return map(.power(1)) { $0 } }
+    if exponent == 0.5 { return map(.power(0.5)) { $0.squareRoot() } }
     return map(.power(exponent)) { powf($0, exponent) }
   }
   /// Limits every element to `[min, max]`; the gradient is zero outside.
