@@ -44,6 +44,9 @@ let opCases: [OpCase] = [
   OpCase(name: "pow 0.5", shapes: [[3, 4]], range: (0.5, 2)) { $0[0].pow(0.5) },
   OpCase(name: "clamp", shapes: [[4, 4]], range: (-2, 2)) { $0[0].clamped(min: -0.9, max: 0.7) },
   OpCase(name: "sigmoid", shapes: [[3, 4]], range: (-3, 3)) { sigmoid($0[0]) },
+  OpCase(name: "sigmoid gradient", shapes: [[3, 4], [3, 4]], range: (0.1, 0.9)) {
+    sigmoidGradient(output: $0[0], upstream: $0[1])
+  },
   OpCase(name: "tanh", shapes: [[3, 4]], range: (-2, 2)) { tanh($0[0]) },
   OpCase(name: "relu", shapes: [[3, 4]], awayFromZero: true) { relu($0[0]) },
   OpCase(name: "leaky relu", shapes: [[3, 4]], awayFromZero: true) { leakyRelu($0[0], slope: 0.2) },

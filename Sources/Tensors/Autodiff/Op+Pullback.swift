@@ -20,7 +20,13 @@ extension Op {
     case .abs:
       return [g * x[0].detached().sign()]
     case .sigmoid:
-      return [g * (y * (1 - y))]
+      return [Tensors.sigmoidGradient(output: y, upstream: g)]
+    case .sigmoidGradient:
+      let (s, up) = (x[0], x[1])
+      return [
+        needs[0] ? g * up * s.affine(scale: -2, shift: 1) : nil,
+        needs[1] ? Tensors.sigmoidGradient(output: s, upstream: g) : nil,
+      ]
     case .tanh:
       return [g * (1 - y * y)]
     case .relu:

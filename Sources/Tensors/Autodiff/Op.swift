@@ -11,6 +11,8 @@ public enum Op: Sendable, Equatable {
   /// `scale * x + shift` (covers negation, scalar addition and scaling).
   case affine(scale: Float, shift: Float)
   case exp, log, sqrt, abs, sigmoid, tanh, relu
+  /// `g · y · (1 − y)`, sigmoid's backward fused into one op: inputs are [y, g] with y = σ(x).
+  case sigmoidGradient
   case leakyRelu(slope: Float)
   /// `x ** exponent` for a constant exponent.
   case power(Float)

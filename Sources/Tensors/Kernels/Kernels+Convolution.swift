@@ -40,30 +40,96 @@ extension Kernels {
     return (Swift.min(lo, out), Swift.min(Swift.max(hi, lo), out))
   }
 
+  /// Where kernel tap `k` lands for a strided convolution: input index `p*stride - pad + k` of
+  /// output position `p` lies in phase `(k - pad) mod stride` of the input, at position
+  /// `p + shift` of that phase's subsampled grid.
+  @inline(__always)
+  private static func phase(tap k: Int, pad: Int, stride: Int) -> (phase: Int, shift: Int) {
+    let r = ((k - pad) % stride + stride) % stride
+    return (r, (k - pad - r) / stride)
+  }
+
+  /// Splits each `h × w` plane into `sh·sw` phase grids of `⌈h/sh⌉ × ⌈w/sw⌉` (the pixels whose
+  /// row is `py` mod `sh` and column `px` mod `sw`), so strided taps read contiguous rows.
+  /// With `adding`, the reverse: folds phase grids back onto the planes, adding.
+  private static func phaseSplit(
+    planes: UnsafeMutablePointer<Float>, grids: UnsafeMutablePointer<Float>, _ s: ConvShape,
+    adding: Bool
+  ) {
+    let (sh, sw) = s.geo.stride
+    let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
+    for c in 0..<s.cg {
+      let plane = planes + c &* s.h &* s.w
+      for py in 0..<sh {
+        for px in 0..<sw {
+          let grid = grids + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
+          var yy = 0
+          while py &+ yy &* sh < s.h {
+            let src = plane + ((py &+ yy &* sh) &* s.w &+ px)
+            let dst = grid + yy &* wp
+            var xx = 0
+            let n = (s.w - px + sw - 1) / sw
+            if adding {
+              while xx < n {
+                src[xx &* sw] += dst[xx]
+                xx &+= 1
+              }
+            } else {
+              while xx < n {
+                dst[xx] = src[xx &* sw]
+                xx &+= 1
+              }
+            }
+            yy &+= 1
+          }
+        }
+      }
+    }
+  }
+
+  /// `dst[0..<count] += src[0..<count]`, eight lanes at a time (rows here are 8 to 32 long,
+  /// too short for the compiler's own vectorised loop to start).
+  @inline(__always)
+  static func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+    var q = 0
+    while q &+ 8 <= count {
+      let a = UnsafeRawPointer(dst + q).loadUnaligned(as: SIMD8<Float>.self)
+      let b = UnsafeRawPointer(src + q).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(dst + q).storeBytes(of: a + b, as: SIMD8<Float>.self)
+      q &+= 8
+    }
+    while q < count {
+      dst[q] += src[q]
+      q &+= 1
+    }
+  }
+
   /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow].
   static func im2col(_ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>) {
     let (sh, sw) = s.geo.stride
     let (ph, pw) = s.geo.padding
+    let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
+    let strided = sh > 1 || sw > 1
+    // For a strided convolution, read from the phase grids; otherwise the planes are the grid.
+    let grids = strided ? UnsafeMutablePointer<Float>.allocate(capacity: s.cg * sh * sw * hp * wp) : nil
+    defer { grids?.deallocate() }
+    if let grids { phaseSplit(planes: UnsafeMutablePointer(mutating: x), grids: grids, s, adding: false) }
+    let source = grids.map { UnsafePointer($0) } ?? x
     var row = cols
     for c in 0..<s.cg {
-      let plane = x + c * s.h * s.w
       for i in 0..<s.kh {
         let (ohLo, ohHi) = validRange(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh)
+        let (py, dy) = phase(tap: i, pad: ph, stride: sh)
         for j in 0..<s.kw {
-          let (owLo, owHi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
-          row.update(repeating: 0, count: ohLo * s.ow)
-          for oh in ohLo..<ohHi {
-            let dst = row + oh * s.ow
-            let src = plane + (oh * sh - ph + i) * s.w - pw + j
-            if owLo > 0 { dst.update(repeating: 0, count: owLo) }
-            if sw == 1 {
-              (dst + owLo).update(from: src + owLo, count: owHi - owLo)
-            } else {
-              for ow in owLo..<owHi { dst[ow] = src[ow * sw] }
+          let (lo, hi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
+          let (px, dx) = phase(tap: j, pad: pw, stride: sw)
+          let grid = source + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
+          row.update(repeating: 0, count: s.pixels)
+          if hi > lo {
+            for oh in ohLo..<ohHi {
+              (row + (oh &* s.ow &+ lo)).update(from: grid + ((oh &+ dy) &* wp &+ lo &+ dx), count: hi &- lo)
             }
-            if owHi < s.ow { (dst + owHi).update(repeating: 0, count: s.ow - owHi) }
           }
-          (row + ohHi * s.ow).update(repeating: 0, count: (s.oh - ohHi) * s.ow)
           row += s.pixels
         }
       }
@@ -74,22 +140,32 @@ extension Kernels {
   static func col2im(_ cols: UnsafePointer<Float>, _ s: ConvShape, _ x: UnsafeMutablePointer<Float>) {
     let (sh, sw) = s.geo.stride
     let (ph, pw) = s.geo.padding
+    let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
+    let strided = sh > 1 || sw > 1
+    let grids = strided ? UnsafeMutablePointer<Float>.allocate(capacity: s.cg * sh * sw * hp * wp) : nil
+    defer { grids?.deallocate() }
+    grids?.initialize(repeating: 0, count: s.cg * sh * sw * hp * wp)
+    let target = grids ?? x
     var row = cols
     for c in 0..<s.cg {
-      let plane = x + c * s.h * s.w
       for i in 0..<s.kh {
         let (ohLo, ohHi) = validRange(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh)
+        let (py, dy) = phase(tap: i, pad: ph, stride: sh)
         for j in 0..<s.kw {
-          let (owLo, owHi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
-          for oh in ohLo..<ohHi {
-            let src = row + oh * s.ow
-            let dst = plane + (oh * sh - ph + i) * s.w - pw + j
-            for ow in owLo..<owHi { dst[ow * sw] += src[ow] }
+          let (lo, hi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
+          let (px, dx) = phase(tap: j, pad: pw, stride: sw)
+          let grid = target + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
+          let n = hi &- lo
+          if n > 0 {
+            for oh in ohLo..<ohHi {
+              addRow(grid + ((oh &+ dy) &* wp &+ lo &+ dx), row + (oh &* s.ow &+ lo), count: n)
+            }
           }
           row += s.pixels
         }
       }
     }
+    if let grids { phaseSplit(planes: x, grids: grids, s, adding: true) }
   }
 
   /// The column matrices of every sample and group of `x`, [n, groups, patch, pixels], made once

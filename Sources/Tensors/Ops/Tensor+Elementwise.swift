@@ -85,6 +85,15 @@ public func pow(_ x: Tensor, _ exponent: Float) -> Tensor { x.pow(exponent) }
 public func sigmoid(_ x: Tensor) -> Tensor {
   x.map(.sigmoid) { v in v >= 0 ? 1 / (1 + expf(-v)) : { let e = expf(v); return e / (1 + e) }() }
 }
+/// `upstream · y · (1 − y)` for `y = sigmoid(x)`: the gradient through a sigmoid, as one op.
+public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
+  precondition(y.shape == g.shape, "sigmoidGradient: \(y.shape) ≠ \(g.shape)")
+  let out = TensorStorage(count: y.scalarCount)
+  let (ys, gs, o) = (y.storage.base, g.storage.base, out.base)
+  for i in 0..<y.scalarCount { o[i] = gs[i] * ys[i] * (1 - ys[i]) }
+  return Tensor.make(.sigmoidGradient, [y, g], shape: y.shape, storage: out)
+}
+
 public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh) { tanhf($0) } }
 public func relu(_ x: Tensor) -> Tensor { x.map(.relu) { $0 > 0 ? $0 : 0 } }
 public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
