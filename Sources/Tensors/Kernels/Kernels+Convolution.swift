@@ -98,6 +98,12 @@ extension Kernels {
       UnsafeMutableRawPointer(dst + q).storeBytes(of: a + b, as: SIMD8<Float>.self)
       q &+= 8
     }
+    if q &+ 4 <= count {
+      let a = UnsafeRawPointer(dst + q).loadUnaligned(as: SIMD4<Float>.self)
+      let b = UnsafeRawPointer(src + q).loadUnaligned(as: SIMD4<Float>.self)
+      UnsafeMutableRawPointer(dst + q).storeBytes(of: a + b, as: SIMD4<Float>.self)
+      q &+= 4
+    }
     while q < count {
       dst[q] += src[q]
       q &+= 1

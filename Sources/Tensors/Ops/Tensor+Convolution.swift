@@ -40,7 +40,10 @@ public func conv2dFilterGradient(
   precondition(
     outputGradient.shape == s.outputShape,
     "conv2dFilterGradient: gradient \(outputGradient.shape) ≠ output \(s.outputShape)")
-  let out = TensorStorage(count: Shape.count(filterShape), repeating: 0)
+  // The product overwrites every element, except for an empty batch.
+  let out = s.n == 0
+    ? TensorStorage(count: Shape.count(filterShape), repeating: 0)
+    : TensorStorage(count: Shape.count(filterShape))
   Kernels.conv2dFilterGradient(input.storage, outputGradient.storage.base, s, into: out.base)
   return Tensor.make(
     .conv2dFilterGradient(geometry, filterShape: filterShape), [input, outputGradient],
