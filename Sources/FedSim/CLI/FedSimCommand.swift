@@ -8,7 +8,7 @@ struct FedSimCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fedsim",
     abstract: "A federated-learning testbed that shows and measures gradient leakage.",
-    subcommands: [Bench.self],
+    subcommands: [Bench.self, Version.self],
     defaultSubcommand: Bench.self)
 }
 
@@ -63,5 +63,15 @@ struct Bench: ParsableCommand {
       }
     }
     if !json { print(String(format: "peak memory: %.1f MiB", ProcessMemory.peakMiB())) }
+  }
+}
+
+struct Version: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print the versions of FedSim's native libraries.")
+
+  func run() {
+    print("OpenBLAS: \(NativeLibraries.openBLAS)")
+    print("ZeroMQ: \(NativeLibraries.zeroMQ)")
   }
 }

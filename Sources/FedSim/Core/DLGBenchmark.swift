@@ -87,10 +87,18 @@ public enum ProcessMemory {
     return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
   }
 
-  /// Peak resident set size in MiB (`getrusage`).
+  /// Peak resident set size of this process image in MiB: Linux's `VmHWM`, which starts afresh
+  /// at `exec` (unlike `getrusage`'s `ru_maxrss`, which under `swift run` would report the
+  /// package manager's own peak); `getrusage` elsewhere.
   public static func peakMiB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+      let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+    {
+      return kib / 1024
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+    return Double(usage.ru_maxrss) / 1024
   }
 }
