@@ -110,18 +110,20 @@ extension Kernels {
     }
   }
 
-  /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow].
-  static func im2col(_ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>) {
+  /// Walks the column matrix [patch, oh*ow] of one group of one sample against the grids it is
+  /// made from: the phase grids of a strided convolution, or the planes themselves. Calls
+  /// `startRow(row)` at each row of the matrix, then `run(columns, grid, n)` for each stretch of
+  /// `n` valid (not padding) elements, which lie contiguously in both.
+  @inline(__always)
+  private static func forEachRun(
+    _ s: ConvShape, columns: UnsafeMutablePointer<Float>, grids: UnsafeMutablePointer<Float>,
+    startRow: (UnsafeMutablePointer<Float>) -> Void,
+    _ run: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+  ) {
     let (sh, sw) = s.geo.stride
     let (ph, pw) = s.geo.padding
     let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
-    let strided = sh > 1 || sw > 1
-    // For a strided convolution, read from the phase grids; otherwise the planes are the grid.
-    let grids = strided ? UnsafeMutablePointer<Float>.allocate(capacity: s.cg * sh * sw * hp * wp) : nil
-    defer { grids?.deallocate() }
-    if let grids { phaseSplit(planes: UnsafeMutablePointer(mutating: x), grids: grids, s, adding: false) }
-    let source = grids.map { UnsafePointer($0) } ?? x
-    var row = cols
+    var row = columns
     for c in 0..<s.cg {
       for i in 0..<s.kh {
         let (ohLo, ohHi) = validRange(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh)
@@ -129,11 +131,11 @@ extension Kernels {
         for j in 0..<s.kw {
           let (lo, hi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
           let (px, dx) = phase(tap: j, pad: pw, stride: sw)
-          let grid = source + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
-          row.update(repeating: 0, count: s.pixels)
+          let grid = grids + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
+          startRow(row)
           if hi > lo {
             for oh in ohLo..<ohHi {
-              (row + (oh &* s.ow &+ lo)).update(from: grid + ((oh &+ dy) &* wp &+ lo &+ dx), count: hi &- lo)
+              run(row + (oh &* s.ow &+ lo), grid + ((oh &+ dy) &* wp &+ lo &+ dx), hi &- lo)
             }
           }
           row += s.pixels
@@ -142,34 +144,37 @@ extension Kernels {
     }
   }
 
+  /// Scratch phase grids for a strided convolution's group (nil for stride 1).
+  private static func phaseGrids(_ s: ConvShape) -> UnsafeMutablePointer<Float>? {
+    let (sh, sw) = s.geo.stride
+    guard sh > 1 || sw > 1 else { return nil }
+    return .allocate(capacity: s.cg * sh * sw * ((s.h + sh - 1) / sh) * ((s.w + sw - 1) / sw))
+  }
+
+  /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow].
+  static func im2col(_ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>) {
+    let planes = UnsafeMutablePointer(mutating: x)  // only read
+    let grids = phaseGrids(s)
+    defer { grids?.deallocate() }
+    if let grids { phaseSplit(planes: planes, grids: grids, s, adding: false) }
+    forEachRun(s, columns: cols, grids: grids ?? planes) { row in
+      row.update(repeating: 0, count: s.pixels)
+    } _: { column, grid, n in
+      column.update(from: grid, count: n)
+    }
+  }
+
   /// Folds `cols` [patch, oh*ow] back onto one group of one sample, adding into `x`.
   static func col2im(_ cols: UnsafePointer<Float>, _ s: ConvShape, _ x: UnsafeMutablePointer<Float>) {
-    let (sh, sw) = s.geo.stride
-    let (ph, pw) = s.geo.padding
-    let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
-    let strided = sh > 1 || sw > 1
-    let grids = strided ? UnsafeMutablePointer<Float>.allocate(capacity: s.cg * sh * sw * hp * wp) : nil
+    let grids = phaseGrids(s)
     defer { grids?.deallocate() }
-    grids?.initialize(repeating: 0, count: s.cg * sh * sw * hp * wp)
-    let target = grids ?? x
-    var row = cols
-    for c in 0..<s.cg {
-      for i in 0..<s.kh {
-        let (ohLo, ohHi) = validRange(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh)
-        let (py, dy) = phase(tap: i, pad: ph, stride: sh)
-        for j in 0..<s.kw {
-          let (lo, hi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
-          let (px, dx) = phase(tap: j, pad: pw, stride: sw)
-          let grid = target + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
-          let n = hi &- lo
-          if n > 0 {
-            for oh in ohLo..<ohHi {
-              addRow(grid + ((oh &+ dy) &* wp &+ lo &+ dx), row + (oh &* s.ow &+ lo), count: n)
-            }
-          }
-          row += s.pixels
-        }
-      }
+    if let grids {
+      let (sh, sw) = s.geo.stride
+      grids.initialize(repeating: 0, count: s.cg * sh * sw * ((s.h + sh - 1) / sh) * ((s.w + sw - 1) / sw))
+    }
+    forEachRun(s, columns: UnsafeMutablePointer(mutating: cols), grids: grids ?? x) { _ in
+    } _: { column, grid, n in
+      addRow(grid, column, count: n)
     }
     if let grids { phaseSplit(planes: x, grids: grids, s, adding: true) }
   }

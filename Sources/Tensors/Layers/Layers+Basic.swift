@@ -17,11 +17,7 @@ public struct Linear: Layer {
   public mutating func visitParameters(
     prefix: String, _ body: (String, inout Tensor) throws -> Void
   ) rethrows {
-    try body(prefix + "weight", &weight)
-    if var b = bias {
-      try body(prefix + "bias", &b)
-      bias = b
-    }
+    try visitWeightAndBias(prefix: prefix, &weight, &bias, body)
   }
 }
 
@@ -46,11 +42,7 @@ public struct Conv2d: Layer {
   public mutating func visitParameters(
     prefix: String, _ body: (String, inout Tensor) throws -> Void
   ) rethrows {
-    try body(prefix + "weight", &weight)
-    if var b = bias {
-      try body(prefix + "bias", &b)
-      bias = b
-    }
+    try visitWeightAndBias(prefix: prefix, &weight, &bias, body)
   }
 }
 
@@ -96,5 +88,17 @@ public struct Sequential: Layer {
     prefix: String, _ body: (String, inout Tensor) throws -> Void
   ) rethrows {
     for i in layers.indices { try layers[i].visitParameters(prefix: prefix + "\(i).", body) }
+  }
+}
+
+/// Visits `weight` and, when there is one, `bias`, as PyTorch names them.
+func visitWeightAndBias(
+  prefix: String, _ weight: inout Tensor, _ bias: inout Tensor?,
+  _ body: (String, inout Tensor) throws -> Void
+) rethrows {
+  try body(prefix + "weight", &weight)
+  if var b = bias {
+    try body(prefix + "bias", &b)
+    bias = b
   }
 }
