@@ -18,10 +18,11 @@ let package = Package(
       providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
     .target(name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary"),
     .target(
-      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ"],
+      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ", "CZlib"],
       path: "Sources/FedSim/Core"),
     .executableTarget(
       name: "fedsim",

@@ -13,6 +13,16 @@ public enum SharedData {
       ?? repositoryRoot + "/../shared/reference"
   }
 
+  /// `$FEDSIM_DATA_DIR`, else `../shared/data` beside the repository.
+  public static var dataDirectory: String {
+    ProcessInfo.processInfo.environment["FEDSIM_DATA_DIR"] ?? repositoryRoot + "/../shared/data"
+  }
+
+  /// Whether tests that read the shared datasets should run (always under CI).
+  public static var dataTestsEnabled: Bool {
+    isCI || FileManager.default.fileExists(atPath: dataDirectory + "/README.md")
+  }
+
   /// True under CI (`CI=true`), where a missing shared folder is a failure, not a skip.
   public static var isCI: Bool {
     ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"

@@ -8,7 +8,7 @@ struct FedSimCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fedsim",
     abstract: "A federated-learning testbed that shows and measures gradient leakage.",
-    subcommands: [Bench.self, Version.self],
+    subcommands: [Bench.self, DataCommand.self, Version.self],
     defaultSubcommand: Bench.self)
 }
 
@@ -74,4 +74,66 @@ struct Version: ParsableCommand {
     print("OpenBLAS: \(NativeLibraries.openBLAS)")
     print("ZeroMQ: \(NativeLibraries.zeroMQ)")
   }
+}
+
+struct DataCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "data", abstract: "Inspect datasets.", subcommands: [Info.self, Preview.self])
+
+  struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the format, count, image shape and class balance of a dataset file or folder.")
+
+    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.")
+    var path: String
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+      let dataset = try loadDataset(path)
+      let summary = DatasetSummary(dataset)
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+      } else {
+        print(summary.text(classNames: dataset.classNames))
+      }
+    }
+  }
+}
+
+extension DataCommand {
+  struct Preview: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write a PNG grid of a dataset's first images.")
+
+    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.")
+    var path: String
+    @Option(help: "How many images.") var count = 40
+    @Option(help: "Images per row.") var columns = 10
+    @Option(help: "The PNG to write.") var out = "preview.png"
+
+    func run() throws {
+      let dataset = try loadDataset(path)
+      var grid = ImageGrid(channels: dataset.channels, height: dataset.height, width: dataset.width, columns: columns)
+      for i in 0..<min(count, dataset.count) {
+        grid.append(Array(dataset.pixels[(i * dataset.imageSize)..<((i + 1) * dataset.imageSize)]))
+      }
+      do { try Data(grid.png()).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+        throw fail("\(out): cannot write: \(error.localizedDescription)")
+      }
+      print("wrote \(out): \(grid.tiles.count) images; labels \(dataset.labels.prefix(grid.tiles.count).map { dataset.classNames[$0] }.joined(separator: ", "))")
+    }
+  }
+}
+
+/// Reads a dataset for a command, or exits with the error naming the file.
+func loadDataset(_ path: String) throws -> ImageDataset {
+  if path == "shapes" { return .shapes(count: 1000) }
+  do { return try .load(path) } catch { throw fail("\(error)") }
+}
+
+/// Prints `message` to standard error and gives the exit code to throw.
+func fail(_ message: String) -> ExitCode {
+  FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+  return ExitCode(1)
 }

@@ -1,0 +1,140 @@
+import Foundation
+
+extension ImageDataset {
+  /// Reads a dataset file, or a folder holding exactly one: MNIST / Fashion-MNIST IDX (raw or
+  /// gzip; give the images file, its labels file is found beside it) or CIFAR-10 / CIFAR-100
+  /// binary. Class names come from the label-name files beside CIFAR data when present.
+  public static func load(_ path: String) throws(DatasetError) -> ImageDataset {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw .unreadable(path: path, reason: "no such file or folder")
+    }
+    if isDirectory.boolValue {
+      let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+      let candidates = names.filter { $0.contains("images-idx3") || $0.hasSuffix(".bin") }
+      guard candidates.count == 1 else {
+        throw .unrecognized(
+          path: path,
+          reason: candidates.isEmpty
+            ? "the folder holds no IDX images file and no CIFAR .bin file"
+            : "the folder holds several data files (\(candidates.joined(separator: ", "))); name one")
+      }
+      return try load(path + "/" + candidates[0])
+    }
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    if name.contains("idx3") { return try readIDX(imagesPath: path) }
+    if name.hasSuffix(".bin") { return try readCIFAR(path) }
+    throw .unrecognized(path: path, reason: "expected an IDX images file (*-images-idx3-ubyte[.gz]) or a CIFAR .bin file")
+  }
+
+  /// MNIST-style IDX: an unsigned-byte images file (N×H×W) and its labels file (N).
+  public static func readIDX(imagesPath: String, labelsPath: String? = nil) throws(DatasetError) -> ImageDataset {
+    let labelsPath = labelsPath ?? imagesPath.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
+    guard labelsPath != imagesPath else {
+      throw .unrecognized(path: imagesPath, reason: "cannot tell where its labels file is")
+    }
+    let (imageDims, pixels) = try readIDXArray(imagesPath, rank: 3)
+    let (labelDims, labelBytes) = try readIDXArray(labelsPath, rank: 1)
+    guard imageDims[0] == labelDims[0] else {
+      throw .malformed(
+        path: labelsPath, reason: "holds \(labelDims[0]) labels but \(imagesPath) holds \(imageDims[0]) images")
+    }
+    let labels = labelBytes.map(Int.init)
+    if let bad = labels.firstIndex(where: { $0 > 9 }) {
+      throw .malformed(path: labelsPath, reason: "label \(labels[bad]) of record \(bad) is not a digit class 0–9")
+    }
+    return ImageDataset(
+      source: imagesPath, format: .idx, channels: 1, height: imageDims[1], width: imageDims[2],
+      pixels: pixels, labels: labels, classNames: (0..<10).map(String.init))
+  }
+
+  /// One IDX array of unsigned bytes with `rank` dimensions.
+  static func readIDXArray(_ path: String, rank: Int) throws(DatasetError) -> ([Int], [UInt8]) {
+    let bytes = try Inflate.readMaybeGzip(path)
+    guard bytes.count >= 4 + 4 * rank else {
+      throw .malformed(path: path, reason: "\(bytes.count) bytes is too short for an IDX header")
+    }
+    guard bytes[0] == 0 && bytes[1] == 0 else {
+      throw .malformed(path: path, reason: "bad IDX magic number (first two bytes must be zero)")
+    }
+    guard bytes[2] == 0x08 else {
+      throw .malformed(path: path, reason: String(format: "IDX element type 0x%02x is not unsigned byte (0x08)", bytes[2]))
+    }
+    guard Int(bytes[3]) == rank else {
+      throw .malformed(path: path, reason: "IDX array has \(bytes[3]) dimensions, expected \(rank)")
+    }
+    let dims = (0..<rank).map { d in
+      (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) }
+    }
+    let expected = dims.reduce(1, *)
+    let found = bytes.count - 4 - 4 * rank
+    guard found == expected else {
+      throw .malformed(
+        path: path,
+        reason: found < expected
+          ? "truncated: the header promises \(dims) = \(expected) bytes of data, the file has \(found)"
+          : "\(found - expected) bytes past the \(dims) data the header describes")
+    }
+    return (dims, Array(bytes[(4 + 4 * rank)...]))
+  }
+
+  /// CIFAR binary records: `<label><3072 pixels>` (CIFAR-10) or `<coarse><fine><3072 pixels>`
+  /// (CIFAR-100, fine labels used). Which one is told by the file name (`*_batch*.bin` is
+  /// CIFAR-10, `train.bin`/`test.bin` CIFAR-100), else by which record size divides the file.
+  public static func readCIFAR(_ path: String) throws(DatasetError) -> ImageDataset {
+    let bytes: [UInt8]
+    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+      throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+    }
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    let isCIFAR100: Bool
+    if name.contains("_batch") {
+      isCIFAR100 = false
+    } else if name == "train.bin" || name == "test.bin" {
+      isCIFAR100 = true
+    } else if bytes.count % 3073 == 0 && bytes.count % 3074 != 0 {
+      isCIFAR100 = false
+    } else if bytes.count % 3074 == 0 && bytes.count % 3073 != 0 {
+      isCIFAR100 = true
+    } else {
+      throw .unrecognized(path: path, reason: "its size (\(bytes.count) bytes) fits neither CIFAR record layout")
+    }
+    let record = isCIFAR100 ? 3074 : 3073
+    let classes = isCIFAR100 ? 100 : 10
+    guard !bytes.isEmpty, bytes.count % record == 0 else {
+      throw .malformed(
+        path: path,
+        reason: "\(bytes.count) bytes is not a whole number of \(record)-byte records "
+          + "(truncated after record \(bytes.count / record)?)")
+    }
+    let n = bytes.count / record
+    var pixels = [UInt8](repeating: 0, count: n * 3072)
+    var labels = [Int](repeating: 0, count: n)
+    for i in 0..<n {
+      let r = i * record
+      let label = Int(bytes[r + record - 3073])
+      guard label < classes else {
+        throw .malformed(path: path, reason: "record \(i) has label \(label), outside 0..<\(classes)")
+      }
+      if isCIFAR100, bytes[r] >= 20 {
+        throw .malformed(path: path, reason: "record \(i) has coarse label \(bytes[r]), outside 0..<20")
+      }
+      labels[i] = label
+      pixels.withUnsafeMutableBufferPointer { dst in
+        bytes.withUnsafeBufferPointer { src in
+          (dst.baseAddress! + i * 3072).update(from: src.baseAddress! + r + record - 3072, count: 3072)
+        }
+      }
+    }
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    let namesFile = folder + (isCIFAR100 ? "/fine_label_names.txt" : "/batches.meta.txt")
+    var classNames = (0..<classes).map(String.init)
+    if let text = try? String(contentsOfFile: namesFile, encoding: .utf8) {
+      let names = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      if names.count == classes { classNames = names }
+    }
+    return ImageDataset(
+      source: path, format: isCIFAR100 ? .cifar100 : .cifar10, channels: 3, height: 32, width: 32,
+      pixels: pixels, labels: labels, classNames: classNames)
+  }
+}

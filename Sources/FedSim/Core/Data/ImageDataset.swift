@@ -1,0 +1,83 @@
+import Tensors
+
+/// Labelled images held as bytes (0–255, channel-major: C×H×W per image), as the standard
+/// formats store them. Convert a batch to a Float tensor with `images(_:transform:)`.
+public struct ImageDataset: Sendable {
+  /// The format the images were read from.
+  public enum Format: String, Sendable, Codable {
+    case idx = "IDX", cifar10 = "CIFAR-10 binary", cifar100 = "CIFAR-100 binary", shapes = "built-in shapes"
+  }
+
+  public var source: String
+  public var format: Format
+  public var channels: Int
+  public var height: Int
+  public var width: Int
+  public var pixels: [UInt8]
+  public var labels: [Int]
+  public var classNames: [String]
+
+  public init(
+    source: String, format: Format, channels: Int, height: Int, width: Int, pixels: [UInt8],
+    labels: [Int], classNames: [String]
+  ) {
+    precondition(pixels.count == labels.count * channels * height * width, "pixels do not match the labels")
+    (self.source, self.format, self.channels, self.height, self.width) = (source, format, channels, height, width)
+    (self.pixels, self.labels, self.classNames) = (pixels, labels, classNames)
+  }
+
+  public var count: Int { labels.count }
+  public var classes: Int { classNames.count }
+  public var imageSize: Int { channels * height * width }
+  public var shape: [Int] { [channels, height, width] }
+
+  /// How many images each class has.
+  public var classCounts: [Int] {
+    var counts = [Int](repeating: 0, count: classes)
+    for l in labels { counts[l] += 1 }
+    return counts
+  }
+
+  /// The images at `indices` as an [n, C, H, W] tensor, through `transform`.
+  public func images(_ indices: [Int], transform: ImageTransform = ImageTransform()) -> Tensor {
+    var out = [Float](repeating: 0, count: indices.count * imageSize)
+    for (k, i) in indices.enumerated() {
+      precondition(i >= 0 && i < count, "image \(i) out of range 0..<\(count)")
+      let base = i * imageSize
+      for j in 0..<imageSize { out[k * imageSize + j] = Float(pixels[base + j]) / 255 }
+    }
+    return transform(Tensor(shape: [indices.count, channels, height, width], scalars: out))
+  }
+
+  /// The labels at `indices`.
+  public func labels(_ indices: [Int]) -> [Int] { indices.map { labels[$0] } }
+
+  /// The images at `indices` as a dataset of their own.
+  public func subset(_ indices: [Int]) -> ImageDataset {
+    var px = [UInt8]()
+    px.reserveCapacity(indices.count * imageSize)
+    for i in indices { px.append(contentsOf: pixels[(i * imageSize)..<((i + 1) * imageSize)]) }
+    return ImageDataset(
+      source: source, format: format, channels: channels, height: height, width: width, pixels: px,
+      labels: indices.map { labels[$0] }, classNames: classNames)
+  }
+}
+
+/// What is done to images after they are scaled to [0, 1]: per-channel normalisation.
+public struct ImageTransform: Sendable, Codable, Equatable {
+  public var mean: [Float]?
+  public var std: [Float]?
+
+  public init(mean: [Float]? = nil, std: [Float]? = nil) {
+    precondition((mean == nil) == (std == nil) && mean?.count == std?.count, "mean and std go together")
+    self.mean = mean
+    self.std = std
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    guard let mean, let std else { return x }
+    let c = x.shape[1]
+    precondition(mean.count == c, "normalisation for \(mean.count) channels, images have \(c)")
+    return (x - Tensor(shape: [1, c, 1, 1], scalars: mean)) / Tensor(shape: [1, c, 1, 1], scalars: std)
+  }
+}

@@ -1,0 +1,86 @@
+import CZlib
+import Foundation
+
+/// A minimal PNG encoder: 8-bit greyscale or RGB, no interlace, zlib-compressed scanlines with
+/// filter type 0, CRC-checked chunks (ISO/IEC 15948).
+public enum PNG {
+  /// The PNG bytes of an image whose `pixels` are row-major, channels interleaved (1 or 3).
+  public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
+    precondition(channels == 1 || channels == 3, "PNG.encode writes greyscale or RGB")
+    precondition(pixels.count == width * height * channels, "pixel count does not match the size")
+    var raw = [UInt8]()
+    raw.reserveCapacity(height * (1 + width * channels))
+    for y in 0..<height {
+      raw.append(0)  // filter: none
+      raw.append(contentsOf: pixels[(y * width * channels)..<((y + 1) * width * channels)])
+    }
+    var bound = compressBound(uLong(raw.count))
+    var compressed = [UInt8](repeating: 0, count: Int(bound))
+    let status = compress2(&compressed, &bound, raw, uLong(raw.count), 6)
+    precondition(status == Z_OK, "zlib compress2 failed (\(status))")
+    compressed.removeSubrange(Int(bound)...)
+
+    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+    header += [8, channels == 3 ? 2 : 0, 0, 0, 0]
+    appendChunk("IHDR", header, to: &out)
+    appendChunk("IDAT", compressed, to: &out)
+    appendChunk("IEND", [], to: &out)
+    return out
+  }
+
+  /// Encodes an image given channel-major (C×H×W) bytes, as datasets and tensors hold them.
+  public static func encode(channelMajor pixels: [UInt8], channels: Int, height: Int, width: Int) -> [UInt8] {
+    var interleaved = [UInt8](repeating: 0, count: pixels.count)
+    for c in 0..<channels {
+      for i in 0..<(height * width) { interleaved[i * channels + c] = pixels[c * height * width + i] }
+    }
+    return encode(width: width, height: height, channels: channels, pixels: interleaved)
+  }
+
+  private static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
+    let typeBytes = Array(type.utf8)
+    out += bigEndian(UInt32(data.count))
+    out += typeBytes
+    out += data
+    let body = typeBytes + data
+    out += bigEndian(UInt32(crc32(0, body, uInt(body.count))))
+  }
+
+  private static func bigEndian(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+  }
+}
+
+/// A grid of equally sized images with a 1-pixel gap, as one channel-major image.
+public struct ImageGrid {
+  public var channels: Int, height: Int, width: Int, columns: Int
+  public private(set) var tiles: [[UInt8]] = []
+
+  public init(channels: Int, height: Int, width: Int, columns: Int) {
+    (self.channels, self.height, self.width, self.columns) = (channels, height, width, columns)
+  }
+
+  public mutating func append(_ tile: [UInt8]) {
+    precondition(tile.count == channels * height * width, "tile size differs from the grid's")
+    tiles.append(tile)
+  }
+
+  /// The grid as PNG bytes (gaps are white).
+  public func png() -> [UInt8] {
+    let rows = (tiles.count + columns - 1) / columns
+    let (gw, gh) = (columns * (width + 1) + 1, rows * (height + 1) + 1)
+    var px = [UInt8](repeating: 255, count: channels * gw * gh)
+    for (k, tile) in tiles.enumerated() {
+      let (ox, oy) = (1 + (k % columns) * (width + 1), 1 + (k / columns) * (height + 1))
+      for c in 0..<channels {
+        for y in 0..<height {
+          for x in 0..<width {
+            px[(c * gh + oy + y) * gw + ox + x] = tile[(c * height + y) * width + x]
+          }
+        }
+      }
+    }
+    return PNG.encode(channelMajor: px, channels: channels, height: gh, width: gw)
+  }
+}
