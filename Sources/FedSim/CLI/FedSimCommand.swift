@@ -24,6 +24,8 @@ struct Bench: ParsableCommand {
   @Option(help: "The folder of the PyTorch anchor scripts.") var anchors = "../shared/anchors"
   @Option(help: "Run only the cases with this batch size.") var batch: Int?
   @Option(help: "Run only the cases with this many classes.") var classes: Int?
+  @Flag(inversion: .prefixedNo, help: "Also time LeNet-ReLU training on MNIST-shaped input.")
+  var training = true
 
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
@@ -59,6 +61,27 @@ struct Bench: ParsableCommand {
           line += String(format: "  pytorch %.3f ms  ×%.1f", t, s)
         }
         line += String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB)
+        print(line)
+      }
+    }
+    if training {
+      var r = TrainingBenchmark.run(steps: Swift.max(20, evals / 4))
+      if let anchor {
+        let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "64"], threads: threads)
+        r.torchImagesPerSecond = t["images_per_s"] as? Double
+        r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
+      }
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(r), as: UTF8.self))
+      } else {
+        var line = String(
+          format: "LeNet-ReLU training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
+          r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
+        if let t = r.torchImagesPerSecond, let s = r.speedupOverTorch {
+          line += String(format: "  pytorch %.0f images/s  ×%.1f", t, s)
+        }
         print(line)
       }
     }

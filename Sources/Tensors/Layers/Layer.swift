@@ -52,6 +52,22 @@ extension Layer {
     }
   }
 
+  /// The same layer with its parameters replaced, in visiting order, by `tensors`.
+  public func withParameters(_ tensors: [Tensor]) -> Self {
+    var copy = self
+    var i = 0
+    copy.visitParameters(prefix: "") { name, t in
+      precondition(i < tensors.count && tensors[i].shape == t.shape, "parameter \(name): wrong replacement")
+      t = tensors[i]
+      i += 1
+    }
+    precondition(i == tensors.count, "\(tensors.count) tensors for \(i) parameters")
+    return copy
+  }
+
+  /// The number of scalars in all parameters.
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.scalarCount } }
+
   /// The parameters with each replaced by `transform(name, tensor)`.
   public func mapParameters(_ transform: (String, Tensor) -> Tensor) -> Self {
     var copy = self

@@ -8,19 +8,21 @@ public struct LeNet: Layer {
   /// The linear layer's input size for a square image side.
   public static func hiddenSize(imageSize: Int) -> Int { 12 * ((imageSize + 3) / 4) * ((imageSize + 3) / 4) }
 
-  /// A LeNet with every weight and bias drawn uniformly from [−0.5, 0.5) (DLG's init).
+  /// A LeNet initialised by `initializer` (DLG's uniform(−0.5, 0.5) by default).
   public init(
     channels: Int = 3, classes: Int = 10, imageSize: Int = 32, activation: Activation = .sigmoid,
-    generator: inout SeededGenerator
+    initializer: Initializer = .dlgUniform, generator: inout SeededGenerator
   ) {
-    func u(_ shape: [Int]) -> Tensor { .uniform(shape, low: -0.5, high: 0.5, using: &generator) }
+    func w(_ shape: [Int]) -> Tensor { initializer.weight(shape, using: &generator) }
+    func b(_ n: Int, fanIn: Int) -> Tensor { initializer.bias(n, fanIn: fanIn, using: &generator) }
     body = Sequential([
-      Conv2d(weight: u([12, channels, 5, 5]), bias: u([12]), stride: 2, padding: 2), activation,
-      Conv2d(weight: u([12, 12, 5, 5]), bias: u([12]), stride: 2, padding: 2), activation,
-      Conv2d(weight: u([12, 12, 5, 5]), bias: u([12]), stride: 1, padding: 2), activation,
+      Conv2d(weight: w([12, channels, 5, 5]), bias: b(12, fanIn: channels * 25), stride: 2, padding: 2),
+      activation,
+      Conv2d(weight: w([12, 12, 5, 5]), bias: b(12, fanIn: 300), stride: 2, padding: 2), activation,
+      Conv2d(weight: w([12, 12, 5, 5]), bias: b(12, fanIn: 300), stride: 1, padding: 2), activation,
     ])
     let hidden = LeNet.hiddenSize(imageSize: imageSize)
-    fc = Linear(weight: u([classes, hidden]), bias: u([classes]))
+    fc = Linear(weight: w([classes, hidden]), bias: b(classes, fanIn: hidden))
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
