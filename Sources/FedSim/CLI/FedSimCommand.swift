@@ -8,7 +8,7 @@ struct FedSimCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fedsim",
     abstract: "A federated-learning testbed that shows and measures gradient leakage.",
-    subcommands: [Bench.self, DataCommand.self, Version.self],
+    subcommands: [Bench.self, Models.self, DataCommand.self, Version.self],
     defaultSubcommand: Bench.self)
 }
 
@@ -159,4 +159,38 @@ func loadDataset(_ path: String) throws -> ImageDataset {
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
   return ExitCode(1)
+}
+
+struct Models: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List the model zoo with options and parameter counts.")
+
+  @Flag(help: "Print one JSON object per model.") var json = false
+  @Option(help: "Classes for the parameter counts.") var classes = 10
+
+  struct Row: Codable {
+    var name: String, summary: String, activation: String, imageSize: Int, options: String, parameters: Int
+    enum CodingKeys: String, CodingKey {
+      case name, summary, activation, options, parameters
+      case imageSize = "image_size"
+    }
+  }
+
+  func run() throws {
+    for entry in ModelZoo.entries {
+      var gen = SeededGenerator(seed: 0)
+      let spec = ModelSpec(name: entry.name, imageSize: entry.defaultImageSize, classes: classes)
+      let count = try ModelZoo.make(spec, generator: &gen).parameterCount
+      let row = Row(
+        name: entry.name, summary: entry.summary, activation: entry.defaultActivation.rawValue,
+        imageSize: entry.defaultImageSize, options: entry.options, parameters: count)
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(row), as: UTF8.self))
+      } else {
+        let pad = { (s: String, n: Int) in s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        print("\(pad(entry.name, 13)) \(pad(String(count), 9)) params  \(pad(entry.defaultActivation.rawValue, 10)) \(entry.defaultImageSize)px  \(entry.summary); \(entry.options)")
+      }
+    }
+  }
 }

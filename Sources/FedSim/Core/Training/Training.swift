@@ -44,7 +44,7 @@ public struct LocalTraining: Sendable {
   ) -> Float {
     let m = model.requiringGradients()
     let params = m.parameters
-    let loss = crossEntropy(logits: m(images), labels: labels)
+    let loss = withForwardMode(.training) { crossEntropy(logits: m(images), labels: labels) }
     let grads = gradients(of: loss, wrt: params)
     var flat = params.flattenedScalars
     optimizer.step(&flat, gradient: grads.flattenedScalars)
@@ -58,11 +58,13 @@ public struct LocalTraining: Sendable {
     var correct = 0
     var start = 0
     withoutGradients {
+      withForwardMode(.inference) {
       while start < indices.count {
         let batch = Array(indices[start..<min(start + batchSize * 4, indices.count)])
         let predicted = model(data.images(batch, transform: transform)).argmax(alongAxis: 1).scalars
         correct += zip(predicted, data.labels(batch)).filter { Int($0) == $1 }.count
         start += batchSize * 4
+      }
       }
     }
     return Double(correct) / Double(indices.count)

@@ -29,10 +29,8 @@ public struct LeNet: Layer {
     fc(body(x).flattened())
   }
 
-  public mutating func visitParameters(
-    prefix: String, _ body: (String, inout Tensor) throws -> Void
-  ) rethrows {
-    try self.body.visitParameters(prefix: prefix + "body.", body)
-    try fc.visitParameters(prefix: prefix + "fc.", body)
+  public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {
+    try self.body.visit(prefix: prefix + "body.", body)
+    try fc.visit(prefix: prefix + "fc.", body)
   }
 }

@@ -1,0 +1,99 @@
+/// A model of the zoo behind one type, so code can hold whichever the user named.
+public struct AnyModel: Layer {
+  public var base: any Layer
+  public init(_ base: any Layer) { self.base = base }
+  public func callAsFunction(_ x: Tensor) -> Tensor { base(x) }
+  public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {
+    try base.visit(prefix: prefix, body)
+  }
+}
+
+/// What to build: a zoo model by name with its options.
+public struct ModelSpec: Sendable, Codable, Equatable {
+  public var name: String
+  public var channels: Int
+  public var imageSize: Int
+  public var classes: Int
+  public var activation: Activation
+  public var initializer: Initializer
+  /// ResNet-18's stem (imagenet or cifar).
+  public var stem: ResNet18.Stem?
+  /// Inception-v3's auxiliary head.
+  public var auxiliaryHead: Bool?
+  /// The MLP's hidden widths.
+  public var hidden: [Int]?
+
+  public init(
+    name: String, channels: Int = 3, imageSize: Int = 32, classes: Int = 10, activation: Activation? = nil,
+    initializer: Initializer? = nil, stem: ResNet18.Stem? = nil, auxiliaryHead: Bool? = nil, hidden: [Int]? = nil
+  ) {
+    let entry = ModelZoo.entries.first { $0.name == name }
+    self.name = name
+    self.channels = channels
+    self.imageSize = imageSize
+    self.classes = classes
+    self.activation = activation ?? entry?.defaultActivation ?? .relu
+    self.initializer = initializer ?? (name == "lenet" ? .dlgUniform : .pytorchDefault)
+    self.stem = stem
+    self.auxiliaryHead = auxiliaryHead
+    self.hidden = hidden
+  }
+}
+
+/// Why a model cannot be built as asked.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+  case unknownModel(String)
+  case unsupported(String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .unknownModel(let n): "unknown model '\(n)' (the zoo has \(ModelZoo.entries.map(\.name).joined(separator: ", ")))"
+    case .unsupported(let n, let r): "model '\(n)': \(r)"
+    }
+  }
+}
+
+/// The models FedSim builds by name.
+public enum ModelZoo {
+  public struct Entry: Sendable {
+    public var name: String
+    public var summary: String
+    public var defaultActivation: Activation
+    public var defaultImageSize: Int
+    public var options: String
+  }
+
+  public static let entries = [
+    Entry(name: "lenet", summary: "DLG's LeNet: three 5×5 convs of 12 channels, one linear layer", defaultActivation: .sigmoid, defaultImageSize: 32, options: "any square size"),
+    Entry(name: "cnn6", summary: "R-GAP's six-conv network (also in WDLG)", defaultActivation: .leakyRelu, defaultImageSize: 32, options: "any square size ≥ 8"),
+    Entry(name: "mlp", summary: "multilayer perceptron on flattened images", defaultActivation: .sigmoid, defaultImageSize: 28, options: "hidden widths (default 256)"),
+    Entry(name: "resnet18", summary: "ResNet-18 (torchvision names)", defaultActivation: .relu, defaultImageSize: 224, options: "stem: imagenet (224) or cifar (32)"),
+    Entry(name: "densenet121", summary: "DenseNet-121 (torchvision names)", defaultActivation: .relu, defaultImageSize: 224, options: "any size ≥ 32"),
+    Entry(name: "inception_v3", summary: "Inception-v3 (torchvision names)", defaultActivation: .relu, defaultImageSize: 299, options: "size 299 (≥ 75); auxiliary head on/off"),
+  ]
+
+  /// Builds the model `spec` names, drawing its weights from `generator`.
+  public static func make(_ spec: ModelSpec, generator: inout SeededGenerator) throws(ModelError) -> AnyModel {
+    let (c, k, s, a, i) = (spec.channels, spec.classes, spec.imageSize, spec.activation, spec.initializer)
+    switch spec.name {
+    case "lenet":
+      return AnyModel(LeNet(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
+    case "cnn6":
+      guard s >= 8 else { throw .unsupported("cnn6", reason: "images must be at least 8×8") }
+      return AnyModel(CNN6(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
+    case "mlp":
+      return AnyModel(MLP(inputs: c * s * s, hidden: spec.hidden ?? [256], classes: k, activation: a, initializer: i, generator: &generator))
+    case "resnet18":
+      let stem = spec.stem ?? (s <= 64 ? .cifar : .imagenet)
+      return AnyModel(ResNet18(channels: c, classes: k, stem: stem, activation: a, initializer: i, generator: &generator))
+    case "densenet121":
+      guard s >= 32 else { throw .unsupported("densenet121", reason: "images must be at least 32×32") }
+      return AnyModel(DenseNet121(channels: c, classes: k, activation: a, initializer: i, generator: &generator))
+    case "inception_v3":
+      guard s >= 75 else { throw .unsupported("inception_v3", reason: "images must be at least 75×75 (299 is usual)") }
+      return AnyModel(InceptionV3(channels: c, classes: k, auxiliaryHead: spec.auxiliaryHead ?? true, activation: a, initializer: i, generator: &generator))
+    default:
+      throw .unknownModel(spec.name)
+    }
+  }
+}

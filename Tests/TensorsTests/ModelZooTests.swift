@@ -1,0 +1,90 @@
+import Foundation
+import Tensors
+import TestSupport
+import Testing
+
+struct TorchvisionStateDict: Sendable {
+  var parameters: Int
+  var entries: [(name: String, shape: [Int])]
+
+  static func load(_ model: String) throws -> TorchvisionStateDict? {
+    let path = SharedData.referenceDirectory + "/torchvision-state-dicts.json"
+    guard let data = FileManager.default.contents(atPath: path),
+      let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let entry = json[model] as? [String: Any]
+    else { return nil }
+    let list = entry["state_dict"] as! [[Any]]
+    return TorchvisionStateDict(
+      parameters: entry["parameters"] as! Int,
+      entries: list.map { ($0[0] as! String, ($0[1] as! [Any]).map { ($0 as! NSNumber).intValue }) })
+  }
+}
+
+@Suite("Model zoo")
+struct ModelZooTests {
+  @Test(
+    "torchvision models have torchvision's state-dict names, shapes, order and parameter counts",
+    .enabled(if: SharedData.referenceTestsEnabled, "../shared/reference not found"),
+    arguments: [
+      ("resnet18", ModelSpec(name: "resnet18", imageSize: 224, classes: 1000)),
+      ("densenet121", ModelSpec(name: "densenet121", imageSize: 224, classes: 1000)),
+      ("inception_v3", ModelSpec(name: "inception_v3", imageSize: 299, classes: 1000)),
+    ])
+  func torchvisionNames(_ c: (String, ModelSpec)) throws {
+    let expected = try #require(try TorchvisionStateDict.load(c.0), "\(c.0) missing from torchvision-state-dicts.json")
+    var gen = SeededGenerator(seed: 0)
+    let model = try ModelZoo.make(c.1, generator: &gen)
+    let ours = model.stateDict
+    #expect(model.parameterCount == expected.parameters)
+    #expect(ours.count == expected.entries.count)
+    for (o, e) in zip(ours, expected.entries) where o.name != e.name || o.tensor.shape != e.shape {
+      Issue.record("\(c.0): \(o.name) \(o.tensor.shape) where torchvision has \(e.name) \(e.shape)")
+      break
+    }
+  }
+
+  @Test("every model runs forward and backward at a small size", arguments: [
+    ModelSpec(name: "lenet"), ModelSpec(name: "cnn6"), ModelSpec(name: "mlp", channels: 1, imageSize: 28, hidden: [32, 16]),
+    ModelSpec(name: "resnet18", imageSize: 32, classes: 10, activation: .sigmoid),
+    ModelSpec(name: "densenet121", imageSize: 32, classes: 10), ModelSpec(name: "inception_v3", imageSize: 75, classes: 10),
+  ])
+  func forwardAndBackward(_ spec: ModelSpec) throws {
+    var gen = SeededGenerator(seed: 1)
+    let model = try ModelZoo.make(spec, generator: &gen).requiringGradients()
+    let x = Tensor.uniform([2, spec.channels, spec.imageSize, spec.imageSize], using: &gen)
+    let logits = model(x)
+    #expect(logits.shape == [2, spec.classes])
+    let grads = gradients(of: crossEntropy(logits: logits, labels: [0, 1]), wrt: model.parameters)
+    #expect(grads.allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
+    #expect(grads.contains { $0.abs().sum().scalar > 0 })
+  }
+
+  @Test func cnn6MatchesRGAP() throws {
+    var gen = SeededGenerator(seed: 0)
+    let model = try ModelZoo.make(ModelSpec(name: "cnn6"), generator: &gen)
+    #expect(model.stateDict.map(\.name) == (0..<7).map { "body.\($0).layer.weight" })
+    #expect(model.stateDict.last!.tensor.shape == [10, 3200])
+  }
+
+  @Test func unknownModelsAndBadSizesAreErrors() {
+    var gen = SeededGenerator(seed: 0)
+    #expect(throws: ModelError.unknownModel("vgg")) { try ModelZoo.make(ModelSpec(name: "vgg"), generator: &gen) }
+    #expect(throws: ModelError.self) { try ModelZoo.make(ModelSpec(name: "inception_v3", imageSize: 32), generator: &gen) }
+  }
+
+  @Test("batch norm normalises by batch statistics and tracks running ones in training mode")
+  func batchNorm() {
+    var gen = SeededGenerator(seed: 2)
+    let bn = BatchNorm2d(3, generator: &gen)
+    let x = Tensor.normal([4, 3, 5, 5], mean: 2, std: 3, using: &gen)
+    let y = withForwardMode(.training) { bn(x) }
+    #expect(abs(y.mean().scalar) < 1e-4)
+    #expect(abs((y * y).mean().scalar - 1) < 1e-3)
+    #expect(bn.runningMean.scalars.allSatisfy { abs($0 - 0.2) < 0.1 })  // 0.1 · batch mean ≈ 2
+    let frozen = withForwardMode(.attack) { bn(x) }
+    #expect(bn.stateDict.first { $0.name == "num_batches_tracked" }!.tensor.scalar == 1, "attack mode leaves it")
+    #expect(relativeError(frozen, y) < 1e-5)
+    let inference = withForwardMode(.inference) { bn(x) }
+    #expect(relativeError(inference, y) > 0.1, "inference uses the running statistics")
+  }
+}
