@@ -1,3 +1,10 @@
 // OpenBLAS's CBLAS interface. Debian keeps cblas.h under the openblas include folder that
 // `pkg-config openblas` names, so the target reads its flags from pkg-config.
 #include <cblas.h>
+
+// glibc's allocator tuning (mallopt), which the kernels use to keep large scratch blocks in the
+// process between evaluations. Declared here because Swift's Glibc module leaves out malloc.h,
+// and a C function must be called with the C calling convention.
+#if defined(__linux__)
+#include <malloc.h>
+#endif

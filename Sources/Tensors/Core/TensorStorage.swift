@@ -1,3 +1,4 @@
+import COpenBLAS
 import Synchronization
 
 /// An immutable, contiguous block of Float32 scalars shared by the tensors that view it.
@@ -45,13 +46,8 @@ final class TensorStorage: @unchecked Sendable {
 /// and glibc would otherwise map and unmap them (a page fault per page, every time).
 private let mallocIsTuned: Bool = {
   #if os(Linux)
-    _ = glibcMallopt(-3, 64 << 20)  // M_MMAP_THRESHOLD: map only blocks over 64 MiB
-    _ = glibcMallopt(-1, 256 << 20)  // M_TRIM_THRESHOLD: give memory back past 256 MiB free
+    _ = mallopt(M_MMAP_THRESHOLD, 64 << 20)  // map only blocks over 64 MiB
+    _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)  // give memory back past 256 MiB free
   #endif
   return true
 }()
-
-#if os(Linux)
-  /// glibc's `int mallopt(int param, int value)` (malloc.h, which the Glibc module leaves out).
-  @_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
-#endif
