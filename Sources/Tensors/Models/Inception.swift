@@ -39,7 +39,7 @@ public struct InceptionModule: Layer {
     }
   }
 
-  static func a(_ i: Int, poolFeatures: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
+  public static func a(_ i: Int, poolFeatures: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
     InceptionModule(.a, plan: [
       ("branch1x1", i, 64, (1, 1), 1, (0, 0)), ("branch5x5_1", i, 48, (1, 1), 1, (0, 0)), ("branch5x5_2", 48, 64, (5, 5), 1, (2, 2)),
       ("branch3x3dbl_1", i, 64, (1, 1), 1, (0, 0)), ("branch3x3dbl_2", 64, 96, (3, 3), 1, (1, 1)),
@@ -47,14 +47,14 @@ public struct InceptionModule: Layer {
     ], activation: act, initializer: ini, generator: &g)
   }
 
-  static func b(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
+  public static func b(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
     InceptionModule(.b, plan: [
       ("branch3x3", i, 384, (3, 3), 2, (0, 0)), ("branch3x3dbl_1", i, 64, (1, 1), 1, (0, 0)),
       ("branch3x3dbl_2", 64, 96, (3, 3), 1, (1, 1)), ("branch3x3dbl_3", 96, 96, (3, 3), 2, (0, 0)),
     ], activation: act, initializer: ini, generator: &g)
   }
 
-  static func c(_ i: Int, c7: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
+  public static func c(_ i: Int, c7: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
     InceptionModule(.c, plan: [
       ("branch1x1", i, 192, (1, 1), 1, (0, 0)), ("branch7x7_1", i, c7, (1, 1), 1, (0, 0)),
       ("branch7x7_2", c7, c7, (1, 7), 1, (0, 3)), ("branch7x7_3", c7, 192, (7, 1), 1, (3, 0)),
@@ -64,7 +64,7 @@ public struct InceptionModule: Layer {
     ], activation: act, initializer: ini, generator: &g)
   }
 
-  static func d(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
+  public static func d(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
     InceptionModule(.d, plan: [
       ("branch3x3_1", i, 192, (1, 1), 1, (0, 0)), ("branch3x3_2", 192, 320, (3, 3), 2, (0, 0)),
       ("branch7x7x3_1", i, 192, (1, 1), 1, (0, 0)), ("branch7x7x3_2", 192, 192, (1, 7), 1, (0, 3)),
@@ -72,7 +72,7 @@ public struct InceptionModule: Layer {
     ], activation: act, initializer: ini, generator: &g)
   }
 
-  static func e(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
+  public static func e(_ i: Int, _ act: Activation, _ ini: Initializer, _ g: inout SeededGenerator) -> Self {
     InceptionModule(.e, plan: [
       ("branch1x1", i, 320, (1, 1), 1, (0, 0)), ("branch3x3_1", i, 384, (1, 1), 1, (0, 0)),
       ("branch3x3_2a", 384, 384, (1, 3), 1, (0, 1)), ("branch3x3_2b", 384, 384, (3, 1), 1, (1, 0)),
