@@ -37,7 +37,7 @@ let package = Package(
       name: "AdversaryTests", dependencies: ["Adversary", "Tensors", "TestSupport"],
       path: "Tests/AdversaryTests"),
     .testTarget(
-      name: "FedSimTests", dependencies: ["FedSimCore", "TestSupport"],
+      name: "FedSimTests", dependencies: ["FedSimCore", "Tensors", "TestSupport"],
       path: "Tests/FedSimTests"),
   ]
 )

@@ -1,4 +1,5 @@
 import FedSimCore
+import Tensors
 import Foundation
 import TestSupport
 import Testing
@@ -149,5 +150,19 @@ struct DatasetTests {
     #expect(Array(png[12..<16]) == Array("IHDR".utf8))
     #expect(Array(png[16..<24]) == [0, 0, 0, 2, 0, 0, 0, 1])
     #expect(Array(png.suffix(8)) == [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])  // IEND + its CRC
+  }
+}
+
+@Suite("Image transforms against torchvision")
+struct TransformTests {
+  let file = try! SafetensorsFile(contentsOf: SharedData.repositoryRoot + "/Tests/Fixtures/transforms.safetensors")
+
+  @Test func resizeShorterSideAndCenterCrop() throws {
+    let x = try file.tensor("input")
+    #expect(relativeError(ImageTransform(resize: 20)(x), try file.tensor("resize_short_side.20")) < 1e-5)
+    #expect(relativeError(ImageTransform(centerCrop: 9)(x), try file.tensor("center_crop.9")) < 1e-6)
+    #expect(relativeError(ImageTransform(centerCrop: 16)(x), try file.tensor("center_crop.16")) < 1e-6)
+    let normalized = ImageTransform(mean: [0.5, 0.25], std: [2, 4])(x)
+    #expect(abs(normalized.scalars[0] - (x.scalars[0] - 0.5) / 2) < 1e-6)
   }
 }

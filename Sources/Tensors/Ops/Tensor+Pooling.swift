@@ -47,13 +47,27 @@ public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
 /// Two products with constant pooling matrices, so it is differentiable to any order.
 public func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
   precondition(x.rank == 4, "adaptiveAvgPool2d takes NCHW input, got \(x.shape)")
+  if outputSize == (1, 1) { return x.mean(alongAxes: [2, 3], keepingDims: true) }
+  return separable(x, rows: poolingMatrix(x.shape[2], outputSize.0), columns: poolingMatrix(x.shape[3], outputSize.1))
+}
+
+/// Resizes NCHW images with the bilinear filter of PIL and of torchvision's antialiased resize:
+/// a triangle filter on half-pixel centres whose support widens by the scale when shrinking.
+/// Two products with constant matrices, so it is differentiable to any order.
+public func resized(_ x: Tensor, height: Int, width: Int) -> Tensor {
+  precondition(x.rank == 4 && height > 0 && width > 0, "resized takes NCHW input and a positive size")
+  if x.shape[2] == height && x.shape[3] == width { return x }
+  return separable(x, rows: bilinearMatrix(x.shape[2], height), columns: bilinearMatrix(x.shape[3], width))
+}
+
+/// `rows · X · columnsᵀ` for every image plane X of NCHW `x`.
+func separable(_ x: Tensor, rows: Tensor, columns: Tensor) -> Tensor {
   let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  let (oh, ow) = outputSize
-  if oh == 1 && ow == 1 { return x.mean(alongAxes: [2, 3], keepingDims: true) }
-  // rows: [N*C*H, W] · Pwᵀ[W, ow] -> [N*C, H, ow] -> [N*C, ow, H] · Phᵀ[H, oh] -> [N, C, ow, oh]
-  let alongW = matmul(x.reshaped(to: [n * c * h, w]), poolingMatrix(w, ow), transposeB: true)
+  let (oh, ow) = (rows.shape[0], columns.shape[0])
+  // [N*C*H, W] · columnsᵀ -> [N*C, H, ow] -> [N*C, ow, H] · rowsᵀ -> [N, C, ow, oh] -> NCHW
+  let alongW = matmul(x.reshaped(to: [n * c * h, w]), columns, transposeB: true)
   let swapped = alongW.reshaped(to: [n * c, h, ow]).permuted([0, 2, 1]).reshaped(to: [n * c * ow, h])
-  let alongH = matmul(swapped, poolingMatrix(h, oh), transposeB: true)
+  let alongH = matmul(swapped, rows, transposeB: true)
   return alongH.reshaped(to: [n, c, ow, oh]).permuted([0, 1, 3, 2])
 }
 
@@ -64,6 +78,23 @@ private func poolingMatrix(_ size: Int, _ out: Int) -> Tensor {
     let lo = (i * size) / out
     let hi = ((i + 1) * size + out - 1) / out
     for k in lo..<hi { m[i * size + k] = 1 / Float(hi - lo) }
+  }
+  return Tensor(shape: [out, size], scalars: m)
+}
+
+/// The [out, size] bilinear (triangle-filter) resampling matrix, as PIL computes its coefficients.
+private func bilinearMatrix(_ size: Int, _ out: Int) -> Tensor {
+  let scale = Double(size) / Double(out)
+  let support = Swift.max(scale, 1)
+  var m = [Float](repeating: 0, count: out * size)
+  for i in 0..<out {
+    let center = (Double(i) + 0.5) * scale
+    let lo = Swift.max(0, Int((center - support + 0.5).rounded(.down)))
+    let hi = Swift.min(size, Int((center + support + 0.5).rounded(.down)))
+    var weights: [Double] = []
+    for k in lo..<hi { weights.append(Swift.max(0, 1 - Swift.abs((Double(k) - center + 0.5) / support))) }
+    let total = weights.reduce(0, +)
+    for (j, wgt) in weights.enumerated() where total > 0 { m[i * size + lo + j] = Float(wgt / total) }
   }
   return Tensor(shape: [out, size], scalars: m)
 }

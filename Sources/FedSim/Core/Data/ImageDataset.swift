@@ -63,21 +63,45 @@ public struct ImageDataset: Sendable {
   }
 }
 
-/// What is done to images after they are scaled to [0, 1]: per-channel normalisation.
+/// What is done to images after they are scaled to [0, 1], in torchvision's usual order: resize
+/// (the shorter side to `resize`, keeping the aspect ratio; PIL's bilinear filter), centre crop to
+/// `centerCrop`×`centerCrop`, then per-channel normalisation.
 public struct ImageTransform: Sendable, Codable, Equatable {
+  public var resize: Int?
+  public var centerCrop: Int?
   public var mean: [Float]?
   public var std: [Float]?
 
-  public init(mean: [Float]? = nil, std: [Float]? = nil) {
+  public init(resize: Int? = nil, centerCrop: Int? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
     precondition((mean == nil) == (std == nil) && mean?.count == std?.count, "mean and std go together")
-    self.mean = mean
-    self.std = std
+    precondition((resize ?? 1) > 0 && (centerCrop ?? 1) > 0, "sizes must be positive")
+    (self.resize, self.centerCrop, self.mean, self.std) = (resize, centerCrop, mean, std)
   }
 
+  /// ImageNet's statistics, as torchvision's pretrained models expect.
+  public static let imageNet = (mean: [Float](arrayLiteral: 0.485, 0.456, 0.406), std: [Float](arrayLiteral: 0.229, 0.224, 0.225))
+
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    guard let mean, let std else { return x }
-    let c = x.shape[1]
+    var y = x
+    if let resize {
+      let (h, w) = (y.shape[2], y.shape[3])
+      let (nh, nw) = h <= w ? (resize, Int(Double(resize) * Double(w) / Double(h))) : (Int(Double(resize) * Double(h) / Double(w)), resize)
+      y = resized(y, height: nh, width: nw)
+    }
+    if let crop = centerCrop {
+      let (h, w) = (y.shape[2], y.shape[3])
+      if crop > h || crop > w {  // as torchvision: pad with zeros first
+        let (ph, pw) = (Swift.max(0, crop - h), Swift.max(0, crop - w))
+        y = y.padded(before: [0, 0, ph / 2, pw / 2], after: [0, 0, ph - ph / 2, pw - pw / 2])
+      }
+      // torchvision rounds with Python's round(): half to even.
+      let top = Int((Double(y.shape[2] - crop) / 2).rounded(.toNearestOrEven))
+      let left = Int((Double(y.shape[3] - crop) / 2).rounded(.toNearestOrEven))
+      y = y.sliced(starts: [0, 0, top, left], ends: [y.shape[0], y.shape[1], top + crop, left + crop])
+    }
+    guard let mean, let std else { return y }
+    let c = y.shape[1]
     precondition(mean.count == c, "normalisation for \(mean.count) channels, images have \(c)")
-    return (x - Tensor(shape: [1, c, 1, 1], scalars: mean)) / Tensor(shape: [1, c, 1, 1], scalars: std)
+    return (y - Tensor(shape: [1, c, 1, 1], scalars: mean)) / Tensor(shape: [1, c, 1, 1], scalars: std)
   }
 }
