@@ -6,6 +6,7 @@ public struct ImageDataset: Sendable {
   /// The format the images were read from.
   public enum Format: String, Sendable, Codable {
     case idx = "IDX", cifar10 = "CIFAR-10 binary", cifar100 = "CIFAR-100 binary", shapes = "built-in shapes"
+    case imageFolder = "PNG folder", svhn = "SVHN MATLAB"
   }
 
   public var source: String

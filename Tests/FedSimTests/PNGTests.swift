@@ -1,0 +1,59 @@
+import FedSimCore
+import Foundation
+import Tensors
+import TestSupport
+import Testing
+
+@Suite("PNG decoding and PNG-folder datasets")
+struct PNGTests {
+  static let dir = SharedData.repositoryRoot + "/Tests/Fixtures/png"
+
+  @Test(
+    "Pillow's PNGs decode to the pixels Pillow wrote",
+    arguments: ["gray", "rgb", "rgba", "gray-alpha", "palette", "palette-2bit", "gray16"])
+  func decodesPillow(_ name: String) throws {
+    let expected = try SafetensorsFile(contentsOf: Self.dir + "/expected.safetensors").tensor(name)
+    let image = try PNG.read(Self.dir + "/\(name).png")
+    #expect([image.channels, image.height, image.width] == expected.shape)
+    #expect(image.pixels.map(Float.init) == expected.scalars)
+  }
+
+  @Test func ownEncoderRoundTrips() throws {
+    let pixels = (0..<(3 * 5 * 4)).map { UInt8(($0 * 37) % 256) }
+    let png = PNG.encode(channelMajor: pixels, channels: 3, height: 5, width: 4)
+    #expect(try PNG.decode(png, path: "memory") == DecodedImage(width: 4, height: 5, channels: 3, pixels: pixels))
+  }
+
+  @Test("broken PNGs are errors naming the file")
+  func brokenFiles() throws {
+    let good = Array(try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/rgb.png")))
+    var badCRC = good
+    badCRC[40] ^= 0xFF
+    for (bytes, words) in [(Array(good.prefix(60)), "truncated"), (badCRC, "bad CRC"), ([1, 2, 3], "no PNG signature")] {
+      #expect {
+        try PNG.decode(bytes, path: "x.png")
+      } throws: { error in
+        let text = "\(error)"
+        return text.hasPrefix("x.png:") && text.contains(words)
+      }
+    }
+  }
+
+  @Test("a folder of class folders is a dataset, classes sorted by name")
+  func imageFolder() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-folder-\(UUID())").path
+    for (k, name) in ["zebra", "apple"].enumerated() {
+      try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+      for i in 0..<(k + 2) {
+        let px = [UInt8](repeating: UInt8(40 * k + i), count: 3 * 6 * 6)
+        try Data(PNG.encode(channelMajor: px, channels: 3, height: 6, width: 6)).write(to: URL(fileURLWithPath: "\(root)/\(name)/\(i).png"))
+      }
+    }
+    let d = try ImageDataset.load(root)
+    #expect(d.format == .imageFolder && d.classNames == ["apple", "zebra"] && d.labels == [0, 0, 0, 1, 1])
+    #expect(d.shape == [3, 6, 6] && d.pixels[0] == 40)
+    try Data(PNG.encode(channelMajor: [UInt8](repeating: 0, count: 16), channels: 1, height: 4, width: 4))
+      .write(to: URL(fileURLWithPath: "\(root)/zebra/odd.png"))
+    #expect { try ImageDataset.load(root) } throws: { "\($0)".contains("odd.png") && "\($0)".contains("first image is 3×6×6") }
+  }
+}
