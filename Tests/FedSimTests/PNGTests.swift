@@ -57,3 +57,25 @@ struct PNGTests {
     #expect { try ImageDataset.load(root) } throws: { "\($0)".contains("odd.png") && "\($0)".contains("first image is 3×6×6") }
   }
 }
+
+@Suite("SVHN MATLAB files")
+struct SVHNTests {
+  static let dir = SharedData.repositoryRoot + "/Tests/Fixtures/svhn"
+
+  @Test("SciPy's MATLAB v5 files read as SciPy wrote them", arguments: ["test_32x32.mat", "uncompressed_32x32.mat"])
+  func readsSciPyFiles(_ name: String) throws {
+    let d = try ImageDataset.load(Self.dir + "/" + name)
+    #expect(d.format == .svhn && d.count == 6 && d.shape == [3, 32, 32])
+    #expect(d.labels == [1, 0, 3, 0, 7, 2], "label 10 is the digit 0")
+    #expect(d.pixels[1] == 6 && d.pixels[32] == 221)  // X[0,1,0,0], X[1,0,0,0]
+    #expect(d.pixels[(4 * 3 + 2) * 1024 + 5 * 32 + 7] == 61)  // X[5,7,2,4]
+    #expect(d.pixels.reduce(0) { $0 + Int($1) } == 2_343_118)
+  }
+
+  @Test func truncatedFileIsAnError() throws {
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/test_32x32.mat")))
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID()).mat").path
+    try Data(bytes.prefix(bytes.count - 500)).write(to: URL(fileURLWithPath: path))
+    #expect { try ImageDataset.load(path) } throws: { "\($0)".hasPrefix(path) && "\($0)".contains("truncated") }
+  }
+}

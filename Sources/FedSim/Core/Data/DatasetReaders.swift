@@ -17,7 +17,7 @@ extension ImageDataset {
           && ((try? FileManager.default.contentsOfDirectory(atPath: path + "/" + name)) ?? []).contains { $0.lowercased().hasSuffix(".png") }
       }
       if hasClassFolders { return try readImageFolder(path) }
-      let candidates = names.filter { $0.contains("images-idx3") || $0.hasSuffix(".bin") }
+      let candidates = names.filter { $0.contains("images-idx3") || $0.hasSuffix(".bin") || $0.hasSuffix(".mat") }
       guard candidates.count == 1 else {
         throw .unrecognized(
           path: path,
@@ -30,7 +30,9 @@ extension ImageDataset {
     let name = URL(fileURLWithPath: path).lastPathComponent
     if name.contains("idx3") { return try readIDX(imagesPath: path) }
     if name.hasSuffix(".bin") { return try readCIFAR(path) }
-    throw .unrecognized(path: path, reason: "expected an IDX images file (*-images-idx3-ubyte[.gz]) or a CIFAR .bin file")
+    if name.hasSuffix(".mat") { return try readSVHN(path) }
+    throw .unrecognized(
+      path: path, reason: "expected an IDX images file (*-images-idx3-ubyte[.gz]), a CIFAR .bin file or an SVHN .mat file")
   }
 
   /// MNIST-style IDX: an unsigned-byte images file (N×H×W) and its labels file (N).
