@@ -101,7 +101,7 @@ struct Version: ParsableCommand {
 
 struct DataCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "data", abstract: "Inspect datasets.", subcommands: [Info.self, Preview.self])
+    commandName: "data", abstract: "Inspect and fetch datasets.", subcommands: [Info.self, Preview.self, Fetch.self])
 
   struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -191,6 +191,27 @@ struct Models: ParsableCommand {
         let pad = { (s: String, n: Int) in s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         print("\(pad(entry.name, 13)) \(pad(String(count), 9)) params  \(pad(entry.defaultActivation.rawValue, 10)) \(entry.defaultImageSize)px  \(entry.summary); \(entry.options)")
       }
+    }
+  }
+}
+
+extension DataCommand {
+  struct Fetch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Download a dataset from its publisher and check it against the published MD5.",
+      discussion: "Datasets: \(DatasetSource.all.map(\.name).joined(separator: ", ")).")
+
+    @Argument(help: "The dataset.") var name: String
+    @Option(help: "The folder to write into.") var to: String
+    @Option(help: "train, test or all.") var split = "all"
+    @Option(help: "A base URL to fetch from instead of the publisher's (file names are appended).") var mirror: String?
+
+    func run() throws {
+      guard ["train", "test", "all"].contains(split) else { throw ValidationError("--split must be train, test or all") }
+      do {
+        let files = try DatasetFetcher.fetch(name, split: split, mirror: mirror, to: to) { print($0) }
+        print("wrote \(files.count) file\(files.count == 1 ? "" : "s") to \(to)")
+      } catch { throw fail("\(error)") }
     }
   }
 }
