@@ -88,3 +88,20 @@ struct ModelZooTests {
     #expect(relativeError(inference, y) > 0.1, "inference uses the running statistics")
   }
 }
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+  @Test("a model's state dict round-trips through safetensors; a mis-shaped tensor is named")
+  func roundTrip() throws {
+    var gen = SeededGenerator(seed: 9)
+    let model = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID()).safetensors").path
+    try model.save(safetensors: path, metadata: ["model": "resnet18"])
+    var other = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)
+    #expect(other.parameters[0].scalars != model.parameters[0].scalars)
+    #expect(try other.load(safetensors: path)["model"] == "resnet18")
+    for (a, b) in zip(other.stateDict, model.stateDict) { #expect(a.name == b.name && a.tensor.scalars == b.tensor.scalars) }
+    var wrong = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 7), generator: &gen)
+    #expect { _ = try wrong.load(safetensors: path) } throws: { "\($0)".contains(path) && "\($0)".contains("fc.weight") }
+  }
+}

@@ -87,6 +87,21 @@ extension Layer {
     }
   }
 
+  /// Loads a checkpoint saved as safetensors under `state_dict` names (as PyTorch's
+  /// `save_file(model.state_dict())` writes it); errors name the file and the tensor.
+  public mutating func load(safetensors path: String) throws -> [String: String] {
+    let file = try SafetensorsFile(contentsOf: path)
+    do { try loadStateDict(file.tensors) } catch { throw SafetensorsError.malformed(source: path, reason: "\(error)") }
+    return file.metadata
+  }
+
+  /// Saves every parameter and buffer under its `state_dict` name, atomically.
+  public func save(safetensors path: String, metadata: [String: String] = [:]) throws {
+    var tensors: [String: Tensor] = [:]
+    for (name, t) in stateDict { tensors[name] = t }
+    try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
+  }
+
   /// Replaces every parameter with the tensor of its name (see `loadStateDict`).
   public mutating func loadParameters(_ tensors: [String: Tensor]) throws(ParameterError) {
     try loadStateDict(tensors)
