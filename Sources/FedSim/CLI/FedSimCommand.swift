@@ -49,9 +49,7 @@ struct Bench: ParsableCommand {
         r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
       }
       if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(r), as: UTF8.self))
+        try printJSONLine(r)
       } else {
         var line = String(
           format: "DLG objective  lenet %dx%dx%d  batch %d  classes %3d  %@  %.3f ms/eval  (%d evals, %d thread%@)",
@@ -72,9 +70,7 @@ struct Bench: ParsableCommand {
         r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
       }
       if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(r), as: UTF8.self))
+        try printJSONLine(r)
       } else {
         var line = String(
           format: "LeNet-ReLU training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
@@ -115,9 +111,7 @@ struct DataCommand: ParsableCommand {
       let dataset = try loadDataset(path)
       let summary = DatasetSummary(dataset)
       if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        try printJSONLine(summary)
       } else {
         print(summary.text(classNames: dataset.classNames))
       }
@@ -184,9 +178,7 @@ struct Models: ParsableCommand {
         name: entry.name, summary: entry.summary, activation: entry.defaultActivation.rawValue,
         imageSize: entry.defaultImageSize, options: entry.options, parameters: count)
       if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(row), as: UTF8.self))
+        try printJSONLine(row)
       } else {
         let pad = { (s: String, n: Int) in s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         print("\(pad(entry.name, 13)) \(pad(String(count), 9)) params  \(pad(entry.defaultActivation.rawValue, 10)) \(entry.defaultImageSize)px  \(entry.summary); \(entry.options)")
@@ -214,4 +206,11 @@ extension DataCommand {
       } catch { throw fail("\(error)") }
     }
   }
+}
+
+/// Prints `value` as one line of JSON with sorted keys.
+func printJSONLine<T: Encodable>(_ value: T) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys]
+  print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
