@@ -140,6 +140,7 @@ struct ForwardTests {
     #expect(p.scalars.allSatisfy { $0.isFinite })
     #expect(relativeError(p.sum(alongAxis: 1), Tensor([1, 1])) < 1e-6)
     #expect(relativeError(logSoftmax(x).exp(), p) < 1e-6)
+    #expect(abs(meanSquaredError(Tensor([1, 2, 3]), Tensor([1, 0, 0])).scalar - 13.0 / 3) < 1e-6)
     let loss = crossEntropy(logits: Tensor(shape: [1, 2], scalars: [0, 0]), labels: [1])
     #expect(abs(loss.scalar - 0.6931472) < 1e-6)
   }

@@ -108,6 +108,7 @@ let opCases: [OpCase] = [
   },
   OpCase(name: "softmax", shapes: [[2, 5]]) { softmax($0[0]) },
   OpCase(name: "log softmax", shapes: [[2, 5]]) { logSoftmax($0[0], alongAxis: 1) },
+  OpCase(name: "mean squared error", shapes: [[3, 4], [3, 4]]) { meanSquaredError($0[0], $0[1]) },
   OpCase(name: "soft cross-entropy", shapes: [[3, 4], [3, 4]]) {
     softCrossEntropy(logits: $0[0], targets: softmax($0[1]))
   },
