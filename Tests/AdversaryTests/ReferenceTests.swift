@@ -34,7 +34,7 @@ struct ReferenceTests {
     var model = LeNet(channels: channels, classes: classes, imageSize: size, generator: &gen)
     var params: [String: Tensor] = [:]
     for key in file.names where key.hasPrefix("param.") { params[String(key.dropFirst(6))] = file.tensors[key] }
-    try model.loadParameters(params)
+    try model.loadStateDict(params)
 
     let input = try file.tensor("input")
     let onehot = try file.tensor("label_onehot")

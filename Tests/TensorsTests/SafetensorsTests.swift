@@ -95,13 +95,13 @@ struct SafetensorsTests {
     #expect(params.keys.sorted() == ["body.0.bias", "body.0.weight", "body.2.bias", "body.2.weight", "body.4.bias", "body.4.weight", "fc.bias", "fc.weight"])
     params["fc.weight"] = .zeros([10, 767])
     #expect(throws: ParameterError.shapeMismatch("fc.weight", expected: [10, 768], found: [10, 767])) {
-      try model.loadParameters(params)
+      try model.loadStateDict(params)
     }
     params["fc.weight"] = .zeros([10, 768])
     params["extra"] = .zeros([1])
-    #expect(throws: ParameterError.unexpected("extra")) { try model.loadParameters(params) }
+    #expect(throws: ParameterError.unexpected("extra")) { try model.loadStateDict(params) }
     params["extra"] = nil
     params["body.2.bias"] = nil
-    #expect(throws: ParameterError.missing("body.2.bias")) { try model.loadParameters(params) }
+    #expect(throws: ParameterError.missing("body.2.bias")) { try model.loadStateDict(params) }
   }
 }

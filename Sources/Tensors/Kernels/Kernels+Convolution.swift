@@ -144,17 +144,21 @@ extension Kernels {
     }
   }
 
-  /// Scratch phase grids for a strided convolution's group (nil for stride 1).
-  private static func phaseGrids(_ s: ConvShape) -> UnsafeMutablePointer<Float>? {
+  /// Scratch phase grids for a strided convolution's group (nil for stride 1), zero-filled
+  /// when `zeroed` (for accumulating into).
+  private static func phaseGrids(_ s: ConvShape, zeroed: Bool) -> UnsafeMutablePointer<Float>? {
     let (sh, sw) = s.geo.stride
     guard sh > 1 || sw > 1 else { return nil }
-    return .allocate(capacity: s.cg * sh * sw * ((s.h + sh - 1) / sh) * ((s.w + sw - 1) / sw))
+    let count = s.cg * sh * sw * ((s.h + sh - 1) / sh) * ((s.w + sw - 1) / sw)
+    let grids = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    if zeroed { grids.initialize(repeating: 0, count: count) }
+    return grids
   }
 
   /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow].
   static func im2col(_ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>) {
     let planes = UnsafeMutablePointer(mutating: x)  // only read
-    let grids = phaseGrids(s)
+    let grids = phaseGrids(s, zeroed: false)
     defer { grids?.deallocate() }
     if let grids { phaseSplit(planes: planes, grids: grids, s, adding: false) }
     forEachRun(s, columns: cols, grids: grids ?? planes) { row in
@@ -166,12 +170,8 @@ extension Kernels {
 
   /// Folds `cols` [patch, oh*ow] back onto one group of one sample, adding into `x`.
   static func col2im(_ cols: UnsafePointer<Float>, _ s: ConvShape, _ x: UnsafeMutablePointer<Float>) {
-    let grids = phaseGrids(s)
+    let grids = phaseGrids(s, zeroed: true)
     defer { grids?.deallocate() }
-    if let grids {
-      let (sh, sw) = s.geo.stride
-      grids.initialize(repeating: 0, count: s.cg * sh * sw * ((s.h + sh - 1) / sh) * ((s.w + sw - 1) / sw))
-    }
     forEachRun(s, columns: UnsafeMutablePointer(mutating: cols), grids: grids ?? x) { _ in
     } _: { column, grid, n in
       addRow(grid, column, count: n)

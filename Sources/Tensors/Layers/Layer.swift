@@ -102,17 +102,6 @@ extension Layer {
     try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
   }
 
-  /// Replaces every parameter with the tensor of its name (see `loadStateDict`).
-  public mutating func loadParameters(_ tensors: [String: Tensor]) throws(ParameterError) {
-    try loadStateDict(tensors)
-  }
-
-  /// The parameters with each replaced by `transform(name, tensor)`.
-  public func mapParameters(_ transform: (String, Tensor) -> Tensor) -> Self {
-    var copy = self
-    copy.visitParameters { name, t in t = transform(name, t) }
-    return copy
-  }
 }
 
 /// A parameter set that does not match a model.

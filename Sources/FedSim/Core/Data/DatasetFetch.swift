@@ -168,7 +168,6 @@ public enum DatasetFetcher {
 /// MD5 of text, for checks and tests.
 public enum MD5Check {
   public static func hex(_ text: String) -> String { MD5.hex(Array(text.utf8)) }
-  public static func hex(file path: String) throws -> String { MD5.hex(Array(try Data(contentsOf: URL(fileURLWithPath: path)))) }
 }
 
 /// Unpacks a local .tar.gz the way fetched archives are unpacked.
