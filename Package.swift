@@ -27,7 +27,7 @@ let package = Package(
     .executableTarget(
       name: "fedsim",
       dependencies: [
-        "FedSimCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "FedSimCore", "Adversary", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/FedSim/CLI"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),

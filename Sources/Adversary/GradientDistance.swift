@@ -3,28 +3,44 @@ import Tensors
 /// How far a dummy gradient is from the gradient a client shared, summed over layers.
 ///
 /// Each is written in differentiable ops, so an attack can differentiate it with respect to the
-/// dummy input through the dummy gradient (double backprop).
+/// dummy input through the dummy gradient (double backprop). `docs/attacks.md` gives the
+/// mathematics of each.
 public enum GradientDistance: String, Sendable, CaseIterable, Codable {
   /// DLG: `Σ_layers ‖g′ − g‖²`.
   case l2
   /// The 1-D squared Wasserstein-2 distance between the value distributions of each layer's
-  /// gradient: `Σ_layers mean((sort(g′) − sort(g))²)`. (Not a working attack on its own; see
-  /// the WDLG notes.)
+  /// gradient: `Σ_layers mean((sort(g′) − sort(g))²)`. Blind to where each value sits, so on
+  /// its own it does not reconstruct; it is the reading of WDLG that fails.
   case sortedWasserstein = "wasserstein"
+  /// WDLG as FedSim builds it: a Wasserstein term beside a matching term, per layer
+  /// `‖g′ − g‖² + n·W₂²(μ(g′), μ(g))`, where `μ(v)` is the empirical distribution of a layer's
+  /// `n` gradient values and `n·W₂² = ‖sort(g′) − sort(g)‖²` is the optimal-transport cost of
+  /// moving one set of values onto the other. The matching term supplies the positions the
+  /// transport term cannot see (`docs/attacks.md`).
+  case wasserstein = "wdlg"
   /// Inverting Gradients: `1 − ⟨g′, g⟩ / (‖g′‖ ‖g‖)` over all layers concatenated.
   case cosine
 
+  /// Whether the distance compares sorted gradients (so the shared gradient's sort can be kept).
+  var sortsValues: Bool { self == .sortedWasserstein || self == .wasserstein }
+
   /// The distance between `dummy` and `target`, layer by layer in the same order.
-  public func callAsFunction(_ dummy: [Tensor], _ target: [Tensor]) -> Tensor {
+  /// `sortedTarget` may carry each target layer's values already sorted ascending.
+  public func callAsFunction(_ dummy: [Tensor], _ target: [Tensor], sortedTarget: [Tensor]? = nil)
+    -> Tensor
+  {
     precondition(dummy.count == target.count, "\(dummy.count) dummy layers vs \(target.count) shared")
+    func sortedValues(_ t: Tensor) -> Tensor { t.reshaped(to: [t.scalarCount]).sorted().values }
+    let sortedTarget = sortsValues ? (sortedTarget ?? target.map(sortedValues)) : []
     switch self {
     case .l2:
       return zip(dummy, target).map { d, t in (d - t).pow(2).sum() }.reduce(+)!
     case .sortedWasserstein:
-      return zip(dummy, target).map { d, t in
-        let sd = d.reshaped(to: [d.scalarCount]).sorted().values
-        let st = t.reshaped(to: [t.scalarCount]).sorted().values
-        return (sd - st).pow(2).mean()
+      return zip(dummy, sortedTarget).map { d, st in (sortedValues(d) - st).pow(2).mean() }
+        .reduce(+)!
+    case .wasserstein:
+      return dummy.indices.map { l in
+        (dummy[l] - target[l]).pow(2).sum() + (sortedValues(dummy[l]) - sortedTarget[l]).pow(2).sum()
       }.reduce(+)!
     case .cosine:
       let dot = zip(dummy, target).map { d, t in (d * t).sum() }.reduce(+)!
@@ -32,6 +48,11 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
       let nt = target.map { ($0 * $0).sum() }.reduce(+)!.sqrt()
       return 1 - dot / (nd * nt)
     }
+  }
+
+  /// Each layer's values sorted ascending, for `sortedTarget`.
+  public static func sortedLayers(_ layers: [Tensor]) -> [Tensor] {
+    layers.map { $0.detached().reshaped(to: [$0.scalarCount]).sorted().values }
   }
 }
 

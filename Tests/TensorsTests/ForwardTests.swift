@@ -123,6 +123,27 @@ struct ForwardTests {
     #expect(replaced.scalars == [3, 1, 0, 1, 0, 9, 2, 6])
   }
 
+  /// Long lanes take the radix path: the order must equal a plain stable sort's, with ties,
+  /// signed zeros, infinities and NaN (last) in the mix, ascending and descending.
+  @Test(arguments: [false, true]) func longLaneSortIsStable(descending: Bool) {
+    var gen = SeededGenerator(seed: 3)
+    var values = (0..<5000).map { _ in Float(Int.random(in: -300...300, using: &gen)) / 7 }
+    values[10] = .nan
+    values[11] = -.infinity
+    values[12] = .infinity
+    values[13] = -0.0
+    values[14] = .nan
+    let x = Tensor(shape: [1, values.count], scalars: values)
+    let order = x.sorted(alongAxis: 1, descending: descending).indices.scalars.map { Int($0) }
+    let expected = values.indices.sorted { p, q in
+      let (a, b) = (values[p], values[q])
+      if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN || (a.isNaN == b.isNaN && p < q) }
+      if a == b { return p < q }
+      return descending ? a > b : a < b
+    }
+    #expect(order == expected)
+  }
+
   @Test func pooling() {
     let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
     #expect(maxPool2d(x, kernel: 2).scalars == [5, 7, 13, 15])

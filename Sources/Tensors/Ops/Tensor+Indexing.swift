@@ -46,17 +46,12 @@ extension Tensor {
     let v = AxisView(shape, axis: axis)
     let idx = TensorStorage(count: scalarCount)
     let x = storage.base
+    var lane = [Float](repeating: 0, count: v.length)
     var order = [Int](repeating: 0, count: v.length)
     for o in 0..<v.outer {
       for i in 0..<v.inner {
-        let at = { (k: Int) in x[(o * v.length + k) * v.inner + i] }
-        for k in 0..<v.length { order[k] = k }
-        // Stable, with NaN last, like torch.sort.
-        order.sort { p, q in
-          let (a, b) = (at(p), at(q))
-          if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN || (a.isNaN == b.isNaN && p < q) }
-          return descending ? (a > b || (a == b && p < q)) : (a < b || (a == b && p < q))
-        }
+        for k in 0..<v.length { lane[k] = x[(o * v.length + k) * v.inner + i] }
+        Kernels.stableArgsort(lane, descending: descending, into: &order)
         for k in 0..<v.length { idx.base[(o * v.length + k) * v.inner + i] = Float(order[k]) }
       }
     }

@@ -1,18 +1,19 @@
+import COpenBLAS
+
 /// Flat-vector arithmetic for the optimizers: parameters and gradients as one `[Float]`.
-/// Dot products and norms accumulate in Double.
+/// Dot products and norms accumulate in Double; the long loops run in OpenBLAS.
 enum FlatVector {
   @inline(__always)
   static func dot(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "vector lengths \(a.count) and \(b.count) differ")
-    var s = 0.0
-    for i in a.indices { s += Double(a[i]) * Double(b[i]) }
-    return s
+    return cblas_dsdot(Int32(a.count), a, 1, b, 1)
   }
 
   /// `y += alpha * x`.
   @inline(__always)
   static func axpy(_ alpha: Float, _ x: [Float], _ y: inout [Float]) {
-    for i in y.indices { y[i] += alpha * x[i] }
+    precondition(x.count == y.count, "vector lengths \(x.count) and \(y.count) differ")
+    cblas_saxpy(Int32(y.count), alpha, x, 1, &y, 1)
   }
 
   static func maxAbs(_ a: [Float]) -> Float { a.reduce(0) { Swift.max($0, Swift.abs($1)) } }

@@ -52,14 +52,18 @@ public enum PNG {
   }
 }
 
-/// A grid of equally sized images with a 1-pixel gap, as one channel-major image.
+/// A grid of equally sized images with a 1-pixel gap, as one channel-major image; each tile
+/// may be enlarged `scale` times (nearest neighbour), and a blank tile leaves its cell white.
 public struct ImageGrid {
-  public var channels: Int, height: Int, width: Int, columns: Int
-  public private(set) var tiles: [[UInt8]] = []
+  public var channels: Int, height: Int, width: Int, columns: Int, scale: Int
+  public private(set) var tiles: [[UInt8]?] = []
 
-  public init(channels: Int, height: Int, width: Int, columns: Int) {
-    (self.channels, self.height, self.width, self.columns) = (channels, height, width, columns)
+  public init(channels: Int, height: Int, width: Int, columns: Int, scale: Int = 1) {
+    precondition(scale >= 1, "scale must be at least 1")
+    (self.channels, self.height, self.width, self.columns, self.scale) = (channels, height, width, columns, scale)
   }
+
+  public mutating func appendBlank() { tiles.append(nil) }
 
   public mutating func append(_ tile: [UInt8]) {
     precondition(tile.count == channels * height * width, "tile size differs from the grid's")
@@ -69,14 +73,16 @@ public struct ImageGrid {
   /// The grid as PNG bytes (gaps are white).
   public func png() -> [UInt8] {
     let rows = (tiles.count + columns - 1) / columns
-    let (gw, gh) = (columns * (width + 1) + 1, rows * (height + 1) + 1)
+    let (tw, th) = (width * scale, height * scale)
+    let (gw, gh) = (columns * (tw + 1) + 1, rows * (th + 1) + 1)
     var px = [UInt8](repeating: 255, count: channels * gw * gh)
     for (k, tile) in tiles.enumerated() {
-      let (ox, oy) = (1 + (k % columns) * (width + 1), 1 + (k / columns) * (height + 1))
+      guard let tile else { continue }
+      let (ox, oy) = (1 + (k % columns) * (tw + 1), 1 + (k / columns) * (th + 1))
       for c in 0..<channels {
-        for y in 0..<height {
-          for x in 0..<width {
-            px[(c * gh + oy + y) * gw + ox + x] = tile[(c * height + y) * width + x]
+        for y in 0..<th {
+          for x in 0..<tw {
+            px[(c * gh + oy + y) * gw + ox + x] = tile[(c * height + y / scale) * width + x / scale]
           }
         }
       }

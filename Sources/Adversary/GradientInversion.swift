@@ -1,0 +1,283 @@
+import Tensors
+
+/// The gradient-inversion attacks FedSim runs. Each recovers a batch of private images (and
+/// labels) from one shared gradient; `docs/attacks.md` describes them.
+public enum AttackMethod: String, Sendable, Codable, CaseIterable {
+  /// Deep Leakage from Gradients (Zhu et al. 2019): image and soft label optimised jointly by
+  /// L-BFGS on the squared gradient distance.
+  case dlg
+  /// Improved DLG (Zhao et al. 2020): labels read off the last layer first, then DLG on the image.
+  case idlg
+  /// Wasserstein DLG (Wang et al. 2023): labels first, then L-BFGS on a Wasserstein distance.
+  case wdlg
+  /// Inverting Gradients (Geiping et al. 2020): cosine distance plus total variation, signed
+  /// Adam with a step learning-rate schedule, pixels boxed to the valid range.
+  case ig
+
+  /// The gradient distance the method minimises.
+  public var distance: GradientDistance {
+    switch self {
+    case .dlg, .idlg: .l2
+    case .wdlg: .wasserstein
+    case .ig: .cosine
+    }
+  }
+
+  /// Whether the labels are read off the gradient before optimising (all but DLG).
+  public var recoversLabelsFirst: Bool { self != .dlg }
+
+  /// Iterations by default: 300 L-BFGS steps (DLG's setting), or 4,800 Adam steps for
+  /// Inverting Gradients (its CIFAR setting).
+  public var defaultIterations: Int { self == .ig ? 4800 : 300 }
+
+  /// The learning rate by default: 1 for L-BFGS (DLG's), 0.1 for signed Adam (IG's).
+  public var defaultLearningRate: Float { self == .ig ? 0.1 : 1 }
+}
+
+/// How to run one attack.
+public struct AttackConfiguration: Sendable, Codable, Equatable {
+  public var method: AttackMethod
+  /// L-BFGS steps (each up to 20 inner iterations) for the DLG family, Adam steps for IG.
+  public var iterations: Int
+  /// Independent starts from fresh random dummies; the one ending nearest the shared gradient
+  /// is kept (the attacker has no ground truth to choose by).
+  public var restarts: Int
+  public var seed: UInt64
+  public var learningRate: Float
+  /// The total-variation weight (Inverting Gradients only).
+  public var totalVariation: Float
+  /// The valid pixel range, where Inverting Gradients boxes its image.
+  public var pixelRange: ClosedRange<Float>
+
+  public init(
+    method: AttackMethod = .dlg, iterations: Int? = nil, restarts: Int = 1, seed: UInt64 = 0,
+    learningRate: Float? = nil, totalVariation: Float = 1e-4, pixelRange: ClosedRange<Float> = 0...1
+  ) {
+    precondition(restarts >= 1, "an attack needs at least one start")
+    self.method = method
+    self.iterations = iterations ?? method.defaultIterations
+    self.restarts = restarts
+    self.seed = seed
+    self.learningRate = learningRate ?? method.defaultLearningRate
+    self.totalVariation = totalVariation
+    self.pixelRange = pixelRange
+  }
+}
+
+/// What an attack reports after each iteration: the state whose distance it has just measured.
+public struct AttackProgress: Sendable {
+  /// Which start (0-based) this is.
+  public var trial: Int
+  /// Iterations completed in this start (0: the random dummy).
+  public var iteration: Int
+  /// The gradient distance (the method's own objective) at this point.
+  public var distance: Double
+  /// Evaluations of the objective so far, over all starts.
+  public var evaluations: Int
+  /// Seconds since the attack began.
+  public var elapsed: Double
+  /// The current dummy images `[B, C, H, W]`.
+  public var reconstruction: Tensor
+  /// The current labels (recovered, or the dummy label's arg-max for DLG).
+  public var labels: [Int]
+}
+
+/// The outcome of an attack: the best point of the best start.
+public struct AttackResult: Sendable {
+  public var method: AttackMethod
+  public var reconstruction: Tensor
+  public var labels: [Int]
+  /// The objective at the kept point.
+  public var distance: Double
+  /// The kept start's objective after each iteration (index 0: the random dummy). Non-finite
+  /// entries mark points where the optimiser diverged.
+  public var history: [Double]
+  public var iterations: Int
+  /// Evaluations of the objective over all starts.
+  public var evaluations: Int
+  public var wallSeconds: Double
+  public var keptTrial: Int
+  /// How often the optimiser diverged and was restarted from its best point, over all starts.
+  public var recoveries: Int
+}
+
+/// A gradient-inversion attack on one shared gradient of a known model.
+public struct GradientInversion<Model: Layer>: Sendable {
+  public let model: Model
+  public let sharedGradient: [Tensor]
+  /// The shape of the private batch `[B, C, H, W]`.
+  public let inputShape: [Int]
+  public let classes: Int
+
+  public init(model: Model, sharedGradient: [Tensor], inputShape: [Int], classes: Int) {
+    precondition(inputShape.count == 4, "inputShape is [batch, channels, height, width]")
+    (self.model, self.sharedGradient, self.inputShape, self.classes) =
+      (model, sharedGradient, inputShape, classes)
+  }
+
+  /// Runs the attack, calling `progress` after every iteration of every start.
+  public func run(
+    _ configuration: AttackConfiguration, progress: (AttackProgress) -> Void = { _ in }
+  ) -> AttackResult {
+    withoutActuallyEscaping(progress) { run(configuration, $0) }
+  }
+
+  private func run(_ c: AttackConfiguration, _ progress: @escaping (AttackProgress) -> Void) -> AttackResult {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let objective = DLGObjective(
+      model: model, sharedGradient: sharedGradient, distance: c.method.distance,
+      totalVariation: c.method == .ig ? c.totalVariation : 0)
+    let batch = inputShape[0]
+    let knownLabels =
+      c.method.recoversLabelsFirst
+      ? LabelRecovery.labels(sharedGradient: sharedGradient, classes: classes, batch: batch) : nil
+    var session = Session(
+      inputShape: inputShape, classes: classes, knownLabels: knownLabels,
+      elapsed: {
+        let d = start.duration(to: clock.now)
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      },
+      progress: progress)
+    var kept: Session.Trial?
+    for trial in 0..<c.restarts {
+      var generator = SeededGenerator(seed: c.seed &+ UInt64(trial) &* 0x9E37_79B9_7F4A_7C15)
+      let result =
+        c.method == .ig
+        ? session.signedAdam(objective, c, trial: trial, generator: &generator)
+        : session.lbfgs(objective, c, trial: trial, generator: &generator)
+      if kept == nil || result.bestValue < kept!.bestValue { kept = result }
+    }
+    let best = kept!
+    return AttackResult(
+      method: c.method, reconstruction: Tensor(shape: inputShape, scalars: Array(best.best.prefix(session.imageCount))),
+      labels: session.labels(of: best.best), distance: best.bestValue, history: best.history,
+      iterations: c.iterations, evaluations: session.evaluations, wallSeconds: session.elapsed(),
+      keptTrial: best.trial, recoveries: session.recoveries)
+  }
+}
+
+/// The bookkeeping every start shares: evaluation counts, the best point, the history, progress.
+private struct Session {
+  struct Trial {
+    var trial: Int
+    var best: [Float] = []
+    var bestValue = Double.infinity
+    var history: [Double] = []
+  }
+
+  let inputShape: [Int]
+  let classes: Int
+  let knownLabels: [Int]?
+  let elapsed: () -> Double
+  let progress: (AttackProgress) -> Void
+  var evaluations = 0
+  var recoveries = 0
+
+  init(
+    inputShape: [Int], classes: Int, knownLabels: [Int]?, elapsed: @escaping () -> Double,
+    progress: @escaping (AttackProgress) -> Void
+  ) {
+    (self.inputShape, self.classes, self.knownLabels, self.elapsed, self.progress) =
+      (inputShape, classes, knownLabels, elapsed, progress)
+  }
+
+  var imageCount: Int { inputShape.reduce(1, *) }
+  var batch: Int { inputShape[0] }
+
+  /// The labels at a point: the recovered ones, or each dummy label's arg-max.
+  func labels(of point: [Float]) -> [Int] {
+    if let knownLabels { return knownLabels }
+    return (0..<batch).map { b in
+      let row = point[(imageCount + b * classes)..<(imageCount + (b + 1) * classes)]
+      return row.indices.max { row[$0] < row[$1] }! - (imageCount + b * classes)
+    }
+  }
+
+  /// The objective's value and gradient at `point` (image, then label logits for DLG).
+  mutating func evaluate<M: Layer>(_ objective: DLGObjective<M>, _ point: [Float]) -> (value: Double, gradient: [Float]) {
+    evaluations += 1
+    let x = Tensor(shape: inputShape, scalars: Array(point.prefix(imageCount)))
+    let logits = knownLabels == nil ? Tensor(shape: [batch, classes], scalars: Array(point[imageCount...])) : nil
+    let targets = knownLabels.map { oneHot($0, classes: classes) }
+    let r = objective.evaluate(input: x, labelLogits: logits, knownLabels: targets)
+    var gradient = r.inputGradient.scalars
+    if let g = r.labelGradient { gradient += g.scalars }
+    return (Double(r.value), gradient)
+  }
+
+  /// Records the distance at the point reached after `iteration` iterations. Returns false when
+  /// the optimiser has diverged there: a non-finite value or point, or a value a thousand times
+  /// the starting one.
+  mutating func record(_ t: inout Trial, iteration: Int, point: [Float], value: Double) -> Bool {
+    t.history.append(value)
+    let healthy =
+      value.isFinite && value <= 1000 * Swift.max(t.history[0], 1e-30)
+      && point.allSatisfy { $0.isFinite }
+    if healthy && value < t.bestValue { (t.bestValue, t.best) = (value, point) }
+    progress(
+      AttackProgress(
+        trial: t.trial, iteration: iteration, distance: value, evaluations: evaluations,
+        elapsed: elapsed(), reconstruction: Tensor(shape: inputShape, scalars: Array(point.prefix(imageCount))),
+        labels: healthy ? labels(of: point) : labels(of: t.best.isEmpty ? point : t.best)))
+    return healthy
+  }
+
+  /// The DLG family: L-BFGS (history 100, 20 inner iterations, no line search) on the image and,
+  /// for DLG, the label logits. On divergence it restarts from its best point with a fresh
+  /// curvature history and half the learning rate.
+  mutating func lbfgs<M: Layer>(
+    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
+  ) -> Trial {
+    var t = Trial(trial: trial)
+    var point = Tensor.normal(inputShape, using: &generator).scalars
+    if knownLabels == nil { point += Tensor.normal([batch, classes], using: &generator).scalars }
+    var optimizer = LBFGS(learningRate: c.learningRate, maxIterations: 20, historySize: 100)
+    for iteration in 0..<c.iterations {
+      var first = true
+      var healthy = true
+      optimizer.step(&point) { p in
+        let r = evaluate(objective, p)
+        if first {
+          first = false
+          healthy = record(&t, iteration: iteration, point: p, value: r.value)
+        }
+        return r
+      }
+      if !healthy || !point.allSatisfy({ $0.isFinite }) {
+        recoveries += 1
+        if !t.best.isEmpty { point = t.best }
+        optimizer = LBFGS(learningRate: optimizer.learningRate / 2, maxIterations: 20, historySize: 100)
+      }
+    }
+    let r = evaluate(objective, point)
+    _ = record(&t, iteration: c.iterations, point: point, value: r.value)
+    return t
+  }
+
+  /// Inverting Gradients: Adam on the sign of the gradient, the learning rate cut tenfold at
+  /// 3/8, 5/8 and 7/8 of the iterations, pixels clamped to the valid range after every step.
+  mutating func signedAdam<M: Layer>(
+    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
+  ) -> Trial {
+    var t = Trial(trial: trial)
+    var point = Tensor.normal(inputShape, using: &generator).scalars
+    var optimizer = Adam(learningRate: c.learningRate)
+    let milestones = Set([3, 5, 7].map { c.iterations * $0 / 8 })
+    for iteration in 0..<c.iterations {
+      if milestones.contains(iteration) { optimizer.learningRate *= 0.1 }
+      let r = evaluate(objective, point)
+      guard record(&t, iteration: iteration, point: point, value: r.value) else {
+        recoveries += 1
+        if !t.best.isEmpty { point = t.best }
+        optimizer = Adam(learningRate: optimizer.learningRate / 2)
+        continue
+      }
+      optimizer.step(&point, gradient: r.gradient.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })
+      for i in point.indices { point[i] = Swift.min(Swift.max(point[i], c.pixelRange.lowerBound), c.pixelRange.upperBound) }
+    }
+    let r = evaluate(objective, point)
+    _ = record(&t, iteration: c.iterations, point: point, value: r.value)
+    return t
+  }
+}

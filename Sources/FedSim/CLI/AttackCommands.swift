@@ -1,0 +1,84 @@
+import Adversary
+import ArgumentParser
+import FedSimCore
+import Foundation
+import Tensors
+
+extension AttackMethod: ExpressibleByArgument {}
+
+struct Attack: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Reconstruct the private images behind a recorded update (safetensors).",
+    discussion: """
+      The update file holds the model weights as param.<name>, the shared gradient as \
+      grad.<name>, and metadata model, classes, channels, size (optionally batch, activation). \
+      If it also holds input and label_onehot, they are used only to score the attack. Writes \
+      metrics.json, history.csv, reconstruction.png, history.png, convergence.svg and \
+      reconstruction.safetensors to --out.
+      """)
+
+  @Option(help: "The update file.") var update: String
+  @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
+  @Option(help: "L-BFGS steps (DLG family; default 300) or Adam steps (IG; default 4800).")
+  var iterations: Int?
+  @Option(help: "Random starts; the one nearest the shared gradient is kept.") var restarts = 1
+  @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
+  @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
+  @Option(help: "The folder to write the results into.") var out = "attack-out"
+  @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+
+  func validate() throws {
+    if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+    if restarts < 1 { throw ValidationError("--restarts must be at least 1") }
+  }
+
+  func run() throws {
+    BLAS.threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
+    let recorded: RecordedUpdate
+    do { recorded = try RecordedUpdate(contentsOf: update) } catch { throw fail("\(error)") }
+    let configuration = AttackConfiguration(
+      method: method, iterations: iterations, restarts: restarts, seed: seed)
+    let (metrics, result, trace) = AttackRun.run(
+      update: recorded, configuration: configuration, threshold: threshold)
+    do { try AttackRun.write(metrics, result, trace, update: recorded, to: out) } catch {
+      throw fail("cannot write the results to \(out): \(error)")
+    }
+    print(metrics.summary + " → \(out)/")
+  }
+}
+
+struct Record: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Record the update a FedSGD client would share for some dataset images.",
+    discussion: "The model's weights come from --seed; the file also holds the private batch, for scoring.")
+
+  @Option(help: "A dataset file or folder, or 'shapes' for the built-in set.") var data: String
+  @Option(help: "The first image.") var index = 0
+  @Option(help: "Consecutive images in the batch.") var batch = 1
+  @Option(help: "A model of the zoo.") var model = "lenet"
+  @Option(help: "Classes of the model's output (default: the dataset's).") var classes: Int?
+  @Option(help: "The seed of the model's weights.") var seed: UInt64 = 0
+  @Option(help: "The update file to write.") var out: String
+
+  func run() throws {
+    let dataset = try loadDataset(data)
+    guard dataset.height == dataset.width else { throw fail("\(data): images are not square") }
+    guard batch >= 1, index >= 0, index + batch <= dataset.count else {
+      throw fail("\(data) has \(dataset.count) images; \(index)..<\(index + batch) is out of range")
+    }
+    let spec = ModelSpec(
+      name: model, channels: dataset.channels, imageSize: dataset.height,
+      classes: classes ?? dataset.classes)
+    var generator = SeededGenerator(seed: seed)
+    let net: AnyModel
+    do { net = try ModelZoo.make(spec, generator: &generator) } catch { throw fail("\(error)") }
+    let indices = Array(index..<(index + batch))
+    let labels = dataset.labels(indices)
+    guard labels.allSatisfy({ $0 < spec.classes }) else {
+      throw fail("labels reach \(labels.max()!), beyond the model's \(spec.classes) classes")
+    }
+    let update = RecordedUpdate(spec: spec, model: net, input: dataset.images(indices), labels: labels)
+    do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(error)") }
+    print("wrote \(out): \(model) (\(spec.classes) classes), images \(indices.first!)…\(indices.last!) with labels \(labels)")
+  }
+}
