@@ -51,7 +51,7 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
 
   public init(
     method: AttackMethod = .dlg, iterations: Int? = nil, restarts: Int = 1, seed: UInt64 = 0,
-    learningRate: Float? = nil, totalVariation: Float = 1e-4, pixelRange: ClosedRange<Float> = 0...1
+    learningRate: Float? = nil, totalVariation: Float = 1e-2, pixelRange: ClosedRange<Float> = 0...1
   ) {
     precondition(restarts >= 1, "an attack needs at least one start")
     self.method = method
@@ -97,7 +97,8 @@ public struct AttackResult: Sendable {
   public var evaluations: Int
   public var wallSeconds: Double
   public var keptTrial: Int
-  /// How often the optimiser diverged and was restarted from its best point, over all starts.
+  /// How often the optimiser diverged or stalled and was restarted from its best point, over
+  /// all starts.
   public var recoveries: Int
 }
 
@@ -131,7 +132,11 @@ public struct GradientInversion<Model: Layer>: Sendable {
     let batch = inputShape[0]
     let knownLabels =
       c.method.recoversLabelsFirst
-      ? LabelRecovery.labels(sharedGradient: sharedGradient, classes: classes, batch: batch) : nil
+      ? LabelRecovery.labels(
+        sharedGradient: sharedGradient, classes: classes, batch: batch,
+        meanPrediction: batch > 1
+          ? LabelRecovery.meanPrediction(of: model, imageShape: Array(inputShape.dropFirst())) : nil)
+      : nil
     var session = Session(
       inputShape: inputShape, classes: classes, knownLabels: knownLabels,
       elapsed: {
@@ -225,7 +230,8 @@ private struct Session {
 
   /// The DLG family: L-BFGS (history 100, 20 inner iterations, no line search) on the image and,
   /// for DLG, the label logits. On divergence it restarts from its best point with a fresh
-  /// curvature history and half the learning rate.
+  /// curvature history and half the learning rate; when a step stalls (no descent direction
+  /// left, so the point does not move) it restarts from its best point with a fresh history.
   mutating func lbfgs<M: Layer>(
     _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
   ) -> Trial {
@@ -236,6 +242,7 @@ private struct Session {
     for iteration in 0..<c.iterations {
       var first = true
       var healthy = true
+      let before = point
       optimizer.step(&point) { p in
         let r = evaluate(objective, p)
         if first {
@@ -245,6 +252,12 @@ private struct Session {
         return r
       }
       if !healthy || !point.allSatisfy({ $0.isFinite }) {
+        recoveries += 1
+        if !t.best.isEmpty { point = t.best }
+        optimizer = LBFGS(learningRate: optimizer.learningRate / 2, maxIterations: 20, historySize: 100)
+      } else if point == before {
+        // Stalled: the curvature history no longer gives a descent direction, and PyTorch's
+        // L-BFGS would stay put for every remaining step. Start afresh from the best point.
         recoveries += 1
         if !t.best.isEmpty { point = t.best }
         optimizer = LBFGS(learningRate: optimizer.learningRate / 2, maxIterations: 20, historySize: 100)

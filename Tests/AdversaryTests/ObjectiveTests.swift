@@ -44,3 +44,26 @@ struct ObjectiveTests {
     #expect(next.value < r.value)
   }
 }
+
+@Suite("WDLG's Wasserstein term")
+struct WassersteinTermTests {
+  @Test("it ignores where values sit, never exceeds the matching term, and adds to it")
+  func properties() {
+    var gen = SeededGenerator(seed: 41)
+    let target = [Tensor.normal([5, 7], using: &gen), Tensor.normal([9], using: &gen)]
+    let dummy = [Tensor.normal([5, 7], using: &gen), Tensor.normal([9], using: &gen)]
+    let reversed = target.map { t in
+      Tensor(shape: t.shape, scalars: t.scalars.reversed())
+    }
+    let l2 = GradientDistance.l2(dummy, target).scalar
+    let w = GradientDistance.wasserstein(dummy, target).scalar - l2
+    let sortedMean = zip(dummy, target).map { d, t in
+      GradientDistance.sortedWasserstein([d], [t]).scalar * Float(t.scalarCount)
+    }.reduce(0, +)
+    #expect(abs(w - sortedMean) < 1e-3 * sortedMean)
+    #expect(w <= l2 + 1e-4)
+    let wReversed = GradientDistance.wasserstein(dummy, reversed).scalar - GradientDistance.l2(dummy, reversed).scalar
+    #expect(abs(wReversed - w) < 1e-3 * w)
+    #expect(abs(GradientDistance.l2(dummy, reversed).scalar - l2) > 1)
+  }
+}

@@ -23,6 +23,9 @@ struct Attack: ParsableCommand {
   var iterations: Int?
   @Option(help: "Random starts; the one nearest the shared gradient is kept.") var restarts = 1
   @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
+  @Option(help: "The learning rate (default: 1 for L-BFGS, 0.1 for IG's Adam).")
+  var learningRate: Float?
+  @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
   @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
   @Option(help: "The folder to write the results into.") var out = "attack-out"
   @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
@@ -37,7 +40,8 @@ struct Attack: ParsableCommand {
     let recorded: RecordedUpdate
     do { recorded = try RecordedUpdate(contentsOf: update) } catch { throw fail("\(error)") }
     let configuration = AttackConfiguration(
-      method: method, iterations: iterations, restarts: restarts, seed: seed)
+      method: method, iterations: iterations, restarts: restarts, seed: seed,
+      learningRate: learningRate, totalVariation: tv)
     let (metrics, result, trace) = AttackRun.run(
       update: recorded, configuration: configuration, threshold: threshold)
     do { try AttackRun.write(metrics, result, trace, update: recorded, to: out) } catch {

@@ -47,42 +47,52 @@ extension Kernels {
 
 extension Kernels {
   /// The order that sorts `values` stably (ties keep their index order), NaN last, as
-  /// `torch.sort(stable=True)` gives it. Floats become order-preserving 32-bit keys; long lanes
-  /// sort by two 16-bit radix passes, short ones by comparing (key, index) pairs.
+  /// `torch.sort(stable=True)` gives it. Floats become order-preserving 32-bit keys packed above
+  /// their index; long lanes sort by three 11-bit radix passes, short ones by comparison.
   static func stableArgsort(_ values: [Float], descending: Bool, into order: inout [Int]) {
     let n = values.count
-    var keys = [UInt32](repeating: 0, count: n)
+    var packed = [UInt64](repeating: 0, count: n)
     for k in 0..<n {
       let v = values[k]
-      if v.isNaN {
-        keys[k] = .max
-        continue
+      var key = UInt32.max
+      if !v.isNaN {
+        let bits = (v == 0 ? 0 : v).bitPattern  // -0 sorts as +0
+        key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        if descending { key = ~key }
       }
-      let bits = (v == 0 ? 0 : v).bitPattern  // -0 sorts as +0
-      let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-      keys[k] = descending ? ~key : key
+      packed[k] = UInt64(key) << 32 | UInt64(k)
     }
-    if n < 2048 {
-      var packed = (0..<n).map { UInt64(keys[$0]) << 32 | UInt64($0) }
+    if n < 512 {
       packed.sort()
-      for k in 0..<n { order[k] = Int(packed[k] & 0xFFFF_FFFF) }
-      return
-    }
-    var from = [UInt32](0..<UInt32(n))
-    var to = [UInt32](repeating: 0, count: n)
-    var counts = [Int](repeating: 0, count: 1 << 16)
-    for shift in [UInt32(0), 16] {
-      for b in counts.indices { counts[b] = 0 }
-      for k in 0..<n { counts[Int(keys[Int(from[k])] >> shift & 0xFFFF)] += 1 }
-      var total = 0
-      for b in counts.indices { (counts[b], total) = (total, total + counts[b]) }
-      for k in 0..<n {
-        let b = Int(keys[Int(from[k])] >> shift & 0xFFFF)
-        to[counts[b]] = from[k]
-        counts[b] += 1
+    } else {
+      // Three passes of 11 bits over the 32-bit key; one read counts all three digits.
+      var counts = [Int](repeating: 0, count: 3 * 2048)
+      for p in packed {
+        counts[Int(p >> 32 & 0x7FF)] += 1
+        counts[2048 + Int(p >> 43 & 0x7FF)] += 1
+        counts[4096 + Int(p >> 54)] += 1
       }
-      swap(&from, &to)
+      var other = [UInt64](repeating: 0, count: n)
+      counts.withUnsafeMutableBufferPointer { counts in
+        for pass in 0..<3 {
+          let shift = UInt64(32 + 11 * pass)
+          let offsets = UnsafeMutableBufferPointer(rebasing: counts[(pass * 2048)..<((pass + 1) * 2048)])
+          if offsets.contains(n) { continue }  // every key shares this digit
+          var total = 0
+          for b in 0..<2048 { (offsets[b], total) = (total, total + offsets[b]) }
+          packed.withUnsafeBufferPointer { from in
+            other.withUnsafeMutableBufferPointer { to in
+              for p in from {
+                let b = Int(p >> shift & 0x7FF)
+                to[offsets[b]] = p
+                offsets[b] += 1
+              }
+            }
+          }
+          swap(&packed, &other)
+        }
+      }
     }
-    for k in 0..<n { order[k] = Int(from[k]) }
+    for k in 0..<n { order[k] = Int(packed[k] & 0xFFFF_FFFF) }
   }
 }
