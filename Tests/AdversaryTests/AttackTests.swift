@@ -54,6 +54,15 @@ struct AttackTests {
     #expect(r.evaluations == seen[2].last!.evaluations)
   }
 
+  @Test("no further start is drawn once one has converged")
+  func stopsAtAConvergedStart() {
+    var trials = Set<Int>()
+    let r = inversion.run(AttackConfiguration(method: .idlg, iterations: 100, restarts: 3, seed: 1)) {
+      trials.insert($0.trial)
+    }
+    #expect(trials == [0] && r.distance <= 1e-6 * r.history[0])
+  }
+
   @Test("an optimiser that diverges restarts from its best point instead of ending in NaN")
   func recoversFromDivergence() {
     // ReLU features grow with the image, so an absurd learning rate sends the distance off.

@@ -17,11 +17,13 @@ struct Attack: ParsableCommand {
       reconstruction.safetensors to --out.
       """)
 
-  @Option(help: "The update file.") var update: String
+  @Option(help: "The update file (default: a built-in update of a shapes image on the DLG LeNet).")
+  var update: String?
   @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
   @Option(help: "L-BFGS steps (DLG family; default 300) or Adam steps (IG; default 4800).")
   var iterations: Int?
-  @Option(help: "Random starts; the one nearest the shared gradient is kept.") var restarts = 1
+  @Option(help: "The most random starts; the one nearest the shared gradient is kept, and no more are drawn once one converges.")
+  var restarts = 4
   @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
   @Option(help: "The learning rate (default: 1 for L-BFGS, 0.1 for IG's Adam).")
   var learningRate: Float?
@@ -38,7 +40,12 @@ struct Attack: ParsableCommand {
   func run() throws {
     BLAS.threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
     let recorded: RecordedUpdate
-    do { recorded = try RecordedUpdate(contentsOf: update) } catch { throw fail("\(error)") }
+    if let update {
+      do { recorded = try RecordedUpdate(contentsOf: update) } catch { throw fail("\(error)") }
+    } else {
+      recorded = try Self.builtInUpdate()
+      print("attacking the built-in update: shapes image 0 on the DLG LeNet (10 classes, seed 0)")
+    }
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
       learningRate: learningRate, totalVariation: tv)
@@ -48,6 +55,17 @@ struct Attack: ParsableCommand {
       throw fail("cannot write the results to \(out): \(error)")
     }
     print(metrics.summary + " → \(out)/")
+  }
+}
+
+extension Attack {
+  /// What a FedSGD client shares for the first image of the built-in shapes dataset.
+  static func builtInUpdate() throws -> RecordedUpdate {
+    let shapes = ImageDataset.shapes(count: 10)
+    let spec = ModelSpec(name: "lenet", channels: shapes.channels, imageSize: shapes.height, classes: shapes.classes)
+    var generator = SeededGenerator(seed: 0)
+    let model = try ModelZoo.make(spec, generator: &generator)
+    return RecordedUpdate(spec: spec, model: model, input: shapes.images([0]), labels: shapes.labels([0]))
   }
 }
 

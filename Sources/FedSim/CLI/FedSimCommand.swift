@@ -26,6 +26,11 @@ struct Bench: ParsableCommand {
   @Option(help: "Run only the cases with this many classes.") var classes: Int?
   @Flag(inversion: .prefixedNo, help: "Also time LeNet-ReLU training on MNIST-shaped input.")
   var training = true
+  @Flag(inversion: .prefixedNo, help: "Also time a whole 300-step DLG attack on a CIFAR-100 image.")
+  var attack = true
+  @Option(help: "The CIFAR-100 test file for the attack (the built-in shapes when it is missing).")
+  var attackData = "../shared/data/cifar-100/test.bin"
+  @Option(help: "The image the attack reconstructs.") var attackImage = 0
 
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
@@ -81,7 +86,40 @@ struct Bench: ParsableCommand {
         print(line)
       }
     }
+    if attack { try benchAttack(threads: threads, anchor: anchor) }
     if !json { print(String(format: "peak memory: %.1f MiB", ProcessMemory.peakMiB())) }
+  }
+
+  func benchAttack(threads: Int, anchor: TorchAnchor?) throws {
+    let real = FileManager.default.fileExists(atPath: attackData)
+    let dataset = try loadDataset(real ? attackData : "shapes")
+    guard attackImage >= 0 && attackImage < dataset.count else {
+      throw ValidationError("--attack-image must be below \(dataset.count)")
+    }
+    var r = try AttackBenchmark.run(dataset: dataset, source: real ? attackData : "shapes", index: attackImage)
+    if let anchor, real {
+      let t = try anchor.run(
+        script: "torch_dlg.py",
+        arguments: [
+          "--image-file", attackData, "--index", "\(attackImage)", "--classes", "100",
+          "--threads", "\(threads)",
+        ], threads: threads)
+      r.torchWallSeconds = t["wall_s"] as? Double
+      r.torchEvaluations = t["closure_evals"] as? Int
+      r.torchPSNR = t["psnr"] as? Double
+      r.speedupOverTorch = r.torchWallSeconds.map { $0 / r.wallSeconds }
+    }
+    if json {
+      try printJSONLine(r)
+    } else {
+      var line = String(
+        format: "DLG attack  lenet 3x32x32  %@ image %d  %d classes  %d steps  %.2f s  (%d evals, %.3f ms/eval, PSNR %.1f dB)",
+        real ? "cifar-100" : "shapes", r.index, r.classes, r.iterations, r.wallSeconds, r.evaluations, r.msPerEval, r.psnr)
+      if let t = r.torchWallSeconds, let s = r.speedupOverTorch {
+        line += String(format: "  pytorch %.2f s (%d evals, PSNR %.1f dB)  ×%.1f", t, r.torchEvaluations ?? 0, r.torchPSNR ?? .nan, s)
+      }
+      print(line)
+    }
   }
 }
 

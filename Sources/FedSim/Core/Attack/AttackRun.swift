@@ -11,6 +11,9 @@ public struct AttackMetrics: Sendable, Codable {
   public var wallSeconds: Double
   public var batch: Int
   public var restarts: Int
+  /// Starts run (at most `restarts`) and the one kept (0-based).
+  public var starts: Int
+  public var keptStart: Int
   public var seed: UInt64
   /// The attack's own objective at the kept point.
   public var distance: Double
@@ -29,7 +32,8 @@ public struct AttackMetrics: Sendable, Codable {
   public var trueLabels: [Int]?
 
   enum CodingKeys: String, CodingKey {
-    case method, iterations, evaluations, batch, restarts, seed, distance, recoveries, labels
+    case method, iterations, evaluations, batch, restarts, starts, seed, distance, recoveries, labels
+    case keptStart = "kept_start"
     case mse, psnr, ssim, success, recovered, threshold
     case wallSeconds = "wall_s", labelAccuracy = "label_acc", successIteration = "success_iteration"
     case trueLabels = "true_labels"
@@ -47,7 +51,8 @@ public struct AttackMetrics: Sendable, Codable {
       s += "labels \(labels); "
     }
     s += String(format: "%d iterations, %d evaluations in %.2f s", iterations, evaluations, wallSeconds)
-    if recoveries > 0 { s += ", \(recoveries) divergence recoveries" }
+    if starts > 1 { s += ", kept start \(keptStart + 1) of \(starts)" }
+    if recoveries > 0 { s += ", \(recoveries) optimiser recover\(recoveries == 1 ? "y" : "ies")" }
     return s
   }
 }
@@ -92,7 +97,7 @@ public enum AttackRun {
     var metrics = AttackMetrics(
       method: configuration.method, iterations: result.iterations, evaluations: result.evaluations,
       wallSeconds: result.wallSeconds, batch: update.batch, restarts: configuration.restarts,
-      seed: configuration.seed, distance: result.distance, recoveries: result.recoveries,
+      starts: result.starts, keptStart: result.keptTrial, seed: configuration.seed, distance: result.distance, recoveries: result.recoveries,
       labels: result.labels, threshold: threshold, trueLabels: update.labels)
     if let truth = update.input {
       let score = Leakage.score(
