@@ -41,7 +41,8 @@ struct AttackTests {
   @Test("progress arrives once per iteration of every start, and the kept start is the nearest")
   func progressAndRestarts() {
     var seen: [[AttackProgress]] = [[], [], []]
-    let r = inversion.run(AttackConfiguration(method: .idlg, iterations: 8, restarts: 3, seed: 5)) {
+    let config = AttackConfiguration(method: .idlg, iterations: 8, restarts: 3, seed: 5, convergedFraction: 0)
+    let r = inversion.run(config) {
       seen[$0.trial].append($0)
     }
     for trial in seen {
