@@ -101,7 +101,7 @@ struct Bench: ParsableCommand {
       let t = try anchor.run(
         script: "torch_dlg.py",
         arguments: [
-          "--image-file", attackData, "--index", "\(attackImage)", "--classes", "100",
+          "--image-file", URL(fileURLWithPath: attackData).standardizedFileURL.path, "--index", "\(attackImage)", "--classes", "100",
           "--threads", "\(threads)",
         ], threads: threads)
       r.torchWallSeconds = t["wall_s"] as? Double
