@@ -52,7 +52,7 @@ struct Attack: ParsableCommand {
     let (metrics, result, trace) = AttackRun.run(
       update: recorded, configuration: configuration, threshold: threshold)
     do { try AttackRun.write(metrics, result, trace, update: recorded, to: out) } catch {
-      throw fail("cannot write the results to \(out): \(error)")
+      throw fail("cannot write the results to \(out): \(describe(error))")
     }
     print(metrics.summary + " → \(out)/")
   }
@@ -100,7 +100,18 @@ struct Record: ParsableCommand {
       throw fail("labels reach \(labels.max()!), beyond the model's \(spec.classes) classes")
     }
     let update = RecordedUpdate(spec: spec, model: net, input: dataset.images(indices), labels: labels)
-    do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(error)") }
+    do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(describe(error))") }
     print("wrote \(out): \(model) (\(spec.classes) classes), images \(indices.first!)…\(indices.last!) with labels \(labels)")
   }
+}
+
+/// A file-system error as a person reads it: the POSIX reason when there is one.
+func describe(_ error: Error) -> String {
+  let ns = error as NSError
+  if let cause = ns.userInfo[NSUnderlyingErrorKey] as? Error {
+    let underlying = cause as NSError
+    if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+  }
+  if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+  return "\(error)"
 }

@@ -124,7 +124,7 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .unreadable(let p, let r): "\(p): \(r)"
+    case .unreadable(let p, let r): r.contains(p) ? r : "\(p): \(r)"
     case .missingMetadata(let p, let k): "\(p): metadata has no '\(k)'"
     case .badMetadata(let p, let k, let v): "\(p): metadata '\(k)' is '\(v)', which is not usable"
     case .weights(let p, let r): "\(p): model weights (param.*) do not fit the model: \(r)"
