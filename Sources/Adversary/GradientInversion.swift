@@ -240,10 +240,16 @@ private struct Session {
     return healthy
   }
 
+  /// Counts a recovery and moves `point` back to the start's best point (if it has one).
+  mutating func restoreBest(_ t: Trial, into point: inout [Float]) {
+    recoveries += 1
+    if !t.best.isEmpty { point = t.best }
+  }
+
   /// The DLG family: L-BFGS (history 100, 20 inner iterations, no line search) on the image and,
-  /// for DLG, the label logits. On divergence it restarts from its best point with a fresh
-  /// curvature history and half the learning rate; when a step stalls (no descent direction
-  /// left, so the point does not move) it restarts from its best point with a fresh history.
+  /// for DLG, the label logits. When it diverges, or a step stalls (no descent direction left,
+  /// so the point does not move), it restarts from its best point with a fresh curvature
+  /// history and half the learning rate.
   mutating func lbfgs<M: Layer>(
     _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
   ) -> Trial {
@@ -263,15 +269,10 @@ private struct Session {
         }
         return r
       }
-      if !healthy || !point.allSatisfy({ $0.isFinite }) {
-        recoveries += 1
-        if !t.best.isEmpty { point = t.best }
-        optimizer = LBFGS(learningRate: optimizer.learningRate / 2, maxIterations: 20, historySize: 100)
-      } else if point == before {
-        // Stalled: the curvature history no longer gives a descent direction, and PyTorch's
-        // L-BFGS would stay put for every remaining step. Start afresh from the best point.
-        recoveries += 1
-        if !t.best.isEmpty { point = t.best }
+      // Diverged, or stalled: the curvature history no longer gives a descent direction, so
+      // the point did not move (PyTorch's L-BFGS would stay put for every remaining step).
+      if !healthy || !point.allSatisfy({ $0.isFinite }) || point == before {
+        restoreBest(t, into: &point)
         optimizer = LBFGS(learningRate: optimizer.learningRate / 2, maxIterations: 20, historySize: 100)
       }
     }
@@ -293,8 +294,7 @@ private struct Session {
       if milestones.contains(iteration) { optimizer.learningRate *= 0.1 }
       let r = evaluate(objective, point)
       guard record(&t, iteration: iteration, point: point, value: r.value) else {
-        recoveries += 1
-        if !t.best.isEmpty { point = t.best }
+        restoreBest(t, into: &point)
         optimizer = Adam(learningRate: optimizer.learningRate / 2)
         continue
       }
