@@ -46,12 +46,8 @@ public enum Leakage {
   ) -> LeakageScore {
     precondition(reconstruction.shape == truth.shape, "reconstruction \(reconstruction.shape) ≠ truth \(truth.shape)")
     let (b, c, h, w) = (truth.shape[0], truth.shape[1], truth.shape[2], truth.shape[3])
-    let n = c * h * w
-    let r = reconstruction.scalars.map { Swift.min(Swift.max($0, 0), 1) }
-    let t = truth.scalars
-    let cost = (0..<b).map { j in
-      (0..<b).map { i in mse(r[(i * n)..<((i + 1) * n)], t[(j * n)..<((j + 1) * n)]) }
-    }
+    let (r, t, n) = (clampedScalars(reconstruction), truth.scalars, c * h * w)
+    let cost = mseMatrix(r, t, batch: b)
     let assignment = self.assignment(cost: cost)
     let images = (0..<b).map { j in
       let i = assignment[j]
@@ -70,14 +66,25 @@ public enum Leakage {
   /// Each true image's MSE against the reconstruction the optimal assignment gives it (the
   /// reconstruction clamped to [0, 1]); cheap enough to call every iteration.
   public static func matchedMSE(reconstruction: Tensor, truth: Tensor) -> [Double] {
-    let b = truth.shape[0]
-    let n = truth.scalarCount / b
-    let r = reconstruction.scalars.map { Swift.min(Swift.max($0, 0), 1) }
-    let t = truth.scalars
-    let cost = (0..<b).map { j in
+    let cost = mseMatrix(clampedScalars(reconstruction), truth.scalars, batch: truth.shape[0])
+    return zip(cost, assignment(cost: cost)).map { $0[$1] }
+  }
+
+  /// `assignment[j]`: the reconstruction paired with true image `j` (least total MSE).
+  public static func assignment(reconstruction: Tensor, truth: Tensor) -> [Int] {
+    assignment(cost: mseMatrix(clampedScalars(reconstruction), truth.scalars, batch: truth.shape[0]))
+  }
+
+  private static func clampedScalars(_ x: Tensor) -> [Float] {
+    x.scalars.map { Swift.min(Swift.max($0, 0), 1) }
+  }
+
+  /// `cost[j][i]`: the MSE between reconstruction `i` and true image `j`.
+  private static func mseMatrix(_ r: [Float], _ t: [Float], batch b: Int) -> [[Double]] {
+    let n = t.count / b
+    return (0..<b).map { j in
       (0..<b).map { i in mse(r[(i * n)..<((i + 1) * n)], t[(j * n)..<((j + 1) * n)]) }
     }
-    return zip(cost, assignment(cost: cost)).map { $0[$1] }
   }
 
   public static func mse(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {

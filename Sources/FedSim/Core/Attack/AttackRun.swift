@@ -142,9 +142,7 @@ public enum AttackRun {
     var rows: [Tensor] = []
     var recon = result.reconstruction
     if let truth = update.input {
-      let order = Leakage.score(
-        reconstruction: recon, truth: truth, labels: result.labels, trueLabels: result.labels
-      ).assignment
+      let order = Leakage.assignment(reconstruction: recon, truth: truth)
       recon = concat(order.map { recon.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)
       rows.append(truth)
     }
