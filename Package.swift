@@ -8,9 +8,13 @@ let package = Package(
     .library(name: "Tensors", targets: ["Tensors"]),
     .library(name: "Adversary", targets: ["Adversary"]),
     .executable(name: "fedsim", targets: ["fedsim"]),
+    .executable(name: "fed-server", targets: ["fed-server"]),
+    .executable(name: "fed-client", targets: ["fed-client"]),
+    .executable(name: "fed-adversary", targets: ["fed-adversary"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     .systemLibrary(
@@ -20,9 +24,9 @@ let package = Package(
       name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
-    .target(name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary"),
+    .target(name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary", exclude: ["Process"]),
     .target(
-      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ", "CZlib"],
+      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ", "CZlib", "Yams"],
       path: "Sources/FedSim/Core"),
     .executableTarget(
       name: "fedsim",
@@ -30,6 +34,9 @@ let package = Package(
         "FedSimCore", "Adversary", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/FedSim/CLI"),
+    .executableTarget(name: "fed-server", dependencies: ["FedSimCore"], path: "Sources/FedServer"),
+    .executableTarget(name: "fed-client", dependencies: ["FedSimCore"], path: "Sources/FedClient"),
+    .executableTarget(name: "fed-adversary", dependencies: ["FedSimCore"], path: "Sources/Adversary/Process"),
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(
       name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], path: "Tests/TensorsTests"),

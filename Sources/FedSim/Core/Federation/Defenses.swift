@@ -1,0 +1,46 @@
+import Foundation
+import Tensors
+
+extension Scenario.Defense {
+  /// The update after this defense, drawing any noise from `generator`.
+  ///
+  /// - `gaussian_noise: σ` adds N(0, σ²) to every value; `laplace_noise: b` adds Laplace(0, b).
+  /// - `clip: C` scales the whole update down to L2 norm C if it is longer.
+  /// - `prune: p` zeroes the fraction p of values smallest in magnitude, over all layers at once.
+  public func apply(_ update: [Tensor], generator: inout SeededGenerator) -> [Tensor] {
+    if let sigma = gaussianNoise {
+      return update.map { $0 + Tensor.normal($0.shape, std: sigma, using: &generator) }
+    }
+    if let b = laplaceNoise {
+      return update.map { t in
+        let noise = (0..<t.scalarCount).map { _ -> Float in
+          let u = Float(generator.nextUnitDouble()) - 0.5
+          return -b * (u < 0 ? -1 : 1) * Foundation.log(1 - 2 * Swift.abs(u) + Float.leastNormalMagnitude)
+        }
+        return t + Tensor(shape: t.shape, scalars: noise)
+      }
+    }
+    if let c = clip {
+      let norm = update.map { Double(($0 * $0).sum().scalar) }.reduce(0, +).squareRoot()
+      guard norm > Double(c) else { return update }
+      return update.map { $0 * Float(Double(c) / norm) }
+    }
+    if let p = prune, p > 0 {
+      let magnitudes = update.flatMap { $0.scalars.map(Swift.abs) }.sorted()
+      let k = Int((Double(magnitudes.count) * Double(p)).rounded(.down))
+      guard k > 0 else { return update }
+      let threshold = magnitudes[k - 1]
+      var dropped = 0
+      return update.map { t in
+        Tensor(shape: t.shape, scalars: t.scalars.map { v in
+          if Swift.abs(v) <= threshold && dropped < k {
+            dropped += 1
+            return 0
+          }
+          return v
+        })
+      }
+    }
+    return update
+  }
+}

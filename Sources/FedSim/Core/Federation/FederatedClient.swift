@@ -1,0 +1,101 @@
+import Adversary
+import Foundation
+import Tensors
+
+/// The `fed-client` process: a DEALER that says hello, then for each model the server sends
+/// computes its update on its own images (FedSGD: the gradient of one batch; FedAvg: the weight
+/// change after local epochs), keeps the private batch in the run folder for scoring, applies
+/// its defenses in order, and sends the update. It stops when the server says done, or when
+/// the server stays silent past the round deadline plus a grace period.
+public struct FederatedClient {
+  public let folder: RunFolder
+  public let setup: FederationSetup
+  public let id: Int
+  public let log: EventLog
+
+  public init(folder: RunFolder, id: Int) throws {
+    self.folder = folder
+    self.id = id
+    setup = try FederationSetup(folder.readScenario())
+    guard id >= 0 && id < setup.clientIndices.count else {
+      throw FederationError.failed("client \(id) does not exist (the scenario has \(setup.clientIndices.count))")
+    }
+    log = EventLog(path: folder.events("client-\(id)"), role: "client-\(id)")
+  }
+
+  public func run(server endpoint: String? = nil) throws {
+    let s = setup.scenario
+    let f = s.federation!
+    let context = ZMQContext()
+    let socket = try ZMQSocket(context, .dealer, maximumMessageBytes: 512 << 20)
+    let target = try endpoint ?? folder.readEndpoints().clients
+    try socket.connect(target)
+    try socket.send(WireMessage(kind: .hello, run: s.name!, client: id).frames())
+    log.log("connected", ["server": target, "images": setup.clientIndices[id].count])
+    var template = try setup.initialModel()
+    let silence = f.deadline! * 2 + 30
+    var lastHeard = Date()
+    while true {
+      guard let frames = try socket.receive(timeout: 0.2) else {
+        if Date().timeIntervalSince(lastHeard) > silence {
+          log.log("failed", ["reason": "the server has been silent for \(Int(silence)) s"])
+          throw FederationError.failed("client \(id): the server at \(target) has been silent for \(Int(silence)) s")
+        }
+        continue
+      }
+      lastHeard = Date()
+      let m: WireMessage
+      do { m = try WireMessage(frames: frames) } catch {
+        log.log("dropped", ["reason": "\(error)"])
+        continue
+      }
+      if m.kind == .done {
+        log.log("done")
+        return
+      }
+      guard m.kind == .model else { continue }
+      do {
+        try template.loadStateDict(Dictionary(uniqueKeysWithValues: m.tensors.map { ($0.name, $0.tensor) }))
+      } catch {
+        log.log("dropped", ["reason": "the model does not fit: \(error)"])
+        continue
+      }
+      let (update, examples) = try computeUpdate(template, round: m.round)
+      var generator = SeededGenerator(seed: s.seed! &+ UInt64(m.round * 1000 + id) &+ 99)
+      var defended = update
+      for d in s.defenses! { defended = d.apply(defended, generator: &generator) }
+      let names = template.namedParameters.map(\.name)
+      let reply = WireMessage(
+        kind: .update, run: s.name!, round: m.round, client: id, sequence: m.sequence,
+        tensors: zip(names, defended).map { (name: $0, tensor: $1) },
+        meta: ["examples": "\(examples)", "batch": "\(Swift.min(f.localBatch!, setup.clientIndices[id].count))"])
+      try socket.send(reply.frames())
+      log.log("update_sent", ["round": m.round, "examples": examples])
+    }
+  }
+
+  /// The update and the number of examples behind it; the FedSGD batch is kept as ground truth.
+  func computeUpdate(_ model: AnyModel, round: Int) throws -> ([Tensor], Int) {
+    let s = setup.scenario
+    let f = s.federation!
+    let mine = setup.clientIndices[id]
+    var generator = SeededGenerator(seed: s.seed! &+ UInt64(round * 7919 + id))
+    if f.algorithm == "fedsgd" {
+      var order = mine
+      order.shuffle(using: &generator)
+      let batch = Array(order.prefix(f.localBatch!))
+      let input = setup.dataset.images(batch)
+      let labels = setup.dataset.labels(batch)
+      let truth = RecordedUpdate(spec: setup.spec, model: model, input: input, labels: labels)
+      try truth.write(to: folder.truth(round: round, client: id))
+      return (truth.gradient, batch.count)
+    }
+    var local = model
+    var optimizer = SGD(learningRate: Float(f.learningRate!))
+    let training = LocalTraining(batchSize: f.localBatch!)
+    for _ in 0..<f.epochs! {
+      training.epoch(&local, on: setup.dataset, indices: mine, optimizer: &optimizer, generator: &generator)
+    }
+    return (zip(local.parameters, model.parameters).map { $0 - $1 }, mine.count)
+  }
+}

@@ -1,0 +1,126 @@
+import CZeroMQ
+import Foundation
+
+/// A ZeroMQ context. Sockets keep their context alive; the context ends when the last goes.
+public final class ZMQContext: @unchecked Sendable {
+  let handle: UnsafeMutableRawPointer
+
+  public init() { handle = zmq_ctx_new() }
+  deinit { zmq_ctx_term(handle) }
+}
+
+/// A socket failure, naming the endpoint and the system's reason.
+public struct ZMQError: Error, CustomStringConvertible {
+  public var operation: String
+  public var reason: String
+  public var description: String { "\(operation): \(reason)" }
+
+  static func last(_ operation: String) -> ZMQError {
+    ZMQError(operation: operation, reason: String(cString: zmq_strerror(zmq_errno())))
+  }
+}
+
+/// One ZeroMQ socket, owned by one thread (libzmq sockets are not thread-safe). Messages are
+/// lists of frames (multipart).
+public final class ZMQSocket {
+  public enum Kind {
+    case router, dealer, xpub, sub
+    var raw: Int32 {
+      switch self {
+      case .router: ZMQ_ROUTER
+      case .dealer: ZMQ_DEALER
+      case .xpub: ZMQ_XPUB
+      case .sub: ZMQ_SUB
+      }
+    }
+  }
+
+  let context: ZMQContext
+  let handle: UnsafeMutableRawPointer
+
+  /// A socket of `kind`; messages larger than `maximumMessageBytes` are refused by libzmq
+  /// (`ZMQ_MAXMSGSIZE`), which drops the sending peer's connection.
+  public init(_ context: ZMQContext, _ kind: Kind, maximumMessageBytes: Int64 = -1) throws {
+    self.context = context
+    guard let h = zmq_socket(context.handle, kind.raw) else { throw ZMQError.last("zmq_socket") }
+    handle = h
+    try setOption(ZMQ_LINGER, Int32(2000))
+    if maximumMessageBytes > 0 {
+      var v = maximumMessageBytes
+      guard zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &v, MemoryLayout<Int64>.size) == 0 else {
+        throw ZMQError.last("ZMQ_MAXMSGSIZE")
+      }
+    }
+    if kind == .sub { try setOption(ZMQ_SUBSCRIBE, bytes: []) }
+    if kind == .router { try setOption(ZMQ_ROUTER_MANDATORY, Int32(1)) }
+  }
+
+  deinit { zmq_close(handle) }
+
+  public func setOption(_ option: Int32, _ value: Int32) throws {
+    var v = value
+    guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
+      throw ZMQError.last("zmq_setsockopt(\(option))")
+    }
+  }
+
+  public func setOption(_ option: Int32, bytes: [UInt8]) throws {
+    guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, bytes.count) }) == 0 else {
+      throw ZMQError.last("zmq_setsockopt(\(option))")
+    }
+  }
+
+  /// Binds, and returns the endpoint actually bound (a `*` port resolved).
+  @discardableResult
+  public func bind(_ endpoint: String) throws -> String {
+    guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }
+    var buffer = [CChar](repeating: 0, count: 256)
+    var size = buffer.count
+    guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
+      throw ZMQError.last("ZMQ_LAST_ENDPOINT")
+    }
+    return String(cString: buffer)
+  }
+
+  public func connect(_ endpoint: String) throws {
+    guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError.last("connect \(endpoint)") }
+  }
+
+  /// Sends all frames as one message.
+  public func send(_ frames: [[UInt8]]) throws {
+    for (i, frame) in frames.enumerated() {
+      let flags = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+      let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
+      guard rc >= 0 else { throw ZMQError.last("send") }
+    }
+  }
+
+  /// The next message, waiting at most `timeout` seconds (nil: none arrived).
+  public func receive(timeout: Double) throws -> [[UInt8]]? {
+    var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+    let rc = zmq_poll(&item, 1, Int(timeout * 1000))
+    if rc < 0 {
+      if zmq_errno() == EINTR { return nil }
+      throw ZMQError.last("poll")
+    }
+    guard rc > 0 else { return nil }
+    var frames: [[UInt8]] = []
+    repeat {
+      var msg = zmq_msg_t()
+      zmq_msg_init(&msg)
+      defer { zmq_msg_close(&msg) }
+      guard zmq_msg_recv(&msg, handle, 0) >= 0 else { throw ZMQError.last("receive") }
+      let size = zmq_msg_size(&msg)
+      let data = zmq_msg_data(&msg)!
+      frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+    } while hasMore
+    return frames
+  }
+
+  private var hasMore: Bool {
+    var more: Int32 = 0
+    var size = MemoryLayout<Int32>.size
+    zmq_getsockopt(handle, ZMQ_RCVMORE, &more, &size)
+    return more != 0
+  }
+}
