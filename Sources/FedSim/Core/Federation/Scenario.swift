@@ -276,3 +276,43 @@ public enum ScenarioError: Error, CustomStringConvertible {
     }
   }
 }
+
+extension Scenario {
+  /// The scenario with `key=value` overrides applied (`federation.rounds=3`, `attack.method=wdlg`,
+  /// `defenses=[{prune: 0.5}]`); only keys the scenario has may be set, and the value is YAML.
+  public func overriding(_ assignments: [String], source: String) throws(ScenarioError) -> Scenario {
+    guard !assignments.isEmpty else { return self }
+    var root = try! JSONSerialization.jsonObject(with: JSONEncoder().encode(resolved())) as! [String: Any]
+    for assignment in assignments {
+      guard let eq = assignment.firstIndex(of: "=") else {
+        throw .invalid(source: "--set", key: assignment, reason: "is not KEY=VALUE")
+      }
+      let path = assignment[..<eq].split(separator: ".").map(String.init)
+      let text = String(assignment[assignment.index(after: eq)...])
+      let value: Any
+      do { value = try Yams.load(yaml: text) ?? NSNull() } catch {
+        throw .invalid(source: "--set", key: assignment, reason: "has a value that is not YAML")
+      }
+      func set(_ dict: [String: Any], _ path: ArraySlice<String>) throws(ScenarioError) -> [String: Any] {
+        var d = dict
+        let key = path.first!
+        guard d[key] != nil || (path.count == 1 && key == "attack") else {
+          throw .unknownKey(source: "--set", position: nil, key: path.joined(separator: "."))
+        }
+        if path.count == 1 {
+          d[key] = value
+        } else {
+          guard let sub = d[key] as? [String: Any] else {
+            throw .unknownKey(source: "--set", position: nil, key: path.joined(separator: "."))
+          }
+          d[key] = try set(sub, path.dropFirst())
+        }
+        return d
+      }
+      root = try set(root, path[...])
+    }
+    let data = try! JSONSerialization.data(withJSONObject: root)
+    let yaml = String(decoding: data, as: UTF8.self)  // JSON is YAML: reuse the strict loader
+    return try Scenario.load(yaml: yaml, source: source + " with --set " + assignments.joined(separator: " "))
+  }
+}
