@@ -5,7 +5,7 @@ import Tensors
 /// The `fed-adversary` process: subscribes to the server's tap (what clients sent, with the
 /// model they were sent), attacks the scenario's victims in the scenario's rounds, and writes
 /// each reconstruction to the run folder. It never reads the ground truth.
-public struct FederatedAdversary {
+public struct FederatedAdversary: Sendable {
   public let folder: RunFolder
   public let setup: FederationSetup
   public let log: EventLog

@@ -7,7 +7,7 @@ import Tensors
 /// change after local epochs), keeps the private batch in the run folder for scoring, applies
 /// its defenses in order, and sends the update. It stops when the server says done, or when
 /// the server stays silent past the round deadline plus a grace period.
-public struct FederatedClient {
+public struct FederatedClient: Sendable {
   public let folder: RunFolder
   public let setup: FederationSetup
   public let id: Int

@@ -5,7 +5,7 @@ import Tensors
 /// the scenario's rounds (FedSGD or FedAvg), and closes each round at its deadline with the
 /// updates it has, if they reach the quorum. A malformed or unexpected message is dropped with a
 /// logged reason; it never stops the server.
-public struct FederatedServer {
+public struct FederatedServer: Sendable {
   public let folder: RunFolder
   public let setup: FederationSetup
   public let log: EventLog

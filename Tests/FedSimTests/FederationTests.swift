@@ -1,0 +1,143 @@
+import FedSimCore
+import Foundation
+import Tensors
+import TestSupport
+import Testing
+
+/// Runs `body` on its own thread (libzmq sockets block; Swift's cooperative pool must not).
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    Thread { continuation.resume(with: Result { try body() }) }.start()
+  }
+}
+
+@Suite("Federation: server, clients and adversary over ZeroMQ", .serialized)
+struct FederationTests {
+  static func folder(_ yaml: String) throws -> RunFolder {
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-run-\(UUID().uuidString)")
+    try folder.create()
+    try folder.writeJSON(try Scenario.load(yaml: yaml, source: "test").resolved(), to: folder.scenario)
+    return folder
+  }
+
+  static func events(_ folder: RunFolder, _ role: String) -> [[String: Any]] {
+    let text = (try? String(contentsOfFile: folder.events(role), encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+  }
+
+  static func waitForEndpoints(_ folder: RunFolder) throws -> Endpoints {
+    let end = Date().addingTimeInterval(20)
+    while Date() < end {
+      if let e = try? folder.readEndpoints() { return e }
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    throw FederationError.failed("no endpoints")
+  }
+
+  static let twoClients = """
+    name: t
+    dataset: {path: shapes, count: 20}
+    federation: {clients: 2, rounds: 1, deadline: 8, quorum: 1}
+    """
+
+  @Test("a live server drops malformed and unexpected messages, with reasons, and keeps serving")
+  func survivesMalformedMessages() async throws {
+    let folder = try Self.folder(Self.twoClients)
+    var server = try FederatedServer(folder: folder)
+    server.maximumMessageBytes = 1 << 20
+    let serverDone = Task { [server] in try await onThread { try server.run() } }
+    let endpoints = try Self.waitForEndpoints(folder)
+    let client0 = Task { try await onThread { try FederatedClient(folder: folder, id: 0).run() } }
+
+    let updates = try await onThread { () -> Int in
+      let context = ZMQContext()
+      let rogue = try ZMQSocket(context, .dealer)
+      try rogue.connect(endpoints.clients)
+      try rogue.send(WireMessage(kind: .hello, run: "t", client: 1).frames())
+      guard let frames = try rogue.receive(timeout: 15) else { throw FederationError.failed("no model came") }
+      let model = try WireMessage(frames: frames)
+      let zeros = model.tensors.map { (name: $0.name, tensor: Tensor.zeros($0.tensor.shape)) }
+      func update(run: String = "t", round: Int = 1, client: Int = 1, tensors: [(name: String, tensor: Tensor)]? = nil, kind: WireMessage.Kind = .update) -> [[UInt8]] {
+        WireMessage(kind: kind, run: run, round: round, client: client, tensors: tensors ?? zeros, meta: ["examples": "1"]).frames()
+      }
+      var bad = MalformedFrames.undecodable.map(\.1)
+      bad.append(update(run: "other"))
+      bad.append(update(round: 7))
+      bad.append(update(client: 5))
+      bad.append(update(client: 0))  // not this socket's identity
+      bad.append(update(tensors: zeros.map { (name: $0.name + "x", tensor: $0.tensor) }))
+      bad.append(update(tensors: zeros.map { (name: $0.name, tensor: Tensor.zeros([$0.tensor.scalarCount])) }))
+      bad.append(update(tensors: Array(zeros.dropLast())))
+      bad.append(update(kind: .hello))
+      for frames in bad { try rogue.send(frames) }
+      // Larger than the server's ZMQ_MAXMSGSIZE: libzmq drops that peer's connection.
+      let big = try ZMQSocket(context, .dealer)
+      try big.connect(endpoints.clients)
+      try big.send([[UInt8](repeating: 7, count: 2 << 20)])
+      // And then a proper update, which must still be taken.
+      try rogue.send(update())
+      return bad.count
+    }
+    try await serverDone.value
+    try await client0.value
+    let log = Self.events(folder, "server")
+    let dropped = log.filter { $0["event"] as? String == "dropped" }
+    #expect(updates >= 27)
+    #expect(dropped.count == updates, "\(dropped.map { $0["reason"] ?? "" })")
+    #expect(dropped.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
+    let finished = log.first { $0["event"] as? String == "round_finished" }
+    #expect(finished?["updates"] as? Int == 2)
+  }
+
+  @Test("a client that dies after joining: the round closes at its deadline with the quorum")
+  func deadClient() async throws {
+    let folder = try Self.folder(Self.twoClients.replacingOccurrences(of: "deadline: 8", with: "deadline: 2"))
+    let server = try FederatedServer(folder: folder)
+    let serverDone = Task { try await onThread { try server.run() } }
+    let endpoints = try Self.waitForEndpoints(folder)
+    let client0 = Task { try await onThread { try FederatedClient(folder: folder, id: 0).run() } }
+    try await onThread {
+      let context = ZMQContext()
+      let doomed = try ZMQSocket(context, .dealer)
+      try doomed.connect(endpoints.clients)
+      try doomed.send(WireMessage(kind: .hello, run: "t", client: 1).frames())
+      _ = try doomed.receive(timeout: 10)  // the round's model; then it dies without answering
+    }
+    let started = Date()
+    try await serverDone.value
+    try await client0.value
+    let finished = Self.events(folder, "server").first { $0["event"] as? String == "round_finished" }
+    #expect(finished?["updates"] as? Int == 1 && finished?["missing"] as? Int == 1)
+    #expect(Date().timeIntervalSince(started) < 10)
+  }
+
+  @Test("fedsim run's launcher runs the real binaries end to end and scores the reconstruction")
+  func endToEnd() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    for name in ["fed-server", "fed-client", "fed-adversary"] {
+      try #require(FileManager.default.isExecutableFile(atPath: binaries + "/" + name), "\(name) is not built in \(binaries)")
+    }
+    let scenario = try Scenario.load(
+      yaml: """
+        name: e2e
+        dataset: {path: shapes, count: 24}
+        federation: {clients: 3, rounds: 2, deadline: 20, quorum: 2}
+        attack: {method: idlg, iterations: 40, rounds: [2], victims: [1]}
+        defenses: [{clip: 100}]
+        """, source: "test")
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-e2e-\(UUID().uuidString)")
+    let summary = try Launcher(scenario: scenario, folder: folder, binaries: binaries).run()
+    #expect(summary.rows.count == 1)
+    let row = try #require(summary.rows.first)
+    #expect(row.round == 2 && row.client == 1 && row.method == "idlg" && row.defenses == "clip=100.0")
+    #expect(row.labelAccuracy == 1 && row.psnr > 10)
+    #expect(summary.testAccuracy != nil)
+    for file in ["summary.csv", "summary.json", "report.md", "scenario.json", "truth/r2-c1.safetensors", "reconstructions/r2-c1.safetensors"] {
+      #expect(FileManager.default.fileExists(atPath: folder.path + "/" + file), "\(file) missing")
+    }
+    let rounds = Self.events(folder, "server").filter { $0["event"] as? String == "round_finished" }
+    #expect(rounds.count == 2 && rounds.allSatisfy { $0["updates"] as? Int == 3 })
+  }
+}
