@@ -7,35 +7,45 @@ struct Run: ParsableCommand {
     abstract: "Run a federated-learning scenario: server, clients and adversary as separate processes.",
     discussion: "Writes the run folder: scenario.json, events/, truth/, reconstructions/, summary.csv, summary.json, report.md.")
 
-  @Argument(help: "The scenario YAML file.") var scenario: String
+  @Argument(help: "The scenario YAML file.") var scenario: String?
   @Option(help: "The run folder (default: runs/NAME-TIME).") var out: String?
   @Option(name: .customLong("set"), help: "Override a scenario key: KEY=VALUE (repeatable).") var sets: [String] = []
+  @Option(help: "Finish the interrupted run in this folder, keeping the points already done.") var resume: String?
+
+  func validate() throws {
+    if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
+    if resume != nil && (!sets.isEmpty || out != nil) { throw ValidationError("--resume takes the run folder's own scenario") }
+  }
 
   func run() throws {
-    let loaded: Scenario
-    do { loaded = try Scenario.load(path: scenario).overriding(sets, source: scenario) } catch { throw fail("\(error)") }
-    let name = loaded.resolved().name!
-    let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-    let folder = RunFolder(out ?? "runs/\(name)-\(stamp)")
-    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-    let launcher: Launcher
-    do { launcher = try Launcher(scenario: loaded, folder: folder, binaries: Bundle.main.executableURL?.deletingLastPathComponent().path ?? binaries) } catch {
-      throw fail("cannot create \(folder.path): \(error)")
+    let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
+    let plan: RunPlan
+    if let resume {
+      do { plan = try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
+    } else {
+      let loaded: Scenario
+      do { loaded = try Scenario.load(path: scenario!).overriding(sets, source: scenario!) } catch { throw fail("\(error)") }
+      let name = loaded.resolved().name!
+      let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+      let folder = RunFolder(out ?? "runs/\(name)-\(stamp)")
+      do { plan = try RunPlan(scenario: loaded, folder: folder, binaries: binaries) } catch {
+        throw fail("cannot create \(folder.path): \(describe(error))")
+      }
     }
     signal(SIGINT, SIG_IGN)
     let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     interrupt.setEventHandler {
-      FileHandle.standardError.write(Data("\ninterrupted: stopping every process\n".utf8))
-      launcher.stopAll()
+      FileHandle.standardError.write(Data("\ninterrupted: stopping every process; finish with --resume \(plan.folder.path)\n".utf8))
+      plan.stopAll()
       Foundation.exit(130)
     }
     interrupt.resume()
-    let summary: RunSummary
-    do { summary = try launcher.run { print($0) } } catch { throw fail("\(error)") }
-    for r in summary.rows {
-      print(String(format: "round %d client %d  %@  %@  PSNR %.2f dB  SSIM %.4f  labels %.0f%%  %@", r.round, r.client, r.method, r.defenses, r.psnr, r.ssim, 100 * r.labelAccuracy, r.success ? "recovered" : "not recovered"))
+    let settings: [SettingSummary]
+    do { settings = try plan.run { print($0) } } catch { throw fail("\(error)") }
+    for s in settings {
+      print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, test accuracy %.1f%%",
+        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean))
     }
-    if let a = summary.testAccuracy { print(String(format: "test accuracy %.1f%%", 100 * a)) }
-    print("wrote \(folder.path)/summary.csv, summary.json, report.md")
+    print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md")
   }
 }

@@ -166,5 +166,25 @@ public struct RunSummary: Codable, Sendable {
         r.defenses, r.psnr, r.ssim, r.mse, 100 * r.labelAccuracy, r.success ? "yes" : "no", r.attackSeconds)
     }
     try folder.write(Data(md.utf8), to: folder.path + "/report.md")
+    try writeGrid(to: folder)
+  }
+
+  /// `grid.png`: for each attacked update, its true images above their reconstructions.
+  func writeGrid(to folder: RunFolder) throws {
+    var rows: [Tensor] = []
+    for pair in gridRows(folder) { rows += pair }
+    guard let first = rows.first else { return }
+    let columns = rows.map { $0.shape[0] }.max()!
+    try folder.write(Data(Pictures.grid(rows: rows, scale: Swift.max(1, 64 / first.shape[2]), columns: columns)), to: folder.path + "/grid.png")
+  }
+
+  private func gridRows(_ folder: RunFolder) -> [[Tensor]] {
+    self.rows.compactMap { row in
+      guard let truth = try? RecordedUpdate(contentsOf: folder.truth(round: row.round, client: row.client)).input,
+        let recon = try? SafetensorsFile(contentsOf: folder.reconstruction(round: row.round, client: row.client)).tensor("reconstruction")
+      else { return nil }
+      let order = Leakage.assignment(reconstruction: recon, truth: truth)
+      return [truth, concat(order.map { recon.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)]
+    }
   }
 }

@@ -15,6 +15,8 @@ public struct Scenario: Codable, Sendable, Equatable {
   public var federation: FederationSection?
   public var attack: AttackSection?
   public var defenses: [Defense]?
+  /// Defense settings to sweep: every combination runs as its own point, with its own processes.
+  public var sweep: Sweep?
 
   public struct ModelSection: Codable, Sendable, Equatable {
     public var name: String?
@@ -71,6 +73,21 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var victims: [Int]?
     public var restarts: Int?
     public var threshold: Double?
+  }
+
+  /// Values to sweep; the grid is every combination. A noise, clipping or pruning value of 0
+  /// means that defense is off at that point; `local_batch` is the clients' batch size.
+  public struct Sweep: Codable, Sendable, Equatable {
+    public var gaussianNoise: [Float]?
+    public var laplaceNoise: [Float]?
+    public var clip: [Float]?
+    public var prune: [Float]?
+    public var localBatch: [Int]?
+
+    enum CodingKeys: String, CodingKey {
+      case clip, prune
+      case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
+    }
   }
 
   /// One client-side defense; exactly one key is set.
@@ -134,6 +151,42 @@ extension Scenario {
     }
     s.defenses = defenses ?? []
     return s
+  }
+
+  /// One point of the sweep: its label and its scenario (with no sweep left).
+  public struct Point: Sendable {
+    public var label: String
+    public var scenario: Scenario
+  }
+
+  /// The sweep's grid, in order (the scenario itself when it has no sweep).
+  public func points() -> [Point] {
+    var base = resolved()
+    base.sweep = nil
+    guard let w = sweep else { return [Point(label: "base", scenario: base)] }
+    typealias Axis = (name: String, values: [String], apply: [(inout Scenario) -> Void])
+    func defenseAxis(_ name: String, _ values: [Float]?, _ make: @escaping (Float) -> Defense) -> Axis? {
+      guard let values else { return nil }
+      return (name, values.map { "\($0)" }, values.map { v in { s in if v > 0 { s.defenses!.append(make(v)) } } })
+    }
+    let axes: [Axis] = [
+      defenseAxis("gaussian_noise", w.gaussianNoise) { Defense(gaussianNoise: $0) },
+      defenseAxis("laplace_noise", w.laplaceNoise) { Defense(laplaceNoise: $0) },
+      defenseAxis("clip", w.clip) { Defense(clip: $0) },
+      defenseAxis("prune", w.prune) { Defense(prune: $0) },
+      w.localBatch.map { b in ("local_batch", b.map { "\($0)" }, b.map { v in { s in s.federation!.localBatch = v } }) },
+    ].compactMap { $0 }
+    var points = [Point(label: "", scenario: base)]
+    for axis in axes {
+      points = points.flatMap { p in
+        zip(axis.values, axis.apply).map { value, apply in
+          var s = p.scenario
+          apply(&s)
+          return Point(label: p.label.isEmpty ? "\(axis.name)=\(value)" : p.label + ", \(axis.name)=\(value)", scenario: s)
+        }
+      }
+    }
+    return points
   }
 
   /// Checks the values a YAML type check cannot: ranges and names.
@@ -293,10 +346,13 @@ extension Scenario {
       do { value = try Yams.load(yaml: text) ?? NSNull() } catch {
         throw .invalid(source: "--set", key: assignment, reason: "has a value that is not YAML")
       }
-      func set(_ dict: [String: Any], _ path: ArraySlice<String>) throws(ScenarioError) -> [String: Any] {
+      // Sections a scenario may leave out (attack, sweep) may be set too; the strict loader
+      // below then checks every key inside them.
+      func set(_ dict: [String: Any], _ path: ArraySlice<String>, top: Bool) throws(ScenarioError) -> [String: Any] {
         var d = dict
         let key = path.first!
-        guard d[key] != nil || (path.count == 1 && key == "attack") else {
+        if d[key] == nil && top && ["attack", "sweep"].contains(key) && path.count > 1 { d[key] = [String: Any]() }
+        guard d[key] != nil || (top && ["attack", "sweep"].contains(key)) else {
           throw .unknownKey(source: "--set", position: nil, key: path.joined(separator: "."))
         }
         if path.count == 1 {
@@ -305,11 +361,11 @@ extension Scenario {
           guard let sub = d[key] as? [String: Any] else {
             throw .unknownKey(source: "--set", position: nil, key: path.joined(separator: "."))
           }
-          d[key] = try set(sub, path.dropFirst())
+          d[key] = try set(sub, path.dropFirst(), top: false)
         }
         return d
       }
-      root = try set(root, path[...])
+      root = try set(root, path[...], top: true)
     }
     let data = try! JSONSerialization.data(withJSONObject: root)
     let yaml = String(decoding: data, as: UTF8.self)  // JSON is YAML: reuse the strict loader
