@@ -141,3 +141,48 @@ struct FederationTests {
     #expect(rounds.count == 2 && rounds.allSatisfy { $0["updates"] as? Int == 3 })
   }
 }
+
+@Suite("Sweeps and resume")
+struct SweepTests {
+  @Test("a sweep expands to its grid, in order")
+  func grid() throws {
+    let s = try Scenario.load(
+      yaml: "defenses: [{clip: 5}]\nsweep: {gaussian_noise: [0, 0.1], local_batch: [1, 4]}", source: "t")
+    let points = s.points()
+    #expect(points.map(\.label) == [
+      "gaussian_noise=0.0, local_batch=1", "gaussian_noise=0.0, local_batch=4",
+      "gaussian_noise=0.1, local_batch=1", "gaussian_noise=0.1, local_batch=4",
+    ])
+    #expect(points[0].scenario.defenses == [Scenario.Defense(clip: 5)])
+    #expect(points[3].scenario.defenses == [Scenario.Defense(clip: 5), Scenario.Defense(gaussianNoise: 0.1)])
+    #expect(points[3].scenario.federation?.localBatch == 4 && points[3].scenario.sweep == nil)
+  }
+
+  @Test("--resume keeps finished points and redoes the rest")
+  func resume() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try Scenario.load(
+      yaml: """
+        name: sweep
+        dataset: {path: shapes, count: 12}
+        federation: {clients: 2, rounds: 1, deadline: 20}
+        attack: {method: idlg, iterations: 5}
+        sweep: {prune: [0, 0.5]}
+        """, source: "test")
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-sweep-\(UUID().uuidString)")
+    let plan = try RunPlan(scenario: scenario, folder: folder, binaries: binaries)
+    let first = try plan.run()
+    #expect(first.map(\.setting) == ["prune=0.0", "prune=0.5"] && first.allSatisfy { $0.attacks == 1 })
+    let kept = plan.pointFolder(0, repeat: 0).path + "/summary.json"
+    let keptDate = try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as! Date
+    // Interrupted mid-point: the second point's summary never got written.
+    try FileManager.default.removeItem(atPath: plan.pointFolder(1, repeat: 0).path + "/summary.json")
+    let second = try RunPlan(resuming: folder, binaries: binaries).run()
+    #expect(second.map(\.setting) == first.map(\.setting) && second.allSatisfy { $0.attacks == 1 })
+    #expect(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as! Date == keptDate)
+    #expect(FileManager.default.fileExists(atPath: plan.pointFolder(1, repeat: 0).path + "/summary.json"))
+    let csv = try String(contentsOfFile: folder.path + "/summary.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv.count == 3 && csv[0].hasPrefix("setting,repeats,attacks,mse_mean"))
+    #expect(throws: FederationError.self) { try RunPlan(resuming: RunFolder(folder.path + "/nothing"), binaries: binaries) }
+  }
+}

@@ -27,7 +27,7 @@ extension Scenario.Defense {
     }
     if let p = prune, p > 0 {
       let magnitudes = update.flatMap { $0.scalars.map(Swift.abs) }.sorted()
-      let k = Int((Double(magnitudes.count) * Double(p)).rounded(.down))
+      let k = Int((Double(magnitudes.count) * Double(p) + 1e-4).rounded(.down))  // 0.9 as Float is 0.8999…
       guard k > 0 else { return update }
       let threshold = magnitudes[k - 1]
       var dropped = 0

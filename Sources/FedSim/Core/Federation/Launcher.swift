@@ -63,8 +63,12 @@ public final class Launcher: @unchecked Sendable {
   }
 
   private func start(_ name: String, _ arguments: [String], binary: String? = nil) throws -> Process {
+    let path = binaries + "/" + (binary ?? name)
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+      throw FederationError.failed("\(path) is not built: build every product first (swift build -c release)")
+    }
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: binaries + "/" + (binary ?? name))
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
     let errors = FileManager.default.createFile(atPath: folder.path + "/events/\(name).stderr", contents: nil)
     if errors { p.standardError = FileHandle(forWritingAtPath: folder.path + "/events/\(name).stderr") }

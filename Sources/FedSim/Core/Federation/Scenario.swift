@@ -97,6 +97,10 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var clip: Float?
     public var prune: Float?
 
+    public init(gaussianNoise: Float? = nil, laplaceNoise: Float? = nil, clip: Float? = nil, prune: Float? = nil) {
+      (self.gaussianNoise, self.laplaceNoise, self.clip, self.prune) = (gaussianNoise, laplaceNoise, clip, prune)
+    }
+
     enum CodingKeys: String, CodingKey {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise"
