@@ -18,6 +18,7 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
+    setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, even in a log file
     let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
     let plan: RunPlan
     if let resume {
