@@ -18,7 +18,6 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
-    setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, even in a log file
     let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
     let plan: RunPlan
     if let resume {
@@ -42,7 +41,10 @@ struct Run: ParsableCommand {
     }
     interrupt.resume()
     let settings: [SettingSummary]
-    do { settings = try plan.run { print($0) } } catch { throw fail("\(error)") }
+    // Unbuffered, so progress lines appear as they happen even in a log file.
+    do { settings = try plan.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } } catch {
+      throw fail("\(error)")
+    }
     for s in settings {
       print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, test accuracy %.1f%%",
         s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean))
