@@ -44,7 +44,7 @@ let package = Package(
       name: "AdversaryTests", dependencies: ["Adversary", "Tensors", "TestSupport"],
       path: "Tests/AdversaryTests"),
     .testTarget(
-      name: "FedSimTests", dependencies: ["FedSimCore", "Tensors", "TestSupport"],
+      name: "FedSimTests", dependencies: ["FedSimCore", "Adversary", "Tensors", "TestSupport"],
       path: "Tests/FedSimTests"),
   ]
 )

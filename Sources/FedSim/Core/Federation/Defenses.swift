@@ -7,6 +7,8 @@ extension Scenario.Defense {
   /// - `gaussian_noise: σ` adds N(0, σ²) to every value; `laplace_noise: b` adds Laplace(0, b).
   /// - `clip: C` scales the whole update down to L2 norm C if it is longer.
   /// - `prune: p` zeroes the fraction p of values smallest in magnitude, over all layers at once.
+  /// - `quantize: fp16` rounds every value to half precision; `quantize: int8` to 255 levels
+  ///   symmetric about zero, scaled per tensor by its largest magnitude.
   public func apply(_ update: [Tensor], generator: inout SeededGenerator) -> [Tensor] {
     if let sigma = gaussianNoise {
       return update.map { $0 + Tensor.normal($0.shape, std: sigma, using: &generator) }
@@ -39,6 +41,17 @@ extension Scenario.Defense {
           }
           return v
         })
+      }
+    }
+    if quantize == "fp16" {
+      return update.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { Float(Float16($0)) }) }
+    }
+    if quantize == "int8" {
+      return update.map { t in
+        let m = t.scalars.map(Swift.abs).max() ?? 0
+        guard m > 0 else { return t }
+        let scale = m / 127
+        return Tensor(shape: t.shape, scalars: t.scalars.map { ($0 / scale).rounded() * scale })
       }
     }
     return update

@@ -43,7 +43,8 @@ public struct FederatedAdversary: Sendable {
         log.log("done")
         return
       }
-      guard m.kind == .tap, a.rounds!.contains(m.round), a.victims!.contains(m.client) else { continue }
+      // Under secure aggregation the tap shows only the aggregate (client −1), attacked whole.
+      guard m.kind == .tap, a.rounds!.contains(m.round), a.victims!.contains(m.client) || m.client == -1 else { continue }
       try attack(m, a)
     }
   }
@@ -75,6 +76,7 @@ public struct FederatedAdversary: Sendable {
       metadata: [
         "method": a.method!.rawValue, "iterations": "\(r.iterations)", "evaluations": "\(r.evaluations)",
         "wall_s": "\(r.wallSeconds)", "distance": "\(r.distance)", "round": "\(m.round)", "client": "\(m.client)",
+        "clients": m.meta["clients"] ?? "\(m.client)",
       ]
     ).write(to: folder.reconstruction(round: m.round, client: m.client))
     log.log("attack_finished", ["round": m.round, "client": m.client, "distance": r.distance, "wall_s": r.wallSeconds])

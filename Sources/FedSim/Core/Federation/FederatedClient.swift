@@ -64,6 +64,11 @@ public struct FederatedClient: Sendable {
       var generator = SeededGenerator(seed: s.seed! &+ UInt64(m.round * 1000 + id) &+ 99)
       var defended = update
       for d in s.defenses! { defended = d.apply(defended, generator: &generator) }
+      if s.secureAggregation! {
+        let selected = (m.meta["selected"] ?? "").split(separator: ",").compactMap { Int($0) }
+        defended = SecureAggregation.mask(
+          defended, client: id, round: m.round, selected: selected, examples: examples, seed: s.seed!)
+      }
       let names = template.namedParameters.map(\.name)
       let reply = WireMessage(
         kind: .update, run: s.name!, round: m.round, client: id, sequence: m.sequence,
@@ -86,9 +91,25 @@ public struct FederatedClient: Sendable {
       let batch = Array(order.prefix(f.localBatch!))
       let input = setup.dataset.images(batch)
       let labels = setup.dataset.labels(batch)
-      let truth = RecordedUpdate(spec: setup.spec, model: model, input: input, labels: labels)
+      var truth = RecordedUpdate(spec: setup.spec, model: model, input: input, labels: labels)
+      if let dp = s.dpSgd {
+        truth.gradient = dp.gradient(model, images: input, labels: labels, classes: setup.spec.classes, generator: &generator)
+      }
       try truth.write(to: folder.truth(round: round, client: id))
       return (truth.gradient, batch.count)
+    }
+    if let dp = s.dpSgd {
+      var local = model
+      for _ in 0..<f.epochs! {
+        var order = mine
+        order.shuffle(using: &generator)
+        for start in stride(from: 0, to: order.count, by: f.localBatch!) {
+          let batch = Array(order[start..<Swift.min(start + f.localBatch!, order.count)])
+          let g = dp.gradient(local, images: setup.dataset.images(batch), labels: setup.dataset.labels(batch), classes: setup.spec.classes, generator: &generator)
+          local = local.withParameters(zip(local.parameters, g).map { $0 - $1 * Float(f.learningRate!) })
+        }
+      }
+      return (zip(local.parameters, model.parameters).map { $0 - $1 }, mine.count)
     }
     var local = model
     var optimizer = SGD(learningRate: Float(f.learningRate!))
@@ -97,5 +118,25 @@ public struct FederatedClient: Sendable {
       training.epoch(&local, on: setup.dataset, indices: mine, optimizer: &optimizer, generator: &generator)
     }
     return (zip(local.parameters, model.parameters).map { $0 - $1 }, mine.count)
+  }
+}
+
+/// Simulated secure aggregation (Bonawitz et al. 2017, without dropout recovery).
+public enum SecureAggregation {
+  /// `update` masked for the server: for every other selected client j, a mask drawn from a seed
+  /// the two share is added by the lower index and subtracted by the higher, divided by the
+  /// client's example count so that the masks cancel in the examples-weighted sum the server
+  /// computes. One masked update alone is noise of standard deviation about √(k−1)/examples.
+  public static func mask(
+    _ update: [Tensor], client: Int, round: Int, selected: [Int], examples: Int, seed: UInt64
+  ) -> [Tensor] {
+    var out = update
+    for j in selected where j != client {
+      let (a, b) = (Swift.min(client, j), Swift.max(client, j))
+      var shared = SeededGenerator(seed: seed &+ UInt64(round) << 40 &+ UInt64(a) << 20 &+ UInt64(b))
+      let sign: Float = client == a ? 1 : -1
+      out = out.indices.map { i in out[i] + Tensor.normal(out[i].shape, using: &shared) * (sign / Float(examples)) }
+    }
+    return out
   }
 }

@@ -72,20 +72,30 @@ public struct FederatedServer: Sendable {
         selected = Array(selected.prefix(want)).sorted()
       }
       let weights = model.namedParameters
+      let secure = s.secureAggregation!
       for c in selected {
         sequence += 1
         let m = WireMessage(
           kind: .model, run: runID, round: round, client: c, sequence: sequence,
-          tensors: weights.map { (name: $0.name, tensor: $0.tensor) })
+          tensors: weights.map { (name: $0.name, tensor: $0.tensor) },
+          meta: ["selected": selected.map(String.init).joined(separator: ",")])
         do { try router.send([identities[c]!] + m.frames()) } catch {
           log.log("send_failed", ["client": c, "round": round, "reason": "\(error)"])
         }
       }
       log.log("round_started", ["round": round, "selected": selected])
 
-      var updates: [Int: (tensors: [Tensor], examples: Int)] = [:]
+      var updates: [Int: (tensors: [Tensor], examples: Int, batch: Int)] = [:]
       let deadline = Date().addingTimeInterval(f.deadline!)
+      var lastBeat = Date()
       while updates.count < selected.count && Date() < deadline {
+        if Date().timeIntervalSince(lastBeat) > 1 {
+          // Heartbeats tell clients still waiting (or computing) that the server is alive.
+          lastBeat = Date()
+          sequence += 1
+          let beat = WireMessage(kind: .heartbeat, run: runID, round: round, sequence: sequence).frames()
+          for (c, id) in identities where updates[c] == nil { try? router.send([id] + beat) }
+        }
         guard let frames = try router.receive(timeout: 0.05), frames.count >= 2 else { continue }
         do {
           let m = try WireMessage(frames: Array(frames.dropFirst()))
@@ -100,8 +110,11 @@ public struct FederatedServer: Sendable {
           guard updates[m.client] == nil else { throw WireError.malformed("a second update from client \(m.client)") }
           try m.validate(against: shapes)
           let examples = Int(m.meta["examples"] ?? "") ?? 1
-          updates[m.client] = (m.tensors.map(\.tensor), examples)
+          updates[m.client] = (m.tensors.map(\.tensor), examples, Int(m.meta["batch"] ?? "") ?? 1)
           log.log("update_received", ["round": round, "client": m.client, "examples": examples])
+          // Under secure aggregation a single (masked) update shows nothing: only the sum goes
+          // to the tap, below.
+          if secure { continue }
           // The honest-but-curious view: exactly what the client sent, with the model it had.
           sequence += 1
           let view = WireMessage(
@@ -114,11 +127,29 @@ public struct FederatedServer: Sendable {
           log.log("dropped", ["round": round, "reason": "\(error)"])
         }
       }
-      guard updates.count >= f.quorum! else {
-        log.log("round_failed", ["round": round, "updates": updates.count, "quorum": f.quorum!])
+      guard updates.count >= f.quorum!, !secure || updates.count == selected.count else {
+        log.log("round_failed", [
+          "round": round, "updates": updates.count, "quorum": f.quorum!,
+          "reason": secure ? "secure aggregation needs every selected client's masked update" : "below the quorum",
+        ])
         continue
       }
+      let before = model
       model = aggregate(model, updates: Array(updates.values))
+      if secure {
+        // What the server learns is the aggregate: publish it as the update of client −1.
+        let mean = aggregate(before.withParameters(before.parameters.map { Tensor.zeros($0.shape) }), updates: Array(updates.values), step: 1)
+        sequence += 1
+        let view = WireMessage(
+          kind: .tap, run: runID, round: round, client: -1, sequence: sequence,
+          tensors: weights.map { (name: "param." + $0.name, tensor: $0.tensor) }
+            + zip(weights, mean.parameters).map { (name: "grad." + $0.0.name, tensor: $0.1) },
+          meta: [
+            "algorithm": f.algorithm!, "learning_rate": "\(f.learningRate!)", "aggregate": "true",
+            "batch": "\(updates.values.reduce(0) { $0 + $1.batch })", "clients": updates.keys.sorted().map(String.init).joined(separator: ","),
+          ])
+        try tap.send(view.frames())
+      }
       let accuracy = LocalTraining(batchSize: 64).accuracy(model, on: setup.dataset, indices: setup.testIndices)
       log.log("round_finished", ["round": round, "updates": updates.count, "missing": selected.count - updates.count, "test_accuracy": accuracy])
       try folder.writeJSON(["round": Double(round), "test_accuracy": accuracy], to: folder.path + "/accuracy.json")
@@ -132,14 +163,14 @@ public struct FederatedServer: Sendable {
 
   /// FedSGD: one SGD step along the examples-weighted mean gradient. FedAvg: the examples-
   /// weighted mean of the clients' weight deltas.
-  func aggregate(_ model: AnyModel, updates: [(tensors: [Tensor], examples: Int)]) -> AnyModel {
+  func aggregate(_ model: AnyModel, updates: [(tensors: [Tensor], examples: Int, batch: Int)], step: Float? = nil) -> AnyModel {
     let total = Float(updates.reduce(0) { $0 + $1.examples })
     let params = model.parameters
     var mean = params.map { Tensor.zeros($0.shape) }
     for u in updates {
       for i in mean.indices { mean[i] = mean[i] + u.tensors[i] * (Float(u.examples) / total) }
     }
-    let step: Float = setup.scenario.federation!.algorithm == "fedsgd" ? -Float(setup.scenario.federation!.learningRate!) : 1
+    let step = step ?? (setup.scenario.federation!.algorithm == "fedsgd" ? -Float(setup.scenario.federation!.learningRate!) : 1)
     return model.withParameters(zip(params, mean).map { $0 + $1 * step })
   }
 }

@@ -117,9 +117,12 @@ public struct RunSummary: Codable, Sendable {
   public var scenario: String
   public var rows: [Row]
   public var testAccuracy: Double?
+  /// The (ε, δ) DP-SGD spent, the largest over clients, when the scenario uses DP-SGD.
+  public var epsilon: Double?
+  public var delta: Double?
 
   enum CodingKeys: String, CodingKey {
-    case scenario, rows
+    case scenario, rows, epsilon, delta
     case testAccuracy = "test_accuracy"
   }
 
@@ -132,11 +135,11 @@ public struct RunSummary: Codable, Sendable {
       let file = try SafetensorsFile(contentsOf: folder.path + "/reconstructions/" + name)
       let round = Int(file.metadata["round"] ?? "") ?? 0
       let client = Int(file.metadata["client"] ?? "") ?? 0
-      let truth = try RecordedUpdate(contentsOf: folder.truth(round: round, client: client))
+      let (truthImages, trueLabels) = try truth(folder: folder, round: round, file: file)
       let labels = try file.tensor("labels").scalars.map { Int($0) }
       let score = Leakage.score(
-        reconstruction: try file.tensor("reconstruction"), truth: truth.input!, labels: labels,
-        trueLabels: truth.labels!, threshold: s.attack?.threshold ?? 30)
+        reconstruction: try file.tensor("reconstruction"), truth: truthImages, labels: labels,
+        trueLabels: trueLabels, threshold: s.attack?.threshold ?? 30)
       rows.append(
         Row(
           round: round, client: client, method: file.metadata["method"] ?? "?",
@@ -150,7 +153,42 @@ public struct RunSummary: Codable, Sendable {
     {
       accuracy = object["test_accuracy"]
     }
-    return RunSummary(scenario: s.name!, rows: rows, testAccuracy: accuracy)
+    var summary = RunSummary(scenario: s.name!, rows: rows, testAccuracy: accuracy)
+    if let dp = s.dpSgd {
+      summary.epsilon = try epsilon(folder: folder, scenario: s, dp: dp)
+      summary.delta = dp.delta
+    }
+    return summary
+  }
+
+  /// DP-SGD's ε per client from the RDP accountant: sampling rate batch/n over the steps the
+  /// client took in the rounds it was selected for (server events); the largest over clients.
+  /// Batches are drawn without replacement, which the Poisson-sampling analysis approximates.
+  static func epsilon(folder: RunFolder, scenario s: Scenario, dp: DPSGD) throws -> Double {
+    let setup = try FederationSetup(s)
+    let f = s.federation!
+    let text = (try? String(contentsOfFile: folder.events("server"), encoding: .utf8)) ?? ""
+    var rounds = [Int](repeating: 0, count: f.clients!)
+    for line in text.split(separator: "\n") {
+      guard let e = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        e["event"] as? String == "round_started", let selected = e["selected"] as? [Int]
+      else { continue }
+      for c in selected where c < rounds.count { rounds[c] += 1 }
+    }
+    return (0..<f.clients!).map { c in
+      let n = Swift.max(1, setup.clientIndices[c].count)
+      let b = Swift.min(f.localBatch!, n)
+      let perRound = f.algorithm == "fedsgd" ? 1 : f.epochs! * ((n + b - 1) / b)
+      return RDPAccountant.epsilon(q: Double(b) / Double(n), sigma: dp.noiseMultiplier!, steps: perRound * rounds[c], delta: dp.delta!).epsilon
+    }.max() ?? 0
+  }
+
+  /// The private batch behind a reconstruction: one client's, or under secure aggregation
+  /// (client −1) every aggregated client's, in client order.
+  static func truth(folder: RunFolder, round: Int, file: SafetensorsFile) throws -> (Tensor, [Int]) {
+    let clients = (file.metadata["clients"] ?? file.metadata["client"] ?? "0").split(separator: ",").compactMap { Int($0) }
+    let parts = try clients.map { try RecordedUpdate(contentsOf: folder.truth(round: round, client: $0)) }
+    return (concat(parts.map { $0.input! }, alongAxis: 0), parts.flatMap { $0.labels! })
   }
 
   public func write(to folder: RunFolder) throws {
@@ -162,6 +200,7 @@ public struct RunSummary: Codable, Sendable {
     try folder.write(Data(csv.utf8), to: folder.path + "/summary.csv")
     var md = "# \(scenario)\n\n"
     if let a = testAccuracy { md += String(format: "Test accuracy after the last round: %.1f%%\n\n", 100 * a) }
+    if let e = epsilon, let d = delta { md += String(format: "DP-SGD spent ε = %.3g at δ = %.0e (largest over clients).\n\n", e, d) }
     md += "| round | client | method | defenses | PSNR (dB) | SSIM | MSE | labels | recovered | attack (s) |\n"
     md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for r in rows {
@@ -184,8 +223,9 @@ public struct RunSummary: Codable, Sendable {
 
   private func gridRows(_ folder: RunFolder) -> [[Tensor]] {
     self.rows.compactMap { row in
-      guard let truth = try? RecordedUpdate(contentsOf: folder.truth(round: row.round, client: row.client)).input,
-        let recon = try? SafetensorsFile(contentsOf: folder.reconstruction(round: row.round, client: row.client)).tensor("reconstruction")
+      guard let file = try? SafetensorsFile(contentsOf: folder.reconstruction(round: row.round, client: row.client)),
+        let recon = try? file.tensor("reconstruction"),
+        let truth = try? Self.truth(folder: folder, round: row.round, file: file).0
       else { return nil }
       let order = Leakage.assignment(reconstruction: recon, truth: truth)
       return [truth, concat(order.map { recon.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)]

@@ -69,7 +69,7 @@ public final class RunPlan: @unchecked Sendable {
     for s in settings { csv += s.csvRow + "\n" }
     try folder.write(Data(csv.utf8), to: folder.path + "/summary.csv")
     var md = "# \(scenario.name!)\n\nLeakage per defense setting: mean ± std over \(scenario.repeats!) repeat(s) and the attacked updates.\n\n"
-    md += "| setting | PSNR (dB) | SSIM | MSE | label acc. | recovered | attack (s) | test accuracy |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    md += "| setting | PSNR (dB) | SSIM | MSE | label acc. | recovered | attack (s) | test accuracy | DP ε |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for s in settings { md += s.markdownRow + "\n" }
     md += "\nTruth above reconstruction, first repeat of each setting:\n\n"
     for (k, s) in settings.enumerated() where FileManager.default.fileExists(atPath: pointFolder(k, repeat: 0).path + "/grid.png") {
@@ -101,9 +101,11 @@ public struct SettingSummary: Codable, Sendable {
   public var successRate: Double
   public var attackSeconds: Stat
   public var testAccuracy: Stat
+  /// DP-SGD's ε (mean over repeats), when the setting uses DP-SGD.
+  public var epsilon: Double?
 
   enum CodingKeys: String, CodingKey {
-    case setting, repeats, attacks, mse, psnr, ssim
+    case setting, repeats, attacks, mse, psnr, ssim, epsilon
     case labelAccuracy = "label_acc", successRate = "success_rate", attackSeconds = "attack_s"
     case testAccuracy = "test_accuracy"
   }
@@ -120,20 +122,24 @@ public struct SettingSummary: Codable, Sendable {
     successRate = rows.isEmpty ? 0 : Double(rows.filter(\.success).count) / Double(rows.count)
     attackSeconds = Stat(rows.map(\.attackSeconds))
     testAccuracy = Stat(summaries.compactMap(\.testAccuracy))
+    let eps = summaries.compactMap(\.epsilon)
+    epsilon = eps.isEmpty ? nil : eps.reduce(0, +) / Double(eps.count)
   }
 
-  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std"
+  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon"
 
   var csvRow: String {
     let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
     return "\"\(setting)\",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
-      + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),\(testAccuracy.mean),\(testAccuracy.std)"
+      + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),\(testAccuracy.mean),\(testAccuracy.std),"
+      + (epsilon.map { "\($0)" } ?? "")
   }
 
   var markdownRow: String {
     String(
-      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %.1f%% ± %.1f |",
+      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %.1f%% ± %.1f | %@ |",
       setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
-      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, 100 * testAccuracy.mean, 100 * testAccuracy.std)
+      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, 100 * testAccuracy.mean, 100 * testAccuracy.std,
+      epsilon.map { String(format: "%.3g", $0) } ?? "—")
   }
 }

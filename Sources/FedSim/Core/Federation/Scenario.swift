@@ -15,8 +15,18 @@ public struct Scenario: Codable, Sendable, Equatable {
   public var federation: FederationSection?
   public var attack: AttackSection?
   public var defenses: [Defense]?
+  /// DP-SGD on every client: per-example clipping and Gaussian noise (absent: plain SGD).
+  public var dpSgd: DPSGD?
+  /// Simulated secure aggregation: clients add pairwise masks that cancel in the sum, so the
+  /// server (and its tap) sees only masked updates and their aggregate.
+  public var secureAggregation: Bool?
   /// Defense settings to sweep: every combination runs as its own point, with its own processes.
   public var sweep: Sweep?
+
+  enum CodingKeys: String, CodingKey {
+    case name, seed, repeats, model, dataset, federation, attack, defenses, sweep
+    case dpSgd = "dp_sgd", secureAggregation = "secure_aggregation"
+  }
 
   public struct ModelSection: Codable, Sendable, Equatable {
     public var name: String?
@@ -83,10 +93,13 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var clip: [Float]?
     public var prune: [Float]?
     public var localBatch: [Int]?
+    /// DP-SGD's noise multiplier (0: no DP-SGD at that point).
+    public var dpNoiseMultiplier: [Double]?
 
     enum CodingKeys: String, CodingKey {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
+      case dpNoiseMultiplier = "dp_noise_multiplier"
     }
   }
 
@@ -96,13 +109,15 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var laplaceNoise: Float?
     public var clip: Float?
     public var prune: Float?
+    /// `fp16` or `int8` (per-tensor symmetric scale).
+    public var quantize: String?
 
-    public init(gaussianNoise: Float? = nil, laplaceNoise: Float? = nil, clip: Float? = nil, prune: Float? = nil) {
-      (self.gaussianNoise, self.laplaceNoise, self.clip, self.prune) = (gaussianNoise, laplaceNoise, clip, prune)
+    public init(gaussianNoise: Float? = nil, laplaceNoise: Float? = nil, clip: Float? = nil, prune: Float? = nil, quantize: String? = nil) {
+      (self.gaussianNoise, self.laplaceNoise, self.clip, self.prune, self.quantize) = (gaussianNoise, laplaceNoise, clip, prune, quantize)
     }
 
     enum CodingKeys: String, CodingKey {
-      case clip, prune
+      case clip, prune, quantize
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise"
     }
 
@@ -111,6 +126,7 @@ public struct Scenario: Codable, Sendable, Equatable {
       if let v = laplaceNoise { return "laplace_noise=\(v)" }
       if let v = clip { return "clip=\(v)" }
       if let v = prune { return "prune=\(v)" }
+      if let v = quantize { return "quantize=\(v)" }
       return "none"
     }
   }
@@ -154,6 +170,13 @@ extension Scenario {
       s.attack = a
     }
     s.defenses = defenses ?? []
+    if var dp = dpSgd {
+      dp.clip = dp.clip ?? 1
+      dp.noiseMultiplier = dp.noiseMultiplier ?? 1
+      dp.delta = dp.delta ?? 1e-5
+      s.dpSgd = dp
+    }
+    s.secureAggregation = secureAggregation ?? false
     return s
   }
 
@@ -179,6 +202,17 @@ extension Scenario {
       defenseAxis("clip", w.clip) { Defense(clip: $0) },
       defenseAxis("prune", w.prune) { Defense(prune: $0) },
       w.localBatch.map { b in ("local_batch", b.map { "\($0)" }, b.map { v in { s in s.federation!.localBatch = v } }) },
+      w.dpNoiseMultiplier.map { m in
+        ("dp_noise_multiplier", m.map { "\($0)" }, m.map { v in { s in
+          if v > 0 {
+            var dp = s.dpSgd ?? DPSGD(clip: 1, delta: 1e-5)
+            dp.noiseMultiplier = v
+            s.dpSgd = dp
+          } else {
+            s.dpSgd = nil
+          }
+        } })
+      },
     ].compactMap { $0 }
     var points = [Point(label: "", scenario: base)]
     for axis in axes {
@@ -220,9 +254,15 @@ extension Scenario {
       guard a.victims!.allSatisfy({ $0 >= 0 && $0 < f.clients! }) else { throw bad("attack.victims", "clients are 0 to \(f.clients! - 1)") }
       guard a.restarts! >= 1 else { throw bad("attack.restarts", "must be at least 1") }
     }
+    if let dp = s.dpSgd {
+      guard dp.clip! > 0 else { throw bad("dp_sgd.clip", "must be positive") }
+      guard dp.noiseMultiplier! > 0 else { throw bad("dp_sgd.noise_multiplier", "must be positive") }
+      guard dp.delta! > 0 && dp.delta! < 1 else { throw bad("dp_sgd.delta", "must be in (0, 1)") }
+    }
     for (i, d) in s.defenses!.enumerated() {
-      let set = [d.gaussianNoise != nil, d.laplaceNoise != nil, d.clip != nil, d.prune != nil].filter { $0 }.count
-      guard set == 1 else { throw bad("defenses[\(i)]", "needs exactly one of gaussian_noise, laplace_noise, clip, prune") }
+      let set = [d.gaussianNoise != nil, d.laplaceNoise != nil, d.clip != nil, d.prune != nil, d.quantize != nil].filter { $0 }.count
+      guard set == 1 else { throw bad("defenses[\(i)]", "needs exactly one of gaussian_noise, laplace_noise, clip, prune, quantize") }
+      if let q = d.quantize, !["fp16", "int8"].contains(q) { throw bad("defenses[\(i)].quantize", "is '\(q)'; fp16 or int8") }
       if let p = d.prune, !(p >= 0 && p < 1) { throw bad("defenses[\(i)].prune", "is a fraction in [0, 1)") }
       for v in [d.gaussianNoise, d.laplaceNoise, d.clip].compactMap({ $0 }) where !(v >= 0) {
         throw bad("defenses[\(i)]", "must not be negative")
