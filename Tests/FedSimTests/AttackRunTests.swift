@@ -116,13 +116,15 @@ struct AttackRunTests {
   @Test(
     "DLG recovers a real CIFAR-100 image from its update",
     .enabled(if: SharedData.dataTestsEnabled, "../shared/data not found (set FEDSIM_DATA_DIR)"))
-  func cifar100() throws {
+  func cifar100() async throws {
     let data = try ImageDataset.load(SharedData.dataDirectory + "/cifar-100/test.bin")
     var gen = SeededGenerator(seed: 0)
     let spec = ModelSpec(name: "lenet", channels: 3, imageSize: 32, classes: 100)
     let update = RecordedUpdate(
       spec: spec, model: try ModelZoo.make(spec, generator: &gen), input: data.images([0]), labels: data.labels([0]))
-    let (metrics, _, _) = AttackRun.run(update: update, configuration: AttackConfiguration(method: .dlg, iterations: 150))
+    let metrics = try await onThread {
+      AttackRun.run(update: update, configuration: AttackConfiguration(method: .dlg, iterations: 150)).metrics
+    }
     #expect(metrics.psnr! >= 30 && metrics.labelAccuracy == 1 && metrics.success == true, "\(metrics.summary)")
     #expect(metrics.successIteration != nil)
   }

@@ -1,3 +1,4 @@
+import Adversary
 import FedSimCore
 import Foundation
 import Tensors
@@ -8,6 +9,34 @@ import Testing
 func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
   try await withCheckedThrowingContinuation { continuation in
     Thread { continuation.resume(with: Result { try body() }) }.start()
+  }
+}
+
+/// Work started on its own thread at once (not when the cooperative pool gets round to it, which
+/// on two cores busy with other suites may be never), awaited later.
+final class Background<T: Sendable>: @unchecked Sendable {
+  private var result: Result<T, Error>?
+  private let condition = NSCondition()
+
+  init(_ body: @escaping @Sendable () throws -> T) {
+    Thread { [self] in
+      let r = Result { try body() }
+      condition.lock()
+      result = r
+      condition.broadcast()
+      condition.unlock()
+    }.start()
+  }
+
+  var value: T {
+    get async throws {
+      try await onThread { [self] in
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return try result!.get()
+      }
+    }
   }
 }
 
@@ -47,9 +76,9 @@ struct FederationTests {
     let folder = try Self.folder(Self.twoClients)
     var server = try FederatedServer(folder: folder)
     server.maximumMessageBytes = 1 << 20
-    let serverDone = Task { [server] in try await onThread { try server.run() } }
-    let endpoints = try Self.waitForEndpoints(folder)
-    let client0 = Task { try await onThread { try FederatedClient(folder: folder, id: 0).run() } }
+    let serverDone = Background { [server] in try server.run() }
+    let endpoints = try await onThread { try Self.waitForEndpoints(folder) }
+    let client0 = Background { try FederatedClient(folder: folder, id: 0).run() }
 
     let updates = try await onThread { () -> Int in
       let context = ZMQContext()
@@ -95,9 +124,9 @@ struct FederationTests {
   func deadClient() async throws {
     let folder = try Self.folder(Self.twoClients.replacingOccurrences(of: "deadline: 8", with: "deadline: 2"))
     let server = try FederatedServer(folder: folder)
-    let serverDone = Task { try await onThread { try server.run() } }
-    let endpoints = try Self.waitForEndpoints(folder)
-    let client0 = Task { try await onThread { try FederatedClient(folder: folder, id: 0).run() } }
+    let serverDone = Background { try server.run() }
+    let endpoints = try await onThread { try Self.waitForEndpoints(folder) }
+    let client0 = Background { try FederatedClient(folder: folder, id: 0).run() }
     try await onThread {
       let context = ZMQContext()
       let doomed = try ZMQSocket(context, .dealer)
@@ -114,7 +143,7 @@ struct FederationTests {
   }
 
   @Test("fedsim run's launcher runs the real binaries end to end and scores the reconstruction")
-  func endToEnd() throws {
+  func endToEnd() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     for name in ["fed-server", "fed-client", "fed-adversary"] {
       try #require(FileManager.default.isExecutableFile(atPath: binaries + "/" + name), "\(name) is not built in \(binaries)")
@@ -128,7 +157,7 @@ struct FederationTests {
         defenses: [{clip: 100}]
         """, source: "test")
     let folder = RunFolder(NSTemporaryDirectory() + "fedsim-e2e-\(UUID().uuidString)")
-    let summary = try Launcher(scenario: scenario, folder: folder, binaries: binaries).run()
+    let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     #expect(summary.rows.count == 1)
     let row = try #require(summary.rows.first)
     #expect(row.round == 2 && row.client == 1 && row.method == "idlg" && row.defenses == "clip=100.0")
@@ -139,6 +168,54 @@ struct FederationTests {
     }
     let rounds = Self.events(folder, "server").filter { $0["event"] as? String == "round_finished" }
     #expect(rounds.count == 2 && rounds.allSatisfy { $0["updates"] as? Int == 3 })
+  }
+}
+
+extension FederationTests {
+  @Test("secure aggregation: the adversary gets only the aggregate, and attacks the whole union batch")
+  func secureAggregation() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try Scenario.load(
+      yaml: """
+        name: secagg
+        dataset: {path: shapes, count: 24}
+        federation: {clients: 3, rounds: 1, deadline: 20, quorum: 3}
+        attack: {method: idlg, iterations: 5, victims: [0]}
+        secure_aggregation: true
+        """, source: "test")
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-secagg-\(UUID().uuidString)")
+    let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
+    #expect(summary.rows.count == 1)
+    let row = try #require(summary.rows.first)
+    #expect(row.client == -1)
+    let recon = try SafetensorsFile(contentsOf: folder.reconstruction(round: 1, client: -1))
+    #expect(try recon.tensor("reconstruction").shape[0] == 3 && recon.metadata["clients"] == "0,1,2")
+    // The labels of the union batch are still read off the aggregate.
+    #expect(row.labelAccuracy >= 2.0 / 3)
+  }
+
+  @Test("DP-SGD runs on every client and the summary reports the ε the accountant gives")
+  func dpsgdEpsilon() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try Scenario.load(
+      yaml: """
+        name: dp
+        dataset: {path: shapes, count: 24}
+        federation: {clients: 2, rounds: 3, local_batch: 2, deadline: 20}
+        dp_sgd: {clip: 1, noise_multiplier: 1.5, delta: 1e-6}
+        """, source: "test")
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-dp-\(UUID().uuidString)")
+    let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
+    // Three rounds, one DP-SGD step each, sampling rate 2/n_c; the largest ε over clients.
+    let setup = try FederationSetup(scenario)
+    let expected = setup.clientIndices.map {
+      RDPAccountant.epsilon(q: 2 / Double($0.count), sigma: 1.5, steps: 3, delta: 1e-6).epsilon
+    }.max()!
+    #expect(expected > 0 && abs((summary.epsilon ?? -1) - expected) < 1e-9 && summary.delta == 1e-6)
+    // What a client sent differs from its clean gradient by the clipping and the noise.
+    let truth = try RecordedUpdate(contentsOf: folder.truth(round: 1, client: 0))
+    let clean = sharedGradient(model: truth.model, input: truth.input!, targets: oneHot(truth.labels!, classes: truth.spec.classes))
+    #expect(relativeError(truth.gradient[0], clean[0]) > 0.5)
   }
 }
 
@@ -159,7 +236,7 @@ struct SweepTests {
   }
 
   @Test("--resume keeps finished points and redoes the rest")
-  func resume() throws {
+  func resume() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let scenario = try Scenario.load(
       yaml: """
@@ -171,13 +248,13 @@ struct SweepTests {
         """, source: "test")
     let folder = RunFolder(NSTemporaryDirectory() + "fedsim-sweep-\(UUID().uuidString)")
     let plan = try RunPlan(scenario: scenario, folder: folder, binaries: binaries)
-    let first = try plan.run()
+    let first = try await onThread { try plan.run() }
     #expect(first.map(\.setting) == ["prune=0.0", "prune=0.5"] && first.allSatisfy { $0.attacks == 1 })
     let kept = plan.pointFolder(0, repeat: 0).path + "/summary.json"
     let keptDate = try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as! Date
     // Interrupted mid-point: the second point's summary never got written.
     try FileManager.default.removeItem(atPath: plan.pointFolder(1, repeat: 0).path + "/summary.json")
-    let second = try RunPlan(resuming: folder, binaries: binaries).run()
+    let second = try await onThread { try RunPlan(resuming: folder, binaries: binaries).run() }
     #expect(second.map(\.setting) == first.map(\.setting) && second.allSatisfy { $0.attacks == 1 })
     #expect(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as! Date == keptDate)
     #expect(FileManager.default.fileExists(atPath: plan.pointFolder(1, repeat: 0).path + "/summary.json"))
