@@ -26,6 +26,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Run only the cases with this many classes.") var classes: Int?
   @Flag(inversion: .prefixedNo, help: "Also time LeNet-ReLU training on MNIST-shaped input.")
   var training = true
+  @Flag(inversion: .prefixedNo, help: "Also time a ResNet-18-sized update going client → server → adversary.")
+  var transfer = true
   @Flag(inversion: .prefixedNo, help: "Also time a whole 300-step DLG attack on a CIFAR-100 image.")
   var attack = true
   @Option(help: "The CIFAR-100 test file for the attack (the built-in shapes when it is missing).")
@@ -87,6 +89,14 @@ struct Bench: ParsableCommand {
       }
     }
     if attack { try benchAttack(threads: threads, anchor: anchor) }
+    if transfer {
+      let r = try TransferBenchmark.run()
+      if json {
+        try printJSONLine(r)
+      } else {
+        print(String(format: "update transfer  client → server → adversary over loopback  %d parameters (%.1f MB)  %.3f s", r.parameters, r.megabytes, r.seconds))
+      }
+    }
     if !json { print(String(format: "peak memory: %.1f MiB", ProcessMemory.peakMiB())) }
   }
 

@@ -105,8 +105,19 @@ public struct WireMessage: Sendable, Equatable {
         throw .malformed("tensor '\(info.name)' of shape \(info.shape) needs \(count.multipliedReportingOverflow(by: 4).partialValue) bytes but its frame has \(frame.count)")
       }
       crc = frame.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-      let scalars = frame.withUnsafeBytes { raw in (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
-      guard scalars.allSatisfy({ $0.isFinite }) else { throw .malformed("tensor '\(info.name)' holds NaN or infinity") }
+      var finite = true
+      let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        frame.withUnsafeBytes { raw in
+          #if _endian(little)
+            _ = memcpy(buffer.baseAddress!, raw.baseAddress!, count * 4)
+          #else
+            for i in 0..<count { buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+          #endif
+        }
+        for v in buffer.prefix(count) where !v.isFinite { finite = false }
+        initialized = count
+      }
+      guard finite else { throw .malformed("tensor '\(info.name)' holds NaN or infinity") }
       tensors.append((info.name, Tensor(shape: info.shape, scalars: scalars)))
     }
     guard UInt32(crc) == header.crc32 else { throw .malformed("payload checksum \(UInt32(crc)) does not match the header's \(header.crc32)") }
