@@ -263,3 +263,17 @@ struct SweepTests {
     #expect(throws: FederationError.self) { try RunPlan(resuming: RunFolder(folder.path + "/nothing"), binaries: binaries) }
   }
 }
+
+extension FederationTests {
+  @Test("sixteen client processes complete ten FedAvg rounds with no update lost")
+  func sixteenClients() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try Scenario.load(path: SharedData.repositoryRoot + "/scenarios/fedavg-16-clients.yaml")
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-16-\(UUID().uuidString)")
+    _ = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
+    let rounds = Self.events(folder, "server").filter { $0["event"] as? String == "round_finished" }
+    #expect(rounds.count == 10)
+    #expect(rounds.allSatisfy { $0["updates"] as? Int == 16 && $0["missing"] as? Int == 0 })
+    #expect(Self.events(folder, "server").allSatisfy { $0["event"] as? String != "dropped" })
+  }
+}

@@ -45,9 +45,14 @@ struct Run: ParsableCommand {
     do { settings = try plan.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } } catch {
       throw fail("\(error)")
     }
-    for s in settings {
+    for s in settings where s.attacks == 0 {
+      print(String(format: "%@: no attack; test accuracy %.1f%%", s.setting, 100 * s.testAccuracy.mean)
+        + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
+    }
+    for s in settings where s.attacks > 0 {
       print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, test accuracy %.1f%%",
-        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean))
+        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean)
+        + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
     print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md")
   }

@@ -136,7 +136,12 @@ public struct SettingSummary: Codable, Sendable {
   }
 
   var markdownRow: String {
-    String(
+    if attacks == 0 {
+      return String(
+        format: "| %@ | — | — | — | — | no attack | — | %.1f%% ± %.1f | %@ |", setting, 100 * testAccuracy.mean,
+        100 * testAccuracy.std, epsilon.map { String(format: "%.3g", $0) } ?? "—")
+    }
+    return String(
       format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %.1f%% ± %.1f | %@ |",
       setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
       100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, 100 * testAccuracy.mean, 100 * testAccuracy.std,
