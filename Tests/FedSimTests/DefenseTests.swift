@@ -45,4 +45,15 @@ struct DefenseTests {
     #expect(largestDropped <= smallestKept)
     #expect(zip(pruned, original).allSatisfy { $0.0 == 0 || $0.0 == $0.1 })
   }
+
+  @Test("per-layer pruning takes the fraction from each layer")
+  func pruneLayer() {
+    var g = SeededGenerator(seed: 65)
+    // Layer 2 ten times larger: global pruning would empty layer 1 first, per-layer does not.
+    let skewed = [update[0], update[1] * 10]
+    let perLayer = Scenario.Defense(pruneLayer: 0.5).apply(skewed, generator: &g)
+    #expect(perLayer[0].scalars.filter { $0 == 0 }.count == 1000 && perLayer[1].scalars.filter { $0 == 0 }.count == 150)
+    let global = Scenario.Defense(prune: 0.5).apply(skewed, generator: &g)
+    #expect(global[0].scalars.filter { $0 == 0 }.count > 1000)
+  }
 }

@@ -277,3 +277,40 @@ extension FederationTests {
     #expect(Self.events(folder, "server").allSatisfy { $0["event"] as? String != "dropped" })
   }
 }
+
+extension FederationTests {
+  @Test("a client process killed mid-round: the round closes at its deadline with the quorum")
+  func killedClient() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let folder = try Self.folder("""
+      name: t
+      dataset: {path: shapes, count: 40}
+      federation: {clients: 2, rounds: 1, algorithm: fedavg, epochs: 30, local_batch: 4, deadline: 8, quorum: 1}
+      """)
+    let server = try FederatedServer(folder: folder)
+    let serverDone = Background { try server.run() }
+    let client0 = try await onThread { () -> Background<Void> in
+      _ = try Self.waitForEndpoints(folder)
+      let client0 = Background { try FederatedClient(folder: folder, id: 0).run() }
+      let victim = Process()
+      victim.executableURL = URL(fileURLWithPath: binaries + "/fed-client")
+      victim.arguments = [folder.path, "1"]
+      try victim.run()
+      // Kill it once the round has started: it is then training locally on the model it got.
+      let end = Date().addingTimeInterval(30)
+      while Date() < end && !Self.events(folder, "server").contains(where: { $0["event"] as? String == "round_started" }) {
+        Thread.sleep(forTimeInterval: 0.01)
+      }
+      kill(victim.processIdentifier, SIGKILL)
+      victim.waitUntilExit()
+      return client0
+    }
+    try await serverDone.value
+    try await client0.value
+    let log = Self.events(folder, "server")
+    #expect(log.contains { $0["event"] as? String == "client_joined" && $0["client"] as? Int == 1 })
+    let finished = log.first { $0["event"] as? String == "round_finished" }
+    #expect(finished?["updates"] as? Int == 1 && finished?["missing"] as? Int == 1)
+    #expect(log.last?["event"] as? String == "done")
+  }
+}

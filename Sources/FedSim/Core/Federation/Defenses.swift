@@ -6,7 +6,8 @@ extension Scenario.Defense {
   ///
   /// - `gaussian_noise: σ` adds N(0, σ²) to every value; `laplace_noise: b` adds Laplace(0, b).
   /// - `clip: C` scales the whole update down to L2 norm C if it is longer.
-  /// - `prune: p` zeroes the fraction p of values smallest in magnitude, over all layers at once.
+  /// - `prune: p` zeroes the fraction p of values smallest in magnitude, over all layers at once;
+  ///   `prune_layer: p` does it within each layer (the per-layer p-quantile).
   /// - `quantize: fp16` rounds every value to half precision; `quantize: int8` to 255 levels
   ///   symmetric about zero, scaled per tensor by its largest magnitude.
   public func apply(_ update: [Tensor], generator: inout SeededGenerator) -> [Tensor] {
@@ -27,22 +28,8 @@ extension Scenario.Defense {
       guard norm > Double(c) else { return update }
       return update.map { $0 * Float(Double(c) / norm) }
     }
-    if let p = prune, p > 0 {
-      let magnitudes = update.flatMap { $0.scalars.map(Swift.abs) }.sorted()
-      let k = Int((Double(magnitudes.count) * Double(p) + 1e-4).rounded(.down))  // 0.9 as Float is 0.8999…
-      guard k > 0 else { return update }
-      let threshold = magnitudes[k - 1]
-      var dropped = 0
-      return update.map { t in
-        Tensor(shape: t.shape, scalars: t.scalars.map { v in
-          if Swift.abs(v) <= threshold && dropped < k {
-            dropped += 1
-            return 0
-          }
-          return v
-        })
-      }
-    }
+    if let p = prune, p > 0 { return Self.pruned(update, fraction: p) }
+    if let p = pruneLayer, p > 0 { return update.map { Self.pruned([$0], fraction: p)[0] } }
     if quantize == "fp16" {
       return update.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { Float(Float16($0)) }) }
     }
@@ -55,5 +42,24 @@ extension Scenario.Defense {
       }
     }
     return update
+  }
+
+  /// `update` with the fraction `p` of its values smallest in magnitude (over all its tensors)
+  /// set to zero.
+  static func pruned(_ update: [Tensor], fraction p: Float) -> [Tensor] {
+    let magnitudes = update.flatMap { $0.scalars.map(Swift.abs) }.sorted()
+    let k = Int((Double(magnitudes.count) * Double(p) + 1e-4).rounded(.down))  // 0.9 as Float is 0.8999…
+    guard k > 0 else { return update }
+    let threshold = magnitudes[k - 1]
+    var dropped = 0
+    return update.map { t in
+      Tensor(shape: t.shape, scalars: t.scalars.map { v in
+        if Swift.abs(v) <= threshold && dropped < k {
+          dropped += 1
+          return 0
+        }
+        return v
+      })
+    }
   }
 }

@@ -54,7 +54,7 @@ public final class EventLog: @unchecked Sendable {
   let lock = NSLock()
 
   public init(path: String, role: String) {
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     handle = FileHandle(forWritingAtPath: path)
     self.role = role
   }

@@ -95,11 +95,14 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var localBatch: [Int]?
     /// DP-SGD's noise multiplier (0: no DP-SGD at that point).
     public var dpNoiseMultiplier: [Double]?
+    /// Attacks to compare on the same updates (each point re-runs the federation with the same
+    /// seeds, so the clients send the same updates).
+    public var attackMethod: [AttackMethod]?
 
     enum CodingKeys: String, CodingKey {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
-      case dpNoiseMultiplier = "dp_noise_multiplier"
+      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method"
     }
   }
 
@@ -109,16 +112,22 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var laplaceNoise: Float?
     public var clip: Float?
     public var prune: Float?
+    /// Per-layer pruning: each layer loses its own fraction of smallest magnitudes.
+    public var pruneLayer: Float?
     /// `fp16` or `int8` (per-tensor symmetric scale).
     public var quantize: String?
 
-    public init(gaussianNoise: Float? = nil, laplaceNoise: Float? = nil, clip: Float? = nil, prune: Float? = nil, quantize: String? = nil) {
-      (self.gaussianNoise, self.laplaceNoise, self.clip, self.prune, self.quantize) = (gaussianNoise, laplaceNoise, clip, prune, quantize)
+    public init(
+      gaussianNoise: Float? = nil, laplaceNoise: Float? = nil, clip: Float? = nil, prune: Float? = nil,
+      pruneLayer: Float? = nil, quantize: String? = nil
+    ) {
+      (self.gaussianNoise, self.laplaceNoise, self.clip, self.prune, self.pruneLayer, self.quantize) =
+        (gaussianNoise, laplaceNoise, clip, prune, pruneLayer, quantize)
     }
 
     enum CodingKeys: String, CodingKey {
       case clip, prune, quantize
-      case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise"
+      case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", pruneLayer = "prune_layer"
     }
 
     public var label: String {
@@ -126,6 +135,7 @@ public struct Scenario: Codable, Sendable, Equatable {
       if let v = laplaceNoise { return "laplace_noise=\(v)" }
       if let v = clip { return "clip=\(v)" }
       if let v = prune { return "prune=\(v)" }
+      if let v = pruneLayer { return "prune_layer=\(v)" }
       if let v = quantize { return "quantize=\(v)" }
       return "none"
     }
@@ -196,7 +206,7 @@ extension Scenario {
       guard let values else { return nil }
       return (name, values.map { "\($0)" }, values.map { v in { s in if v > 0 { s.defenses!.append(make(v)) } } })
     }
-    let axes: [Axis] = [
+    var axes: [Axis] = [
       defenseAxis("gaussian_noise", w.gaussianNoise) { Defense(gaussianNoise: $0) },
       defenseAxis("laplace_noise", w.laplaceNoise) { Defense(laplaceNoise: $0) },
       defenseAxis("clip", w.clip) { Defense(clip: $0) },
@@ -214,6 +224,12 @@ extension Scenario {
         } })
       },
     ].compactMap { $0 }
+    if let methods = w.attackMethod, base.attack != nil {
+      axes.append(("attack_method", methods.map(\.rawValue), methods.map { m in { s in
+        if s.attack!.iterations == s.attack!.method!.defaultIterations { s.attack!.iterations = m.defaultIterations }
+        s.attack!.method = m
+      } }))
+    }
     var points = [Point(label: "", scenario: base)]
     for axis in axes {
       points = points.flatMap { p in
@@ -260,8 +276,11 @@ extension Scenario {
       guard dp.delta! > 0 && dp.delta! < 1 else { throw bad("dp_sgd.delta", "must be in (0, 1)") }
     }
     for (i, d) in s.defenses!.enumerated() {
-      let set = [d.gaussianNoise != nil, d.laplaceNoise != nil, d.clip != nil, d.prune != nil, d.quantize != nil].filter { $0 }.count
-      guard set == 1 else { throw bad("defenses[\(i)]", "needs exactly one of gaussian_noise, laplace_noise, clip, prune, quantize") }
+      let set = [d.gaussianNoise, d.laplaceNoise, d.clip, d.prune, d.pruneLayer].filter { $0 != nil }.count + (d.quantize == nil ? 0 : 1)
+      guard set == 1 else {
+        throw bad("defenses[\(i)]", "needs exactly one of gaussian_noise, laplace_noise, clip, prune, prune_layer, quantize")
+      }
+      if let p = d.pruneLayer, !(p >= 0 && p < 1) { throw bad("defenses[\(i)].prune_layer", "is a fraction in [0, 1)") }
       if let q = d.quantize, !["fp16", "int8"].contains(q) { throw bad("defenses[\(i)].quantize", "is '\(q)'; fp16 or int8") }
       if let p = d.prune, !(p >= 0 && p < 1) { throw bad("defenses[\(i)].prune", "is a fraction in [0, 1)") }
       for v in [d.gaussianNoise, d.laplaceNoise, d.clip].compactMap({ $0 }) where !(v >= 0) {

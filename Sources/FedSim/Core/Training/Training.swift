@@ -32,6 +32,7 @@ public struct LocalTraining: Sendable {
   }
 
   /// One optimizer step on one batch; returns the batch loss.
+  @discardableResult
   public func step<Model: Layer, Optimizer: GradientOptimizer>(
     _ model: inout Model, on data: ImageDataset, batch: [Int], optimizer: inout Optimizer
   ) -> Float {
@@ -39,6 +40,7 @@ public struct LocalTraining: Sendable {
   }
 
   /// One optimizer step on a batch of images already in tensor form; returns the batch loss.
+  @discardableResult
   public func step<Model: Layer, Optimizer: GradientOptimizer>(
     _ model: inout Model, images: Tensor, labels: [Int], optimizer: inout Optimizer
   ) -> Float {

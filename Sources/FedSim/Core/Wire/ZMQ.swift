@@ -79,7 +79,7 @@ public final class ZMQSocket {
     guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
       throw ZMQError.last("ZMQ_LAST_ENDPOINT")
     }
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   public func connect(_ endpoint: String) throws {
