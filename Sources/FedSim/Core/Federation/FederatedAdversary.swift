@@ -45,15 +45,20 @@ public struct FederatedAdversary: Sendable {
       }
       // Under secure aggregation the tap shows only the aggregate (client −1), attacked whole.
       guard m.kind == .tap, a.rounds!.contains(m.round), a.victims!.contains(m.client) || m.client == -1 else { continue }
-      try attack(m, a)
+      do { try attack(m, a) } catch let error as WireError {
+        log.log("dropped", ["round": m.round, "client": m.client, "reason": "\(error)"])
+      }
     }
   }
 
   func attack(_ m: WireMessage, _ a: Scenario.AttackSection) throws {
-    var model = try setup.initialModel()
-    let named = Dictionary(uniqueKeysWithValues: m.tensors.map { ($0.name, $0.tensor) })
-    try model.loadStateDict(named.filter { $0.key.hasPrefix("param.") }.reduce(into: [:]) { $0[String($1.key.dropFirst(6))] = $1.value })
-    var gradient = model.namedParameters.map { named["grad." + $0.name]! }
+    let template = try setup.initialModel()
+    let shapes = template.namedParameters.map { (name: $0.name, shape: $0.tensor.shape) }
+    try m.validate(against: shapes, prefix: "param.")
+    try m.validate(against: shapes, prefix: "grad.")
+    let named = Dictionary(m.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    let model = template.withParameters(shapes.map { named["param." + $0.name]! })  // validated above
+    var gradient = shapes.map { named["grad." + $0.name]! }
     if m.meta["algorithm"] == "fedavg" {
       // A weight change after local training, read as one step of plain SGD: g ≈ −Δ/η.
       let lr = Float(m.meta["learning_rate"] ?? "") ?? 1

@@ -55,11 +55,12 @@ public struct FederatedClient: Sendable {
       }
       guard m.kind == .model else { continue }
       do {
-        try template.loadStateDict(Dictionary(uniqueKeysWithValues: m.tensors.map { ($0.name, $0.tensor) }))
+        try m.validate(against: template.namedParameters.map { (name: $0.name, shape: $0.tensor.shape) })
       } catch {
         log.log("dropped", ["reason": "the model does not fit: \(error)"])
         continue
       }
+      template = template.withParameters(m.tensors.map(\.tensor))
       let (update, examples) = try computeUpdate(template, round: m.round)
       var generator = SeededGenerator(seed: s.seed! &+ UInt64(m.round * 1000 + id) &+ 99)
       var defended = update
