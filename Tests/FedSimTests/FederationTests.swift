@@ -261,6 +261,8 @@ struct SweepTests {
     let csv = try String(contentsOfFile: folder.path + "/summary.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.count == 3 && csv[0].hasPrefix("setting,repeats,attacks,mse_mean"))
     #expect(throws: FederationError.self) { try RunPlan(resuming: RunFolder(folder.path + "/nothing"), binaries: binaries) }
+    // A new run never reuses (or overwrites) a folder that holds one.
+    #expect(throws: FederationError.self) { try RunPlan(scenario: scenario, folder: folder, binaries: binaries) }
   }
 }
 

@@ -28,7 +28,9 @@ struct Run: ParsableCommand {
       let name = loaded.resolved().name!
       let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
       let folder = RunFolder(out ?? "runs/\(name)-\(stamp)")
-      do { plan = try RunPlan(scenario: loaded, folder: folder, binaries: binaries) } catch {
+      do { plan = try RunPlan(scenario: loaded, folder: folder, binaries: binaries) } catch let error as FederationError {
+        throw fail("\(error)")
+      } catch {
         throw fail("cannot create \(folder.path): \(describe(error))")
       }
     }

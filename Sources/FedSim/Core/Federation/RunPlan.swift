@@ -13,6 +13,10 @@ public final class RunPlan: @unchecked Sendable {
 
   /// A new run of `scenario` into `folder`.
   public init(scenario: Scenario, folder: RunFolder, binaries: String) throws {
+    // Never mix two runs, nor overwrite one: a folder that holds a run is finished with --resume.
+    if FileManager.default.fileExists(atPath: folder.scenario) {
+      throw FederationError.failed("\(folder.path) already holds a run: finish it with --resume \(folder.path), or choose another --out")
+    }
     self.scenario = scenario.resolved()
     self.folder = folder
     self.binaries = binaries
