@@ -107,6 +107,10 @@ struct AttackRunTests {
     // Snapshots at 0, 10, …, 40: five columns, one row per image, tiles of 12×5 px.
     let strip = try PNG.read(dir + "/history.png")
     #expect((strip.width, strip.height) == (5 * 61 + 1, 2 * 61 + 1))
+    // The same snapshots as an animated PNG, truth above reconstruction.
+    let timeline = try PNG.decodeAnimation(Array(Data(contentsOf: URL(fileURLWithPath: dir + "/timeline.png"))), path: "timeline.png")
+    #expect(timeline.declared == 5 && timeline.frames.count == 5)
+    #expect((timeline.frames[0].width, timeline.frames[0].height) == (2 * 97 + 1, 2 * 97 + 1))
     let svg = try String(contentsOfFile: dir + "/convergence.svg", encoding: .utf8)
     #expect(svg.hasPrefix("<svg") && svg.contains("gradient distance") && svg.contains("image MSE"))
     let saved = try SafetensorsFile(contentsOf: dir + "/reconstruction.safetensors")

@@ -79,3 +79,49 @@ struct SVHNTests {
     #expect { try ImageDataset.load(path) } throws: { "\($0)".hasPrefix(path) && "\($0)".contains("truncated") }
   }
 }
+
+@Suite("Animated timelines")
+struct TimelineTests {
+  @Test("an APNG of frames decodes back to every frame, with the declared count")
+  func animationRoundTrips() throws {
+    let frames: [[UInt8]] = (0..<5).map { (f: Int) -> [UInt8] in
+      (0..<72).map { (i: Int) -> UInt8 in UInt8((i * 7 + f * 31) % 256) }
+    }
+    let bytes = PNG.encodeAnimation(width: 4, height: 6, channels: 3, frames: frames, delays: [0.1, 0.2])
+    let (declared, decoded) = try PNG.decodeAnimation(bytes, path: "memory")
+    #expect(declared == 5 && decoded.count == 5)
+    for (f, image) in zip(frames, decoded) {
+      #expect((image.width, image.height, image.channels) == (4, 6, 3))
+      // decoded pixels are channel-major; the encoder took them interleaved
+      var interleaved: [UInt8] = []
+      for i in 0..<24 {
+        for c in 0..<3 { interleaved.append(image.pixels[c * 24 + i]) }
+      }
+      #expect(interleaved == f)
+    }
+    // Viewers without APNG see the first frame as a plain PNG.
+    #expect(try PNG.decode(bytes, path: "memory").pixels == decoded[0].pixels)
+  }
+
+  @Test("a timeline has one frame per snapshot, truth above reconstruction, the last frame the final image")
+  func timeline() throws {
+    var g = SeededGenerator(seed: 81)
+    let truth = Tensor.uniform([2, 3, 8, 8], using: &g)
+    let snapshots: [Tensor] = (0..<4).map { (k: Int) -> Tensor in truth * (Float(k) / 3) }
+    let (declared, frames) = try PNG.decodeAnimation(Pictures.timeline(snapshots, truth: truth, scale: 2), path: "memory")
+    #expect(declared == 4 && frames.count == 4)
+    #expect((frames[0].width, frames[0].height) == (2 * 17 + 1, 2 * 17 + 1))
+    // The last snapshot equals the truth, so the bottom row matches the top row.
+    let last = frames[3]
+    let w = last.width
+    for c in 0..<3 {
+      for y in 0..<16 {
+        for x in 0..<34 {
+          let top: Int = (c * last.height + 1 + y) * w + 1 + x
+          let bottom: Int = (c * last.height + 18 + y) * w + 1 + x
+          #expect(last.pixels[top] == last.pixels[bottom])
+        }
+      }
+    }
+  }
+}

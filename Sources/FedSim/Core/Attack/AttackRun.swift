@@ -59,8 +59,8 @@ public struct AttackMetrics: Sendable, Codable {
 
 /// Runs an attack on a recorded update and writes what it found: `metrics.json`, `history.csv`
 /// (distance, and MSE and PSNR when the truth is known, per iteration), `reconstruction.png`
-/// (truth above reconstruction), `history.png` (snapshots), `convergence.svg` and
-/// `reconstruction.safetensors`.
+/// (truth above reconstruction), `history.png` (snapshots), `timeline.png` (the snapshots as an
+/// animated PNG), `convergence.svg` and `reconstruction.safetensors`.
 public enum AttackRun {
   /// What the attack did at each iteration of the start it kept.
   public struct Trace: Sendable {
@@ -155,6 +155,8 @@ public enum AttackRun {
       concat(trace.snapshots.map { $0.images.sliced(alongAxis: 0, b..<(b + 1)) }, alongAxis: 0)
     }
     try put("history.png", Data(Pictures.grid(rows: strip, scale: Swift.max(1, 64 / size))))
+
+    try put("timeline.png", Data(Pictures.timeline(trace.snapshots.map(\.images), truth: update.input, scale: Swift.max(1, 96 / size))))
 
     var panels = [
       LineChart.Panel(

@@ -70,8 +70,14 @@ public struct FederatedAdversary: Sendable {
       model: model, sharedGradient: gradient, inputShape: [batch, spec.channels, spec.imageSize, spec.imageSize],
       classes: spec.classes)
     log.log("attack_started", ["round": m.round, "client": m.client, "method": a.method!.rawValue])
+    let every = Swift.max(1, a.iterations! / 30)
+    var snapshots: [Int: [Tensor]] = [:]
     let r = inversion.run(
-      AttackConfiguration(method: a.method!, iterations: a.iterations!, restarts: a.restarts!, seed: setup.scenario.seed!))
+      AttackConfiguration(method: a.method!, iterations: a.iterations!, restarts: a.restarts!, seed: setup.scenario.seed!)
+    ) { p in
+      if p.iteration % every == 0 || p.iteration == a.iterations! { snapshots[p.trial, default: []].append(p.reconstruction) }
+    }
+    try folder.write(Data(Pictures.timeline(snapshots[r.keptTrial] ?? [r.reconstruction], scale: Swift.max(1, 96 / spec.imageSize))), to: folder.timeline(round: m.round, client: m.client))
     try SafetensorsFile(
       tensors: [
         "reconstruction": r.reconstruction,

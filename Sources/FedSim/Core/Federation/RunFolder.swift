@@ -16,8 +16,10 @@ public struct RunFolder: Sendable {
     path + "/reconstructions/r\(round)-c\(client).safetensors"
   }
 
+  public func timeline(round: Int, client: Int) -> String { path + "/timelines/r\(round)-c\(client).png" }
+
   public func create() throws {
-    for sub in ["", "/events", "/truth", "/reconstructions"] {
+    for sub in ["", "/events", "/truth", "/reconstructions", "/timelines"] {
       try FileManager.default.createDirectory(atPath: path + sub, withIntermediateDirectories: true)
     }
   }

@@ -128,3 +128,45 @@ extension PNG {
     return try decode(Array(data), path: path)
   }
 }
+
+extension PNG {
+  /// Decodes every frame of an animated PNG (full-size frames, as `encodeAnimation` writes
+  /// them), and the frame count its acTL chunk declares. A plain PNG is one frame.
+  public static func decodeAnimation(_ bytes: [UInt8], path: String) throws(DatasetError) -> (declared: Int, frames: [DecodedImage]) {
+    func fail(_ why: String) -> DatasetError { .malformed(path: path, reason: "not a readable APNG: \(why)") }
+    guard bytes.count >= 8, Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { throw fail("no PNG signature") }
+    func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
+    var header: [UInt8] = []
+    var declared = 1
+    var parts: [[UInt8]] = []  // compressed data of each frame
+    var at = 8
+    while at + 8 <= bytes.count {
+      let length = be32(at)
+      guard at + 12 + length <= bytes.count else { throw fail("chunk at byte \(at) runs past the end") }
+      let type = String(decoding: bytes[(at + 4)..<(at + 8)], as: UTF8.self)
+      let body = Array(bytes[(at + 8)..<(at + 8 + length)])
+      switch type {
+      case "IHDR": header = body
+      case "acTL": declared = body.count >= 4 ? Int(body[0]) << 24 | Int(body[1]) << 16 | Int(body[2]) << 8 | Int(body[3]) : 0
+      case "fcTL": parts.append([])
+      case "IDAT":
+        if parts.isEmpty { parts.append([]) }
+        parts[parts.count - 1] += body
+      case "fdAT":
+        guard !parts.isEmpty, body.count >= 4 else { throw fail("fdAT before any fcTL") }
+        parts[parts.count - 1] += body.dropFirst(4)
+      default: break
+      }
+      at += 12 + length
+    }
+    guard !header.isEmpty else { throw fail("no IHDR") }
+    let frames = try parts.map { (data: [UInt8]) throws(DatasetError) -> DecodedImage in
+      var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+      appendChunk("IHDR", header, to: &png)
+      appendChunk("IDAT", data, to: &png)
+      appendChunk("IEND", [], to: &png)
+      return try decode(png, path: path)
+    }
+    return (declared, frames)
+  }
+}

@@ -7,6 +7,52 @@ public enum PNG {
   /// The PNG bytes of an image whose `pixels` are row-major, channels interleaved (1 or 3).
   public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
     precondition(channels == 1 || channels == 3, "PNG.encode writes greyscale or RGB")
+    var out = signatureAndHeader(width: width, height: height, channels: channels)
+    appendChunk("IDAT", compressedScanlines(width: width, height: height, channels: channels, pixels: pixels), to: &out)
+    appendChunk("IEND", [], to: &out)
+    return out
+  }
+
+  /// An animated PNG (APNG: PNG plus acTL/fcTL/fdAT chunks; viewers without APNG show the first
+  /// frame): frames of equal size, row-major and interleaved, frame i shown `delays[i]` seconds
+  /// (the last delay repeats for frames beyond), looping forever.
+  public static func encodeAnimation(
+    width: Int, height: Int, channels: Int, frames: [[UInt8]], delays: [Double] = [0.1]
+  ) -> [UInt8] {
+    precondition(!frames.isEmpty && !delays.isEmpty, "an animation needs a frame and a delay")
+    var out = signatureAndHeader(width: width, height: height, channels: channels)
+    appendChunk("acTL", bigEndian(UInt32(frames.count)) + bigEndian(0), to: &out)
+    var sequence: UInt32 = 0
+    for (i, frame) in frames.enumerated() {
+      let delay = delays[Swift.min(i, delays.count - 1)]
+      let delayNumerator = UInt16(Swift.max(1, Swift.min(65535, (delay * 100).rounded())))
+      var control = bigEndian(sequence) + bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+      control += bigEndian(0) + bigEndian(0)
+      control += [UInt8(delayNumerator >> 8), UInt8(delayNumerator & 0xFF), 0, 100, 0, 0]  // delay/100 s, dispose none, blend source
+      appendChunk("fcTL", control, to: &out)
+      sequence += 1
+      let data = compressedScanlines(width: width, height: height, channels: channels, pixels: frame)
+      if i == 0 {
+        appendChunk("IDAT", data, to: &out)
+      } else {
+        appendChunk("fdAT", bigEndian(sequence) + data, to: &out)
+        sequence += 1
+      }
+    }
+    appendChunk("IEND", [], to: &out)
+    return out
+  }
+
+  private static func signatureAndHeader(width: Int, height: Int, channels: Int) -> [UInt8] {
+    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+    header += [8, channels == 3 ? 2 : 0, 0, 0, 0]
+    appendChunk("IHDR", header, to: &out)
+    return out
+  }
+
+  /// Scanlines with filter type 0, zlib-compressed.
+  private static func compressedScanlines(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
     precondition(pixels.count == width * height * channels, "pixel count does not match the size")
     var raw = [UInt8]()
     raw.reserveCapacity(height * (1 + width * channels))
@@ -19,14 +65,7 @@ public enum PNG {
     let status = compress2(&compressed, &bound, raw, uLong(raw.count), 6)
     precondition(status == Z_OK, "zlib compress2 failed (\(status))")
     compressed.removeSubrange(Int(bound)...)
-
-    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-    header += [8, channels == 3 ? 2 : 0, 0, 0, 0]
-    appendChunk("IHDR", header, to: &out)
-    appendChunk("IDAT", compressed, to: &out)
-    appendChunk("IEND", [], to: &out)
-    return out
+    return compressed
   }
 
   /// Encodes an image given channel-major (C×H×W) bytes, as datasets and tensors hold them.
@@ -38,7 +77,7 @@ public enum PNG {
     return encode(width: width, height: height, channels: channels, pixels: interleaved)
   }
 
-  private static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
+  static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
     let typeBytes = Array(type.utf8)
     out += bigEndian(UInt32(data.count))
     out += typeBytes
@@ -47,7 +86,7 @@ public enum PNG {
     out += bigEndian(UInt32(crc32(0, body, uInt(body.count))))
   }
 
-  private static func bigEndian(_ v: UInt32) -> [UInt8] {
+  static func bigEndian(_ v: UInt32) -> [UInt8] {
     [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
   }
 }
@@ -72,6 +111,12 @@ public struct ImageGrid {
 
   /// The grid as PNG bytes (gaps are white).
   public func png() -> [UInt8] {
+    let (w, h, px) = pixels()
+    return PNG.encode(channelMajor: px, channels: channels, height: h, width: w)
+  }
+
+  /// The grid's size and channel-major pixels (gaps are white).
+  public func pixels() -> (width: Int, height: Int, pixels: [UInt8]) {
     let rows = (tiles.count + columns - 1) / columns
     let (tw, th) = (width * scale, height * scale)
     let (gw, gh) = (columns * (tw + 1) + 1, rows * (th + 1) + 1)
@@ -87,6 +132,6 @@ public struct ImageGrid {
         }
       }
     }
-    return PNG.encode(channelMajor: px, channels: channels, height: gh, width: gw)
+    return (gw, gh, px)
   }
 }

@@ -26,6 +26,36 @@ public enum Pictures {
   }
 }
 
+extension Pictures {
+  /// An animated PNG of a reconstruction emerging: one frame per snapshot (each a batch
+  /// `[B, C, H, W]`), the truth above it when known, the last frame held a second.
+  public static func timeline(_ snapshots: [Tensor], truth: Tensor? = nil, scale: Int = 2, delay: Double = 0.15) -> [UInt8] {
+    precondition(!snapshots.isEmpty, "a timeline needs a snapshot")
+    let shape = snapshots[0].shape
+    var frames: [[UInt8]] = []
+    var size = (0, 0)
+    for snapshot in snapshots {
+      var grid = ImageGrid(channels: shape[1], height: shape[2], width: shape[3], columns: shape[0], scale: scale)
+      for row in (truth.map { [$0] } ?? []) + [snapshot] {
+        for b in 0..<row.shape[0] { grid.append(bytes(row, index: b)) }
+      }
+      let (w, h, px) = grid.pixels()
+      size = (w, h)
+      frames.append(interleaved(px, channels: shape[1], count: w * h))
+    }
+    let delays = [Double](repeating: delay, count: frames.count - 1) + [1.5]
+    return PNG.encodeAnimation(width: size.0, height: size.1, channels: shape[1], frames: frames, delays: delays)
+  }
+
+  static func interleaved(_ channelMajor: [UInt8], channels: Int, count: Int) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: channelMajor.count)
+    for c in 0..<channels {
+      for i in 0..<count { out[i * channels + c] = channelMajor[c * count + i] }
+    }
+    return out
+  }
+}
+
 /// A line chart as a standalone SVG: one panel per quantity, iterations along x, a base-10
 /// logarithmic y axis (non-positive and non-finite points leave gaps).
 public struct LineChart {
