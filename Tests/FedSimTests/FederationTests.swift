@@ -221,6 +221,33 @@ extension FederationTests {
 
 @Suite("Sweeps and resume")
 struct SweepTests {
+  /// report.html is one file: every image an inline data URI that decodes, no reference to
+  /// anything outside it, a table row and a grid per setting, and the charts.
+  static func checkSelfContainedReport(_ path: String, settings: [String]) throws {
+    let html = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"))
+    for attribute in ["src=", "href=", "url(", "@import", "<link", "<script"] {
+      var rest = Substring(html)
+      while let r = rest.range(of: attribute) {
+        let after = rest[r.upperBound...].drop { $0 == "'" || $0 == "\"" }
+        #expect(attribute == "src=" && after.hasPrefix("data:image/png;base64,"), "\(attribute) points outside the file")
+        rest = rest[r.upperBound...]
+      }
+    }
+    var images = 0
+    var rest = Substring(html)
+    while let r = rest.range(of: "data:image/png;base64,") {
+      let encoded = rest[r.upperBound...].prefix { $0 != "'" && $0 != "\"" }
+      let data = try #require(Data(base64Encoded: String(encoded)))
+      #expect(try PNG.decodeAnimation(Array(data), path: "report image").frames.count >= 1)
+      images += 1
+      rest = rest[r.upperBound...]
+    }
+    #expect(images >= settings.count * 2, "a grid and a timeline per setting")
+    for s in settings { #expect(html.contains("<tr><td>\(s)</td>")) }
+    #expect(html.components(separatedBy: "<svg").count - 1 >= 4)  // PSNR, SSIM, privacy–utility, distance
+  }
+
   @Test("a sweep expands to its grid, in order")
   func grid() throws {
     let s = try Scenario.load(
@@ -261,6 +288,7 @@ struct SweepTests {
     let csv = try String(contentsOfFile: folder.path + "/summary.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.count == 3 && csv[0].hasPrefix("setting,repeats,attacks,mse_mean"))
     #expect(throws: FederationError.self) { try RunPlan(resuming: RunFolder(folder.path + "/nothing"), binaries: binaries) }
+    try Self.checkSelfContainedReport(folder.path + "/report.html", settings: ["prune=0.0", "prune=0.5"])
     // A new run never reuses (or overwrites) a folder that holds one.
     #expect(throws: FederationError.self) { try RunPlan(scenario: scenario, folder: folder, binaries: binaries) }
   }

@@ -56,6 +56,19 @@ struct Run: ParsableCommand {
         s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
-    print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md")
+    print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
+  }
+}
+
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write report.html for a run folder: one self-contained file (images and charts inline).")
+
+  @Argument(help: "The run folder.") var runDirectory: String
+
+  func run() throws {
+    do { print("wrote " + (try HTMLReport.write(folder: RunFolder(runDirectory)))) } catch {
+      throw fail("\(runDirectory) is not a finished run folder: \(describe(error))")
+    }
   }
 }

@@ -80,6 +80,7 @@ public final class RunPlan: @unchecked Sendable {
       md += "- \(s.setting)\n\n  ![\(s.setting)](points/p\(k)-r0/grid.png)\n\n"
     }
     try folder.write(Data(md.utf8), to: folder.path + "/report.md")
+    try HTMLReport.write(folder: folder)
   }
 }
 
