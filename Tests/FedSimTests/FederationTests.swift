@@ -344,3 +344,32 @@ extension FederationTests {
     #expect(log.last?["event"] as? String == "done")
   }
 }
+
+extension FederationTests {
+  @Test("fedsim demo runs to completion with its output redirected to a file (plain progress lines)")
+  func demoToAFile() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let dir = NSTemporaryDirectory() + "fedsim-demo-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let status = try await onThread { () -> Int32 in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
+      p.arguments = ["demo", "--iterations", "20", "--defense", "gaussian_noise=0.1", "--out", dir + "/run"]
+      FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
+      p.standardOutput = FileHandle(forWritingAtPath: dir + "/out.txt")
+      try p.run()
+      p.waitUntilExit()
+      return p.terminationStatus
+    }
+    let text = try String(contentsOfFile: dir + "/out.txt", encoding: .utf8)
+    #expect(status == 0, "\(text)")
+    #expect(!text.contains("\u{1B}["), "escape codes in a file")
+    #expect(text.components(separatedBy: "iteration 20/20").count - 1 >= 2)
+    #expect(text.contains("no defense · DLG") && text.contains("gaussian_noise=0.1 · DLG"))
+    #expect(text.contains("private image | no defense: ") && text.contains("report.html"))
+    for run in ["no-defense", "defended"] {
+      #expect(FileManager.default.fileExists(atPath: dir + "/run/\(run)/report.html"))
+      #expect(FileManager.default.fileExists(atPath: dir + "/run/\(run)/points/p0-r0/timelines/r1-c0.png"))
+    }
+  }
+}

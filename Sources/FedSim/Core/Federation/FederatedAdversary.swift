@@ -75,7 +75,13 @@ public struct FederatedAdversary: Sendable {
     let r = inversion.run(
       AttackConfiguration(method: a.method!, iterations: a.iterations!, restarts: a.restarts!, seed: setup.scenario.seed!)
     ) { p in
-      if p.iteration % every == 0 || p.iteration == a.iterations! { snapshots[p.trial, default: []].append(p.reconstruction) }
+      guard p.iteration % every == 0 || p.iteration == a.iterations! else { return }
+      snapshots[p.trial, default: []].append(p.reconstruction)
+      // The attack under way, for live views (fedsim demo, --serve).
+      try? SafetensorsFile(
+        tensors: ["reconstruction": p.reconstruction],
+        metadata: ["iteration": "\(p.iteration)", "of": "\(a.iterations!)", "trial": "\(p.trial)", "distance": "\(p.distance)"]
+      ).write(to: folder.live(round: m.round, client: m.client))
     }
     try folder.write(Data(Pictures.timeline(snapshots[r.keptTrial] ?? [r.reconstruction], scale: Swift.max(1, 96 / spec.imageSize))), to: folder.timeline(round: m.round, client: m.client))
     try SafetensorsFile(

@@ -17,9 +17,11 @@ public struct RunFolder: Sendable {
   }
 
   public func timeline(round: Int, client: Int) -> String { path + "/timelines/r\(round)-c\(client).png" }
+  /// The adversary's latest snapshot of an attack under way (for live views).
+  public func live(round: Int, client: Int) -> String { path + "/live/r\(round)-c\(client).safetensors" }
 
   public func create() throws {
-    for sub in ["", "/events", "/truth", "/reconstructions", "/timelines"] {
+    for sub in ["", "/events", "/truth", "/reconstructions", "/timelines", "/live"] {
       try FileManager.default.createDirectory(atPath: path + sub, withIntermediateDirectories: true)
     }
   }
@@ -86,7 +88,10 @@ public struct FederationSetup: Sendable {
     let s = scenario.resolved()
     self.scenario = s
     let d = s.dataset!
-    var data = d.path == "shapes" ? ImageDataset.shapes(count: d.count ?? 200, seed: s.seed!) : try ImageDataset.load(d.path!)
+    var data =
+      d.path == "shapes"
+      ? ImageDataset.shapes(count: d.count ?? 200, seed: s.seed!)
+      : d.path!.lowercased().hasSuffix(".png") ? try ImageDataset.picture(d.path!) : try ImageDataset.load(d.path!)
     if let n = d.count, n < data.count { data = data.subset(Array(0..<n)) }
     dataset = data
     let m = s.model!

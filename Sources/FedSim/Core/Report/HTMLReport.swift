@@ -121,7 +121,7 @@ struct SVGChart {
   var logY = false
 
   func render(width: Double = 520, height: Double = 300) -> String {
-    let (left, right, top, bottom) = (60.0, 20.0, 30.0, xLabels == nil ? 40.0 : 90.0)
+    let (left, right, top, bottom) = (60.0, xLabels == nil ? 20.0 : 90.0, 30.0, xLabels == nil ? 40.0 : 90.0)
     let (pw, ph) = (width - left - right, height - top - bottom)
     let all = series.flatMap(\.values).filter { $0.isFinite && (!logY || $0 > 0) }
     guard !all.isEmpty else { return "" }

@@ -1,0 +1,147 @@
+import Adversary
+import ArgumentParser
+import FedSimCore
+import Foundation
+import Tensors
+
+struct Demo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Classroom demo: a real federated round whose private picture emerges from the shared gradient, live in the terminal.",
+    discussion: """
+      Starts fed-server, one victim fed-client and fed-adversary, and draws the client's picture \
+      beside the adversary's reconstruction as it emerges (24-bit colour half blocks; plain \
+      progress lines when output is not a colour terminal). With --defense it then runs the same \
+      attack against the defended client and shows both results side by side.
+      """)
+
+  @Option(help: "A PNG picture to be the client's private image (default: a built-in shape).") var image: String?
+  @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
+  @Option(help: "A defense as NAME=VALUE, e.g. gaussian_noise=0.01, prune=0.9, clip=0.1, quantize=int8.") var defense: String?
+  @Option(help: "Attack iterations (default: the method's).") var iterations: Int?
+  @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
+
+  func run() throws {
+    let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
+    let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+    let root = out ?? "runs/demo-live-\(stamp)"
+    var yaml = """
+      name: demo-live
+      seed: 1
+      dataset: {path: \(image.map { "'\($0)'" } ?? "shapes"), count: 20, test_fraction: 0}
+      federation: {clients: 1, rounds: 1, deadline: 30}
+      attack: {method: \(method.rawValue), rounds: [1], victims: [0], restarts: 2\(iterations.map { ", iterations: \($0)" } ?? "")}
+
+      """
+    if image != nil { yaml = yaml.replacingOccurrences(of: ", count: 20", with: "") }
+    let base: Scenario
+    do { base = try Scenario.load(yaml: yaml, source: "fedsim demo") } catch { throw fail("\(error)") }
+    var runs = [("no defense", base, root + "/no-defense")]
+    if let defense {
+      let parts = defense.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2 else { throw ValidationError("--defense takes NAME=VALUE") }
+      do {
+        let defended = try Scenario.load(yaml: yaml + "defenses: [{\(parts[0]): \(parts[1])}]\n", source: "--defense \(defense)")
+        runs.append((defense, defended, root + "/defended"))
+      } catch { throw fail("\(error)") }
+    }
+    var finals: [(String, Tensor, Double)] = []
+    var truth: Tensor?
+    for (label, scenario, path) in runs {
+      let folder = RunFolder(path)
+      let plan: RunPlan
+      do { plan = try RunPlan(scenario: scenario, folder: folder, binaries: binaries) } catch { throw fail("\(error)") }
+      let live = Live(folder: plan.pointFolder(0, repeat: 0), label: label, method: method)
+      let result = Background { try plan.run() }
+      while !result.finished {
+        live.draw()
+        Thread.sleep(forTimeInterval: 0.15)
+      }
+      do { _ = try result.get() } catch { throw fail("\(error)") }
+      let final = live.draw(final: true)
+      if let f = final, let t = live.truth {
+        finals.append((label, f.0, f.1))
+        truth = t.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(t.shape.dropFirst()))
+      }
+    }
+    if finals.count == 2, let truth {
+      let captions = ["private image"] + finals.map { String(format: "%@: %.1f dB", $0.0, $0.2) }
+      if TerminalPicture.colourTerminal {
+        print("")
+        for line in TerminalPicture.lines([truth] + finals.map(\.1), captions: captions, scale: TerminalPicture.columns >= 210 ? 2 : 1) { print(line) }
+      } else {
+        print(captions.joined(separator: " | "))
+      }
+    }
+    print("run folders under \(root): report.html in each")
+  }
+}
+
+/// Draws the attack under way from the run folder: the truth the client kept and the
+/// adversary's latest snapshot.
+final class Live {
+  let folder: RunFolder
+  let label: String
+  let method: AttackMethod
+  var truth: Tensor?
+  private var drawnLines = 0
+  private var lastIteration = -1
+  private var lastPlainStep = -1
+
+  init(folder: RunFolder, label: String, method: AttackMethod) { (self.folder, self.label, self.method) = (folder, label, method) }
+
+  /// Draws the latest state; at the end, the final reconstruction and its PSNR.
+  @discardableResult
+  func draw(final: Bool = false) -> (Tensor, Double)? {
+    if truth == nil, let t = try? RecordedUpdate(contentsOf: folder.truth(round: 1, client: 0)).input { truth = t }
+    let file: SafetensorsFile?
+    if final {
+      file = try? SafetensorsFile(contentsOf: folder.reconstruction(round: 1, client: 0))
+    } else {
+      file = try? SafetensorsFile(contentsOf: folder.live(round: 1, client: 0))
+    }
+    guard let truth, let file, let recon = try? file.tensor("reconstruction") else { return nil }
+    let iteration = Int(file.metadata["iteration"] ?? "") ?? Int(file.metadata["iterations"] ?? "") ?? 0
+    let of = Int(file.metadata["of"] ?? file.metadata["iterations"] ?? "") ?? 0
+    guard final || iteration != lastIteration else { return nil }
+    lastIteration = iteration
+    let psnr = Leakage.psnr(mse: Leakage.matchedMSE(reconstruction: recon, truth: truth).reduce(0, +))
+    let distance = Double(file.metadata["distance"] ?? "") ?? .nan
+    let trial = Int(file.metadata["trial"] ?? "") ?? 0
+    let status = String(
+      format: "%@ · %@%@ · iteration %d/%d · gradient distance %.3g · PSNR %.1f dB%@", label, method.rawValue.uppercased(),
+      trial > 0 ? " (start \(trial + 1))" : "", iteration, of, distance, psnr, final ? " · done" : "")
+    if TerminalPicture.colourTerminal {
+      let pictures = TerminalPicture.lines(
+        [truth.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(truth.shape.dropFirst())),
+         recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst()))],
+        captions: ["the client's private image", "what the server reconstructs"],
+        scale: TerminalPicture.columns >= 140 ? 2 : 1)
+      var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)F" : ""
+      for line in [status] + pictures { text += line + "\u{1B}[K\n" }
+      FileHandle.standardOutput.write(Data(text.utf8))
+      drawnLines = pictures.count + 1
+      if final { drawnLines = 0 }
+    } else {
+      let step = of > 0 ? iteration * 10 / of : 0
+      if final || step > lastPlainStep {
+        lastPlainStep = step
+        FileHandle.standardOutput.write(Data((status + "\n").utf8))
+      }
+    }
+    return (recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst())), psnr)
+  }
+}
+
+/// Work on its own thread, polled for completion.
+final class Background<T>: @unchecked Sendable {
+  private var result: Result<T, Error>?
+  private let lock = NSLock()
+  init(_ body: @escaping @Sendable () throws -> T) {
+    Thread { [self] in
+      let r = Result { try body() }
+      lock.withLock { result = r }
+    }.start()
+  }
+  var finished: Bool { lock.withLock { result != nil } }
+  func get() throws -> T { try lock.withLock { result! }.get() }
+}
