@@ -11,6 +11,7 @@ struct Run: ParsableCommand {
   @Option(help: "The run folder (default: runs/NAME-TIME).") var out: String?
   @Option(name: .customLong("set"), help: "Override a scenario key: KEY=VALUE (repeatable).") var sets: [String] = []
   @Option(help: "Finish the interrupted run in this folder, keeping the points already done.") var resume: String?
+  @Option(help: "Serve a live view of the run on http://127.0.0.1:PORT (0: any free port), for projecting.") var serve: Int?
 
   func validate() throws {
     if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
@@ -34,9 +35,18 @@ struct Run: ParsableCommand {
         throw fail("cannot create \(folder.path): \(describe(error))")
       }
     }
+    if let serve {
+      do {
+        let server = try LiveServer(port: serve)
+        plan.onPoint = { server.show($0, label: $1) }
+        print("live view: http://127.0.0.1:\(server.port)/")
+      } catch { throw fail("\(error)") }
+    }
     signal(SIGINT, SIG_IGN)
     let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    let finished = ManagedFlag()
     interrupt.setEventHandler {
+      if finished.value { Foundation.exit(0) }  // the live view's audience has seen the end
       FileHandle.standardError.write(Data("\ninterrupted: stopping every process; finish with --resume \(plan.folder.path)\n".utf8))
       plan.stopAll()
       Foundation.exit(130)
@@ -57,6 +67,11 @@ struct Run: ParsableCommand {
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
     print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
+    if serve != nil {
+      finished.value = true
+      print("the live view stays up until Ctrl-C")
+      while true { Thread.sleep(forTimeInterval: 3600) }
+    }
   }
 }
 
@@ -70,5 +85,15 @@ struct Report: ParsableCommand {
     do { print("wrote " + (try HTMLReport.write(folder: RunFolder(runDirectory)))) } catch {
       throw fail("\(runDirectory) is not a finished run folder: \(describe(error))")
     }
+  }
+}
+
+/// A flag shared with a signal handler.
+final class ManagedFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var flag = false
+  var value: Bool {
+    get { lock.withLock { flag } }
+    set { lock.withLock { flag = newValue } }
   }
 }

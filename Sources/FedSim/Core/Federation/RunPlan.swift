@@ -10,6 +10,8 @@ public final class RunPlan: @unchecked Sendable {
   public let binaries: String
   private var current: Launcher?
   private let lock = NSLock()
+  /// Called as each point starts (its folder and label), e.g. by the live view.
+  public var onPoint: ((RunFolder, String) -> Void)?
 
   /// A new run of `scenario` into `folder`.
   public init(scenario: Scenario, folder: RunFolder, binaries: String) throws {
@@ -54,6 +56,7 @@ public final class RunPlan: @unchecked Sendable {
         s.seed = scenario.seed! &+ UInt64(r)
         progress("point \(k + 1)/\(points.count) (\(point.label)) repeat \(r + 1)/\(scenario.repeats!)")
         let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries)
+        onPoint?(sub, point.label + (scenario.repeats! > 1 ? " (repeat \(r + 1))" : ""))
         lock.withLock { current = launcher }
         summaries.append(try launcher.run(progress: { progress("  " + $0) }))
         lock.withLock { current = nil }
