@@ -49,8 +49,11 @@ struct Attack: ParsableCommand {
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
       learningRate: learningRate, totalVariation: tv)
+    let bar = ProgressBar(total: configuration.iterations * configuration.restarts, label: method.rawValue)
     let (metrics, result, trace) = AttackRun.run(
-      update: recorded, configuration: configuration, threshold: threshold)
+      update: recorded, configuration: configuration, threshold: threshold
+    ) { p in bar.update(p.trial * configuration.iterations + p.iteration) }
+    bar.update(configuration.iterations * configuration.restarts)
     do { try AttackRun.write(metrics, result, trace, update: recorded, to: out) } catch {
       throw fail("cannot write the results to \(out): \(describe(error))")
     }

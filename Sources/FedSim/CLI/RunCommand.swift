@@ -53,10 +53,20 @@ struct Run: ParsableCommand {
     }
     interrupt.resume()
     let settings: [SettingSummary]
-    // Unbuffered, so progress lines appear as they happen even in a log file.
-    do { settings = try plan.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } } catch {
-      throw fail("\(error)")
-    }
+    // Progress: a bar over the points on a terminal; the lines, unbuffered, in any case.
+    let s = plan.scenario
+    let bar = ProgressBar(total: s.points().count * s.repeats!, label: s.name!)
+    var started = 0
+    do {
+      settings = try plan.run { line in
+        if line.hasPrefix("point ") {
+          bar.update(started)
+          started += 1
+        }
+        bar.message(line)
+      }
+    } catch { throw fail("\(error)") }
+    bar.update(started)
     for s in settings where s.attacks == 0 {
       print(String(format: "%@: no attack; test accuracy %.1f%%", s.setting, 100 * s.testAccuracy.mean)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
