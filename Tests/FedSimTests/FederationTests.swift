@@ -12,32 +12,9 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
   }
 }
 
-/// Work started on its own thread at once (not when the cooperative pool gets round to it, which
-/// on two cores busy with other suites may be never), awaited later.
-final class Background<T: Sendable>: @unchecked Sendable {
-  private var result: Result<T, Error>?
-  private let condition = NSCondition()
-
-  init(_ body: @escaping @Sendable () throws -> T) {
-    Thread { [self] in
-      let r = Result { try body() }
-      condition.lock()
-      result = r
-      condition.broadcast()
-      condition.unlock()
-    }.start()
-  }
-
-  var value: T {
-    get async throws {
-      try await onThread { [self] in
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return try result!.get()
-      }
-    }
-  }
+extension Background where T: Sendable {
+  /// The result, awaited off the cooperative pool.
+  var value: T { get async throws { try await onThread { try self.get() } } }
 }
 
 @Suite("Federation: server, clients and adversary over ZeroMQ", .serialized)

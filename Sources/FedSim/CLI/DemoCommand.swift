@@ -131,17 +131,3 @@ final class Live {
     return (recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst())), psnr)
   }
 }
-
-/// Work on its own thread, polled for completion.
-final class Background<T>: @unchecked Sendable {
-  private var result: Result<T, Error>?
-  private let lock = NSLock()
-  init(_ body: @escaping @Sendable () throws -> T) {
-    Thread { [self] in
-      let r = Result { try body() }
-      lock.withLock { result = r }
-    }.start()
-  }
-  var finished: Bool { lock.withLock { result != nil } }
-  func get() throws -> T { try lock.withLock { result! }.get() }
-}
