@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The targets and their arrows are drawn in docs/architecture.md; tools/check-graph.py checks
+// them against `swift package describe --type json`.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
   name: "FedSim",
   platforms: [.macOS(.v15)],
@@ -23,20 +27,45 @@ let package = Package(
     .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // The numeric core and the attacks: no federation in them.
     .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
-    .target(name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary", exclude: ["Process"]),
     .target(
-      name: "FedSimCore", dependencies: ["Tensors", "Adversary", "CZeroMQ", "CZlib", "Yams"],
+      name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary",
+      exclude: ["Role", "Process"]),
+
+    // Datasets, transforms, partitions, image files and the training loop over them.
+    .target(name: "FedData", dependencies: ["Tensors", "CZlib"], path: "Sources/FedSim/Data"),
+    // What every process speaks: the resolved scenario, wire messages, ZeroMQ, the run folder,
+    // the event log and round records, the update-file format. No YAML, no reports.
+    .target(
+      name: "FedSimCore", dependencies: ["Tensors", "FedData", "CZeroMQ", "CZlib"],
       path: "Sources/FedSim/Core"),
+
+    // The three roles, each a library with a thin main beside it.
+    .target(
+      name: "FedServer", dependencies: ["FedSimCore", "FedData", "Tensors"], path: "Sources/FedServer",
+      exclude: ["Process"]),
+    .target(
+      name: "FedClient", dependencies: ["FedSimCore", "FedData", "Tensors"], path: "Sources/FedClient",
+      exclude: ["Process"]),
+    .target(
+      name: "AdversaryRole", dependencies: ["Adversary", "FedSimCore", "Tensors"],
+      path: "Sources/Adversary/Role"),
+    .executableTarget(name: "fed-server", dependencies: ["FedServer", "FedSimCore"], path: "Sources/FedServer/Process"),
+    .executableTarget(name: "fed-client", dependencies: ["FedClient", "FedSimCore"], path: "Sources/FedClient/Process"),
     .executableTarget(
-      name: "fedsim",
-      dependencies: [
-        "FedSimCore", "Adversary", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
+      name: "fed-adversary", dependencies: ["AdversaryRole", "FedSimCore"], path: "Sources/Adversary/Process"),
+
+    // The launcher, scenario files (YAML), scoring, summaries, reports, the live view, benchmarks.
+    .target(
+      name: "FedSimKit",
+      dependencies: ["FedSimCore", "FedData", "Adversary", "Tensors", "COpenBLAS", "CZeroMQ", "Yams"],
+      path: "Sources/FedSim/Kit"),
+    .executableTarget(
+      name: "fedsim", dependencies: ["FedSimKit", "FedSimCore", "FedData", "Adversary", "Tensors", argumentParser],
       path: "Sources/FedSim/CLI"),
-    .executableTarget(name: "fed-server", dependencies: ["FedSimCore"], path: "Sources/FedServer"),
-    .executableTarget(name: "fed-client", dependencies: ["FedSimCore"], path: "Sources/FedClient"),
-    .executableTarget(name: "fed-adversary", dependencies: ["FedSimCore"], path: "Sources/Adversary/Process"),
+
     .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
     .testTarget(
       name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], path: "Tests/TensorsTests"),
@@ -44,7 +73,11 @@ let package = Package(
       name: "AdversaryTests", dependencies: ["Adversary", "Tensors", "TestSupport"],
       path: "Tests/AdversaryTests"),
     .testTarget(
-      name: "FedSimTests", dependencies: ["FedSimCore", "Adversary", "Tensors", "TestSupport"],
+      name: "FedSimTests",
+      dependencies: [
+        "FedSimKit", "FedSimCore", "FedData", "FedServer", "FedClient", "AdversaryRole", "Adversary", "Tensors",
+        "TestSupport",
+      ],
       path: "Tests/FedSimTests"),
   ]
 )

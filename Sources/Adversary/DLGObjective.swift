@@ -54,10 +54,3 @@ public func totalVariation(_ x: Tensor) -> Tensor {
   let dy = x.sliced(alongAxis: 2, 1..<h) - x.sliced(alongAxis: 2, 0..<(h - 1))
   return dx.abs().mean() + dy.abs().mean()
 }
-
-/// The gradient of the loss with respect to every parameter: what a FedSGD client shares.
-public func sharedGradient<Model: Layer>(model: Model, input: Tensor, targets: Tensor) -> [Tensor] {
-  let m = model.requiringGradients()
-  let loss = softCrossEntropy(logits: m(input), targets: targets)
-  return gradients(of: loss, wrt: m.parameters)
-}

@@ -1,7 +1,9 @@
+import AdversaryRole
 import FedSimCore
 import Foundation
 
-// fed-adversary RUN_DIR [TAP_ENDPOINT]: attacks what the server's tap shows.
+// fed-adversary RUN_DIR [TAP_ENDPOINT]: attacks what the server's tap shows, as RUN_DIR/adversary.json
+// (the model and the attack, never the dataset) says.
 let arguments = CommandLine.arguments
 guard arguments.count == 2 || arguments.count == 3 else {
   FileHandle.standardError.write(Data("usage: fed-adversary RUN_DIR [tcp://HOST:PORT]\n".utf8))

@@ -1,3 +1,5 @@
+import FedSimKit
+import FedData
 import Adversary
 import ArgumentParser
 import FedSimCore

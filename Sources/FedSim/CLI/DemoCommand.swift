@@ -1,3 +1,5 @@
+import FedData
+import FedSimKit
 import Adversary
 import ArgumentParser
 import FedSimCore
@@ -24,32 +26,34 @@ struct Demo: ParsableCommand {
     let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
     let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
     let root = out ?? "runs/demo-live-\(stamp)"
-    var yaml = """
-      name: demo-live
-      seed: 1
-      dataset: {path: \(image.map { "'\($0)'" } ?? "shapes"), count: 20, test_fraction: 0}
-      federation: {clients: 1, rounds: 1, deadline: 30}
-      attack: {method: \(method.rawValue), rounds: [1], victims: [0], restarts: 2\(iterations.map { ", iterations: \($0)" } ?? "")}
-
-      """
-    if image != nil { yaml = yaml.replacingOccurrences(of: ", count: 20", with: "") }
-    let base: Scenario
-    do { base = try Scenario.load(yaml: yaml, source: "fedsim demo") } catch { throw fail("\(error)") }
-    var runs = [("no defense", base, root + "/no-defense")]
+    var file = ScenarioFile()
+    file.name = "demo-live"
+    file.seed = 1
+    file.dataset = ScenarioFile.DatasetSection()
+    file.dataset?.path = image ?? "shapes"
+    file.dataset?.count = image == nil ? 20 : nil
+    file.dataset?.testFraction = 0
+    file.federation = ScenarioFile.FederationSection()
+    file.federation?.clients = 1
+    file.federation?.deadline = 30
+    file.attack = ScenarioFile.AttackSection()
+    file.attack?.method = AttackKind(rawValue: method.rawValue)
+    file.attack?.iterations = iterations
+    file.attack?.restarts = 2
+    var runs = [("no defense", file, root + "/no-defense")]
     if let defense {
-      let parts = defense.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2 else { throw ValidationError("--defense takes NAME=VALUE") }
-      do {
-        let defended = try Scenario.load(yaml: yaml + "defenses: [{\(parts[0]): \(parts[1])}]\n", source: "--defense \(defense)")
-        runs.append((defense, defended, root + "/defended"))
-      } catch { throw fail("\(error)") }
+      var defended = file
+      defended.defenses = [try Self.parse(defense)]
+      runs.append((defense, defended, root + "/defended"))
     }
     var finals: [(String, Tensor, Double)] = []
     var truth: Tensor?
     for (label, scenario, path) in runs {
       let folder = RunFolder(path)
       let plan: RunPlan
-      do { plan = try RunPlan(scenario: scenario, folder: folder, binaries: binaries) } catch { throw fail("\(error)") }
+      do {
+        plan = try RunPlan(design: try scenario.design(source: "fedsim demo"), file: scenario, folder: folder, binaries: binaries)
+      } catch { throw fail("\(error)") }
       let live = Live(folder: plan.pointFolder(0, repeat: 0), label: label, method: method)
       let result = Background { try plan.run() }
       while !result.finished {
@@ -73,6 +77,17 @@ struct Demo: ParsableCommand {
       }
     }
     print("run folders under \(root): report.html in each")
+  }
+
+  /// `--defense NAME=VALUE` as a defense (any defense key; `quantize` takes fp16 or int8).
+  static func parse(_ text: String) throws -> Defense {
+    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+    guard parts.count == 2 else { throw ValidationError("--defense takes NAME=VALUE") }
+    if parts[0] == "quantize", let q = Defense.Quantization(rawValue: parts[1]) { return .quantize(q) }
+    guard let v = Float(parts[1]), let d = Defense.numeric(parts[0], v) else {
+      throw ValidationError("--defense \(text): NAME is one of \(Defense.keys.joined(separator: ", ")) and VALUE a number (fp16 or int8 for quantize)")
+    }
+    return d
   }
 }
 

@@ -1,3 +1,5 @@
+import FedSimKit
+import FedData
 import ArgumentParser
 import FedSimCore
 import Foundation

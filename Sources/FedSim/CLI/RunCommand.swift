@@ -1,3 +1,5 @@
+import FedData
+import FedSimKit
 import ArgumentParser
 import FedSimCore
 import Foundation
@@ -24,21 +26,21 @@ struct Run: ParsableCommand {
     if let resume {
       do { plan = try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
     } else {
-      let loaded: Scenario
-      do { loaded = try Scenario.load(path: scenario!).overriding(sets, source: scenario!) } catch { throw fail("\(error)") }
-      let name = loaded.resolved().name!
+      let path = scenario ?? ""
+      let file: ScenarioFile
+      let design: RunDesign
+      do {
+        file = try ScenarioFile.load(path: path).overriding(sets, source: path)
+        design = try file.design(source: path + (sets.isEmpty ? "" : " with --set " + sets.joined(separator: " ")))
+      } catch { throw fail("\(error)") }
       let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-      let folder = RunFolder(out ?? "runs/\(name)-\(stamp)")
-      do { plan = try RunPlan(scenario: loaded, folder: folder, binaries: binaries) } catch let error as FederationError {
-        throw fail("\(error)")
-      } catch {
-        throw fail("cannot create \(folder.path): \(describe(error))")
-      }
+      let folder = RunFolder(out ?? "runs/\(design.name)-\(stamp)")
+      do { plan = try RunPlan(design: design, file: file, folder: folder, binaries: binaries) } catch { throw fail("\(error)") }
     }
     if let serve {
       do {
         let server = try LiveServer(port: serve)
-        plan.onPoint = { server.show($0, label: $1) }
+        plan.onPoint { server.show($0, label: $1) }
         print("live view: http://127.0.0.1:\(server.port)/")
       } catch { throw fail("\(error)") }
     }
@@ -54,8 +56,7 @@ struct Run: ParsableCommand {
     interrupt.resume()
     let settings: [SettingSummary]
     // Progress: a bar over the points on a terminal; the lines, unbuffered, in any case.
-    let s = plan.scenario
-    let bar = ProgressBar(total: s.points().count * s.repeats!, label: s.name!)
+    let bar = ProgressBar(total: plan.design.points.count * plan.design.repeats, label: plan.design.name)
     var started = 0
     do {
       settings = try plan.run { line in

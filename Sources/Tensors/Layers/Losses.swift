@@ -24,3 +24,10 @@ public func oneHot(_ labels: [Int], classes: Int) -> Tensor {
   }
   return Tensor(shape: [labels.count, classes], scalars: m)
 }
+
+/// The gradient of the loss with respect to every parameter: what a FedSGD client shares.
+public func sharedGradient<Model: Layer>(model: Model, input: Tensor, targets: Tensor) -> [Tensor] {
+  let m = model.requiringGradients()
+  let loss = softCrossEntropy(logits: m(input), targets: targets)
+  return gradients(of: loss, wrt: m.parameters)
+}

@@ -5,12 +5,16 @@ import Foundation
 public final class ZMQContext: @unchecked Sendable {
   let handle: UnsafeMutableRawPointer
 
-  public init() { handle = zmq_ctx_new() }
+  public init() throws(ZMQError) {
+    guard let h = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
+    handle = h
+  }
   deinit { zmq_ctx_term(handle) }
 }
 
 /// A socket failure, naming the endpoint and the system's reason.
-public struct ZMQError: Error, CustomStringConvertible {
+public struct ZMQError: Error, CustomStringConvertible, Equatable {
+  public init(operation: String, reason: String) { (self.operation, self.reason) = (operation, reason) }
   public var operation: String
   public var reason: String
   public var description: String { "\(operation): \(reason)" }
@@ -40,7 +44,7 @@ public final class ZMQSocket {
 
   /// A socket of `kind`; messages larger than `maximumMessageBytes` are refused by libzmq
   /// (`ZMQ_MAXMSGSIZE`), which drops the sending peer's connection.
-  public init(_ context: ZMQContext, _ kind: Kind, maximumMessageBytes: Int64 = -1) throws {
+  public init(_ context: ZMQContext, _ kind: Kind, maximumMessageBytes: Int64 = -1) throws(ZMQError) {
     self.context = context
     guard let h = zmq_socket(context.handle, kind.raw) else { throw ZMQError.last("zmq_socket") }
     handle = h
@@ -57,14 +61,14 @@ public final class ZMQSocket {
 
   deinit { zmq_close(handle) }
 
-  public func setOption(_ option: Int32, _ value: Int32) throws {
+  public func setOption(_ option: Int32, _ value: Int32) throws(ZMQError) {
     var v = value
     guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
       throw ZMQError.last("zmq_setsockopt(\(option))")
     }
   }
 
-  public func setOption(_ option: Int32, bytes: [UInt8]) throws {
+  public func setOption(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
     guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, bytes.count) }) == 0 else {
       throw ZMQError.last("zmq_setsockopt(\(option))")
     }
@@ -72,7 +76,7 @@ public final class ZMQSocket {
 
   /// Binds, and returns the endpoint actually bound (a `*` port resolved).
   @discardableResult
-  public func bind(_ endpoint: String) throws -> String {
+  public func bind(_ endpoint: String) throws(ZMQError) -> String {
     guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }
     var buffer = [CChar](repeating: 0, count: 256)
     var size = buffer.count
@@ -82,12 +86,12 @@ public final class ZMQSocket {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  public func connect(_ endpoint: String) throws {
+  public func connect(_ endpoint: String) throws(ZMQError) {
     guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError.last("connect \(endpoint)") }
   }
 
   /// Sends all frames as one message.
-  public func send(_ frames: [[UInt8]]) throws {
+  public func send(_ frames: [[UInt8]]) throws(ZMQError) {
     for (i, frame) in frames.enumerated() {
       let flags = i < frames.count - 1 ? ZMQ_SNDMORE : 0
       let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
@@ -96,7 +100,7 @@ public final class ZMQSocket {
   }
 
   /// The next message, waiting at most `timeout` seconds (nil: none arrived).
-  public func receive(timeout: Double) throws -> [[UInt8]]? {
+  public func receive(timeout: Double) throws(ZMQError) -> [[UInt8]]? {
     var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
     let rc = zmq_poll(&item, 1, Int(timeout * 1000))
     if rc < 0 {

@@ -1,0 +1,25 @@
+import Synchronization
+import Foundation
+
+/// An append-only JSON-lines log, one line per event, flushed as written: what a process did,
+/// for people and tests to read (the launcher reads round records, not this).
+public final class EventLog: Sendable {
+  // A FileHandle is not Sendable; every write goes through the lock.
+  private let handle: Mutex<FileHandle?>
+  private let role: String
+
+  public init(path: String, role: String) {
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    handle = Mutex(FileHandle(forWritingAtPath: path))
+    self.role = role
+  }
+
+  public func log(_ event: String, _ fields: [String: any Sendable] = [:]) {
+    var object: [String: Any] = fields
+    object["event"] = event
+    object["role"] = role
+    object["time"] = Date().timeIntervalSince1970
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+    handle.withLock { $0?.write(data + Data("\n".utf8)) }
+  }
+}

@@ -1,0 +1,58 @@
+import FedData
+import Tensors
+
+/// What the server and the clients derive the same way from the resolved scenario: the dataset,
+/// the server's test images and each client's images. The adversary never builds one.
+public struct FederationSetup: Sendable {
+  public let scenario: Scenario
+  public let dataset: ImageDataset
+  public let testIndices: [Int]
+  public let clientIndices: [[Int]]
+
+  public init(_ s: Scenario) throws(FederationError) {
+    scenario = s
+    let data = try Self.load(s.data.source, seed: s.seed)
+    guard data.channels == s.model.channels, data.height == s.model.imageSize, data.width == s.model.imageSize else {
+      throw .model("the dataset's images are \(data.channels)×\(data.height)×\(data.width) but the model takes \(s.model.channels)×\(s.model.imageSize)×\(s.model.imageSize)")
+    }
+    if let top = data.labels.max(), top >= s.model.classes {
+      throw .model("the dataset has label \(top) but the model has \(s.model.classes) classes")
+    }
+    dataset = data
+    var order = Array(0..<data.count)
+    var generator = SeededGenerator(seed: s.seed &+ 1)
+    order.shuffle(using: &generator)
+    let testCount = Int((Double(data.count) * s.data.testFraction).rounded())
+    testIndices = Array(order.prefix(testCount)).sorted()
+    let train = Array(order.dropFirst(testCount)).sorted()
+    let parts = s.data.partition.assign(
+      labels: train.map { data.labels[$0] }, clients: s.federation.clients, seed: s.seed &+ 2)
+    clientIndices = parts.map { $0.map { train[$0] } }
+  }
+
+  static func load(_ source: DataPlan.Source, seed: UInt64) throws(FederationError) -> ImageDataset {
+    do {
+      switch source {
+      case .shapes(let count): return ImageDataset.shapes(count: count, seed: seed)
+      case .picture(let path): return try ImageDataset.picture(path)
+      case .files(let path, let limit):
+        let data = try ImageDataset.load(path)
+        guard let limit, limit < data.count else { return data }
+        return data.subset(Array(0..<limit))
+      }
+    } catch {
+      throw .dataset(error)
+    }
+  }
+
+  /// The initial global model.
+  public func initialModel() throws(FederationError) -> AnyModel { try Self.initialModel(scenario) }
+
+  /// The initial global model of `scenario` (seeded by it, the same in every process).
+  public static func initialModel(_ scenario: Scenario) throws(FederationError) -> AnyModel {
+    var generator = SeededGenerator(seed: scenario.seed)
+    do { return try ModelZoo.make(scenario.model, generator: &generator) } catch {
+      throw .model("cannot build \(scenario.model.name): \(error)")
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The folder of one run (one point of a sweep): the resolved scenario, the adversary's brief,
+/// the endpoints the server bound, one events log per process (JSON lines), the server's round
+/// records, the ground truth the clients kept, the adversary's reconstructions, and the summary.
+/// Every file is written atomically, so a file present is a file complete.
+public struct RunFolder: Sendable, Equatable {
+  public var path: String
+  public init(_ path: String) { self.path = path }
+
+  public var scenario: String { path + "/scenario.json" }
+  /// What the adversary is told: the model, the attack, the tap (never the dataset).
+  public var brief: String { path + "/adversary.json" }
+  public var endpoints: String { path + "/endpoints.json" }
+  /// The server's record of every round.
+  public var rounds: String { path + "/rounds.json" }
+  public var summary: String { path + "/summary.json" }
+  public func events(_ role: String) -> String { path + "/events/\(role).jsonl" }
+  public func stderr(_ process: String) -> String { path + "/events/\(process).stderr" }
+  public func truth(round: Int, client: Int) -> String { path + "/truth/r\(round)-c\(client).safetensors" }
+  public func reconstruction(round: Int, client: Int) -> String {
+    path + "/reconstructions/r\(round)-c\(client).safetensors"
+  }
+  public var reconstructions: String { path + "/reconstructions" }
+  public func timeline(round: Int, client: Int) -> String { path + "/timelines/r\(round)-c\(client).png" }
+  /// The adversary's latest snapshot of an attack under way (for live views).
+  public func live(round: Int, client: Int) -> String { path + "/live/r\(round)-c\(client).safetensors" }
+
+  public func create() throws(RunFolderError) {
+    for sub in ["", "/events", "/truth", "/reconstructions", "/timelines", "/live"] {
+      do { try FileManager.default.createDirectory(atPath: path + sub, withIntermediateDirectories: true) } catch {
+        throw .write(path: path + sub, reason: RunFolderError.reason(error))
+      }
+    }
+  }
+
+  public func write(_ data: Data, to file: String) throws(RunFolderError) {
+    do { try data.write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
+      throw .write(path: file, reason: RunFolderError.reason(error))
+    }
+  }
+
+  public func writeJSON<T: Encodable>(_ value: T, to file: String) throws(RunFolderError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let data: Data
+    do { data = try encoder.encode(value) } catch { throw .write(path: file, reason: "\(error)") }
+    try write(data + Data("\n".utf8), to: file)
+  }
+
+  public func readJSON<T: Decodable>(_ type: T.Type, from file: String) throws(RunFolderError) -> T {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+      throw .unreadable(path: file, reason: RunFolderError.reason(error))
+    }
+    do { return try JSONDecoder().decode(T.self, from: data) } catch {
+      throw .unreadable(path: file, reason: "not a valid \(T.self): \(error)")
+    }
+  }
+
+  /// The point's resolved scenario, validated again.
+  public func readScenario() throws(RunFolderError) -> Scenario {
+    let s = try readJSON(Scenario.self, from: scenario)
+    do { return try s.validated(source: scenario) } catch { throw .invalid(error) }
+  }
+
+  public func readEndpoints() throws(RunFolderError) -> Endpoints { try readJSON(Endpoints.self, from: endpoints) }
+}
+
+/// Where the server listens: clients connect to `clients` (ROUTER), the adversary to `tap` (PUB).
+public struct Endpoints: Codable, Sendable, Equatable {
+  public var clients: String
+  public var tap: String
+  public init(clients: String, tap: String) { (self.clients, self.tap) = (clients, tap) }
+}
+
+/// A run-folder file that cannot be read or written, naming it.
+public enum RunFolderError: Error, CustomStringConvertible, Equatable {
+  case unreadable(path: String, reason: String)
+  case write(path: String, reason: String)
+  case invalid(ScenarioError)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let p, let r): "\(p): \(r)"
+    case .write(let p, let r): "cannot write \(p): \(r)"
+    case .invalid(let e): e.description
+    }
+  }
+
+  static func reason(_ error: any Error) -> String {
+    let e = error as NSError
+    if let u = e.userInfo[NSUnderlyingErrorKey] as? NSError, let s = strerror(Int32(u.code)) { return String(cString: s) }
+    return e.localizedDescription
+  }
+}

@@ -1,0 +1,100 @@
+import Tensors
+
+/// The largest values a scenario may ask for: beyond them a run would exhaust memory or time on
+/// this kind of machine long before it said anything useful (`scenarios/README.md`).
+public enum ScenarioLimits {
+  public static let clients = 1024
+  public static let rounds = 100_000
+  public static let localBatch = 4096
+  public static let epochs = 10_000
+  public static let images = 10_000_000
+  public static let imageSize = 1024
+  public static let classes = 100_000
+  public static let iterations = 1_000_000
+  public static let restarts = 100
+  public static let deadline = 86_400.0
+}
+
+extension Scenario {
+  /// The scenario itself if every value is in range, else the first value that is not, named
+  /// by its key. The launcher checks each point at load; every process checks again at start.
+  public func validated(source: String) throws(ScenarioError) -> Scenario {
+    func check(_ ok: Bool, _ key: String, _ why: String) throws(ScenarioError) {
+      if !ok { throw ScenarioError.invalid(source: source, key: key, reason: why) }
+    }
+    try check(!name.isEmpty && name.count <= 128, "name", "must have 1 to 128 characters")
+    try validateModel(check)
+    try validateData(check)
+    try validateFederation(check)
+    for (i, d) in defenses.enumerated() { try validate(d, key: "defenses[\(i)]", check) }
+    if case .dpSGD(let dp) = privacy {
+      try check(dp.clip.isFinite && dp.clip > 0, "dp_sgd.clip", "must be a positive number")
+      try check(dp.noiseMultiplier.isFinite && dp.noiseMultiplier > 0, "dp_sgd.noise_multiplier", "must be a positive number")
+      try check(dp.delta > 0 && dp.delta < 1, "dp_sgd.delta", "must be in (0, 1)")
+    }
+    if let attack { try validate(attack, check) }
+    return self
+  }
+
+  typealias Check = (Bool, String, String) throws(ScenarioError) -> Void
+
+  private func validateModel(_ check: Check) throws(ScenarioError) {
+    let names = ModelZoo.entries.map(\.name)
+    try check(names.contains(model.name), "model.name", "'\(model.name)' is not in the zoo (\(names.joined(separator: ", ")))")
+    try check((1...4).contains(model.channels), "model.channels", "must be 1 to 4")
+    try check((4...ScenarioLimits.imageSize).contains(model.imageSize), "model.size", "must be 4 to \(ScenarioLimits.imageSize)")
+    try check((2...ScenarioLimits.classes).contains(model.classes), "model.classes", "must be 2 to \(ScenarioLimits.classes)")
+  }
+
+  private func validateData(_ check: Check) throws(ScenarioError) {
+    switch data.source {
+    case .shapes(let count):
+      try check((1...ScenarioLimits.images).contains(count), "dataset.count", "must be 1 to \(ScenarioLimits.images)")
+    case .files(let path, let limit):
+      try check(!path.isEmpty, "dataset.path", "must not be empty")
+      if let limit { try check((1...ScenarioLimits.images).contains(limit), "dataset.count", "must be 1 to \(ScenarioLimits.images)") }
+    case .picture(let path):
+      try check(!path.isEmpty, "dataset.path", "must not be empty")
+    }
+    switch data.partition {
+    case .iid: break
+    case .dirichlet(let alpha):
+      try check(alpha.isFinite && alpha >= 0.001 && alpha <= 1e6, "dataset.alpha", "must be in [0.001, 1e6]")
+    case .shards(let perClient):
+      try check((1...1000).contains(perClient), "dataset.shards", "must be 1 to 1000")
+    }
+    try check(data.testFraction >= 0 && data.testFraction < 1, "dataset.test_fraction", "must be in [0, 1)")
+  }
+
+  private func validateFederation(_ check: Check) throws(ScenarioError) {
+    let f = federation
+    try check((1...ScenarioLimits.clients).contains(f.clients), "federation.clients", "must be 1 to \(ScenarioLimits.clients)")
+    try check((1...ScenarioLimits.rounds).contains(f.rounds), "federation.rounds", "must be 1 to \(ScenarioLimits.rounds)")
+    try check((1...ScenarioLimits.localBatch).contains(f.localBatch), "federation.local_batch", "must be 1 to \(ScenarioLimits.localBatch)")
+    try check((1...ScenarioLimits.epochs).contains(f.epochs), "federation.epochs", "must be 1 to \(ScenarioLimits.epochs)")
+    try check(f.learningRate.isFinite && f.learningRate > 0 && f.learningRate <= 1e6, "federation.learning_rate", "must be a positive number up to 1e6")
+    try check(f.sample > 0 && f.sample <= 1, "federation.sample", "must be in (0, 1]")
+    try check(f.deadline > 0 && f.deadline <= ScenarioLimits.deadline, "federation.deadline", "must be in (0, \(Int(ScenarioLimits.deadline))] seconds")
+    try check(f.quorum >= 1 && f.quorum <= f.clients, "federation.quorum", "must be between 1 and the number of clients (\(f.clients))")
+    try check(!f.host.isEmpty && f.host.count <= 255, "federation.host", "must be a host name or address")
+  }
+
+  private func validate(_ d: Defense, key: String, _ check: Check) throws(ScenarioError) {
+    switch d {
+    case .gaussianNoise(let v), .laplaceNoise(let v), .clip(let v):
+      try check(v.isFinite && v >= 0, key + "." + d.key, "must be a number ≥ 0")
+    case .prune(let p), .pruneLayer(let p):
+      try check(p >= 0 && p < 1, key + "." + d.key, "is a fraction in [0, 1)")
+    case .quantize:
+      break
+    }
+  }
+
+  private func validate(_ a: AttackPlan, _ check: Check) throws(ScenarioError) {
+    try check((1...ScenarioLimits.iterations).contains(a.iterations), "attack.iterations", "must be 1 to \(ScenarioLimits.iterations)")
+    try check(!a.rounds.isEmpty && a.rounds.allSatisfy { $0 >= 1 && $0 <= federation.rounds }, "attack.rounds", "rounds run from 1 to \(federation.rounds)")
+    try check(!a.victims.isEmpty && a.victims.allSatisfy { $0 >= 0 && $0 < federation.clients }, "attack.victims", "clients are 0 to \(federation.clients - 1)")
+    try check((1...ScenarioLimits.restarts).contains(a.restarts), "attack.restarts", "must be 1 to \(ScenarioLimits.restarts)")
+    try check(a.threshold.isFinite, "attack.threshold", "must be a number of dB")
+  }
+}

@@ -1,0 +1,25 @@
+/// Why a scenario cannot run, naming the file (or `--set`), and the line and column where there
+/// is one.
+public enum ScenarioError: Error, CustomStringConvertible, Equatable {
+  case syntax(source: String, reason: String)
+  case unknownKey(source: String, position: Position?, key: String)
+  case type(source: String, position: Position?, key: String, reason: String)
+  case invalid(source: String, key: String, reason: String)
+
+  /// A line and column in the file, from 1.
+  public struct Position: Sendable, Equatable {
+    public var line: Int
+    public var column: Int
+    public init(line: Int, column: Int) { (self.line, self.column) = (line, column) }
+  }
+
+  public var description: String {
+    func at(_ s: String, _ p: Position?) -> String { p.map { "\(s):\($0.line):\($0.column)" } ?? s }
+    switch self {
+    case .syntax(let s, let r): return "\(s): \(r)"
+    case .unknownKey(let s, let p, let k): return "\(at(s, p)): unknown key '\(k)'"
+    case .type(let s, let p, let k, let r): return "\(at(s, p)): '\(k)': \(r)"
+    case .invalid(let s, let k, let r): return "\(s): '\(k)' \(r)"
+    }
+  }
+}

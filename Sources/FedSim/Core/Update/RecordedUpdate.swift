@@ -1,0 +1,135 @@
+import Tensors
+
+/// One client's shared update as a safetensors file: the model weights as `param.<state_dict
+/// name>`, the shared gradient as `grad.<parameter name>`, and metadata `model`, `classes`,
+/// `channels`, `size` (optionally `activation` and `batch`). It may also hold the private
+/// `input` and `label_onehot`, used only to score an attack, never by it.
+public struct RecordedUpdate: Sendable {
+  public var spec: ModelSpec
+  public var model: AnyModel
+  /// The shared gradient in the model's parameter order.
+  public var gradient: [Tensor]
+  /// The number of private examples behind the gradient.
+  public var batch: Int
+  /// The private images `[B, C, H, W]` in [0, 1], when recorded (for scoring only).
+  public var input: Tensor?
+  /// The private labels, when recorded (for scoring only).
+  public var labels: [Int]?
+
+  /// The shape of the private batch.
+  public var inputShape: [Int] { [batch, spec.channels, spec.imageSize, spec.imageSize] }
+
+  /// What a FedSGD client with `model` shares for `input` and `labels`.
+  public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int]) {
+    self.spec = spec
+    self.model = model
+    self.input = input
+    self.labels = labels
+    batch = input.shape[0]
+    gradient = sharedGradient(
+      model: model, input: input, targets: oneHot(labels, classes: spec.classes))
+  }
+
+  /// Reads an update file, with errors that name the file and what is wrong in it.
+  public init(contentsOf path: String) throws(UpdateFileError) {
+    let file: SafetensorsFile
+    do { file = try SafetensorsFile(contentsOf: path) } catch {
+      throw .unreadable(path: path, reason: error.description)
+    }
+    func integer(_ key: String) throws(UpdateFileError) -> Int {
+      guard let text = file.metadata[key] else { throw .missingMetadata(path: path, key: key) }
+      guard let v = Int(text), v > 0 else { throw .badMetadata(path: path, key: key, value: text) }
+      return v
+    }
+    guard let name = file.metadata["model"] else { throw .missingMetadata(path: path, key: "model") }
+    var activation: Activation?
+    if let a = file.metadata["activation"] {
+      guard let parsed = Activation(rawValue: a) else {
+        throw .badMetadata(path: path, key: "activation", value: a)
+      }
+      activation = parsed
+    }
+    spec = ModelSpec(
+      name: name, channels: try integer("channels"), imageSize: try integer("size"),
+      classes: try integer("classes"), activation: activation)
+    var generator = SeededGenerator(seed: 0)
+    do { model = try ModelZoo.make(spec, generator: &generator) } catch {
+      throw .badMetadata(path: path, key: "model", value: "\(name) (\(error))")
+    }
+    var weights: [String: Tensor] = [:]
+    for (key, t) in file.tensors where key.hasPrefix("param.") { weights[String(key.dropFirst(6))] = t }
+    do { try model.loadStateDict(weights) } catch { throw .weights(path: path, reason: "\(error)") }
+    gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
+      guard let g = file.tensors["grad." + name] else { throw .missingTensor(path: path, name: "grad." + name) }
+      guard g.shape == p.shape else {
+        throw .shape(path: path, name: "grad." + name, expected: p.shape, found: g.shape)
+      }
+      guard g.scalars.allSatisfy({ $0.isFinite }) else { throw .nonFinite(path: path, name: "grad." + name) }
+      return g
+    }
+    let imageShape = [spec.channels, spec.imageSize, spec.imageSize]
+    if let x = file.tensors["input"] {
+      guard x.rank == 4, Array(x.shape.dropFirst()) == imageShape else {
+        throw .shape(path: path, name: "input", expected: [-1] + imageShape, found: x.shape)
+      }
+      input = x
+    }
+    if let y = file.tensors["label_onehot"] {
+      guard y.rank == 2, y.shape[1] == spec.classes else {
+        throw .shape(path: path, name: "label_onehot", expected: [-1, spec.classes], found: y.shape)
+      }
+      labels = y.argmax(alongAxis: 1).scalars.map { Int($0) }
+    }
+    if let b = file.metadata["batch"] {
+      guard let v = Int(b), v > 0 else { throw .badMetadata(path: path, key: "batch", value: b) }
+      batch = v
+    } else {
+      batch = input?.shape[0] ?? labels?.count ?? 1
+    }
+    if let x = input, x.shape[0] != batch {
+      throw .shape(path: path, name: "input", expected: [batch] + imageShape, found: x.shape)
+    }
+    if let l = labels, l.count != batch {
+      throw .shape(path: path, name: "label_onehot", expected: [batch, spec.classes], found: [l.count, spec.classes])
+    }
+  }
+
+  /// Writes the update file (with the private batch when `includingPrivateData`).
+  public func write(to path: String, includingPrivateData: Bool = true) throws {
+    var tensors: [String: Tensor] = [:]
+    for (name, t) in model.stateDict { tensors["param." + name] = t }
+    for ((name, _), g) in zip(model.namedParameters, gradient) { tensors["grad." + name] = g }
+    if includingPrivateData, let input, let labels {
+      tensors["input"] = input
+      tensors["label_onehot"] = oneHot(labels, classes: spec.classes)
+    }
+    let metadata = [
+      "model": spec.name, "classes": "\(spec.classes)", "channels": "\(spec.channels)",
+      "size": "\(spec.imageSize)", "activation": spec.activation.rawValue, "batch": "\(batch)",
+    ]
+    try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
+  }
+}
+
+/// Why an update file cannot be attacked, naming the file.
+public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
+  case unreadable(path: String, reason: String)
+  case missingMetadata(path: String, key: String)
+  case badMetadata(path: String, key: String, value: String)
+  case weights(path: String, reason: String)
+  case missingTensor(path: String, name: String)
+  case shape(path: String, name: String, expected: [Int], found: [Int])
+  case nonFinite(path: String, name: String)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let p, let r): r.contains(p) ? r : "\(p): \(r)"
+    case .missingMetadata(let p, let k): "\(p): metadata has no '\(k)'"
+    case .badMetadata(let p, let k, let v): "\(p): metadata '\(k)' is '\(v)', which is not usable"
+    case .weights(let p, let r): "\(p): model weights (param.*) do not fit the model: \(r)"
+    case .missingTensor(let p, let n): "\(p): no tensor '\(n)'"
+    case .shape(let p, let n, let e, let f): "\(p): tensor '\(n)' has shape \(f), expected \(e)"
+    case .nonFinite(let p, let n): "\(p): tensor '\(n)' holds NaN or infinity"
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import FedData
+import FedSimCore
+import Dispatch
+import Tensors
+
+/// Training throughput of the DLG LeNet with ReLU on 28×28×1 input with SGD (lr 0.05, momentum
+/// 0.9), as `../shared/anchors/torch_train_throughput.py` measures it.
+public enum TrainingBenchmark {
+  public struct Result: Sendable, Codable {
+    public var benchmark = "train_throughput"
+    public var impl = "fedsim"
+    public var model = "lenet-relu"
+    public var input = "1x28x28"
+    public var batch: Int
+    public var threads: Int
+    public var steps: Int
+    public var imagesPerSecond: Double
+    public var torchImagesPerSecond: Double?
+    public var speedupOverTorch: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case benchmark, impl, model, input, batch, threads, steps
+      case imagesPerSecond = "images_per_s", torchImagesPerSecond = "torch_images_per_s"
+      case speedupOverTorch = "speedup_over_torch"
+    }
+  }
+
+  public static func run(batch: Int = 64, steps: Int = 300, warmup: Int = 20) -> Result {
+    var gen = SeededGenerator(seed: 0)
+    var model = LeNet(
+      channels: 1, classes: 10, imageSize: 28, activation: .relu, initializer: .pytorchDefault, generator: &gen)
+    var sgd = SGD(learningRate: 0.05, momentum: 0.9)
+    let x = Tensor.uniform([batch, 1, 28, 28], using: &gen)
+    let labels = (0..<batch).map { _ in Int(gen.next() % 10) }
+    let training = LocalTraining(batchSize: batch)
+    for _ in 0..<warmup { training.step(&model, images: x, labels: labels, optimizer: &sgd) }
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<steps { training.step(&model, images: x, labels: labels, optimizer: &sgd) }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    return Result(batch: batch, threads: BLAS.threads, steps: steps, imagesPerSecond: Double(steps * batch) / seconds)
+  }
+}

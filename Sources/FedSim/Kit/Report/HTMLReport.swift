@@ -1,0 +1,208 @@
+import FedSimCore
+import Foundation
+import Tensors
+
+/// `report.html`: one self-contained file (every image and chart inline, nothing fetched) with a
+/// run's scenario, its leakage-per-setting table, charts, and each setting's picture grid and
+/// timelines.
+public enum HTMLReport {
+  /// Writes `report.html` into the run folder from what the run wrote there.
+  @discardableResult
+  public static func write(folder: RunFolder) throws(RunFolderError) -> String {
+    let design = try folder.readJSON(RunDesign.self, from: RunPlan.designPath(folder))
+    let settings = try folder.readJSON([SettingSummary].self, from: folder.summary)
+    let file = (try? Data(contentsOf: URL(fileURLWithPath: folder.scenario))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let html = render(design: design, file: file, settings: settings, folder: folder)
+    let path = folder.path + "/report.html"
+    try folder.write(Data(html.utf8), to: path)
+    return path
+  }
+
+  static func render(design: RunDesign, file: String, settings: [SettingSummary], folder: RunFolder) -> String {
+    let attacked = settings.filter { $0.attacks > 0 }
+    var body = "<h1>\(escape(design.name))</h1>\n"
+    body += "<p>Leakage per defense setting: mean ± std over \(design.repeats) repeat(s) and the attacked updates. "
+    body += "Recovered means PSNR ≥ \(Int(design.points.first?.scenario.attack?.threshold ?? 30)) dB.</p>\n"
+    body += table(settings)
+    if !attacked.isEmpty {
+      let labels = attacked.map(\.setting)
+      body += "<h2>Leakage against the defense</h2>\n<div class=charts>"
+      body += SVGChart(title: "PSNR (dB)", xLabels: labels, series: [("PSNR", "#1f77b4", attacked.map(\.psnr.mean))]).render()
+      body += SVGChart(title: "SSIM", xLabels: labels, series: [("SSIM", "#2ca02c", attacked.map(\.ssim.mean))]).render()
+      body += "</div>\n<h2>Privacy against utility</h2>\n"
+      body += SVGScatter(
+        title: "PSNR of the reconstruction against the model's test accuracy", xTitle: "test accuracy (%)", yTitle: "PSNR (dB)",
+        points: attacked.map { (100 * $0.testAccuracy.mean, $0.psnr.mean, $0.setting) }
+      ).render()
+      let curves = distanceCurves(folder: folder, settings: settings)
+      if !curves.isEmpty {
+        body += "<h2>Gradient distance against iteration</h2>\n"
+        body += SVGChart(
+          title: "the attack's gradient distance (first repeat, first victim)", xLabels: nil, series: curves, logY: true
+        ).render()
+      }
+    }
+    body += "<h2>Reconstructions</h2>\n"
+    for (k, s) in settings.enumerated() {
+      let point = folder.path + "/points/p\(k)-r0"
+      guard let grid = try? Data(contentsOf: URL(fileURLWithPath: point + "/grid.png")) else { continue }
+      body += "<h3>\(escape(s.setting))</h3>\n<p class=pics><img alt='truth above reconstruction' src='data:image/png;base64,\(grid.base64EncodedString())'>"
+      let timelines = ((try? FileManager.default.contentsOfDirectory(atPath: point + "/timelines")) ?? []).sorted()
+      for t in timelines where t.hasSuffix(".png") {
+        if let data = try? Data(contentsOf: URL(fileURLWithPath: point + "/timelines/" + t)) {
+          body += " <img alt='timeline \(escape(t))' title='the reconstruction emerging (\(escape(t)))' src='data:image/png;base64,\(data.base64EncodedString())'>"
+        }
+      }
+      body += "</p>\n"
+    }
+    body += "<h2>Scenario</h2>\n<pre>\(escape(file))</pre>\n"
+    return """
+      <!doctype html>
+      <html lang="en"><head><meta charset="utf-8"><title>\(escape(design.name)) — FedSim report</title>
+      <style>
+      body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+      table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+      th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}
+      .pics img{image-rendering:pixelated;margin-right:1em;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto}
+      </style></head><body>
+      \(body)
+      </body></html>
+
+      """
+  }
+
+  static func table(_ settings: [SettingSummary]) -> String {
+    var t = "<table><tr><th>setting</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>label acc.</th><th>recovered</th><th>attack (s)</th><th>test accuracy</th><th>DP ε</th></tr>\n"
+    for s in settings {
+      let eps = s.epsilon.map { String(format: "%.3g", $0) } ?? "—"
+      if s.attacks == 0 {
+        t += "<tr><td>\(escape(s.setting))</td><td>—</td><td>—</td><td>—</td><td>—</td><td>no attack</td><td>—</td>"
+      } else {
+        t += String(
+          format: "<tr><td>%@</td><td>%.2f ± %.2f</td><td>%.4f ± %.4f</td><td>%.3g</td><td>%.0f%%</td><td>%.0f%% of %d</td><td>%.1f ± %.1f</td>",
+          escape(s.setting), s.psnr.mean, s.psnr.std, s.ssim.mean, s.ssim.std, s.mse.mean, 100 * s.labelAccuracy.mean,
+          100 * s.successRate, s.attacks, s.attackSeconds.mean, s.attackSeconds.std)
+      }
+      t += String(format: "<td>%.1f%% ± %.1f</td><td>%@</td></tr>\n", 100 * s.testAccuracy.mean, 100 * s.testAccuracy.std, eps)
+    }
+    return t + "</table>\n"
+  }
+
+  /// The attack's distance per iteration for the first repeat's first reconstruction of each
+  /// setting (the adversary stores it beside the reconstruction).
+  static func distanceCurves(folder: RunFolder, settings: [SettingSummary]) -> [(String, String, [Double])] {
+    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    var curves: [(String, String, [Double])] = []
+    for (k, s) in settings.enumerated() {
+      let dir = folder.path + "/points/p\(k)-r0/reconstructions"
+      guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().first,
+        let file = try? SafetensorsFile(contentsOf: dir + "/" + name), let history = try? file.tensor("history")
+      else { continue }
+      let method = file.metadata["method"] ?? ""
+      curves.append(("\(s.setting) (\(method))", colours[curves.count % colours.count], history.scalars.map(Double.init)))
+    }
+    return curves
+  }
+
+  static func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "'", with: "&#39;")
+  }
+}
+
+/// A line chart as inline SVG: categorical x (labels) or iteration x (nil labels), several
+/// series, linear or base-10 log y.
+struct SVGChart {
+  var title: String
+  var xLabels: [String]?
+  var series: [(name: String, colour: String, values: [Double])]
+  var logY = false
+
+  func render(width: Double = 520, height: Double = 300) -> String {
+    let (left, right, top, bottom) = (60.0, xLabels == nil ? 20.0 : 90.0, 30.0, xLabels == nil ? 40.0 : 90.0)
+    let (pw, ph) = (width - left - right, height - top - bottom)
+    let all = series.flatMap(\.values).filter { $0.isFinite && (!logY || $0 > 0) }
+    guard !all.isEmpty else { return "" }
+    let t = { (v: Double) in logY ? log10(v) : v }
+    var (lo, hi) = (all.map(t).min()!, all.map(t).max()!)
+    if logY { (lo, hi) = (floor(lo), ceil(hi)) }
+    if hi - lo < 1e-9 { (lo, hi) = (lo - 1, hi + 1) }
+    if !logY { lo = Swift.min(lo, 0) }
+    let n = Swift.max(2, series.map(\.values.count).max()!)
+    func x(_ i: Int) -> Double { left + Double(i) / Double(n - 1) * pw }
+    func y(_ v: Double) -> Double { top + (hi - t(v)) / (hi - lo) * ph }
+    var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-size='11' font-family='sans-serif'>"
+    s += "<text x='\(left)' y='18' font-weight='bold'>\(HTMLReport.escape(title))</text>"
+    s += "<rect x='\(left)' y='\(top)' width='\(pw)' height='\(ph)' fill='none' stroke='#999'/>"
+    for k in 0...4 {
+      let v = lo + (hi - lo) * Double(k) / 4
+      let yy = top + (hi - v) / (hi - lo) * ph
+      let label = logY ? String(format: "1e%.1f", v) : String(format: "%.3g", v)
+      s += "<line x1='\(left)' x2='\(left + pw)' y1='\(yy)' y2='\(yy)' stroke='#eee'/><text x='\(left - 4)' y='\(yy + 4)' text-anchor='end'>\(label)</text>"
+    }
+    if let labels = xLabels {
+      for (i, l) in labels.enumerated() {
+        s += "<text transform='translate(\(x(i)),\(top + ph + 8)) rotate(35)' font-size='10'>\(HTMLReport.escape(l))</text>"
+      }
+    } else {
+      for k in 0...4 {
+        let i = (n - 1) * k / 4
+        s += "<text x='\(x(i))' y='\(top + ph + 14)' text-anchor='middle'>\(i)</text>"
+      }
+      s += "<text x='\(left + pw / 2)' y='\(height - 6)' text-anchor='middle'>iteration</text>"
+    }
+    for (k, se) in series.enumerated() {
+      var path = ""
+      var pen = false
+      for (i, v) in se.values.enumerated() {
+        guard v.isFinite, !logY || v > 0 else {
+          pen = false
+          continue
+        }
+        path += String(format: "%@%.1f,%.1f ", pen ? "L" : "M", x(i), y(v))
+        pen = true
+      }
+      s += "<path d='\(path)' fill='none' stroke='\(se.colour)' stroke-width='1.5'/>"
+      if xLabels != nil {
+        for (i, v) in se.values.enumerated() where v.isFinite { s += "<circle cx='\(x(i))' cy='\(y(v))' r='3' fill='\(se.colour)'/>" }
+      }
+      if series.count > 1 {
+        s += "<text x='\(left + 8)' y='\(top + 14 + 13 * Double(k))' fill='\(se.colour)'>\(HTMLReport.escape(se.name))</text>"
+      }
+    }
+    return s + "</svg>\n"
+  }
+}
+
+/// A labelled scatter plot as inline SVG.
+struct SVGScatter {
+  var title: String
+  var xTitle: String
+  var yTitle: String
+  var points: [(x: Double, y: Double, label: String)]
+
+  func render(width: Double = 560, height: Double = 320) -> String {
+    let (left, right, top, bottom) = (60.0, 30.0, 30.0, 45.0)
+    let (pw, ph) = (width - left - right, height - top - bottom)
+    let xs = points.map(\.x), ys = points.map(\.y)
+    var (x0, x1, y0, y1) = (xs.min() ?? 0, xs.max() ?? 1, Swift.min(0, ys.min() ?? 0), ys.max() ?? 1)
+    if x1 - x0 < 1e-9 { (x0, x1) = (x0 - 1, x1 + 1) }
+    if y1 - y0 < 1e-9 { y1 = y0 + 1 }
+    func px(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * pw }
+    func py(_ v: Double) -> Double { top + (y1 - v) / (y1 - y0) * ph }
+    var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-size='11' font-family='sans-serif'>"
+    s += "<text x='\(left)' y='18' font-weight='bold'>\(HTMLReport.escape(title))</text>"
+    s += "<rect x='\(left)' y='\(top)' width='\(pw)' height='\(ph)' fill='none' stroke='#999'/>"
+    for k in 0...4 {
+      let xv = x0 + (x1 - x0) * Double(k) / 4, yv = y0 + (y1 - y0) * Double(k) / 4
+      s += "<text x='\(px(xv))' y='\(top + ph + 14)' text-anchor='middle'>\(String(format: "%.3g", xv))</text>"
+      s += "<text x='\(left - 4)' y='\(py(yv) + 4)' text-anchor='end'>\(String(format: "%.3g", yv))</text>"
+    }
+    s += "<text x='\(left + pw / 2)' y='\(height - 8)' text-anchor='middle'>\(HTMLReport.escape(xTitle))</text>"
+    s += "<text transform='translate(14,\(top + ph / 2)) rotate(-90)' text-anchor='middle'>\(HTMLReport.escape(yTitle))</text>"
+    for p in points {
+      s += "<circle cx='\(px(p.x))' cy='\(py(p.y))' r='4' fill='#d62728'/><text x='\(px(p.x) + 6)' y='\(py(p.y) - 6)' font-size='10'>\(HTMLReport.escape(p.label))</text>"
+    }
+    return s + "</svg>\n"
+  }
+}

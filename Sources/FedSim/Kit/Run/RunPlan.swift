@@ -1,0 +1,84 @@
+import FedSimCore
+import Foundation
+import Synchronization
+
+/// A whole `fedsim run`: every point of the design, each repeated, each in its own folder
+/// (`points/p<k>-r<r>`) with its own processes. A point whose `summary.json` exists is finished,
+/// so `--resume` runs only what is missing. The top folder keeps the scenario as written
+/// (`scenario.json`), the resolved design (`design.json`) and one summary row per setting.
+public final class RunPlan: Sendable {
+  public let design: RunDesign
+  public let folder: RunFolder
+  public let binaries: String
+  private let current = Mutex<Launcher?>(nil)
+  private let pointHandler = Mutex<(@Sendable (RunFolder, String) -> Void)?>(nil)
+
+  public static func designPath(_ folder: RunFolder) -> String { folder.path + "/design.json" }
+
+  /// A new run of `design` into `folder`, which must not hold a run already.
+  public init(design: RunDesign, file: ScenarioFile, folder: RunFolder, binaries: String) throws(FederationError) {
+    // Never mix two runs, nor overwrite one: a folder that holds a run is finished with --resume.
+    if FileManager.default.fileExists(atPath: Self.designPath(folder)) || FileManager.default.fileExists(atPath: folder.scenario) {
+      throw .failed("\(folder.path) already holds a run: finish it with --resume \(folder.path), or choose another --out")
+    }
+    (self.design, self.folder, self.binaries) = (design, folder, binaries)
+    do {
+      try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+      try folder.writeJSON(file, to: folder.scenario)
+      try folder.writeJSON(design, to: Self.designPath(folder))
+    } catch let e as RunFolderError { throw .folder(e) } catch {
+      throw .folder(.write(path: folder.path, reason: error.localizedDescription))
+    }
+  }
+
+  /// The interrupted run in `folder`, to finish.
+  public init(resuming folder: RunFolder, binaries: String) throws(FederationError) {
+    guard FileManager.default.fileExists(atPath: Self.designPath(folder)) else {
+      throw .failed("\(folder.path) has no design.json: not a run folder")
+    }
+    do { design = try folder.readJSON(RunDesign.self, from: Self.designPath(folder)) } catch { throw .folder(error) }
+    for p in design.points {
+      do { _ = try p.scenario.validated(source: Self.designPath(folder)) } catch { throw .folder(.invalid(error)) }
+    }
+    (self.folder, self.binaries) = (folder, binaries)
+  }
+
+  /// Called as each point starts (its folder and label), e.g. by the live view.
+  public func onPoint(_ handler: @escaping @Sendable (RunFolder, String) -> Void) { pointHandler.withLock { $0 = handler } }
+
+  public func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { RunFolder(folder.path + "/points/p\(point)-r\(r)") }
+
+  public func run(progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
+    var settings: [SettingSummary] = []
+    for (k, point) in design.points.enumerated() {
+      var summaries: [RunSummary] = []
+      for r in 0..<design.repeats {
+        summaries.append(try runPoint(k, point, repeat: r, progress: progress))
+      }
+      settings.append(SettingSummary(setting: point.label, summaries: summaries))
+      do { try TopSummary(design: design, folder: folder, settings: settings).write() } catch { throw .folder(error) }
+    }
+    return settings
+  }
+
+  private func runPoint(_ k: Int, _ point: RunDesign.Point, repeat r: Int, progress: (String) -> Void) throws(FederationError) -> RunSummary {
+    let sub = pointFolder(k, repeat: r)
+    let name = "point \(k + 1)/\(design.points.count) (\(point.label)) repeat \(r + 1)"
+    if let done = try? sub.readJSON(RunSummary.self, from: sub.summary), done.problems.isEmpty {
+      progress(name + ": finished before, kept")
+      return done
+    }
+    try? FileManager.default.removeItem(atPath: sub.path)  // a partial point starts over
+    var s = point.scenario
+    s.seed = s.seed &+ UInt64(r)
+    progress(name + "/\(design.repeats)")
+    let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries)
+    pointHandler.withLock { $0 }?(sub, point.label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
+    current.withLock { $0 = launcher }
+    defer { current.withLock { $0 = nil } }
+    return try launcher.run(progress: { progress("  " + $0) })
+  }
+
+  /// Stops the processes of the point running now.
+  public func stopAll() { current.withLock { $0 }?.stopAll() }
+}

@@ -1,0 +1,76 @@
+import FedSimCore
+import Foundation
+
+/// One point's outcome: a row per attacked update, the server's round records, and what went
+/// wrong. What `summary.json`, `summary.csv` and `report.md` of a point hold.
+public struct RunSummary: Codable, Sendable {
+  public struct Row: Codable, Sendable {
+    public var round: Int
+    public var client: Int
+    public var method: String
+    public var defenses: String
+    public var mse: Double
+    public var psnr: Double
+    public var ssim: Double
+    public var labelAccuracy: Double
+    public var success: Bool
+    public var attackSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+      case round, client, method, defenses, mse, psnr, ssim, success
+      case labelAccuracy = "label_acc", attackSeconds = "attack_s"
+    }
+  }
+
+  public var scenario: String
+  public var rows: [Row]
+  public var rounds: [RoundRecord]
+  /// Test accuracy after the last round (nil: the server kept no test set).
+  public var testAccuracy: Double?
+  /// The (ε, δ) DP-SGD spent, the largest over clients, when the scenario uses DP-SGD.
+  public var epsilon: Double?
+  public var delta: Double?
+  /// What failed (a process, an unreadable reconstruction); empty when all went well.
+  public var problems: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case scenario, rows, rounds, epsilon, delta, problems
+    case testAccuracy = "test_accuracy"
+  }
+
+  init(scenario: Scenario, rows: [Row], rounds: [RoundRecord], problems: [String]) {
+    (self.scenario, self.rows, self.rounds, self.problems) = (scenario.name, rows, rounds, problems)
+    testAccuracy = rounds.last?.testAccuracy
+    epsilon = rounds.last?.epsilon
+    delta = scenario.privacy.dpSGD?.delta
+  }
+
+  public var roundsAggregated: Int { rounds.filter { $0.outcome == .aggregated }.count }
+  public var droppedUpdates: Int { rounds.reduce(0) { $0 + $1.dropped.filter { $0.client != nil }.count } }
+
+  public func write(to folder: RunFolder) throws(RunFolderError) {
+    try folder.writeJSON(self, to: folder.summary)
+    var csv = "round,client,method,defenses,mse,psnr,ssim,label_acc,success,attack_s\n"
+    for r in rows {
+      csv += "\(r.round),\(r.client),\(r.method),\"\(r.defenses)\",\(r.mse),\(r.psnr),\(r.ssim),\(r.labelAccuracy),\(r.success),\(r.attackSeconds)\n"
+    }
+    try folder.write(Data(csv.utf8), to: folder.path + "/summary.csv")
+    try folder.write(Data(markdown.utf8), to: folder.path + "/report.md")
+  }
+
+  var markdown: String {
+    var md = "# \(scenario)\n\n"
+    md += testAccuracy.map { String(format: "Test accuracy after the last round: %.1f%%\n\n", 100 * $0) } ?? "No test set: test accuracy is not measured.\n\n"
+    md += "Rounds aggregated: \(roundsAggregated) of \(rounds.count); updates missing or dropped: \(droppedUpdates).\n\n"
+    if let e = epsilon, let d = delta { md += String(format: "DP-SGD spent ε = %.3g at δ = %.0e (largest over clients).\n\n", e, d) }
+    for p in problems { md += "**Problem:** \(p)\n\n" }
+    md += "| round | client | method | defenses | PSNR (dB) | SSIM | MSE | labels | recovered | attack (s) |\n"
+    md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    for r in rows {
+      md += String(
+        format: "| %d | %d | %@ | %@ | %.2f | %.4f | %.3g | %.0f%% | %@ | %.1f |\n", r.round, r.client, r.method,
+        r.defenses, r.psnr, r.ssim, r.mse, 100 * r.labelAccuracy, r.success ? "yes" : "no", r.attackSeconds)
+    }
+    return md
+  }
+}

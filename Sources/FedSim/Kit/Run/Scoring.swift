@@ -1,0 +1,60 @@
+import Adversary
+import FedData
+import FedSimCore
+import Foundation
+import Tensors
+
+/// Pairs each reconstruction in a point's folder with the private batches behind it (each file
+/// read once), scores it, and draws the point's pictures: `grid.png` (truth above
+/// reconstruction) and one animated timeline per attacked update.
+struct Scoring {
+  let folder: RunFolder
+  let scenario: Scenario
+
+  func summary() throws(FederationError) -> RunSummary {
+    var rows: [RunSummary.Row] = []
+    var grid: [Tensor] = []
+    var problems: [String] = []
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.reconstructions)) ?? []).sorted()
+    for name in names where name.hasSuffix(".safetensors") {
+      do {
+        let (row, pictures) = try score(folder.reconstructions + "/" + name)
+        rows.append(row)
+        grid += pictures
+      } catch {
+        problems.append(error.description)
+      }
+    }
+    if let first = grid.first {
+      let png = Pictures.grid(rows: grid, scale: Swift.max(1, 64 / first.shape[2]), columns: grid.map { $0.shape[0] }.max() ?? 1)
+      do { try folder.write(Data(png), to: folder.path + "/grid.png") } catch { throw .folder(error) }
+    }
+    var records: [RoundRecord] = []
+    do { records = try folder.readJSON([RoundRecord].self, from: folder.rounds) } catch {
+      problems.append("no round records: \(error)")
+    }
+    return RunSummary(scenario: scenario, rows: rows, rounds: records, problems: problems)
+  }
+
+  /// One reconstruction's row, and its truth and matched reconstruction as two picture rows.
+  private func score(_ path: String) throws(RunFileError) -> (RunSummary.Row, [Tensor]) {
+    let r = try Reconstruction(contentsOf: path)
+    let batches = try r.clients.map { c throws(RunFileError) in try PrivateBatch(contentsOf: folder.truth(round: r.round, client: c)) }
+    let truth = concat(batches.map(\.images), alongAxis: 0)
+    guard truth.shape == r.images.shape else {
+      throw .unreadable(path: path, reason: "reconstructs \(r.images.shape) but the private batch is \(truth.shape)")
+    }
+    let threshold = scenario.attack?.threshold ?? 30
+    let s = Leakage.score(
+      reconstruction: r.images, truth: truth, labels: r.labels, trueLabels: batches.flatMap(\.labels), threshold: threshold)
+    let matched = concat(s.assignment.map { r.images.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)
+    let frames = (0..<r.snapshots.shape[0]).map { r.snapshots.sliced(alongAxis: 0, $0..<($0 + 1)).reshaped(to: r.images.shape) }
+    let timeline = Pictures.timeline(frames.isEmpty ? [r.images] : frames, truth: truth, scale: Swift.max(1, 96 / scenario.model.imageSize))
+    try? folder.write(Data(timeline), to: folder.timeline(round: r.round, client: r.client))
+    let row = RunSummary.Row(
+      round: r.round, client: r.client, method: r.method.rawValue,
+      defenses: scenario.defenses.isEmpty ? "none" : scenario.defenses.map(\.label).joined(separator: ", "),
+      mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds)
+    return (row, [truth, matched])
+  }
+}

@@ -1,0 +1,72 @@
+import FedSimCore
+import Foundation
+
+/// One row of the top summary: a defense setting, its leakage and what it cost.
+public struct SettingSummary: Codable, Sendable {
+  public struct Stat: Codable, Sendable {
+    public var mean: Double
+    public var std: Double
+    init(_ values: [Double]) {
+      let m = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+      mean = m
+      std = values.count < 2 ? 0 : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+    }
+  }
+
+  public var setting: String
+  public var repeats: Int
+  public var attacks: Int
+  public var mse: Stat
+  public var psnr: Stat
+  public var ssim: Stat
+  public var labelAccuracy: Stat
+  public var successRate: Double
+  public var attackSeconds: Stat
+  public var testAccuracy: Stat
+  /// DP-SGD's ε (mean over repeats), when the setting uses DP-SGD.
+  public var epsilon: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case setting, repeats, attacks, mse, psnr, ssim, epsilon
+    case labelAccuracy = "label_acc", successRate = "success_rate", attackSeconds = "attack_s"
+    case testAccuracy = "test_accuracy"
+  }
+
+  init(setting: String, summaries: [RunSummary]) {
+    let rows = summaries.flatMap(\.rows)
+    self.setting = setting
+    repeats = summaries.count
+    attacks = rows.count
+    mse = Stat(rows.map(\.mse))
+    psnr = Stat(rows.map(\.psnr))
+    ssim = Stat(rows.map(\.ssim))
+    labelAccuracy = Stat(rows.map(\.labelAccuracy))
+    successRate = rows.isEmpty ? 0 : Double(rows.filter(\.success).count) / Double(rows.count)
+    attackSeconds = Stat(rows.map(\.attackSeconds))
+    testAccuracy = Stat(summaries.compactMap(\.testAccuracy))
+    let eps = summaries.compactMap(\.epsilon)
+    epsilon = eps.isEmpty ? nil : eps.reduce(0, +) / Double(eps.count)
+  }
+
+  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon"
+
+  var csvRow: String {
+    let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
+    return "\"\(setting)\",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
+      + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),\(testAccuracy.mean),\(testAccuracy.std),"
+      + (epsilon.map { "\($0)" } ?? "")
+  }
+
+  var markdownRow: String {
+    if attacks == 0 {
+      return String(
+        format: "| %@ | — | — | — | — | no attack | — | %.1f%% ± %.1f | %@ |", setting, 100 * testAccuracy.mean,
+        100 * testAccuracy.std, epsilon.map { String(format: "%.3g", $0) } ?? "—")
+    }
+    return String(
+      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %.1f%% ± %.1f | %@ |",
+      setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
+      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, 100 * testAccuracy.mean, 100 * testAccuracy.std,
+      epsilon.map { String(format: "%.3g", $0) } ?? "—")
+  }
+}

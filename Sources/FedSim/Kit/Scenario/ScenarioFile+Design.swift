@@ -1,0 +1,104 @@
+import FedData
+import FedSimCore
+import Foundation
+import Tensors
+
+/// A whole run as designed: its points (the sweep's grid, or the scenario alone), each resolved
+/// and validated, and how often each repeats.
+public struct RunDesign: Codable, Sendable, Equatable {
+  public struct Point: Codable, Sendable, Equatable {
+    /// `key=value` of each swept setting (`base` without a sweep).
+    public var label: String
+    public var scenario: Scenario
+  }
+
+  public var name: String
+  public var repeats: Int
+  public var points: [Point]
+}
+
+extension ScenarioFile {
+  /// Every point of the sweep resolved against the dataset (opened once, for its image shape and
+  /// classes) and validated: a bad value in any point is an error here, before anything runs.
+  public func design(source: String) throws(ScenarioError) -> RunDesign {
+    let repeats = self.repeats ?? 1
+    guard repeats >= 1 && repeats <= 1000 else { throw .invalid(source: source, key: "repeats", reason: "must be 1 to 1000") }
+    let shape = try DatasetShape(dataset ?? DatasetSection(), source: source)
+    let grid = try expanded(source: source)
+    var points: [RunDesign.Point] = []
+    for (label, file) in grid {
+      let s = try file.resolved(shape, source: source + (label == "base" ? "" : " (sweep point \(label))"))
+      points.append(RunDesign.Point(label: label, scenario: s))
+    }
+    return RunDesign(name: points.first?.scenario.name ?? "scenario", repeats: repeats, points: points)
+  }
+
+  /// This file's one point (no sweep) with every default filled in, validated.
+  func resolved(_ shape: DatasetShape, source: String) throws(ScenarioError) -> Scenario {
+    let m = model ?? ModelSection()
+    let spec = ModelSpec(
+      name: m.name ?? "lenet", channels: shape.channels, imageSize: shape.size, classes: m.classes ?? shape.classes,
+      activation: m.activation)
+    let d = dataset ?? DatasetSection()
+    let f = federation ?? FederationSection()
+    let clients = f.clients ?? 2
+    let scenario = Scenario(
+      name: name ?? "scenario", seed: seed ?? 0, model: spec,
+      data: DataPlan(source: shape.source(count: d.count), partition: try partition(d, source: source), testFraction: d.testFraction ?? 0.2),
+      federation: FederationPlan(
+        clients: clients, rounds: f.rounds ?? 1, algorithm: f.algorithm ?? .fedsgd, localBatch: f.localBatch ?? 1,
+        epochs: f.epochs ?? 1, learningRate: f.learningRate ?? 0.1, sample: f.sample ?? 1, deadline: f.deadline ?? 60,
+        quorum: f.quorum ?? 1, host: f.host ?? "127.0.0.1"),
+      defenses: defenses ?? [],
+      privacy: dpSgd.map { .dpSGD(DPSGDSettings(clip: $0.clip ?? 1, noiseMultiplier: $0.noiseMultiplier ?? 1, delta: $0.delta ?? 1e-5)) } ?? .none,
+      secureAggregation: secureAggregation ?? false,
+      attack: attack.map { a in
+        let method = a.method ?? .dlg
+        return AttackPlan(
+          method: method, iterations: a.iterations ?? method.defaultIterations, rounds: a.rounds ?? [1],
+          victims: a.victims ?? [0], restarts: a.restarts ?? 1, threshold: a.threshold ?? 30)
+      })
+    return try scenario.validated(source: source)
+  }
+
+  private func partition(_ d: DatasetSection, source: String) throws(ScenarioError) -> Partition {
+    switch d.partition ?? "iid" {
+    case "iid": return .iid
+    case "dirichlet": return .dirichlet(alpha: d.alpha ?? 0.5)
+    case "shards": return .shards(perClient: d.shards ?? 2)
+    case let other: throw .invalid(source: source, key: "dataset.partition", reason: "is '\(other)'; iid, dirichlet or shards")
+    }
+  }
+}
+
+/// The image shape and classes of a scenario's dataset, read once by the launcher.
+struct DatasetShape {
+  var path: String
+  var channels: Int
+  var size: Int
+  var classes: Int
+
+  init(_ d: ScenarioFile.DatasetSection, source: String) throws(ScenarioError) {
+    path = d.path ?? "shapes"
+    if path == "shapes" {
+      (channels, size, classes) = (3, 32, ImageDataset.shapeClasses.count)
+      return
+    }
+    // Absolute, so every process reads the same file wherever it was started.
+    path = URL(fileURLWithPath: path).standardizedFileURL.path
+    let data: ImageDataset
+    do { data = path.lowercased().hasSuffix(".png") ? try ImageDataset.picture(path) : try ImageDataset.load(path) } catch {
+      throw .invalid(source: source, key: "dataset.path", reason: "cannot be read: \(error)")
+    }
+    guard data.height == data.width else {
+      throw .invalid(source: source, key: "dataset.path", reason: "holds \(data.height)×\(data.width) images; the models take square ones")
+    }
+    (channels, size, classes) = (data.channels, data.height, data.classes)
+  }
+
+  func source(count: Int?) -> DataPlan.Source {
+    if path == "shapes" { return .shapes(count: count ?? 200) }
+    if path.lowercased().hasSuffix(".png") { return .picture(path: path) }
+    return .files(path: path, limit: count)
+  }
+}

@@ -1,0 +1,107 @@
+import FedSimCore
+import Foundation
+import Yams
+
+extension ScenarioFile {
+  /// Reads a scenario from YAML: a key the format does not have, or a value of the wrong type,
+  /// is an error with the line and column. Values are range-checked by `design(source:)`.
+  public static func load(yaml text: String, source: String) throws(ScenarioError) -> ScenarioFile {
+    let node: Node
+    do {
+      guard let n = try Yams.compose(yaml: text) else { return ScenarioFile() }
+      node = n
+    } catch {
+      throw .syntax(source: source, reason: "\(error)")
+    }
+    try KeyTree.scenario.check(node, path: [], source: source)
+    do { return try YAMLDecoder().decode(ScenarioFile.self, from: node) } catch let error as DecodingError {
+      let (path, reason) = describe(error)
+      throw .type(source: source, position: position(of: path, in: node), key: dotted(path), reason: reason)
+    } catch {
+      throw .syntax(source: source, reason: "\(error)")
+    }
+  }
+
+  public static func load(path: String) throws(ScenarioError) -> ScenarioFile {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw .syntax(source: path, reason: "cannot read the file")
+    }
+    return try load(yaml: text, source: path)
+  }
+
+  private static func describe(_ error: DecodingError) -> ([CodingKey], String) {
+    switch error {
+    case .typeMismatch(let type, let c): return (c.codingPath, "expected \(type)")
+    case .valueNotFound(let type, let c): return (c.codingPath, "expected \(type)")
+    case .keyNotFound(let key, let c): return (c.codingPath + [key], "missing")
+    case .dataCorrupted(let c): return (c.codingPath, c.debugDescription)
+    @unknown default: return ([], "\(error)")
+    }
+  }
+
+  static func dotted(_ path: [String]) -> String {
+    path.reduce("") { $0.isEmpty || $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }
+  }
+
+  private static func dotted(_ path: [CodingKey]) -> String {
+    dotted(path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
+  }
+
+  private static func position(of path: [CodingKey], in root: Node) -> ScenarioError.Position? {
+    var node = root
+    for key in path {
+      if let i = key.intValue, case .sequence(let s) = node, i < s.count {
+        node = s[i]
+      } else if case .mapping(let m) = node, let v = m[key.stringValue] {
+        node = v
+      } else {
+        break
+      }
+    }
+    return node.mark.map { ScenarioError.Position(line: $0.line, column: $0.column) }
+  }
+}
+
+/// The keys a scenario file may have, section by section (leaves have no children).
+struct KeyTree: Sendable {
+  var children: [String: KeyTree]
+  var isLeaf: Bool { children.isEmpty }
+
+  static func leaves(_ names: [String]) -> KeyTree {
+    KeyTree(children: Dictionary(uniqueKeysWithValues: names.map { ($0, KeyTree(children: [:])) }))
+  }
+
+  static let scenario = KeyTree(children: [
+    "name": .leaves([]), "seed": .leaves([]), "repeats": .leaves([]), "defenses": .leaves([]),
+    "secure_aggregation": .leaves([]),
+    "model": .leaves(["name", "activation", "classes"]),
+    "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
+    "federation": .leaves([
+      "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host",
+    ]),
+    "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold"]),
+    "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),
+    "sweep": .leaves(["gaussian_noise", "laplace_noise", "clip", "prune", "local_batch", "dp_noise_multiplier", "attack_method"]),
+  ])
+
+  /// Every mapping key in `node` must be one of this tree's; sections are checked inside.
+  func check(_ node: Node, path: [String], source: String) throws(ScenarioError) {
+    guard !isLeaf, case .mapping(let mapping) = node else { return }
+    for (key, value) in mapping {
+      let name = key.string ?? "\(key)"
+      guard let sub = children[name] else {
+        throw .unknownKey(
+          source: source, position: key.mark.map { ScenarioError.Position(line: $0.line, column: $0.column) },
+          key: ScenarioFile.dotted(path + [name]))
+      }
+      try sub.check(value, path: path + [name], source: source)
+    }
+  }
+
+  /// Whether `path` names a key (a section or a value).
+  func contains(_ path: ArraySlice<String>) -> Bool {
+    guard let first = path.first else { return true }
+    guard let sub = children[first] else { return false }
+    return sub.contains(path.dropFirst())
+  }
+}

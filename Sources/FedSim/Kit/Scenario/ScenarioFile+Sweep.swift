@@ -1,0 +1,79 @@
+import FedSimCore
+
+extension ScenarioFile {
+  /// One swept key: its name, and for each value its text and how it changes the file.
+  struct Axis {
+    var name: String
+    var values: [(text: String, apply: (inout ScenarioFile) -> Void)]
+  }
+
+  /// The sweep's grid in order, each point a file with no sweep left (the file alone, labelled
+  /// `base`, when it has none). An empty list of values is an error, not an empty run.
+  func expanded(source: String) throws(ScenarioError) -> [(label: String, file: ScenarioFile)] {
+    var base = self
+    base.sweep = nil
+    guard let w = sweep else { return [("base", base)] }
+    let axes = axes(w)
+    for axis in axes where axis.values.isEmpty {
+      throw .invalid(source: source, key: "sweep.\(axis.name)", reason: "lists no values")
+    }
+    guard !axes.isEmpty else { return [("base", base)] }
+    var points: [(label: String, file: ScenarioFile)] = [("", base)]
+    for axis in axes {
+      points = points.flatMap { p in
+        axis.values.map { v in
+          var f = p.file
+          v.apply(&f)
+          let setting = "\(axis.name)=\(v.text)"
+          return (p.label.isEmpty ? setting : p.label + ", " + setting, f)
+        }
+      }
+    }
+    return points
+  }
+
+  private func axes(_ w: Sweep) -> [Axis] {
+    var axes: [Axis] = []
+    for (key, values) in [
+      ("gaussian_noise", w.gaussianNoise), ("laplace_noise", w.laplaceNoise), ("clip", w.clip), ("prune", w.prune),
+    ] {
+      guard let values else { continue }
+      axes.append(Axis(name: key, values: values.map { v in ("\(v)", { f in Self.addDefense(key, v, to: &f) }) }))
+    }
+    if let b = w.localBatch {
+      axes.append(Axis(name: "local_batch", values: b.map { v in ("\(v)", { f in Self.edit(&f.federation, ScenarioFile.FederationSection()) { $0.localBatch = v } }) }))
+    }
+    if let m = w.dpNoiseMultiplier {
+      axes.append(Axis(name: "dp_noise_multiplier", values: m.map { v in ("\(v)", { f in Self.setDP(v, &f) }) }))
+    }
+    if let methods = w.attackMethod, attack != nil {
+      axes.append(Axis(name: "attack_method", values: methods.map { m in (m.rawValue, { f in Self.setMethod(m, &f) }) }))
+    }
+    return axes
+  }
+
+  /// A swept defense value of 0 leaves that defense off (a negative one is kept, to be refused).
+  private static func addDefense(_ key: String, _ v: Float, to f: inout ScenarioFile) {
+    guard v != 0, let d = Defense.numeric(key, v) else { return }
+    f.defenses = (f.defenses ?? []) + [d]
+  }
+
+  private static func setDP(_ v: Double, _ f: inout ScenarioFile) {
+    guard v != 0 else {
+      f.dpSgd = nil
+      return
+    }
+    edit(&f.dpSgd, DPSGDSection()) { $0.noiseMultiplier = v }
+  }
+
+  /// The method (with its own default iterations unless the file set them).
+  private static func setMethod(_ m: AttackKind, _ f: inout ScenarioFile) {
+    edit(&f.attack, AttackSection()) { $0.method = m }
+  }
+
+  private static func edit<T>(_ section: inout T?, _ empty: T, _ body: (inout T) -> Void) {
+    var s = section ?? empty
+    body(&s)
+    section = s
+  }
+}

@@ -1,0 +1,119 @@
+import Adversary
+import FedSimCore
+import Tensors
+
+/// A scenario as its YAML file states it (`scenarios/README.md`): every key optional, unknown
+/// keys errors. `design()` fills in the defaults, expands the sweep and resolves every point
+/// into a validated `Scenario`, which is all the processes ever see.
+public struct ScenarioFile: Codable, Sendable, Equatable {
+  public var name: String?
+  public var seed: UInt64?
+  public var repeats: Int?
+  public var model: ModelSection?
+  public var dataset: DatasetSection?
+  public var federation: FederationSection?
+  public var attack: AttackSection?
+  public var defenses: [Defense]?
+  public var dpSgd: DPSGDSection?
+  public var secureAggregation: Bool?
+  public var sweep: Sweep?
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case name, seed, repeats, model, dataset, federation, attack, defenses, sweep
+    case dpSgd = "dp_sgd", secureAggregation = "secure_aggregation"
+  }
+
+  public struct ModelSection: Codable, Sendable, Equatable {
+    public init() {}
+    public var name: String?
+    public var activation: Activation?
+    /// Classes of the output; the dataset's when absent.
+    public var classes: Int?
+  }
+
+  public struct DatasetSection: Codable, Sendable, Equatable {
+    public init() {}
+    /// A dataset file or folder, a PNG, or `shapes` for the built-in set.
+    public var path: String?
+    public var count: Int?
+    /// `iid`, `dirichlet` or `shards`.
+    public var partition: String?
+    public var alpha: Double?
+    public var shards: Int?
+    public var testFraction: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case path, count, partition, alpha, shards
+      case testFraction = "test_fraction"
+    }
+  }
+
+  public struct FederationSection: Codable, Sendable, Equatable {
+    public init() {}
+    public var clients: Int?
+    public var rounds: Int?
+    public var algorithm: Algorithm?
+    public var localBatch: Int?
+    public var epochs: Int?
+    public var learningRate: Double?
+    public var sample: Double?
+    public var deadline: Double?
+    public var quorum: Int?
+    public var host: String?
+
+    enum CodingKeys: String, CodingKey {
+      case clients, rounds, algorithm, epochs, sample, deadline, quorum, host
+      case localBatch = "local_batch", learningRate = "learning_rate"
+    }
+  }
+
+  public struct AttackSection: Codable, Sendable, Equatable {
+    public init() {}
+    public var method: AttackKind?
+    public var iterations: Int?
+    public var rounds: [Int]?
+    public var victims: [Int]?
+    public var restarts: Int?
+    public var threshold: Double?
+  }
+
+  public struct DPSGDSection: Codable, Sendable, Equatable {
+    public init() {}
+    public var clip: Double?
+    public var noiseMultiplier: Double?
+    public var delta: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case clip, delta
+      case noiseMultiplier = "noise_multiplier"
+    }
+  }
+
+  /// Values to sweep; the grid is every combination. A noise, clipping or pruning value of 0
+  /// means that defense is off at that point; `local_batch` is the clients' batch size.
+  public struct Sweep: Codable, Sendable, Equatable {
+    public init() {}
+    public var gaussianNoise: [Float]?
+    public var laplaceNoise: [Float]?
+    public var clip: [Float]?
+    public var prune: [Float]?
+    public var localBatch: [Int]?
+    /// DP-SGD's noise multiplier (0: no DP-SGD at that point).
+    public var dpNoiseMultiplier: [Double]?
+    /// Attacks to compare on the same updates.
+    public var attackMethod: [AttackKind]?
+
+    enum CodingKeys: String, CodingKey {
+      case clip, prune
+      case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
+      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method"
+    }
+  }
+}
+
+extension AttackKind {
+  /// The attack library's default iterations for this method.
+  var defaultIterations: Int { AttackMethod(rawValue: rawValue)?.defaultIterations ?? 300 }
+}
