@@ -1,5 +1,10 @@
 import Adversary
+import FedData
 import FedSimCore
+import FedSimKit
+import FedServer
+import FedClient
+import AdversaryRole
 import Foundation
 import Tensors
 import TestSupport

@@ -1,4 +1,9 @@
+import FedData
 import FedSimCore
+import FedSimKit
+import FedServer
+import FedClient
+import AdversaryRole
 import Testing
 
 @Suite("fedsim bench and native libraries")

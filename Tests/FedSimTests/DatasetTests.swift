@@ -1,4 +1,9 @@
+import FedData
 import FedSimCore
+import FedSimKit
+import FedServer
+import FedClient
+import AdversaryRole
 import Tensors
 import Foundation
 import TestSupport

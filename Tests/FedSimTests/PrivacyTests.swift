@@ -1,5 +1,10 @@
 import Adversary
+import FedData
 import FedSimCore
+import FedSimKit
+import FedServer
+import FedClient
+import AdversaryRole
 import Foundation
 import Tensors
 import TestSupport
@@ -29,14 +34,14 @@ struct PrivacyTests {
     let labels = [0, 3, 4]
     let norm = { (u: [Tensor]) in u.map { Double(($0 * $0).sum().scalar) }.reduce(0, +).squareRoot() }
     // A clip far above every example's norm and vanishing noise: the plain batch gradient.
-    let loose = DPSGD(clip: 1e6, noiseMultiplier: 1e-12).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
+    let loose = DPSGDSettings(clip: 1e6, noiseMultiplier: 1e-12, delta: 1e-5).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
     let plain = sharedGradient(model: model, input: x, targets: oneHot(labels, classes: 5))
     for (a, b) in zip(loose, plain) { #expect(relativeError(a, b) < 1e-4) }
     // A tight clip: the mean of three vectors of norm ≤ 0.01 has norm ≤ 0.01.
-    let tight = DPSGD(clip: 0.01, noiseMultiplier: 1e-12).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
+    let tight = DPSGDSettings(clip: 0.01, noiseMultiplier: 1e-12, delta: 1e-5).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
     #expect(norm(tight) <= 0.01 + 1e-6 && norm(tight) > 0.001)
     // Noise: σ·C/B per value.
-    let noisy = DPSGD(clip: 0.01, noiseMultiplier: 30).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
+    let noisy = DPSGDSettings(clip: 0.01, noiseMultiplier: 30, delta: 1e-5).gradient(model, images: x, labels: labels, classes: 5, generator: &g)
     let diffs = zip(noisy.flatMap(\.scalars), tight.flatMap(\.scalars)).map { Double($0 - $1) }
     let std = (diffs.map { $0 * $0 }.reduce(0, +) / Double(diffs.count)).squareRoot()
     #expect(abs(std - 0.1) < 0.005, "noise std \(std)")
@@ -46,9 +51,9 @@ struct PrivacyTests {
   func quantise() {
     var g = SeededGenerator(seed: 72)
     let update = [Tensor.normal([500], using: &g)]
-    let half = Scenario.Defense(quantize: "fp16").apply(update, generator: &g)[0].scalars
+    let half = Defense.quantize(.fp16).apply(update, generator: &g)[0].scalars
     #expect(zip(half, update[0].scalars).allSatisfy { abs($0 - $1) <= abs($1) * 0.0005 + 1e-7 })
-    let q = Scenario.Defense(quantize: "int8").apply(update, generator: &g)[0].scalars
+    let q = Defense.quantize(.int8).apply(update, generator: &g)[0].scalars
     let step = update[0].scalars.map(abs).max()! / 127
     #expect(Set(q).count <= 255 && Set(q).count > 50)
     #expect(zip(q, update[0].scalars).allSatisfy { abs($0 - $1) <= step / 2 + 1e-6 })

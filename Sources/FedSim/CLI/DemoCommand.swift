@@ -107,7 +107,7 @@ final class Live {
   /// Draws the latest state; at the end, the final reconstruction and its PSNR.
   @discardableResult
   func draw(final: Bool = false) -> (Tensor, Double)? {
-    if truth == nil, let t = try? RecordedUpdate(contentsOf: folder.truth(round: 1, client: 0)).input { truth = t }
+    if truth == nil, let t = try? PrivateBatch(contentsOf: folder.truth(round: 1, client: 0)).images { truth = t }
     let file: SafetensorsFile?
     if final {
       file = try? SafetensorsFile(contentsOf: folder.reconstruction(round: 1, client: 0))
