@@ -100,6 +100,7 @@ struct Report: ParsableCommand {
 }
 
 /// A flag shared with a signal handler.
+// Unchecked: `flag` is only touched under `lock`.
 final class ManagedFlag: @unchecked Sendable {
   private let lock = NSLock()
   private var flag = false

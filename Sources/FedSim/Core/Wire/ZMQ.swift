@@ -2,6 +2,7 @@ import CZeroMQ
 import Foundation
 
 /// A ZeroMQ context. Sockets keep their context alive; the context ends when the last goes.
+// Unchecked: a libzmq context is thread-safe (zmq_ctx docs); its sockets are not, and are not Sendable.
 public final class ZMQContext: @unchecked Sendable {
   let handle: UnsafeMutableRawPointer
 
@@ -115,8 +116,8 @@ public final class ZMQSocket {
       defer { zmq_msg_close(&msg) }
       guard zmq_msg_recv(&msg, handle, 0) >= 0 else { throw ZMQError.last("receive") }
       let size = zmq_msg_size(&msg)
-      let data = zmq_msg_data(&msg)!
-      frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+      let data = zmq_msg_data(&msg)
+      frames.append(size == 0 || data == nil ? [] : [UInt8](UnsafeRawBufferPointer(start: data, count: size)))
     } while hasMore
     return frames
   }

@@ -125,6 +125,7 @@ public enum DatasetFetcher {
     return try box.result!.get()
   }
 
+  // Unchecked: written once by the URLSession callback before `done.signal()`, read after `wait()`.
   private final class ResultBox: @unchecked Sendable {
     var result: Result<[UInt8], FetchError>?
   }

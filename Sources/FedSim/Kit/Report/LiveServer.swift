@@ -10,6 +10,7 @@ import Tensors
 /// `fedsim run --serve`: a small HTTP server on 127.0.0.1 (never another address) showing the
 /// running scenario live, for projecting in class: the point under way, rounds and clients from
 /// the server's events, and the adversary's current reconstruction beside the truth.
+// Unchecked: `folder` and `label` are only touched under `lock`; `socket` and `port` are immutable.
 public final class LiveServer: @unchecked Sendable {
   public let port: Int
   private let socket: Int32

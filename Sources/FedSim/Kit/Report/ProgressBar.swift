@@ -3,6 +3,7 @@ import Foundation
 
 /// A one-line progress bar with the time left, redrawn in place on a terminal and silent
 /// otherwise (messages then print as plain lines).
+// Unchecked: every mutable field is only touched under `lock`.
 public final class ProgressBar: @unchecked Sendable {
   public let total: Int
   public let label: String

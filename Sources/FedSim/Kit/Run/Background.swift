@@ -3,6 +3,7 @@ import Foundation
 
 /// Work started at once on its own thread (libzmq sockets and processes block, so they must not
 /// run on Swift's cooperative pool), polled or waited for later.
+// Unchecked: `result` is only touched under `condition`.
 public final class Background<T>: @unchecked Sendable {
   private var result: Result<T, Error>?
   private let condition = NSCondition()
