@@ -21,22 +21,7 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
-    let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
-    let plan: RunPlan
-    if let resume {
-      do { plan = try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
-    } else {
-      let path = scenario ?? ""
-      let file: ScenarioFile
-      let design: RunDesign
-      do {
-        file = try ScenarioFile.load(path: path).overriding(sets, source: path)
-        design = try file.design(source: path + (sets.isEmpty ? "" : " with --set " + sets.joined(separator: " ")))
-      } catch { throw fail("\(error)") }
-      let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-      let folder = RunFolder(out ?? "runs/\(design.name)-\(stamp)")
-      do { plan = try RunPlan(design: design, file: file, folder: folder, binaries: binaries) } catch { throw fail("\(error)") }
-    }
+    let plan = try makePlan()
     if let serve {
       do {
         let server = try LiveServer(port: serve)
@@ -44,20 +29,12 @@ struct Run: ParsableCommand {
         print("live view: http://127.0.0.1:\(server.port)/")
       } catch { throw fail("\(error)") }
     }
-    signal(SIGINT, SIG_IGN)
-    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     let finished = ManagedFlag()
-    interrupt.setEventHandler {
-      if finished.value { Foundation.exit(0) }  // the live view's audience has seen the end
-      FileHandle.standardError.write(Data("\ninterrupted: stopping every process; finish with --resume \(plan.folder.path)\n".utf8))
-      plan.stopAll()
-      Foundation.exit(130)
-    }
-    interrupt.resume()
-    let settings: [SettingSummary]
+    let handlers = Self.stopOnSignals(plan, finished: finished)
     // Progress: a bar over the points on a terminal; the lines, unbuffered, in any case.
     let bar = ProgressBar(total: plan.design.points.count * plan.design.repeats, label: plan.design.name)
     var started = 0
+    let settings: [SettingSummary]
     do {
       settings = try plan.run { line in
         if line.hasPrefix("point ") {
@@ -68,6 +45,50 @@ struct Run: ParsableCommand {
       }
     } catch { throw fail("\(error)") }
     bar.update(started)
+    Self.printSettings(settings)
+    print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
+    if serve != nil {
+      finished.value = true
+      print("the live view stays up until Ctrl-C")
+      while true { Thread.sleep(forTimeInterval: 3600) }
+    }
+    withExtendedLifetime(handlers) {}
+  }
+
+  /// The plan of a new run (the file, with its overrides, designed) or of the one to resume.
+  private func makePlan() throws -> RunPlan {
+    let binaries = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+      .resolvingSymlinksInPath().deletingLastPathComponent().path
+    if let resume {
+      do { return try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
+    }
+    let path = scenario ?? ""
+    do {
+      let file = try ScenarioFile.load(path: path).overriding(sets, source: path)
+      let design = try file.design(source: path + (sets.isEmpty ? "" : " with --set " + sets.joined(separator: " ")))
+      let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+      let folder = RunFolder(out ?? "runs/\(design.name)-\(stamp)")
+      return try RunPlan(design: design, file: file, folder: folder, binaries: binaries)
+    } catch { throw fail("\(error)") }
+  }
+
+  /// Ctrl-C, SIGTERM and SIGHUP stop every child before the launcher exits.
+  private static func stopOnSignals(_ plan: RunPlan, finished: ManagedFlag) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM, SIGHUP].map { number in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler {
+        if finished.value { Foundation.exit(0) }  // the live view's audience has seen the end
+        FileHandle.standardError.write(Data("\ninterrupted: stopping every process; finish with --resume \(plan.folder.path)\n".utf8))
+        plan.stopAll()
+        Foundation.exit(number == SIGINT ? 130 : 128 + number)
+      }
+      source.resume()
+      return source
+    }
+  }
+
+  private static func printSettings(_ settings: [SettingSummary]) {
     for s in settings where s.attacks == 0 {
       print(String(format: "%@: no attack; test accuracy %.1f%%", s.setting, 100 * s.testAccuracy.mean)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
@@ -76,12 +97,6 @@ struct Run: ParsableCommand {
       print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, test accuracy %.1f%%",
         s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
-    }
-    print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
-    if serve != nil {
-      finished.value = true
-      print("the live view stays up until Ctrl-C")
-      while true { Thread.sleep(forTimeInterval: 3600) }
     }
   }
 }
