@@ -30,9 +30,7 @@ public struct FederatedClient: Sendable {
   public func run(server endpoint: String? = nil) throws(FederationError) {
     let s = setup.scenario
     let target: String
-    if let endpoint { target = endpoint } else {
-      do { target = try folder.readEndpoints().clients } catch { throw .folder(error) }
-    }
+    do { target = try folder.endpoint(endpoint, \.clients) } catch { throw .folder(error) }
     let socket: ZMQSocket
     do {
       socket = try ZMQSocket(try ZMQContext(), .dealer, maximumMessageBytes: 512 << 20)

@@ -22,9 +22,7 @@ public struct FederatedAdversary: Sendable {
 
   public func run(tap endpoint: String? = nil) throws(FederationError) {
     let target: String
-    if let endpoint { target = endpoint } else {
-      do { target = try folder.readEndpoints().tap } catch { throw .folder(error) }
-    }
+    do { target = try folder.endpoint(endpoint, \.tap) } catch { throw .folder(error) }
     let socket: ZMQSocket
     do {
       socket = try ZMQSocket(try ZMQContext(), .sub, maximumMessageBytes: 1 << 30)

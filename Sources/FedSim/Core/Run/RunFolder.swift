@@ -65,6 +65,12 @@ public struct RunFolder: Sendable, Equatable {
   }
 
   public func readEndpoints() throws(RunFolderError) -> Endpoints { try readJSON(Endpoints.self, from: endpoints) }
+
+  /// `given`, or else the endpoint the server wrote here (`pick` chooses clients or tap).
+  public func endpoint(_ given: String?, _ pick: (Endpoints) -> String) throws(RunFolderError) -> String {
+    if let given { return given }
+    return pick(try readEndpoints())
+  }
 }
 
 /// Where the server listens: clients connect to `clients` (ROUTER), the adversary to `tap` (PUB).
