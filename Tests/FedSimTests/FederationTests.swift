@@ -346,7 +346,7 @@ extension FederationTests {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
       p.arguments = ["demo", "--iterations", "20", "--defense", "gaussian_noise=0.1", "--out", dir + "/run"]
-      FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
+      _ = FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
       p.standardOutput = FileHandle(forWritingAtPath: dir + "/out.txt")
       try p.run()
       p.waitUntilExit()

@@ -33,7 +33,7 @@ final class Supervisor: Sendable {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
-    FileManager.default.createFile(atPath: folder.stderr(name), contents: nil)
+    _ = FileManager.default.createFile(atPath: folder.stderr(name), contents: nil)
     p.standardError = FileHandle(forWritingAtPath: folder.stderr(name)) ?? FileHandle.nullDevice
     p.standardOutput = output ?? FileHandle.nullDevice
     p.terminationHandler = { [self] process in
