@@ -6,10 +6,9 @@ struct Aggregation {
   let scenario: Scenario
 
   /// FedSGD: one SGD step along the examples-weighted mean gradient. FedAvg: the examples-
-  /// weighted mean of the clients' weight changes. Nil when the result is not finite (the
-  /// model is then kept).
-  func apply(_ model: AnyModel, updates: [ClientUpdate]) -> AnyModel? {
-    let mean = Self.weightedMean(updates)
+  /// weighted mean of the clients' weight changes. `mean` is `weightedMean` of the round's
+  /// updates. Nil when the result is not finite (the model is then kept).
+  func apply(_ model: AnyModel, mean: [Tensor]) -> AnyModel? {
     let f = scenario.federation
     let step: Float = f.algorithm == .fedsgd ? -Float(f.learningRate) : 1
     let next = zip(model.parameters, mean).map { $0 + $1 * step }

@@ -41,10 +41,12 @@ struct RoundRunner {
     if let reason = collection.shortfall {
       record.dropped.append(RoundRecord.Drop(client: nil, reason: reason))
       log.log("round_failed", ["round": round, "updates": collection.updates.count, "reason": reason])
-    } else if let next = Aggregation(scenario: s).apply(model, updates: collection.ordered) {
+    } else if case let mean = Aggregation.weightedMean(collection.ordered),
+      let next = Aggregation(scenario: s).apply(model, mean: mean)
+    {
       model = next
       record.outcome = .aggregated
-      if s.secureAggregation { try collection.publishAggregate() }
+      if s.secureAggregation { collection.publishAggregate(mean) }
     } else {
       record.dropped.append(RoundRecord.Drop(client: nil, reason: "the aggregate is not finite: the model is kept"))
       log.log("round_failed", ["round": round, "reason": "non-finite aggregate"])

@@ -103,11 +103,11 @@ struct UpdateCollection {
     }
   }
 
-  /// Under secure aggregation: what the server learns is the aggregate, shown as client −1.
-  func publishAggregate() throws(FederationError) {
+  /// Under secure aggregation: what the server learns is the aggregate (`mean`, the weighted
+  /// mean of `ordered`), shown as client −1.
+  func publishAggregate(_ mean: [Tensor]) {
     let all = ordered
     guard let first = all.first else { return }
-    let mean = Aggregation.weightedMean(all)
     let header = UpdateHeader(
       run: first.header.run, round: round, client: 0, examples: all.reduce(0) { $0 + $1.header.examples },
       batch: Swift.min(WireLimits.batch, all.reduce(0) { $0 + $1.header.batch }), steps: first.header.steps)

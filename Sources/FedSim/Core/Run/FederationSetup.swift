@@ -11,7 +11,8 @@ public struct FederationSetup: Sendable {
 
   public init(_ s: Scenario) throws(FederationError) {
     scenario = s
-    let data = try Self.load(s.data.source, seed: s.seed)
+    let data: ImageDataset
+    do { data = try s.data.source.load(seed: s.seed) } catch { throw .dataset(error) }
     guard data.channels == s.model.channels, data.height == s.model.imageSize, data.width == s.model.imageSize else {
       throw .model("the dataset's images are \(data.channels)×\(data.height)×\(data.width) but the model takes \(s.model.channels)×\(s.model.imageSize)×\(s.model.imageSize)")
     }
@@ -30,21 +31,6 @@ public struct FederationSetup: Sendable {
     clientIndices = parts.map { $0.map { train[$0] } }
   }
 
-  static func load(_ source: DataPlan.Source, seed: UInt64) throws(FederationError) -> ImageDataset {
-    do {
-      switch source {
-      case .shapes(let count): return ImageDataset.shapes(count: count, seed: seed)
-      case .picture(let path): return try ImageDataset.picture(path)
-      case .files(let path, let limit):
-        let data = try ImageDataset.load(path)
-        guard let limit, limit < data.count else { return data }
-        return data.subset(Array(0..<limit))
-      }
-    } catch {
-      throw .dataset(error)
-    }
-  }
-
   /// The initial global model.
   public func initialModel() throws(FederationError) -> AnyModel { try Self.initialModel(scenario) }
 
@@ -53,6 +39,20 @@ public struct FederationSetup: Sendable {
     var generator = SeededGenerator(seed: scenario.seed)
     do { return try ModelZoo.make(scenario.model, generator: &generator) } catch {
       throw .model("cannot build \(scenario.model.name): \(error)")
+    }
+  }
+}
+
+extension DataPlan.Source {
+  /// The images this source names (the shapes drawn with `seed`).
+  public func load(seed: UInt64) throws(DatasetError) -> ImageDataset {
+    switch self {
+    case .shapes(let count): return ImageDataset.shapes(count: count, seed: seed)
+    case .picture(let path): return try ImageDataset.picture(path)
+    case .files(let path, let limit):
+      let data = try ImageDataset.load(path)
+      guard let limit, limit < data.count else { return data }
+      return data.subset(Array(0..<limit))
     }
   }
 }

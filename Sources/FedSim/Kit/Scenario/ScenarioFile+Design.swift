@@ -87,7 +87,7 @@ struct DatasetShape {
     // Absolute, so every process reads the same file wherever it was started.
     path = URL(fileURLWithPath: path).standardizedFileURL.path
     let data: ImageDataset
-    do { data = path.lowercased().hasSuffix(".png") ? try ImageDataset.picture(path) : try ImageDataset.load(path) } catch {
+    do { data = try Self.source(path, count: nil).load(seed: 0) } catch {
       throw .invalid(source: source, key: "dataset.path", reason: "cannot be read: \(error)")
     }
     guard data.height == data.width else {
@@ -96,7 +96,10 @@ struct DatasetShape {
     (channels, size, classes) = (data.channels, data.height, data.classes)
   }
 
-  func source(count: Int?) -> DataPlan.Source {
+  func source(count: Int?) -> DataPlan.Source { Self.source(path, count: count) }
+
+  /// What a scenario's `dataset.path` names: the built-in shapes, one PNG, or a dataset.
+  static func source(_ path: String, count: Int?) -> DataPlan.Source {
     if path == "shapes" { return .shapes(count: count ?? 200) }
     if path.lowercased().hasSuffix(".png") { return .picture(path: path) }
     return .files(path: path, limit: count)
