@@ -76,7 +76,7 @@ public enum Leakage {
   }
 
   private static func clampedScalars(_ x: Tensor) -> [Float] {
-    x.scalars.map { Swift.min(Swift.max($0, 0), 1) }
+    x.scalars.map { $0.isNaN ? 0 : Swift.min(Swift.max($0, 0), 1) }
   }
 
   /// `cost[j][i]`: the MSE between reconstruction `i` and true image `j`.
@@ -164,10 +164,13 @@ public enum Leakage {
 
   /// The assignment of rows to columns with least total cost (Hungarian algorithm, O(n³)):
   /// `result[row]` is the column given to `row`.
-  public static func assignment(cost: [[Double]]) -> [Int] {
-    let n = cost.count
+  /// A non-finite cost (a NaN image) counts as worse than any finite one, so the search ends.
+  public static func assignment(cost raw: [[Double]]) -> [Int] {
+    let n = raw.count
     guard n > 0 else { return [] }
-    precondition(cost.allSatisfy { $0.count == n }, "the cost matrix must be square")
+    precondition(raw.allSatisfy { $0.count == n }, "the cost matrix must be square")
+    let worst = raw.joined().filter(\.isFinite).map(abs).max() ?? 0
+    let cost = raw.map { row in row.map { $0.isFinite ? $0 : 2 * worst + 1 } }
     // Potentials u (rows) and v (columns), 1-based with a virtual column 0.
     var u = [Double](repeating: 0, count: n + 1)
     var v = [Double](repeating: 0, count: n + 1)

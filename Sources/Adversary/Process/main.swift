@@ -4,6 +4,7 @@ import Foundation
 
 // fed-adversary RUN_DIR [TAP_ENDPOINT]: attacks what the server's tap shows, as RUN_DIR/adversary.json
 // (the model and the attack, never the dataset) says.
+Lifeline.watch(role: "fed-adversary")
 let arguments = CommandLine.arguments
 guard arguments.count == 2 || arguments.count == 3 else {
   FileHandle.standardError.write(Data("usage: fed-adversary RUN_DIR [tcp://HOST:PORT]\n".utf8))

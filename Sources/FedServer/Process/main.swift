@@ -3,6 +3,7 @@ import FedSimCore
 import Foundation
 
 // fed-server RUN_DIR: serves the rounds of the resolved scenario in RUN_DIR/scenario.json.
+Lifeline.watch(role: "fed-server")
 let arguments = CommandLine.arguments
 guard arguments.count == 2 else {
   FileHandle.standardError.write(Data("usage: fed-server RUN_DIR\n".utf8))

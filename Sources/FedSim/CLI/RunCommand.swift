@@ -88,14 +88,18 @@ struct Run: ParsableCommand {
     }
   }
 
+  private static func accuracy(_ s: SettingSummary) -> String {
+    s.testAccuracy.map { String(format: "test accuracy %.1f%%", 100 * $0.mean) } ?? "no test set"
+  }
+
   private static func printSettings(_ settings: [SettingSummary]) {
     for s in settings where s.attacks == 0 {
-      print(String(format: "%@: no attack; test accuracy %.1f%%", s.setting, 100 * s.testAccuracy.mean)
+      print("\(s.setting): no attack; " + accuracy(s)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
     for s in settings where s.attacks > 0 {
-      print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, test accuracy %.1f%%",
-        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks, 100 * s.testAccuracy.mean)
+      print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, ",
+        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks) + accuracy(s)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
   }

@@ -85,7 +85,13 @@ public struct SafetensorsFile: Sendable {
       guard 0 <= begin && begin <= end && end <= dataLength else {
         throw fail("'\(name)' data_offsets [\(begin), \(end)] lie outside the \(dataLength)-byte data")
       }
-      let count = shape.reduce(1, *)
+      // The element count, refused when it overflows rather than trapping.
+      var count = 1
+      for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, product <= dataLength else { throw fail("'\(name)' shape \(shape) is larger than the file") }
+        count = product
+      }
       guard end - begin == count * dtype.size else {
         throw fail(
           "'\(name)' holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * dtype.size)")

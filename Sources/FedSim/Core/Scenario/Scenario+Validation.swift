@@ -6,8 +6,12 @@ public enum ScenarioLimits {
   public static let clients = 1024
   public static let rounds = 100_000
   public static let localBatch = 4096
+  /// The most values in one batch of images (batch × channels × size²): 256 MiB of floats.
+  public static let batchElements = 1 << 26
   public static let epochs = 10_000
   public static let images = 10_000_000
+  /// Drawn `shapes` images (each process draws them all: 100,000 are 1.2 GB).
+  public static let shapes = 100_000
   public static let imageSize = 1024
   public static let classes = 100_000
   public static let iterations = 1_000_000
@@ -23,6 +27,9 @@ extension Scenario {
       if !ok { throw ScenarioError.invalid(source: source, key: key, reason: why) }
     }
     try check(!name.isEmpty && name.count <= 128, "name", "must have 1 to 128 characters")
+    try check(
+      name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } && !name.hasPrefix("."), "name",
+      "'\(name)' names the run folder: only letters, digits, '-', '_' and '.', not first")
     try validateModel(check)
     try validateData(check)
     try validateFederation(check)
@@ -49,7 +56,7 @@ extension Scenario {
   private func validateData(_ check: Check) throws(ScenarioError) {
     switch data.source {
     case .shapes(let count):
-      try check((1...ScenarioLimits.images).contains(count), "dataset.count", "must be 1 to \(ScenarioLimits.images)")
+      try check((1...ScenarioLimits.shapes).contains(count), "dataset.count", "must be 1 to \(ScenarioLimits.shapes) drawn shapes")
     case .files(let path, let limit):
       try check(!path.isEmpty, "dataset.path", "must not be empty")
       if let limit { try check((1...ScenarioLimits.images).contains(limit), "dataset.count", "must be 1 to \(ScenarioLimits.images)") }
@@ -71,6 +78,8 @@ extension Scenario {
     try check((1...ScenarioLimits.clients).contains(f.clients), "federation.clients", "must be 1 to \(ScenarioLimits.clients)")
     try check((1...ScenarioLimits.rounds).contains(f.rounds), "federation.rounds", "must be 1 to \(ScenarioLimits.rounds)")
     try check((1...ScenarioLimits.localBatch).contains(f.localBatch), "federation.local_batch", "must be 1 to \(ScenarioLimits.localBatch)")
+    let values = f.localBatch * model.channels * model.imageSize * model.imageSize
+    try check(values <= ScenarioLimits.batchElements, "federation.local_batch", "\(f.localBatch) images of \(model.imageSize)² are more than \(ScenarioLimits.batchElements) values")
     try check((1...ScenarioLimits.epochs).contains(f.epochs), "federation.epochs", "must be 1 to \(ScenarioLimits.epochs)")
     try check(f.learningRate.isFinite && f.learningRate > 0 && f.learningRate <= 1e6, "federation.learning_rate", "must be a positive number up to 1e6")
     try check(f.sample > 0 && f.sample <= 1, "federation.sample", "must be in (0, 1]")

@@ -30,68 +30,63 @@ public struct RecordedUpdate: Sendable {
       model: model, input: input, targets: oneHot(labels, classes: spec.classes))
   }
 
-  /// Reads an update file, with errors that name the file and what is wrong in it.
+  /// Reads an update file, with errors that name the file and what is wrong in it. Every
+  /// number in it is bounded (`ScenarioLimits`) and every tensor must be finite, so no file
+  /// can exhaust memory, trap, or feed NaN to an attack or its scoring.
   public init(contentsOf path: String) throws(UpdateFileError) {
     let file: SafetensorsFile
     do { file = try SafetensorsFile(contentsOf: path) } catch {
       throw .unreadable(path: path, reason: error.description)
     }
-    func integer(_ key: String) throws(UpdateFileError) -> Int {
-      guard let text = file.metadata[key] else { throw .missingMetadata(path: path, key: key) }
-      guard let v = Int(text), v > 0 else { throw .badMetadata(path: path, key: key, value: text) }
-      return v
-    }
-    guard let name = file.metadata["model"] else { throw .missingMetadata(path: path, key: "model") }
-    var activation: Activation?
-    if let a = file.metadata["activation"] {
-      guard let parsed = Activation(rawValue: a) else {
-        throw .badMetadata(path: path, key: "activation", value: a)
-      }
-      activation = parsed
-    }
-    spec = ModelSpec(
-      name: name, channels: try integer("channels"), imageSize: try integer("size"),
-      classes: try integer("classes"), activation: activation)
-    var generator = SeededGenerator(seed: 0)
-    do { model = try ModelZoo.make(spec, generator: &generator) } catch {
-      throw .badMetadata(path: path, key: "model", value: "\(name) (\(error))")
-    }
-    var weights: [String: Tensor] = [:]
-    for (key, t) in file.tensors where key.hasPrefix("param.") { weights[String(key.dropFirst(6))] = t }
-    do { try model.loadStateDict(weights) } catch { throw .weights(path: path, reason: "\(error)") }
+    let meta = UpdateMetadata(file: file, path: path)
+    spec = try meta.spec()
+    model = try Self.model(spec, file: file, path: path)
     gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
-      guard let g = file.tensors["grad." + name] else { throw .missingTensor(path: path, name: "grad." + name) }
-      guard g.shape == p.shape else {
-        throw .shape(path: path, name: "grad." + name, expected: p.shape, found: g.shape)
-      }
-      guard g.scalars.allSatisfy({ $0.isFinite }) else { throw .nonFinite(path: path, name: "grad." + name) }
-      return g
+      try Self.tensor(file, "grad." + name, path: path, shape: p.shape)
     }
     let imageShape = [spec.channels, spec.imageSize, spec.imageSize]
-    if let x = file.tensors["input"] {
-      guard x.rank == 4, Array(x.shape.dropFirst()) == imageShape else {
+    if file.tensors["input"] != nil {
+      input = try Self.tensor(file, "input", path: path, shape: nil)
+      if let x = input, x.rank != 4 || Array(x.shape.dropFirst()) != imageShape {
         throw .shape(path: path, name: "input", expected: [-1] + imageShape, found: x.shape)
       }
-      input = x
     }
     if let y = file.tensors["label_onehot"] {
       guard y.rank == 2, y.shape[1] == spec.classes else {
         throw .shape(path: path, name: "label_onehot", expected: [-1, spec.classes], found: y.shape)
       }
-      labels = y.argmax(alongAxis: 1).scalars.map { Int($0) }
+      labels = try Self.tensor(file, "label_onehot", path: path, shape: nil).argmax(alongAxis: 1).scalars.map { Int($0) }
     }
-    if let b = file.metadata["batch"] {
-      guard let v = Int(b), v > 0 else { throw .badMetadata(path: path, key: "batch", value: b) }
-      batch = v
-    } else {
-      batch = input?.shape[0] ?? labels?.count ?? 1
-    }
+    batch = try meta.batch(default: input?.shape[0] ?? labels?.count ?? 1)
     if let x = input, x.shape[0] != batch {
       throw .shape(path: path, name: "input", expected: [batch] + imageShape, found: x.shape)
     }
     if let l = labels, l.count != batch {
       throw .shape(path: path, name: "label_onehot", expected: [batch, spec.classes], found: [l.count, spec.classes])
     }
+  }
+
+  /// The zoo's model for `spec` with the file's finite weights (`param.*`).
+  private static func model(_ spec: ModelSpec, file: SafetensorsFile, path: String) throws(UpdateFileError) -> AnyModel {
+    var generator = SeededGenerator(seed: 0)
+    let model: AnyModel
+    do { model = try ModelZoo.make(spec, generator: &generator) } catch {
+      throw .badMetadata(path: path, key: "model", value: "\(spec.name) (\(error))")
+    }
+    var weights: [String: Tensor] = [:]
+    for key in file.tensors.keys where key.hasPrefix("param.") {
+      weights[String(key.dropFirst(6))] = try tensor(file, key, path: path, shape: nil)
+    }
+    do { try model.loadStateDict(weights) } catch { throw .weights(path: path, reason: "\(error)") }
+    return model
+  }
+
+  /// The tensor `name`, present, finite, and of `shape` when one is expected.
+  private static func tensor(_ file: SafetensorsFile, _ name: String, path: String, shape: [Int]?) throws(UpdateFileError) -> Tensor {
+    guard let t = file.tensors[name] else { throw .missingTensor(path: path, name: name) }
+    if let shape, t.shape != shape { throw .shape(path: path, name: name, expected: shape, found: t.shape) }
+    guard t.scalars.allSatisfy({ $0.isFinite }) else { throw .nonFinite(path: path, name: name) }
+    return t
   }
 
   /// Writes the update file (with the private batch when `includingPrivateData`).
@@ -131,5 +126,42 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
     case .shape(let p, let n, let e, let f): "\(p): tensor '\(n)' has shape \(f), expected \(e)"
     case .nonFinite(let p, let n): "\(p): tensor '\(n)' holds NaN or infinity"
     }
+  }
+}
+
+/// An update file's metadata, each number parsed and bounded.
+struct UpdateMetadata {
+  let file: SafetensorsFile
+  let path: String
+
+  func integer(_ key: String, _ range: ClosedRange<Int>) throws(UpdateFileError) -> Int {
+    guard let text = file.metadata[key] else { throw .missingMetadata(path: path, key: key) }
+    guard let v = Int(text), range.contains(v) else {
+      throw .badMetadata(path: path, key: key, value: text + " (must be \(range.lowerBound) to \(range.upperBound))")
+    }
+    return v
+  }
+
+  func spec() throws(UpdateFileError) -> ModelSpec {
+    guard let name = file.metadata["model"] else { throw .missingMetadata(path: path, key: "model") }
+    var activation: Activation?
+    if let a = file.metadata["activation"] {
+      guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: a) }
+      activation = parsed
+    }
+    return ModelSpec(
+      name: name, channels: try integer("channels", 1...4), imageSize: try integer("size", 4...ScenarioLimits.imageSize),
+      classes: try integer("classes", 2...ScenarioLimits.classes), activation: activation)
+  }
+
+  /// The batch the metadata declares (else `fallback`), bounded so that the attack's dummy batch
+  /// fits in memory.
+  func batch(default fallback: Int) throws(UpdateFileError) -> Int {
+    let b = file.metadata["batch"] == nil ? fallback : try integer("batch", 1...ScenarioLimits.localBatch)
+    let s = try spec()
+    guard (1...ScenarioLimits.localBatch).contains(b), b * s.channels * s.imageSize * s.imageSize <= ScenarioLimits.batchElements else {
+      throw .badMetadata(path: path, key: "batch", value: "\(b) images of \(s.channels)×\(s.imageSize)×\(s.imageSize) (more than \(ScenarioLimits.batchElements) values)")
+    }
+    return b
   }
 }

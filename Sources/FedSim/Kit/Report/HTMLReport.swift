@@ -32,7 +32,7 @@ public enum HTMLReport {
       body += "</div>\n<h2>Privacy against utility</h2>\n"
       body += SVGScatter(
         title: "PSNR of the reconstruction against the model's test accuracy", xTitle: "test accuracy (%)", yTitle: "PSNR (dB)",
-        points: attacked.map { (100 * $0.testAccuracy.mean, $0.psnr.mean, $0.setting) }
+        points: attacked.compactMap { s in s.testAccuracy.map { (100 * $0.mean, s.psnr.mean, s.setting) } }
       ).render()
       let curves = distanceCurves(folder: folder, settings: settings)
       if !curves.isEmpty {
@@ -72,7 +72,7 @@ public enum HTMLReport {
   }
 
   static func table(_ settings: [SettingSummary]) -> String {
-    var t = "<table><tr><th>setting</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>label acc.</th><th>recovered</th><th>attack (s)</th><th>test accuracy</th><th>DP ε</th></tr>\n"
+    var t = "<table><tr><th>setting</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>label acc.</th><th>recovered</th><th>attack (s)</th><th>test accuracy</th><th>DP ε</th><th>rounds failed</th><th>updates dropped</th></tr>\n"
     for s in settings {
       let eps = s.epsilon.map { String(format: "%.3g", $0) } ?? "—"
       if s.attacks == 0 {
@@ -83,7 +83,7 @@ public enum HTMLReport {
           escape(s.setting), s.psnr.mean, s.psnr.std, s.ssim.mean, s.ssim.std, s.mse.mean, 100 * s.labelAccuracy.mean,
           100 * s.successRate, s.attacks, s.attackSeconds.mean, s.attackSeconds.std)
       }
-      t += String(format: "<td>%.1f%% ± %.1f</td><td>%@</td></tr>\n", 100 * s.testAccuracy.mean, 100 * s.testAccuracy.std, eps)
+      t += "<td>\(s.accuracyText)</td><td>\(eps)</td><td>\(s.roundsFailed)</td><td>\(s.updatesDropped)</td></tr>\n"
     }
     return t + "</table>\n"
   }

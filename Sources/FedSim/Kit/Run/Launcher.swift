@@ -11,40 +11,68 @@ public final class Launcher: Sendable {
   public let folder: RunFolder
   let supervisor: Supervisor
 
-  public init(scenario: Scenario, folder: RunFolder, binaries: String) throws(FederationError) {
+  public init(scenario: Scenario, folder: RunFolder, binaries: String, lock: RunLock? = nil) throws(FederationError) {
     (self.scenario, self.folder) = (scenario, folder)
     do {
       try folder.create()
       try folder.writeJSON(scenario, to: folder.scenario)
       if let brief = AdversaryBrief(scenario) { try folder.writeJSON(brief, to: folder.brief) }
     } catch { throw .folder(error) }
-    supervisor = Supervisor(folder: folder, binaries: binaries)
+    supervisor = try Supervisor(folder: folder, binaries: binaries, lock: lock)
   }
 
   /// Runs the point's processes to the end and returns its summary (also written to the folder).
+  /// Whatever fails, the summary of what was made is written first, with every problem named,
+  /// and then the first problem is thrown.
   public func run(progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {
     defer { supervisor.stopAll() }
+    var problems: [String] = []
+    do { try runProcesses(progress: progress) } catch {
+      problems.append(error.description)
+      supervisor.stopAll()
+    }
+    problems += finalExits()
+    var summary = try Scoring(folder: folder, scenario: scenario).summary()
+    summary.problems = problems + summary.problems
+    if problems.isEmpty, let why = summary.noRoundAggregated { summary.problems.append(why) }
+    do { try summary.write(to: folder) } catch { throw .folder(error) }
+    if let first = summary.problems.first {
+      throw .failed(first + (summary.problems.count > 1 ? " (and \(summary.problems.count - 1) more problems)" : "")
+        + "; the summary of what was made is in \(folder.summary)")
+    }
+    return summary
+  }
+
+  /// Starts the server, the clients and the adversary, and waits for the server to finish.
+  private func runProcesses(progress: (String) -> Void) throws(FederationError) {
     try startServer()
     let f = scenario.federation
     progress("server listening; starting \(f.clients) clients" + (scenario.attack == nil ? "" : " and the adversary"))
     for c in 0..<f.clients { try supervisor.start("fed-client-\(c)", binary: "fed-client", [folder.path, "\(c)"]) }
     if scenario.attack != nil { try supervisor.start("fed-adversary", binary: "fed-adversary", [folder.path]) }
-    let limit = Date().addingTimeInterval(f.deadline * Double(f.rounds + 2) + 60)
-    guard supervisor.wait(until: limit, for: { supervisor.exit(of: "fed-server") != nil }) else {
-      throw .failed("fed-server did not finish within \(Int(f.deadline * Double(f.rounds + 2) + 60)) s")
+    let seconds = f.deadline * Double(f.rounds + 2) + 60
+    guard supervisor.wait(until: Date().addingTimeInterval(seconds), for: { supervisor.exit(of: "fed-server") != nil }) else {
+      throw .failed("fed-server did not finish within \(Int(seconds)) s")
     }
     try expectSuccess("fed-server")
     progress("rounds finished")
-    var problems: [String] = []
     if scenario.attack != nil {
       _ = supervisor.wait(until: Date().addingTimeInterval(24 * 3600)) { supervisor.exit(of: "fed-adversary") != nil }
-      do { try expectSuccess("fed-adversary") } catch { problems.append(error.description) }
     }
-    var summary = try Scoring(folder: folder, scenario: scenario).summary()
-    summary.problems = problems
-    do { try summary.write(to: folder) } catch { throw .folder(error) }
-    if let first = problems.first { throw .failed(first + " (the summary of what was made is in \(folder.summary))") }
-    return summary
+  }
+
+  /// Every other child that failed, in its own words. Clients get a few seconds to take the
+  /// server's `done` and leave; one still running after that is stopped and reported.
+  private func finalExits() -> [String] {
+    let clients = (0..<scenario.federation.clients).map { "fed-client-\($0)" }
+    _ = supervisor.wait(until: Date().addingTimeInterval(10)) { clients.allSatisfy { supervisor.exit(of: $0) != nil } }
+    let names = clients + (scenario.attack == nil ? [] : ["fed-adversary"])
+    return names.compactMap { name in
+      do throws(FederationError) { try expectSuccess(name, running: "was still running after the server finished") } catch {
+        return error.description
+      }
+      return nil
+    }
   }
 
   /// Starts the server and waits for its first line (the endpoints), or its exit.
@@ -69,9 +97,13 @@ public final class Launcher: Sendable {
     supervisor.log.log("server_listening", ["clients": endpoints.clients, "tap": endpoints.tap])
   }
 
-  /// Throws with the child's own last words when it exited badly (or has not exited).
-  private func expectSuccess(_ name: String) throws(FederationError) {
-    guard let exit = supervisor.exit(of: name) else { return }
+  /// Throws with the child's own last words when it exited badly (or, given `running`, when it
+  /// has not exited).
+  private func expectSuccess(_ name: String, running: String? = nil) throws(FederationError) {
+    guard let exit = supervisor.exit(of: name) else {
+      if let running { throw .failed("\(name) \(running); see \(folder.stderr(name))") }
+      return
+    }
     guard !exit.succeeded else { return }
     let why = supervisor.lastWords(name).map { ": \($0)" } ?? ""
     throw .failed("\(name) failed (\(exit.text))\(why); see \(folder.stderr(name))")

@@ -10,7 +10,10 @@ public final class RunPlan: Sendable {
   public let design: RunDesign
   public let folder: RunFolder
   public let binaries: String
+  /// Held from the plan's making to the end of its run.
+  let lock: RunLock
   private let current = Mutex<Launcher?>(nil)
+  private let stopped = Mutex(false)
   private let pointHandler = Mutex<(@Sendable (RunFolder, String) -> Void)?>(nil)
 
   public static func designPath(_ folder: RunFolder) -> String { folder.path + "/design.json" }
@@ -21,6 +24,9 @@ public final class RunPlan: Sendable {
     if FileManager.default.fileExists(atPath: Self.designPath(folder)) || FileManager.default.fileExists(atPath: folder.scenario) {
       throw .failed("\(folder.path) already holds a run: finish it with --resume \(folder.path), or choose another --out")
     }
+    if let inside = try? FileManager.default.contentsOfDirectory(atPath: folder.path), !inside.isEmpty {
+      throw .failed("\(folder.path) exists and is not empty: a run never writes over other files; choose another --out")
+    }
     (self.design, self.folder, self.binaries) = (design, folder, binaries)
     do {
       try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
@@ -29,6 +35,7 @@ public final class RunPlan: Sendable {
     } catch let e as RunFolderError { throw .folder(e) } catch {
       throw .folder(.write(path: folder.path, reason: error.localizedDescription))
     }
+    lock = try RunLock(folder: folder)
   }
 
   /// The interrupted run in `folder`, to finish.
@@ -41,6 +48,7 @@ public final class RunPlan: Sendable {
       do { _ = try p.scenario.validated(source: Self.designPath(folder)) } catch { throw .folder(.invalid(error)) }
     }
     (self.folder, self.binaries) = (folder, binaries)
+    lock = try RunLock(folder: folder)
   }
 
   /// Called as each point starts (its folder and label), e.g. by the live view.
@@ -48,15 +56,28 @@ public final class RunPlan: Sendable {
 
   public func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { RunFolder(folder.path + "/points/p\(point)-r\(r)") }
 
+  /// Runs every point not finished before. A point that fails keeps its summary (with its
+  /// problems) and the others still run; the run then fails naming every failed point.
   public func run(progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
+    defer { lock.release() }
     var settings: [SettingSummary] = []
+    var failures: [String] = []
     for (k, point) in design.points.enumerated() {
       var summaries: [RunSummary] = []
       for r in 0..<design.repeats {
-        summaries.append(try runPoint(k, point, repeat: r, progress: progress))
+        if stopped.withLock({ $0 }) { throw .failed("stopped") }
+        do { summaries.append(try runPoint(k, point, repeat: r, progress: progress)) } catch {
+          failures.append("point \(k + 1) (\(point.label)) repeat \(r + 1): \(error)")
+          let sub = pointFolder(k, repeat: r)
+          if let partial = try? sub.readJSON(RunSummary.self, from: sub.summary) { summaries.append(partial) }
+        }
       }
       settings.append(SettingSummary(setting: point.label, summaries: summaries))
       do { try TopSummary(design: design, folder: folder, settings: settings).write() } catch { throw .folder(error) }
+    }
+    if let first = failures.first {
+      let more = failures.count > 1 ? " (\(failures.count) of \(design.points.count * design.repeats) points failed)" : ""
+      throw .failed(first + more + "; redo the failed points with --resume \(folder.path)")
     }
     return settings
   }
@@ -72,13 +93,17 @@ public final class RunPlan: Sendable {
     var s = point.scenario
     s.seed = s.seed &+ UInt64(r)
     progress(name + "/\(design.repeats)")
-    let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries)
+    let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries, lock: lock)
     pointHandler.withLock { $0 }?(sub, point.label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
     current.withLock { $0 = launcher }
     defer { current.withLock { $0 = nil } }
     return try launcher.run(progress: { progress("  " + $0) })
   }
 
-  /// Stops the processes of the point running now.
-  public func stopAll() { current.withLock { $0 }?.stopAll() }
+  /// Stops the processes of the point running now, and starts no other.
+  public func stopAll() {
+    stopped.withLock { $0 = true }
+    current.withLock { $0 }?.stopAll()
+    lock.release()
+  }
 }

@@ -48,6 +48,14 @@ public struct RunSummary: Codable, Sendable {
   public var roundsAggregated: Int { rounds.filter { $0.outcome == .aggregated }.count }
   public var droppedUpdates: Int { rounds.reduce(0) { $0 + $1.dropped.filter { $0.client != nil }.count } }
 
+  /// Why the run did not train at all (no round aggregated), with the last round's reasons.
+  var noRoundAggregated: String? {
+    guard roundsAggregated == 0 else { return nil }
+    guard let last = rounds.last else { return "the server recorded no round" }
+    let reasons = Set(last.dropped.map(\.reason)).sorted().prefix(3).joined(separator: "; ")
+    return "none of the \(rounds.count) rounds was aggregated" + (reasons.isEmpty ? "" : " (round \(last.round): \(reasons))")
+  }
+
   public func write(to folder: RunFolder) throws(RunFolderError) {
     try folder.writeJSON(self, to: folder.summary)
     var csv = "round,client,method,defenses,mse,psnr,ssim,label_acc,success,attack_s\n"
@@ -62,6 +70,11 @@ public struct RunSummary: Codable, Sendable {
     var md = "# \(scenario)\n\n"
     md += testAccuracy.map { String(format: "Test accuracy after the last round: %.1f%%\n\n", 100 * $0) } ?? "No test set: test accuracy is not measured.\n\n"
     md += "Rounds aggregated: \(roundsAggregated) of \(rounds.count); updates missing or dropped: \(droppedUpdates).\n\n"
+    for r in rounds where r.outcome == .failed || !r.dropped.isEmpty {
+      md += "- Round \(r.round) \(r.outcome == .failed ? "failed" : "aggregated \(r.accepted.count) of \(r.selected.count)"): "
+        + r.dropped.map { ($0.client.map { "client \($0)" } ?? "a peer") + ": " + $0.reason }.joined(separator: "; ") + "\n"
+    }
+    if rounds.contains(where: { $0.outcome == .failed || !$0.dropped.isEmpty }) { md += "\n" }
     if let e = epsilon, let d = delta { md += String(format: "DP-SGD spent ε = %.3g at δ = %.0e (largest over clients).\n\n", e, d) }
     for p in problems { md += "**Problem:** \(p)\n\n" }
     md += "| round | client | method | defenses | PSNR (dB) | SSIM | MSE | labels | recovered | attack (s) |\n"

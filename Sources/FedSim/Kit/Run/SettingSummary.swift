@@ -22,14 +22,18 @@ public struct SettingSummary: Codable, Sendable {
   public var labelAccuracy: Stat
   public var successRate: Double
   public var attackSeconds: Stat
-  public var testAccuracy: Stat
+  /// Test accuracy after the last round (nil: no test set was kept).
+  public var testAccuracy: Stat?
+  /// Rounds that failed (kept the model) and updates missing or dropped, over the repeats.
+  public var roundsFailed: Int
+  public var updatesDropped: Int
   /// DP-SGD's ε (mean over repeats), when the setting uses DP-SGD.
   public var epsilon: Double?
 
   enum CodingKeys: String, CodingKey {
     case setting, repeats, attacks, mse, psnr, ssim, epsilon
     case labelAccuracy = "label_acc", successRate = "success_rate", attackSeconds = "attack_s"
-    case testAccuracy = "test_accuracy"
+    case testAccuracy = "test_accuracy", roundsFailed = "rounds_failed", updatesDropped = "updates_dropped"
   }
 
   init(setting: String, summaries: [RunSummary]) {
@@ -43,30 +47,38 @@ public struct SettingSummary: Codable, Sendable {
     labelAccuracy = Stat(rows.map(\.labelAccuracy))
     successRate = rows.isEmpty ? 0 : Double(rows.filter(\.success).count) / Double(rows.count)
     attackSeconds = Stat(rows.map(\.attackSeconds))
-    testAccuracy = Stat(summaries.compactMap(\.testAccuracy))
+    let accuracies = summaries.compactMap(\.testAccuracy)
+    testAccuracy = accuracies.isEmpty ? nil : Stat(accuracies)
+    roundsFailed = summaries.reduce(0) { $0 + $1.rounds.count - $1.roundsAggregated }
+    updatesDropped = summaries.reduce(0) { $0 + $1.droppedUpdates }
     let eps = summaries.compactMap(\.epsilon)
     epsilon = eps.isEmpty ? nil : eps.reduce(0, +) / Double(eps.count)
   }
 
-  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon"
+  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon,rounds_failed,updates_dropped"
 
   var csvRow: String {
     let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
     return "\"\(setting)\",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
-      + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),\(testAccuracy.mean),\(testAccuracy.std),"
-      + (epsilon.map { "\($0)" } ?? "")
+      + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),"
+      + (testAccuracy.map { "\($0.mean),\($0.std)," } ?? ",,") + (epsilon.map { "\($0)" } ?? "")
+      + ",\(roundsFailed),\(updatesDropped)"
+  }
+
+  /// "81.2% ± 1.0" or "no test set".
+  var accuracyText: String {
+    testAccuracy.map { String(format: "%.1f%% ± %.1f", 100 * $0.mean, 100 * $0.std) } ?? "no test set"
   }
 
   var markdownRow: String {
+    let eps = epsilon.map { String(format: "%.3g", $0) } ?? "—"
+    let rounds = "\(roundsFailed) | \(updatesDropped)"
     if attacks == 0 {
-      return String(
-        format: "| %@ | — | — | — | — | no attack | — | %.1f%% ± %.1f | %@ |", setting, 100 * testAccuracy.mean,
-        100 * testAccuracy.std, epsilon.map { String(format: "%.3g", $0) } ?? "—")
+      return "| \(setting) | — | — | — | — | no attack | — | \(accuracyText) | \(eps) | \(rounds) |"
     }
     return String(
-      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %.1f%% ± %.1f | %@ |",
+      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %@ | %@ | %@ |",
       setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
-      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, 100 * testAccuracy.mean, 100 * testAccuracy.std,
-      epsilon.map { String(format: "%.3g", $0) } ?? "—")
+      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, accuracyText, eps, rounds)
   }
 }

@@ -18,10 +18,19 @@ final class Supervisor: Sendable {
   private let exits = Mutex<[String: Exit]>([:])
   private let children = Mutex<[String: Process]>([:])
   private let changed = NSCondition()
+  private let lifeline: (read: Int32, write: Int32)
+  private let lock: RunLock?
 
-  init(folder: RunFolder, binaries: String) {
-    (self.folder, self.binaries) = (folder, binaries)
+  /// `lock`, if given, hears every child's pid.
+  init(folder: RunFolder, binaries: String, lock: RunLock?) throws(FederationError) {
+    (self.folder, self.binaries, self.lock) = (folder, binaries, lock)
     log = EventLog(path: folder.events("launcher"), role: "launcher")
+    lifeline = try Lifeline.make()
+  }
+
+  deinit {
+    close(lifeline.read)
+    close(lifeline.write)
   }
 
   /// Starts `binary` as the child `name`; its standard output goes to `output` if given.
@@ -36,6 +45,9 @@ final class Supervisor: Sendable {
     _ = FileManager.default.createFile(atPath: folder.stderr(name), contents: nil)
     p.standardError = FileHandle(forWritingAtPath: folder.stderr(name)) ?? FileHandle.nullDevice
     p.standardOutput = output ?? FileHandle.nullDevice
+    // Standard input is the lifeline: the child stops when this process ends, however it ends.
+    p.standardInput = FileHandle(fileDescriptor: lifeline.read, closeOnDealloc: false)
+    p.environment = ProcessInfo.processInfo.environment.merging([Lifeline.variable: "stdin"]) { $1 }
     p.terminationHandler = { [self] process in
       let exit = Exit(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal)
       exits.withLock { $0[name] = exit }
@@ -45,6 +57,7 @@ final class Supervisor: Sendable {
     }
     do { try p.run() } catch { throw .failed("cannot start \(path): \(error.localizedDescription)") }
     children.withLock { $0[name] = p }
+    try lock?.add(p.processIdentifier)
     log.log("started", ["process": name, "pid": Int(p.processIdentifier)])
   }
 

@@ -58,7 +58,9 @@ extension ScenarioFile {
           method: method, iterations: a.iterations ?? method.defaultIterations, rounds: a.rounds ?? [1],
           victims: a.victims ?? [0], restarts: a.restarts ?? 1, threshold: a.threshold ?? 30)
       })
-    return try scenario.validated(source: source)
+    let valid = try scenario.validated(source: source)
+    try shape.checkEnoughImages(for: valid, source: source)
+    return valid
   }
 
   private func partition(_ d: DatasetSection, source: String) throws(ScenarioError) -> Partition {
@@ -77,6 +79,8 @@ struct DatasetShape {
   var channels: Int
   var size: Int
   var classes: Int
+  /// How many images the file holds (nil: the built-in shapes, as many as asked for).
+  var images: Int?
 
   init(_ d: ScenarioFile.DatasetSection, source: String) throws(ScenarioError) {
     path = d.path ?? "shapes"
@@ -93,7 +97,23 @@ struct DatasetShape {
     guard data.height == data.width else {
       throw .invalid(source: source, key: "dataset.path", reason: "holds \(data.height)×\(data.width) images; the models take square ones")
     }
-    (channels, size, classes) = (data.channels, data.height, data.classes)
+    (channels, size, classes, images) = (data.channels, data.height, data.classes, data.count)
+  }
+
+  /// Every client needs at least one training image (the server keeps the test share first).
+  func checkEnoughImages(for s: Scenario, source: String) throws(ScenarioError) {
+    let total: Int
+    switch s.data.source {
+    case .shapes(let count): total = count
+    case .files(_, let limit): total = min(limit ?? Int.max, images ?? Int.max)
+    case .picture: total = 1
+    }
+    guard s.data.testFraction >= 0 && s.data.testFraction < 1 else { return }  // validation names it
+    let train = total - Int((Double(total) * s.data.testFraction).rounded())
+    guard train < s.federation.clients else { return }
+    throw .invalid(
+      source: source, key: "federation.clients",
+      reason: "\(s.federation.clients) clients but only \(train) training images (\(total) less the test share): each client needs at least one")
   }
 
   func source(count: Int?) -> DataPlan.Source { Self.source(path, count: count) }

@@ -6,13 +6,7 @@ extension ScenarioFile {
   /// Reads a scenario from YAML: a key the format does not have, or a value of the wrong type,
   /// is an error with the line and column. Values are range-checked by `design(source:)`.
   public static func load(yaml text: String, source: String) throws(ScenarioError) -> ScenarioFile {
-    let node: Node
-    do {
-      guard let n = try Yams.compose(yaml: text) else { return ScenarioFile() }
-      node = n
-    } catch {
-      throw .syntax(source: source, reason: "\(error)")
-    }
+    guard let node = try YAMLBudget.compose(text, source: source) else { return ScenarioFile() }
     try KeyTree.scenario.check(node, path: [], source: source)
     do { return try YAMLDecoder().decode(ScenarioFile.self, from: node) } catch let error as DecodingError {
       let (path, reason) = describe(error)

@@ -19,7 +19,11 @@ extension ScenarioFile {
       }
       let text = String(assignment[assignment.index(after: eq)...])
       let value: Any
-      do { value = try Yams.load(yaml: text) ?? NSNull() } catch {
+      do {
+        // Within the budget first: the value is then small enough to build.
+        _ = try YAMLBudget.compose(text, source: "--set " + assignment)
+        value = try Yams.load(yaml: text) ?? NSNull()
+      } catch let e as ScenarioError { throw e } catch {
         throw .invalid(source: "--set", key: assignment, reason: "has a value that is not YAML")
       }
       root = Self.setting(root, path[...], to: value)
