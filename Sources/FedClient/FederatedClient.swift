@@ -32,8 +32,9 @@ public struct FederatedClient: Sendable {
     let target: String
     do { target = try folder.endpoint(endpoint, \.clients) } catch { throw .folder(error) }
     let socket: ZMQSocket
+    do { socket = try ZMQSocket(try ZMQContext(), .dealer, maximumMessageBytes: 512 << 20) } catch { throw .socket(error) }
+    if s.federation.security == .curve { try CurveKeyring.secure(socket, as: "client-\(id)", in: folder) }
     do {
-      socket = try ZMQSocket(try ZMQContext(), .dealer, maximumMessageBytes: 512 << 20)
       try socket.connect(target)
       try socket.send(WireMessage(.hello(Hello(run: s.name, client: id))).frames())
     } catch { throw .socket(error) }

@@ -25,7 +25,11 @@ public struct FederatedServer: Sendable {
   /// Serves every round; `onListening` hears the endpoints once both sockets are bound.
   public func run(onListening: (Endpoints) -> Void = { _ in }) throws(FederationError) {
     let s = setup.scenario
-    let sockets = try ServerSockets(host: s.federation.host, maximumMessageBytes: maximumMessageBytes)
+    if s.federation.host == "0.0.0.0" || s.federation.host == "::" {
+      log.log("warning", ["reason": "binding \(s.federation.host): every network this machine is on can reach the server"])
+    }
+    let keys = s.federation.security == .curve ? try ServerKeys(folder: folder) : nil
+    let sockets = try ServerSockets(host: s.federation.host, maximumMessageBytes: maximumMessageBytes, keys: keys, log: log)
     do { try folder.writeJSON(sockets.endpoints, to: folder.endpoints) } catch { throw .folder(error) }
     log.log("listening", ["clients": sockets.endpoints.clients, "tap": sockets.endpoints.tap])
     onListening(sockets.endpoints)
@@ -43,20 +47,72 @@ public struct FederatedServer: Sendable {
   }
 }
 
+/// The server's own CURVE key pair and the public keys it admits.
+struct ServerKeys {
+  let own: CurveKeyPair
+  let admitted: CurvePublicKeys
+
+  init(folder: RunFolder) throws(FederationError) {
+    own = try CurveKeyring.pair(folder, role: "server")
+    admitted = try CurveKeyring.publicKeys(folder)
+  }
+
+  /// The user id of `key` on `domain`: "client-<c>" on the clients' socket, "adversary" on
+  /// the tap; nil for any other key.
+  func user(domain: String, key: String) -> String? {
+    switch domain {
+    case "clients": admitted.clients.firstIndex(of: key).map { "client-\($0)" }
+    case "tap": key == admitted.adversary ? "adversary" : nil
+    default: nil
+    }
+  }
+}
+
 /// The server's two sockets and its message sequence numbers. Owned by the server's thread.
+/// Under CURVE, a ZAP handler admits only the invited keys and names each peer by its key.
 final class ServerSockets {
   let router: ZMQSocket
   let tap: ZMQSocket
   let endpoints: Endpoints
+  /// Whether every client message must carry its key's user id.
+  let authenticated: Bool
+  private let zap: ZAPHandler?
   private var sequence = 0
 
-  init(host: String, maximumMessageBytes: Int64) throws(FederationError) {
+  init(host: String, maximumMessageBytes: Int64, keys: ServerKeys?, log: EventLog) throws(FederationError) {
     do {
       let context = try ZMQContext()
+      zap = try keys.map { keys throws(ZMQError) in
+        try ZAPHandler(
+          context: context, decide: { keys.user(domain: $0, key: $1) },
+          refused: { log.log("refused", ["domain": $0, "key": $1, "reason": "key not invited"]) })
+      }
       router = try ZMQSocket(context, .router, maximumMessageBytes: maximumMessageBytes)
       tap = try ZMQSocket(context, .xpub)
+      if let keys {
+        try router.serveCurve(secretKey: keys.own.secretKey, domain: "clients")
+        try tap.serveCurve(secretKey: keys.own.secretKey, domain: "tap")
+      }
+      authenticated = keys != nil
       endpoints = Endpoints(clients: try router.bind("tcp://\(host):*"), tap: try tap.bind("tcp://\(host):*"))
     } catch { throw .socket(error) }
+  }
+
+  deinit { zap?.stop() }
+
+  /// The next message from a client: its connection, its frames and (under CURVE) the
+  /// client its key belongs to.
+  func receiveFromClient(timeout: Double) throws(ZMQError) -> (identity: [UInt8], frames: [[UInt8]], user: String?)? {
+    guard let m = try router.receiveMessage(timeout: timeout), m.frames.count >= 2 else { return nil }
+    return (m.frames[0], Array(m.frames.dropFirst()), m.user)
+  }
+
+  /// Throws unless the sender may speak as `client` (always true without CURVE).
+  func check(user: String?, speaksFor client: Int) throws(WireError) {
+    guard authenticated else { return }
+    guard user == "client-\(client)" else {
+      throw .malformed("a message as client \(client) signed with \(user.map { "\($0)'s key" } ?? "no key")")
+    }
   }
 
   func next() -> Int {

@@ -16,7 +16,7 @@ struct Registration {
     let end = Date().addingTimeInterval(f.deadline)
     while (identities.count < f.clients || !tapSubscribed) && Date() < end {
       do {
-        if let frames = try sockets.router.receive(timeout: 0.05) { register(frames, into: &identities) }
+        if let m = try sockets.receiveFromClient(timeout: 0.05) { register(m, into: &identities) }
         if let sub = try sockets.tap.receive(timeout: 0), sub.first?.first == 1 {
           tapSubscribed = true
           log.log("adversary_subscribed")
@@ -30,18 +30,21 @@ struct Registration {
     return identities
   }
 
-  private func register(_ frames: [[UInt8]], into identities: inout [Int: [UInt8]]) {
-    guard frames.count >= 2 else { return }
-    do {
-      let m = try WireMessage(frames: Array(frames.dropFirst()))
+  private func register(
+    _ incoming: (identity: [UInt8], frames: [[UInt8]], user: String?), into identities: inout [Int: [UInt8]]
+  ) {
+    do throws(WireError) {
+      let m = try WireMessage(frames: incoming.frames)
       guard case .hello(let h) = m.body, h.run == scenario.name, h.client < scenario.federation.clients else {
         throw WireError.malformed("expected a hello for run '\(scenario.name)' from a client 0..<\(scenario.federation.clients), got \(m.kind.rawValue)")
       }
-      // An identity is bound once: a second hello for a taken client is someone else's.
-      if let known = identities[h.client], known != frames[0] {
+      // Under CURVE a client is who its key says; and an identity is bound once: a second
+      // hello for a taken client is someone else's.
+      try sockets.check(user: incoming.user, speaksFor: h.client)
+      if let known = identities[h.client], known != incoming.identity {
         throw WireError.malformed("client \(h.client) already joined from another connection")
       }
-      identities[h.client] = frames[0]
+      identities[h.client] = incoming.identity
       log.log("client_joined", ["client": h.client])
     } catch {
       log.log("dropped", ["reason": "\(error)"])

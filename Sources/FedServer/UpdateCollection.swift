@@ -51,10 +51,10 @@ struct UpdateCollection {
         let beat = WireBody.heartbeat(Heartbeat(run: setup.scenario.name, round: round))
         for (c, id) in identities where updates[c] == nil { try? sockets.send(beat, to: id) }
       }
-      let frames: [[UInt8]]?
-      do { frames = try sockets.router.receive(timeout: 0.05) } catch { throw .socket(error) }
-      guard let frames, frames.count >= 2 else { continue }
-      do { try accept(frames) } catch {
+      let incoming: (identity: [UInt8], frames: [[UInt8]], user: String?)?
+      do { incoming = try sockets.receiveFromClient(timeout: 0.05) } catch { throw .socket(error) }
+      guard let incoming else { continue }
+      do { try accept(incoming) } catch {
         dropped.append(RoundRecord.Drop(client: nil, reason: error.description))
         log.log("dropped", ["round": round, "reason": error.description])
       }
@@ -64,8 +64,8 @@ struct UpdateCollection {
     }
   }
 
-  private mutating func accept(_ frames: [[UInt8]]) throws(WireError) {
-    let m = try WireMessage(frames: Array(frames.dropFirst()))
+  private mutating func accept(_ incoming: (identity: [UInt8], frames: [[UInt8]], user: String?)) throws(WireError) {
+    let m = try WireMessage(frames: incoming.frames)
     guard case .update(let h) = m.body else {
       if m.kind == .heartbeat { return }
       throw .malformed("unexpected \(m.kind.rawValue) during round \(round)")
@@ -74,9 +74,10 @@ struct UpdateCollection {
     guard h.run == s.name, h.round == round else {
       throw .malformed("update for run '\(h.run)' round \(h.round), expected '\(s.name)' round \(round)")
     }
-    guard selected.contains(h.client), identities[h.client] == frames[0] else {
+    guard selected.contains(h.client), identities[h.client] == incoming.identity else {
       throw .malformed("update from client \(h.client), which was not asked this round on this connection")
     }
+    try sockets.check(user: incoming.user, speaksFor: h.client)
     guard updates[h.client] == nil else { throw .malformed("a second update from client \(h.client)") }
     // A client declares at most the images it holds: a larger weight would let it outvote others.
     let holds = setup.clientIndices[h.client].count

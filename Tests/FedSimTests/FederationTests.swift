@@ -30,7 +30,17 @@ struct FederationTests {
     let scenario = try TestScenario.resolve(yaml)
     try folder.writeJSON(scenario, to: folder.scenario)
     if let brief = AdversaryBrief(scenario) { try folder.writeJSON(brief, to: folder.brief) }
+    if scenario.federation.security == .curve { try CurveKeyring.make(in: folder, clients: scenario.federation.clients) }
     return folder
+  }
+
+  /// A DEALER connected to the folder's server, holding `role`'s CURVE key (a rogue client that
+  /// stole or owns it).
+  static func dealer(_ context: ZMQContext, _ folder: RunFolder, as role: String) throws -> ZMQSocket {
+    let socket = try ZMQSocket(context, .dealer)
+    try CurveKeyring.secure(socket, as: role, in: folder)
+    try socket.connect(try folder.readEndpoints().clients)
+    return socket
   }
 
   static func events(_ folder: RunFolder, _ role: String) -> [[String: Any]] {
@@ -64,11 +74,10 @@ struct FederationTests {
     // Everything from here to the last message runs on one thread: a hop back to the busy
     // cooperative pool could outlast the server's registration deadline.
     let (updates, client0) = try await onThread { () -> (Int, Background<Void>) in
-      let endpoints = try Self.waitForEndpoints(folder)
+      _ = try Self.waitForEndpoints(folder)
       let client0 = Background { try FederatedClient(folder: folder, id: 0).run() }
       let context = try ZMQContext()
-      let rogue = try ZMQSocket(context, .dealer)
-      try rogue.connect(endpoints.clients)
+      let rogue = try Self.dealer(context, folder, as: "client-1")
       try rogue.send(WireMessage(.hello(Hello(run: "t", client: 1))).frames())
       guard let frames = try rogue.receive(timeout: 15) else { throw FederationError.failed("no model came") }
       let model = try WireMessage(frames: frames)
@@ -94,8 +103,7 @@ struct FederationTests {
       bad.append(update(examples: -2))  // out of bounds: rejected by the decoder
       for frames in bad { try rogue.send(frames) }
       // Larger than the server's ZMQ_MAXMSGSIZE: libzmq drops that peer's connection.
-      let big = try ZMQSocket(context, .dealer)
-      try big.connect(endpoints.clients)
+      let big = try Self.dealer(context, folder, as: "client-1")
       try big.send([[UInt8](repeating: 7, count: 2 << 20)])
       // And then a proper update, which must still be taken.
       try rogue.send(update())
@@ -118,11 +126,10 @@ struct FederationTests {
     let server = try FederatedServer(folder: folder)
     let serverDone = Background { try server.run() }
     let client0 = try await onThread { () -> Background<Void> in
-      let endpoints = try Self.waitForEndpoints(folder)
+      _ = try Self.waitForEndpoints(folder)
       let client0 = Background { try FederatedClient(folder: folder, id: 0).run() }
       let context = try ZMQContext()
-      let doomed = try ZMQSocket(context, .dealer)
-      try doomed.connect(endpoints.clients)
+      let doomed = try Self.dealer(context, folder, as: "client-1")
       try doomed.send(WireMessage(.hello(Hello(run: "t", client: 1))).frames())
       _ = try doomed.receive(timeout: 10)  // the round's model; then it dies without answering
       return client0

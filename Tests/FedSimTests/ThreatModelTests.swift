@@ -35,6 +35,7 @@ struct HouseTests {
       attack: {method: idlg, iterations: 10, victims: [0]}
       """)
     try folder.writeJSON(scenario, to: folder.scenario)
+    try CurveKeyring.make(in: folder, clients: 2)
     let brief = try #require(AdversaryBrief(scenario))
     try folder.writeJSON(brief, to: folder.brief)
     let briefText = try String(contentsOfFile: folder.brief, encoding: .utf8)

@@ -26,8 +26,9 @@ public struct FederatedAdversary: Sendable {
     let socket: ZMQSocket
     do {
       socket = try ZMQSocket(try ZMQContext(), .sub, maximumMessageBytes: 1 << 30)
-      try socket.connect(target)
     } catch { throw .socket(error) }
+    if brief.security == .curve { try CurveKeyring.secure(socket, as: "adversary", in: folder) }
+    do { try socket.connect(target) } catch { throw .socket(error) }
     log.log("subscribed", ["tap": target])
     let template = try TapModel(brief.model)
     var lastHeard = Date()

@@ -10,9 +10,12 @@ public struct AdversaryBrief: Codable, Sendable, Equatable {
   public var attack: AttackPlan
   /// How long the tap may stay silent before the adversary gives up, in seconds.
   public var patience: Double
+  /// How the adversary proves itself to the tap.
+  public var security: Security
 
-  public init(run: String, seed: UInt64, model: ModelSpec, attack: AttackPlan, patience: Double) {
+  public init(run: String, seed: UInt64, model: ModelSpec, attack: AttackPlan, patience: Double, security: Security) {
     (self.run, self.seed, self.model, self.attack, self.patience) = (run, seed, model, attack, patience)
+    self.security = security
   }
 
   /// The brief for `scenario`'s adversary, or nil when it attacks nothing.
@@ -21,6 +24,6 @@ public struct AdversaryBrief: Codable, Sendable, Equatable {
     let f = scenario.federation
     self.init(
       run: scenario.name, seed: scenario.seed, model: scenario.model, attack: attack,
-      patience: f.deadline * Double(f.rounds + 2) + 60)
+      patience: f.deadline * Double(f.rounds + 2) + 60, security: f.security)
   }
 }

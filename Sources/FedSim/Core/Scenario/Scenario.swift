@@ -79,19 +79,35 @@ public struct FederationPlan: Codable, Sendable, Equatable {
   public var quorum: Int
   /// The address the server binds.
   public var host: String
+  /// How peers prove who they are (docs/security.md).
+  public var security: Security
 
   public init(
     clients: Int, rounds: Int, algorithm: Algorithm, localBatch: Int, epochs: Int, learningRate: Double,
-    sample: Double, deadline: Double, quorum: Int, host: String
+    sample: Double, deadline: Double, quorum: Int, host: String, security: Security = .curve
   ) {
     (self.clients, self.rounds, self.algorithm, self.localBatch, self.epochs) = (clients, rounds, algorithm, localBatch, epochs)
     (self.learningRate, self.sample, self.deadline, self.quorum, self.host) = (learningRate, sample, deadline, quorum, host)
+    self.security = security
   }
 
   enum CodingKeys: String, CodingKey {
-    case clients, rounds, algorithm, epochs, sample, deadline, quorum, host
+    case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, security
     case localBatch = "local_batch", learningRate = "learning_rate"
   }
+
+  /// Whether `host` is this machine's loopback, reachable by local processes only.
+  public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+}
+
+/// How the federation's peers authenticate.
+public enum Security: String, Codable, Sendable, CaseIterable {
+  /// ZeroMQ CURVE: the launcher makes a key pair per process; the server takes only the clients'
+  /// keys on its client socket and only the adversary's on the tap, and binds each client's
+  /// identity to its key. Messages are encrypted.
+  case curve
+  /// No authentication: any local process may join. Only on loopback.
+  case none
 }
 
 /// What clients send and how the server aggregates it.

@@ -69,7 +69,7 @@ public struct RecordedUpdate: Sendable {
   /// The zoo's model for `spec` with the file's finite weights (`param.*`).
   private static func model(_ spec: ModelSpec, file: SafetensorsFile, path: String) throws(UpdateFileError) -> AnyModel {
     var generator = SeededGenerator(seed: 0)
-    let model: AnyModel
+    var model: AnyModel
     do { model = try ModelZoo.make(spec, generator: &generator) } catch {
       throw .badMetadata(path: path, key: "model", value: "\(spec.name) (\(error))")
     }

@@ -29,15 +29,23 @@ public struct ZMQError: Error, CustomStringConvertible, Equatable {
 /// lists of frames (multipart).
 public final class ZMQSocket {
   public enum Kind {
-    case router, dealer, xpub, sub
+    case router, dealer, xpub, sub, rep
     var raw: Int32 {
       switch self {
       case .router: ZMQ_ROUTER
       case .dealer: ZMQ_DEALER
       case .xpub: ZMQ_XPUB
       case .sub: ZMQ_SUB
+      case .rep: ZMQ_REP
       }
     }
+  }
+
+  /// A message and who sent it: the user id the ZAP handler gave the sender's key (nil without
+  /// CURVE).
+  public struct Received {
+    public var frames: [[UInt8]]
+    public var user: String?
   }
 
   let context: ZMQContext
@@ -75,6 +83,22 @@ public final class ZMQSocket {
     }
   }
 
+  /// Makes this socket a CURVE server with `secretKey`: every peer must complete the handshake
+  /// and pass the ZAP handler for `domain`. Set before binding.
+  public func serveCurve(secretKey: String, domain: String) throws(ZMQError) {
+    try setOption(ZMQ_CURVE_SERVER, Int32(1))
+    try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secretKey.utf8))
+    try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8))
+  }
+
+  /// Makes this socket a CURVE client of the server whose public key is `serverKey`. Set before
+  /// connecting.
+  public func useCurve(serverKey: String, own: CurveKeyPair) throws(ZMQError) {
+    try setOption(ZMQ_CURVE_SERVERKEY, bytes: Array(serverKey.utf8))
+    try setOption(ZMQ_CURVE_PUBLICKEY, bytes: Array(own.publicKey.utf8))
+    try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(own.secretKey.utf8))
+  }
+
   /// Binds, and returns the endpoint actually bound (a `*` port resolved).
   @discardableResult
   public func bind(_ endpoint: String) throws(ZMQError) -> String {
@@ -101,7 +125,10 @@ public final class ZMQSocket {
   }
 
   /// The next message, waiting at most `timeout` seconds (nil: none arrived).
-  public func receive(timeout: Double) throws(ZMQError) -> [[UInt8]]? {
+  public func receive(timeout: Double) throws(ZMQError) -> [[UInt8]]? { try receiveMessage(timeout: timeout)?.frames }
+
+  /// The next message with its sender's user id, waiting at most `timeout` seconds.
+  public func receiveMessage(timeout: Double) throws(ZMQError) -> Received? {
     var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
     let rc = zmq_poll(&item, 1, Int(timeout * 1000))
     if rc < 0 {
@@ -109,17 +136,18 @@ public final class ZMQSocket {
       throw ZMQError.last("poll")
     }
     guard rc > 0 else { return nil }
-    var frames: [[UInt8]] = []
+    var received = Received(frames: [], user: nil)
     repeat {
       var msg = zmq_msg_t()
       zmq_msg_init(&msg)
       defer { zmq_msg_close(&msg) }
       guard zmq_msg_recv(&msg, handle, 0) >= 0 else { throw ZMQError.last("receive") }
+      if received.user == nil, let user = zmq_msg_gets(&msg, "User-Id") { received.user = String(cString: user) }
       let size = zmq_msg_size(&msg)
       let data = zmq_msg_data(&msg)
-      frames.append(size == 0 || data == nil ? [] : [UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+      received.frames.append(size == 0 || data == nil ? [] : [UInt8](UnsafeRawBufferPointer(start: data, count: size)))
     } while hasMore
-    return frames
+    return received
   }
 
   private var hasMore: Bool {

@@ -18,6 +18,7 @@ public final class Launcher: Sendable {
       try folder.writeJSON(scenario, to: folder.scenario)
       if let brief = AdversaryBrief(scenario) { try folder.writeJSON(brief, to: folder.brief) }
     } catch { throw .folder(error) }
+    if scenario.federation.security == .curve { try CurveKeyring.make(in: folder, clients: scenario.federation.clients) }
     supervisor = try Supervisor(folder: folder, binaries: binaries, lock: lock)
   }
 

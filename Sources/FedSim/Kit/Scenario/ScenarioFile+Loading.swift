@@ -71,7 +71,7 @@ struct KeyTree: Sendable {
     "model": .leaves(["name", "activation", "classes"]),
     "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
     "federation": .leaves([
-      "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host",
+      "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "security",
     ]),
     "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold"]),
     "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),

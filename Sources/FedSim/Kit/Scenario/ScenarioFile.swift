@@ -62,9 +62,10 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var deadline: Double?
     public var quorum: Int?
     public var host: String?
+    public var security: Security?
 
     enum CodingKeys: String, CodingKey {
-      case clients, rounds, algorithm, epochs, sample, deadline, quorum, host
+      case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, security
       case localBatch = "local_batch", learningRate = "learning_rate"
     }
   }
