@@ -2,7 +2,7 @@ import FedSimCore
 import Tensors
 
 /// The model the brief names, as a template to read tapped weights and updates into.
-struct TapModel {
+public struct TapModel {
   struct Tapped {
     var model: AnyModel
     /// The shared gradient (FedAvg: the weight change read as one SGD step, −Δ / (η · steps)).
@@ -14,7 +14,7 @@ struct TapModel {
   let template: AnyModel
   let shapes: [(name: String, shape: [Int])]
 
-  init(_ spec: ModelSpec) throws(FederationError) {
+  public init(_ spec: ModelSpec) throws(FederationError) {
     var generator = SeededGenerator(seed: 0)
     do { template = try ModelZoo.make(spec, generator: &generator) } catch {
       throw .model("cannot build \(spec.name): \(error)")

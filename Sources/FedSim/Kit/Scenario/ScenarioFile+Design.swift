@@ -59,7 +59,7 @@ extension ScenarioFile {
           victims: a.victims ?? [0], restarts: a.restarts ?? 1, threshold: a.threshold ?? 30)
       })
     let valid = try scenario.validated(source: source)
-    try shape.checkEnoughImages(for: valid, source: source)
+    try shape.check(valid, source: source)
     return valid
   }
 
@@ -100,8 +100,12 @@ struct DatasetShape {
     (channels, size, classes, images) = (data.channels, data.height, data.classes, data.count)
   }
 
-  /// Every client needs at least one training image (the server keeps the test share first).
-  func checkEnoughImages(for s: Scenario, source: String) throws(ScenarioError) {
+  /// The model has a class for every label, and every client at least one training image (the
+  /// server keeps the test share first).
+  func check(_ s: Scenario, source: String) throws(ScenarioError) {
+    guard s.model.classes >= classes else {
+      throw .invalid(source: source, key: "model.classes", reason: "is \(s.model.classes) but the dataset has \(classes) classes")
+    }
     let total: Int
     switch s.data.source {
     case .shapes(let count): total = count
