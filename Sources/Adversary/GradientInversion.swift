@@ -256,6 +256,7 @@ private struct Session {
     var t = Trial(trial: trial)
     var point = Tensor.normal(inputShape, using: &generator).scalars
     if knownLabels == nil { point += Tensor.normal([batch, classes], using: &generator).scalars }
+    t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = LBFGS(learningRate: c.learningRate, maxIterations: 20, historySize: 100)
     for iteration in 0..<c.iterations {
       var first = true
@@ -288,6 +289,7 @@ private struct Session {
   ) -> Trial {
     var t = Trial(trial: trial)
     var point = Tensor.normal(inputShape, using: &generator).scalars
+    t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = Adam(learningRate: c.learningRate)
     let milestones = Set([3, 5, 7].map { c.iterations * $0 / 8 })
     for iteration in 0..<c.iterations {
