@@ -39,6 +39,32 @@ struct LiveServerTests {
     return (parts[0].components(separatedBy: "\r\n")[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
   }
 
+  @Test("idle connections that never send a request do not hold up anyone else")
+  func idleConnections() async throws {
+    let server = try LiveServer(port: 0)
+    let (page, seconds) = try await onThread { () -> ((String, String), Double) in
+      let idle = (0..<4).map { _ in Self.connectIdle(server.port) }
+      defer { idle.forEach { close($0) } }
+      let start = Date()
+      let page = Self.get(server.port, "/state.json")
+      return (page, Date().timeIntervalSince(start))
+    }
+    #expect(page.0 == "HTTP/1.1 200 OK")
+    #expect(seconds < Double(LiveServer.patience), "the answer waited \(seconds) s behind idle connections")
+  }
+
+  static func connectIdle(_ port: Int) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return fd
+  }
+
   @Test("it serves the page and the state on 127.0.0.1, and 404 for anything else")
   func serves() async throws {
     let server = try LiveServer(port: 0)

@@ -10,13 +10,14 @@ import Tensors
 /// `fedsim run --serve`: a small HTTP server on 127.0.0.1 (never another address) showing the
 /// running scenario live, for projecting in class: the point under way, rounds and clients from
 /// the server's events, and the adversary's current reconstruction beside the truth.
-// Unchecked: `folder` and `label` are only touched under `lock`; `socket` and `port` are immutable.
+// Unchecked: `folder`, `label` and `active` are only touched under `lock`; `socket` and `port` are immutable.
 public final class LiveServer: @unchecked Sendable {
   public let port: Int
   private let socket: Int32
   private let lock = NSLock()
   private var folder: RunFolder?
   private var label = ""
+  private var active = 0
 
   /// Binds 127.0.0.1:`port` (0: any free port) and starts serving on its own thread.
   public init(port: Int) throws {
@@ -46,20 +47,52 @@ public final class LiveServer: @unchecked Sendable {
   /// The point now running.
   public func show(_ folder: RunFolder, label: String) { lock.withLock { (self.folder, self.label) = (folder, label) } }
 
+  /// Connections served at once; more are closed at once (a crowd of idle sockets cannot
+  /// freeze the view).
+  static let connections = 32
+  /// Seconds a connection may take to send its request or take the answer.
+  public static let patience = 2
+
   private func serve() {
     while true {
       let client = accept(socket, nil, nil)
       guard client >= 0 else { continue }
-      var buffer = [UInt8](repeating: 0, count: 4096)
-      let n = read(client, &buffer, buffer.count)
-      let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
-      let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
-      let (type, body) = respond(to: String(path.split(separator: "?").first ?? "/"))
-      var head = "HTTP/1.1 \(body == nil ? "404 Not Found" : "200 OK")\r\nContent-Type: \(type)\r\n"
-      head += "Content-Length: \(body?.count ?? 0)\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
-      let bytes = Array(head.utf8) + (body ?? [])
-      _ = bytes.withUnsafeBytes { write(client, $0.baseAddress, bytes.count) }
-      close(client)
+      guard lock.withLock({ () -> Bool in
+        guard active < Self.connections else { return false }
+        active += 1
+        return true
+      }) else {
+        close(client)
+        continue
+      }
+      Thread { [self] in
+        answer(client)
+        lock.withLock { active -= 1 }
+      }.start()
+    }
+  }
+
+  /// Reads one request (waiting at most `patience`), answers it and closes the connection.
+  private func answer(_ client: Int32) {
+    defer { close(client) }
+    var timeout = timeval(tv_sec: Self.patience, tv_usec: 0)
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = read(client, &buffer, buffer.count)
+    guard n > 0 else { return }
+    let request = String(decoding: buffer[0..<n], as: UTF8.self)
+    let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+    let (type, body) = respond(to: String(path.split(separator: "?").first ?? "/"))
+    var head = "HTTP/1.1 \(body == nil ? "404 Not Found" : "200 OK")\r\nContent-Type: \(type)\r\n"
+    head += "Content-Length: \(body?.count ?? 0)\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    let bytes = Array(head.utf8) + (body ?? [])
+    var sent = 0
+    while sent < bytes.count {
+      // MSG_NOSIGNAL: a viewer that hangs up must not kill the launcher with SIGPIPE.
+      let k = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      guard k > 0 else { return }
+      sent += k
     }
   }
 
