@@ -13,7 +13,7 @@ do {
   // The endpoints, as one JSON line on standard output, tell the launcher the server listens.
   try FederatedServer(folder: RunFolder(arguments[1])).run { endpoints in
     if let json = try? JSONEncoder().encode(endpoints) {
-      FileHandle.standardOutput.write(json + Data("\n".utf8))
+      try? FileHandle.standardOutput.write(contentsOf: json + Data("\n".utf8))
     }
   }
 } catch {

@@ -8,7 +8,11 @@ public final class EventLog: Sendable {
   private let handle: Mutex<FileHandle?>
   private let role: String
 
+  /// Starts the log at `path` (its folder made if need be). A log that cannot be opened or
+  /// written (a full disk) loses lines, never the process.
   public init(path: String, role: String) {
+    try? FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     _ = FileManager.default.createFile(atPath: path, contents: nil)
     handle = Mutex(FileHandle(forWritingAtPath: path))
     self.role = role
@@ -20,6 +24,6 @@ public final class EventLog: Sendable {
     object["role"] = role
     object["time"] = Date().timeIntervalSince1970
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-    handle.withLock { $0?.write(data + Data("\n".utf8)) }
+    handle.withLock { try? $0?.write(contentsOf: data + Data("\n".utf8)) }
   }
 }
