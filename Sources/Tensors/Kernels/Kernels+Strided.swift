@@ -31,9 +31,11 @@ struct StridedLoop {
     self.strides = outStrides
   }
 
-  /// Calls `body(offsets, n, innerStrides)` once per innermost run of `n` elements.
+  /// Calls `body(offsets, n, innerStrides)` once per innermost run of `n` elements; never for
+  /// an empty shape (a zero anywhere), whose buffers hold nothing to read or write.
   @inline(__always)
   func forEachRun(_ body: (_ offsets: UnsafePointer<Int>, _ n: Int, _ inner: UnsafePointer<Int>) -> Void) {
+    guard !shape.contains(0) else { return }
     let rank = shape.count
     let k = strides.count
     let n = shape[rank - 1]

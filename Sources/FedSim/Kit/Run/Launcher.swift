@@ -46,8 +46,11 @@ public final class Launcher: Sendable {
 
   /// Starts the server, the clients and the adversary, and waits for the server to finish.
   private func runProcesses(progress: (String) -> Void) throws(FederationError) {
-    try startServer()
     let f = scenario.federation
+    if f.host == "0.0.0.0" || f.host == "::" {
+      progress("warning: federation.host \(f.host) lets every network this machine is on reach the server (CURVE still admits only this run's keys)")
+    }
+    try startServer()
     progress("server listening; starting \(f.clients) clients" + (scenario.attack == nil ? "" : " and the adversary"))
     for c in 0..<f.clients { try supervisor.start("fed-client-\(c)", binary: "fed-client", [folder.path, "\(c)"]) }
     if scenario.attack != nil { try supervisor.start("fed-adversary", binary: "fed-adversary", [folder.path]) }
