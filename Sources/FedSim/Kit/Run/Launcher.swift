@@ -66,11 +66,17 @@ public final class Launcher: Sendable {
   }
 
   /// Every other child that failed, in its own words. Clients get a few seconds to take the
-  /// server's `done` and leave; one still running after that is stopped and reported.
+  /// server's `done` and leave; one still busy after that (training an update for a round that
+  /// closed without it) is stopped, which is no failure of its own.
   private func finalExits() -> [String] {
     let clients = (0..<scenario.federation.clients).map { "fed-client-\($0)" }
     _ = supervisor.wait(until: Date().addingTimeInterval(10)) { clients.allSatisfy { supervisor.exit(of: $0) != nil } }
-    let names = clients + (scenario.attack == nil ? [] : ["fed-adversary"])
+    let busy = clients.filter { supervisor.exit(of: $0) == nil }
+    if !busy.isEmpty {
+      supervisor.log.log("stopping", ["processes": busy, "reason": "still running after the server finished"])
+      supervisor.stop(busy)
+    }
+    let names = clients.filter { !busy.contains($0) } + (scenario.attack == nil ? [] : ["fed-adversary"])
     return names.compactMap { name in
       do throws(FederationError) { try expectSuccess(name, running: "was still running after the server finished") } catch {
         return error.description

@@ -88,8 +88,11 @@ final class Supervisor: Sendable {
   }
 
   /// Terminates every child still running (SIGTERM, then SIGKILL after a second).
-  func stopAll() {
-    let running = children.withLock { $0 }.filter { exit(of: $0.key) == nil }
+  func stopAll() { stop(children.withLock { Array($0.keys) }) }
+
+  /// Terminates the named children still running (SIGTERM, then SIGKILL after a second).
+  func stop(_ names: [String]) {
+    let running = children.withLock { $0 }.filter { names.contains($0.key) && exit(of: $0.key) == nil }
     for (_, p) in running { p.terminate() }
     _ = wait(until: Date().addingTimeInterval(1)) { running.keys.allSatisfy { exit(of: $0) != nil } }
     for (name, p) in running where exit(of: name) == nil { kill(p.processIdentifier, SIGKILL) }
