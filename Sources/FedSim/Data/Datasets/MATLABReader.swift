@@ -50,6 +50,7 @@ enum MATLABFile {
     guard i + 8 <= b.count else { throw fail("truncated element tag at byte \(i)") }
     let first = u32(b, i)
     if first >> 16 != 0 {  // small element: size in the upper half, data in the next 4 bytes
+      guard first >> 16 <= 4 else { throw fail("small element at byte \(i) claims \(first >> 16) bytes (at most 4)") }
       return (first & 0xFFFF, first >> 16, i + 4, i + 8)
     }
     let size = u32(b, i + 4)
@@ -74,7 +75,13 @@ enum MATLABFile {
     let dims = stride(from: 0, to: parts[1].1.count, by: 4).map { Int(Int32(truncatingIfNeeded: u32(parts[1].1, $0))) }
     let name = String(decoding: parts[2].1, as: UTF8.self)
     let (type, raw) = parts[3]
-    let count = dims.reduce(1, *)
+    // The element count, refused when a dimension is negative or the product overflows.
+    var count = 1
+    for d in dims {
+      let (product, overflow) = count.multipliedReportingOverflow(by: d)
+      guard d >= 0, !overflow, product <= raw.count else { throw fail("array '\(name)' has dimensions \(dims), more than its \(raw.count) bytes") }
+      count = product
+    }
     let width: Int
     switch type {
     case 1, 2: width = 1
@@ -121,7 +128,10 @@ extension ImageDataset {
     guard labelValues.count == n else {
       throw .malformed(path: path, reason: "'y' holds \(labelValues.count) labels for \(n) images")
     }
-    let source = x.bytes ?? x.values.map { UInt8(clamping: Int($0.rounded())) }
+    guard x.bytes != nil || x.values.allSatisfy({ $0.isFinite }) else {
+      throw .malformed(path: path, reason: "'X' holds NaN or infinity")
+    }
+    let source = x.bytes ?? x.values.map { UInt8(clamping: Int(Swift.min(Swift.max($0.rounded(), 0), 255))) }
     var pixels = [UInt8](repeating: 0, count: n * 3 * h * w)
     for img in 0..<n {
       for c in 0..<3 {
@@ -134,7 +144,7 @@ extension ImageDataset {
     }
     var labels: [Int] = []
     for (i, v) in labelValues.enumerated() {
-      guard v == v.rounded(), (1...10).contains(Int(v)) else {
+      guard v == v.rounded(), v >= 1, v <= 10 else {
         throw .malformed(path: path, reason: "label \(v) of image \(i) is not 1–10")
       }
       labels.append(Int(v) % 10)

@@ -51,6 +51,9 @@ extension PNG {
     guard colorType >= 0 else { throw fail("no IHDR chunk") }
     guard ended else { throw fail("no IEND chunk (truncated?)") }
     guard width > 0, height > 0 else { throw fail("empty image \(width)×\(height)") }
+    guard width <= PNG.largestSide, height <= PNG.largestSide, width * height <= PNG.largestPixels else {
+      throw fail("\(width)×\(height) is larger than FedSim reads (\(PNG.largestSide) a side, \(PNG.largestPixels) pixels)")
+    }
     let samples: Int
     switch colorType {
     case 0: samples = 1

@@ -4,6 +4,10 @@ import Foundation
 /// A minimal PNG encoder: 8-bit greyscale or RGB, no interlace, zlib-compressed scanlines with
 /// filter type 0, CRC-checked chunks (ISO/IEC 15948).
 public enum PNG {
+  /// The largest image decoded: a side, and pixels in all (8192², 256 MiB as RGBA), so that a
+  /// header cannot ask for more memory than a photo needs.
+  public static let largestSide = 16_384
+  public static let largestPixels = 1 << 26
   /// The PNG bytes of an image whose `pixels` are row-major, channels interleaved (1 or 3).
   public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
     precondition(channels == 1 || channels == 3, "PNG.encode writes greyscale or RGB")

@@ -1,0 +1,140 @@
+import FedData
+import Foundation
+import TestSupport
+import Testing
+
+/// Mutated image and dataset files (Pillow's PNGs, some with their chunk CRCs made right again, of every colour type, SciPy's SVHN .mat files,
+/// a gzip stream) through FedSim's own decoders: a clear error naming the file, or a decoded
+/// image; never a crash or a hang.
+@Suite("Fuzzing: PNG, .mat and gzip files")
+struct ImageFileFuzzTests {
+  static let fixtures = SharedData.repositoryRoot + "/Tests/Fixtures"
+  static let bases = ["png/rgb.png", "png/rgba.png", "png/palette.png", "png/gray16.png", "png/gray-alpha.png", "svhn/test_32x32.mat", "svhn/uncompressed_32x32.mat"]
+
+  /// One to four byte edits: flips, runs of a byte, a cut, a splice of the file into itself.
+  static func mutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
+    var bytes = base
+    for _ in 0..<fuzz.int(1..<5) where !bytes.isEmpty {
+      let at = fuzz.int(0..<bytes.count)
+      switch fuzz.int(0..<5) {
+      case 0: bytes[at] ^= UInt8(1 << fuzz.int(0..<8))
+      case 1: for i in at..<min(bytes.count, at + fuzz.int(1..<9)) { bytes[i] = fuzz.pick([0x00, 0xFF, 0x7F, 0x80]) }
+      case 2: bytes = Array(bytes.prefix(at))
+      case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + fuzz.int(1..<64))], at: fuzz.int(0..<bytes.count))
+      default: bytes.removeSubrange(at..<min(bytes.count, at + fuzz.int(1..<16)))
+      }
+    }
+    return bytes
+  }
+
+  /// A PNG with one chunk's data edited and its CRC made right again, so the decoder gets past
+  /// the checksum: IHDR fields (width, height, depth, colour type) set to hostile values, or
+  /// bytes of any chunk (IDAT's zlib stream included) changed.
+  static func pngMutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
+    var chunks: [(type: [UInt8], data: [UInt8])] = []
+    var i = 8
+    while i + 12 <= base.count {
+      let n = Int(base[i]) << 24 | Int(base[i + 1]) << 16 | Int(base[i + 2]) << 8 | Int(base[i + 3])
+      guard i + 12 + n <= base.count else { break }
+      chunks.append((Array(base[(i + 4)..<(i + 8)]), Array(base[(i + 8)..<(i + 8 + n)])))
+      i += 12 + n
+    }
+    guard !chunks.isEmpty else { return base }
+    let k = fuzz.chance(0.5) ? 0 : fuzz.int(0..<chunks.count)
+    var data = chunks[k].data
+    if k == 0, data.count == 13, fuzz.chance(0.7) {
+      let field = fuzz.pick([0, 4, 8, 9, 10, 11, 12])
+      if field < 8 {
+        let v = fuzz.pick([0, 1, 0x7FFF_FFFF, 0xFFFF_FFFF, 65_536, 1 << 20, 3])
+        for b in 0..<4 { data[field + b] = UInt8(truncatingIfNeeded: v >> (8 * (3 - b))) }
+      } else {
+        data[field] = fuzz.pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 255])
+      }
+    } else if !data.isEmpty {
+      for _ in 0..<fuzz.int(1..<4) { data[fuzz.int(0..<data.count)] = UInt8.random(in: 0...255, using: &fuzz.random) }
+    }
+    chunks[k].data = data
+    var out = Array(base[0..<8])
+    for (type, data) in chunks {
+      let n = data.count
+      out += [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
+      let crc = crc32(type + data)
+      out += type + data + [UInt8(crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+    }
+    return out
+  }
+
+  static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    var c: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+      c ^= UInt32(b)
+      for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    }
+    return c ^ 0xFFFF_FFFF
+  }
+
+  enum Outcome: Sendable {
+    case error(String)
+    case read
+  }
+
+  static func attempt(_ path: String, _ bytes: [UInt8]) -> Outcome {
+    do {
+      if path.hasSuffix(".png") {
+        _ = try PNG.decode(bytes, path: path)
+        _ = try PNG.decodeAnimation(bytes, path: path)
+      } else if path.hasSuffix(".gz") {
+        _ = try Inflate.decompress(bytes, path: path)
+      } else {
+        _ = try ImageDataset.load(path)
+      }
+      return .read
+    } catch {
+      return .error(error.description)
+    }
+  }
+
+  @Test("mutated PNG, .mat and gzip files: errors naming the file, or images; never a crash or a hang")
+  func mutants() throws {
+    var fuzz = Fuzz(seed: 23)
+    let cases = Fuzz.cases(300)
+    let dir = NSTemporaryDirectory() + "fedsim-fuzz-img-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var originals = try Self.bases.map { ($0, Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/" + $0)))) }
+    // A gzip stream of a PNG (Inflate is also what reads MNIST's .gz files).
+    originals.append(("x.gz", try Self.gzip(originals[0].1, in: dir)))
+    var (errors, read) = (0, 0)
+    for n in 0..<cases {
+      let (name, base) = fuzz.pick(originals)
+      let bytes = name.hasSuffix(".png") && fuzz.chance(0.6) ? Self.pngMutant(base, &fuzz) : Self.mutant(base, &fuzz)
+      let path = dir + "/case-\(n)-" + (name as NSString).lastPathComponent
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      guard let outcome = bounded(seconds: 30, { Self.attempt(path, bytes) }) else {
+        Issue.record("case \(n) hangs: \(path) kept")
+        return
+      }
+      switch outcome {
+      case .error(let why):
+        errors += 1
+        #expect(why.contains(path), "case \(n): \(why)")
+      case .read: read += 1
+      }
+      try? FileManager.default.removeItem(atPath: path)
+    }
+    #expect(errors > cases / 3, "errors \(errors), read \(read) of \(cases)")
+    print("image-file fuzz: \(cases) cases, \(errors) errors, \(read) read, 0 hangs")
+  }
+
+  /// `bytes` gzipped by the system's gzip (an independent encoder).
+  static func gzip(_ bytes: [UInt8], in dir: String) throws -> [UInt8] {
+    let path = dir + "/base"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-kf", path]
+    try p.run()
+    p.waitUntilExit()
+    return Array(try Data(contentsOf: URL(fileURLWithPath: path + ".gz")))
+  }
+}
