@@ -15,8 +15,11 @@ final class Supervisor: Sendable {
   let folder: RunFolder
   let binaries: String
   let log: EventLog
-  private let exits = Mutex<[String: Exit]>([:])
-  private let children = Mutex<[String: Process]>([:])
+  // Behind pthread mutexes, not Synchronization.Mutex: the termination handlers run on
+  // Foundation's thread, and ThreadSanitizer cannot see Mutex's futex on Linux (it reported
+  // these very accesses as races).
+  private let exits = Locked<[String: Exit]>([:])
+  private let children = Locked<[String: Process]>([:])
   private let changed = NSCondition()
   private let lifeline: (read: Int32, write: Int32)
   private let lock: RunLock?
@@ -96,5 +99,20 @@ final class Supervisor: Sendable {
     for (_, p) in running { p.terminate() }
     _ = wait(until: Date().addingTimeInterval(1)) { running.keys.allSatisfy { exit(of: $0) != nil } }
     for (name, p) in running where exit(of: name) == nil { kill(p.processIdentifier, SIGKILL) }
+  }
+}
+
+/// A value behind an `NSLock` (a pthread mutex, which ThreadSanitizer understands).
+// Unchecked: `value` is only touched under `lock`.
+final class Locked<Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value: Value
+
+  init(_ value: Value) { self.value = value }
+
+  func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body(&value)
   }
 }
