@@ -15,7 +15,8 @@ public struct CurveKeyPair: Codable, Sendable, Equatable {
     var pub = [CChar](repeating: 0, count: 41)
     var sec = [CChar](repeating: 0, count: 41)
     guard zmq_curve_keypair(&pub, &sec) == 0 else { throw ZMQError.last("zmq_curve_keypair") }
-    return CurveKeyPair(publicKey: String(cString: pub), secretKey: String(cString: sec))
+    func text(_ z85: [CChar]) -> String { String(decoding: z85.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    return CurveKeyPair(publicKey: text(pub), secretKey: text(sec))
   }
 }
 

@@ -17,110 +17,14 @@ extension PNG {
   /// chunk's CRC is checked; any fault is an error naming `path`.
   public static func decode(_ bytes: [UInt8], path: String) throws(DatasetError) -> DecodedImage {
     func fail(_ why: String) -> DatasetError { .malformed(path: path, reason: "not a readable PNG: \(why)") }
-    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw fail("no PNG signature") }
-    func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
-
-    var (width, height, depth, colorType) = (0, 0, 0, -1)
-    var palette: [UInt8] = []
-    var compressed: [UInt8] = []
-    var offset = 8
-    var ended = false
-    while offset < bytes.count {
-      guard offset + 12 <= bytes.count else { throw fail("truncated chunk header at byte \(offset)") }
-      let length = be32(offset)
-      let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-      guard length >= 0, offset + 12 + length <= bytes.count else { throw fail("chunk \(type) runs past the end (truncated?)") }
-      let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-      let crc = UInt32(truncatingIfNeeded: be32(offset + 8 + length))
-      let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress! + offset + 4, uInt(length + 4))) }
-      guard crc == computed else { throw fail("bad CRC in chunk \(type)") }
-      switch type {
-      case "IHDR":
-        guard length == 13 else { throw fail("IHDR has \(length) bytes") }
-        (width, height, depth, colorType) = (be32(offset + 8), be32(offset + 12), Int(body[8]), Int(body[9]))
-        guard body[12] == 0 else { throw fail("interlaced images are not supported") }
-      case "PLTE": palette = body
-      case "IDAT": compressed += body
-      case "IEND": ended = true
-      default: break
-      }
-      offset += 12 + length
-      if ended { break }
-    }
-    guard colorType >= 0 else { throw fail("no IHDR chunk") }
-    guard ended else { throw fail("no IEND chunk (truncated?)") }
-    guard width > 0, height > 0 else { throw fail("empty image \(width)×\(height)") }
-    guard width <= PNG.largestSide, height <= PNG.largestSide, width * height <= PNG.largestPixels else {
-      throw fail("\(width)×\(height) is larger than FedSim reads (\(PNG.largestSide) a side, \(PNG.largestPixels) pixels)")
-    }
-    let samples: Int
-    switch colorType {
-    case 0: samples = 1
-    case 2: samples = 3
-    case 3: samples = 1
-    case 4: samples = 2
-    case 6: samples = 4
-    default: throw fail("unknown colour type \(colorType)")
-    }
-    let validDepth = colorType == 3 ? [1, 2, 4, 8].contains(depth) : (colorType == 0 ? [8, 16].contains(depth) : [8, 16].contains(depth))
-    guard validDepth else { throw fail("bit depth \(depth) with colour type \(colorType) is not supported") }
-    if colorType == 3 && palette.isEmpty { throw fail("palette image without PLTE") }
-
-    let bitsPerPixel = samples * depth
-    let stride = (width * bitsPerPixel + 7) / 8
-    let bpp = max(1, bitsPerPixel / 8)
+    let file = try PNGChunks(bytes, fail)
+    let h = try PNGHeader(file, fail)
     let raw: [UInt8]
-    do { raw = try Inflate.decompress(compressed, path: path, expectedSize: height * (stride + 1)) } catch {
+    do { raw = try Inflate.decompress(file.compressed, path: path, expectedSize: h.height * (h.stride + 1)) } catch {
       throw fail("image data: \(error)")
     }
-    guard raw.count >= height * (stride + 1) else { throw fail("image data holds \(raw.count) bytes, needs \(height * (stride + 1))") }
-
-    // Undo the per-row filters.
-    var rows = [UInt8](repeating: 0, count: height * stride)
-    for y in 0..<height {
-      let filter = raw[y * (stride + 1)]
-      let src = y * (stride + 1) + 1
-      let dst = y * stride
-      for x in 0..<stride {
-        let a = x >= bpp ? Int(rows[dst + x - bpp]) : 0
-        let b = y > 0 ? Int(rows[dst - stride + x]) : 0
-        let c = (x >= bpp && y > 0) ? Int(rows[dst - stride + x - bpp]) : 0
-        let predictor: Int
-        switch filter {
-        case 0: predictor = 0
-        case 1: predictor = a
-        case 2: predictor = b
-        case 3: predictor = (a + b) / 2
-        case 4:
-          let p = a + b - c
-          let (pa, pb, pc) = (abs(p - a), abs(p - b), abs(p - c))
-          predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
-        default: throw fail("unknown filter type \(filter) in row \(y)")
-        }
-        rows[dst + x] = UInt8(truncatingIfNeeded: Int(raw[src + x]) + predictor)
-      }
-    }
-
-    // Samples to channel-major bytes.
-    let channels = (colorType == 2 || colorType == 3 || colorType == 6) ? 3 : 1
-    var pixels = [UInt8](repeating: 0, count: channels * width * height)
-    let plane = width * height
-    for y in 0..<height {
-      for x in 0..<width {
-        let i = y * width + x
-        if colorType == 3 {
-          let bit = x * depth
-          let index = Int(rows[y * stride + bit / 8] >> (8 - depth - bit % 8)) & ((1 << depth) - 1)
-          guard 3 * index + 2 < palette.count else { throw fail("palette index \(index) outside the \(palette.count / 3)-entry palette") }
-          for c in 0..<3 { pixels[c * plane + i] = palette[3 * index + c] }
-        } else {
-          let bytesPerSample = depth / 8
-          for c in 0..<channels { pixels[c * plane + i] = rows[y * stride + (x * samples + c) * bytesPerSample] }
-        }
-      }
-    }
-    return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
+    guard raw.count >= h.height * (h.stride + 1) else { throw fail("image data holds \(raw.count) bytes, needs \(h.height * (h.stride + 1))") }
+    return try h.pixels(h.unfiltered(raw, fail), palette: file.palette, fail)
   }
 
   /// Reads and decodes a PNG file.
@@ -171,5 +75,124 @@ extension PNG {
       return try decode(png, path: path)
     }
     return (declared, frames)
+  }
+}
+
+/// A PNG's chunks that matter, every CRC checked: the header's 13 bytes, the palette and the
+/// concatenated image data, up to IEND.
+struct PNGChunks {
+  var header: [UInt8] = []
+  var palette: [UInt8] = []
+  var compressed: [UInt8] = []
+
+  init(_ bytes: [UInt8], _ fail: (String) -> DatasetError) throws(DatasetError) {
+    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw fail("no PNG signature") }
+    func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
+    var offset = 8
+    var ended = false
+    while offset < bytes.count && !ended {
+      guard offset + 12 <= bytes.count else { throw fail("truncated chunk header at byte \(offset)") }
+      let length = be32(offset)
+      let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+      guard length >= 0, offset + 12 + length <= bytes.count else { throw fail("chunk \(type) runs past the end (truncated?)") }
+      let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+      let crc = UInt32(truncatingIfNeeded: be32(offset + 8 + length))
+      let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress! + offset + 4, uInt(length + 4))) }
+      guard crc == computed else { throw fail("bad CRC in chunk \(type)") }
+      switch type {
+      case "IHDR":
+        guard length == 13 else { throw fail("IHDR has \(length) bytes") }
+        header = body
+      case "PLTE": palette = body
+      case "IDAT": compressed += body
+      case "IEND": ended = true
+      default: break
+      }
+      offset += 12 + length
+    }
+    guard !header.isEmpty else { throw fail("no IHDR chunk") }
+    guard ended else { throw fail("no IEND chunk (truncated?)") }
+  }
+}
+
+/// The image a PNG header describes, checked: size within FedSim's bounds, a known colour type
+/// with a depth it allows, a palette when it needs one.
+struct PNGHeader {
+  var width: Int, height: Int, depth: Int, colorType: Int, samples: Int
+
+  init(_ file: PNGChunks, _ fail: (String) -> DatasetError) throws(DatasetError) {
+    let b = file.header
+    func be32(_ i: Int) -> Int { Int(b[i]) << 24 | Int(b[i + 1]) << 16 | Int(b[i + 2]) << 8 | Int(b[i + 3]) }
+    (width, height, depth, colorType) = (be32(0), be32(4), Int(b[8]), Int(b[9]))
+    guard b[12] == 0 else { throw fail("interlaced images are not supported") }
+    guard width > 0, height > 0 else { throw fail("empty image \(width)×\(height)") }
+    guard width <= PNG.largestSide, height <= PNG.largestSide, width * height <= PNG.largestPixels else {
+      throw fail("\(width)×\(height) is larger than FedSim reads (\(PNG.largestSide) a side, \(PNG.largestPixels) pixels)")
+    }
+    switch colorType {
+    case 0, 3: samples = 1
+    case 2: samples = 3
+    case 4: samples = 2
+    case 6: samples = 4
+    default: throw fail("unknown colour type \(colorType)")
+    }
+    let validDepth = colorType == 3 ? [1, 2, 4, 8].contains(depth) : [8, 16].contains(depth)
+    guard validDepth else { throw fail("bit depth \(depth) with colour type \(colorType) is not supported") }
+    if colorType == 3 && file.palette.isEmpty { throw fail("palette image without PLTE") }
+  }
+
+  var bitsPerPixel: Int { samples * depth }
+  /// Bytes per row, without the filter byte.
+  var stride: Int { (width * bitsPerPixel + 7) / 8 }
+
+  /// The rows with each one's filter undone (`raw`: a filter byte, then `stride` bytes, per row).
+  func unfiltered(_ raw: [UInt8], _ fail: (String) -> DatasetError) throws(DatasetError) -> [UInt8] {
+    let (stride, bpp) = (self.stride, max(1, bitsPerPixel / 8))
+    var rows = [UInt8](repeating: 0, count: height * stride)
+    for y in 0..<height {
+      let filter = raw[y * (stride + 1)]
+      let (src, dst) = (y * (stride + 1) + 1, y * stride)
+      for x in 0..<stride {
+        let a = x >= bpp ? Int(rows[dst + x - bpp]) : 0
+        let b = y > 0 ? Int(rows[dst - stride + x]) : 0
+        let c = (x >= bpp && y > 0) ? Int(rows[dst - stride + x - bpp]) : 0
+        let predictor: Int
+        switch filter {
+        case 0: predictor = 0
+        case 1: predictor = a
+        case 2: predictor = b
+        case 3: predictor = (a + b) / 2
+        case 4:
+          let p = a + b - c
+          let (pa, pb, pc) = (abs(p - a), abs(p - b), abs(p - c))
+          predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
+        default: throw fail("unknown filter type \(filter) in row \(y)")
+        }
+        rows[dst + x] = UInt8(truncatingIfNeeded: Int(raw[src + x]) + predictor)
+      }
+    }
+    return rows
+  }
+
+  /// Channel-major bytes (1 or 3 channels; alpha dropped, 16-bit samples by their high byte).
+  func pixels(_ rows: [UInt8], palette: [UInt8], _ fail: (String) -> DatasetError) throws(DatasetError) -> DecodedImage {
+    let channels = (colorType == 2 || colorType == 3 || colorType == 6) ? 3 : 1
+    var pixels = [UInt8](repeating: 0, count: channels * width * height)
+    let plane = width * height
+    for y in 0..<height {
+      for x in 0..<width {
+        let i = y * width + x
+        if colorType == 3 {
+          let bit = x * depth
+          let index = Int(rows[y * stride + bit / 8] >> (8 - depth - bit % 8)) & ((1 << depth) - 1)
+          guard 3 * index + 2 < palette.count else { throw fail("palette index \(index) outside the \(palette.count / 3)-entry palette") }
+          for c in 0..<3 { pixels[c * plane + i] = palette[3 * index + c] }
+        } else {
+          for c in 0..<channels { pixels[c * plane + i] = rows[y * stride + (x * samples + c) * (depth / 8)] }
+        }
+      }
+    }
+    return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
   }
 }
