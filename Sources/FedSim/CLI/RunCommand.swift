@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
         print("live view: http://127.0.0.1:\(server.port)/")
       } catch { throw fail("\(error)") }
     }
-    let finished = ManagedFlag()
+    let finished = Locked(false)  // shared with the signal handlers
     let handlers = Self.stopOnSignals(plan, finished: finished)
     // Progress: a bar over the points on a terminal; the lines, unbuffered, in any case.
     let bar = ProgressBar(total: plan.design.points.count * plan.design.repeats, label: plan.design.name)
@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
     Self.printSettings(settings)
     print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
     if serve != nil {
-      finished.value = true
+      finished.withLock { $0 = true }
       print("the live view stays up until Ctrl-C")
       while true { Thread.sleep(forTimeInterval: 3600) }
     }
@@ -73,12 +73,12 @@ struct Run: ParsableCommand {
   }
 
   /// Ctrl-C, SIGTERM and SIGHUP stop every child before the launcher exits.
-  private static func stopOnSignals(_ plan: RunPlan, finished: ManagedFlag) -> [any DispatchSourceSignal] {
+  private static func stopOnSignals(_ plan: RunPlan, finished: Locked<Bool>) -> [any DispatchSourceSignal] {
     [SIGINT, SIGTERM, SIGHUP].map { number in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
-        if finished.value { Foundation.exit(0) }  // the live view's audience has seen the end
+        if finished.withLock({ $0 }) { Foundation.exit(0) }  // the live view's audience has seen the end
         FileHandle.standardError.write(Data("\ninterrupted: stopping every process; finish with --resume \(plan.folder.path)\n".utf8))
         plan.stopAll()
         Foundation.exit(number == SIGINT ? 130 : 128 + number)
@@ -115,16 +115,5 @@ struct Report: ParsableCommand {
     do { print("wrote " + (try HTMLReport.write(folder: RunFolder(runDirectory)))) } catch {
       throw fail("\(runDirectory) is not a finished run folder: \(describe(error))")
     }
-  }
-}
-
-/// A flag shared with a signal handler.
-// Unchecked: `flag` is only touched under `lock`.
-final class ManagedFlag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var flag = false
-  var value: Bool {
-    get { lock.withLock { flag } }
-    set { lock.withLock { flag = newValue } }
   }
 }

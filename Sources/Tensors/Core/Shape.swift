@@ -1,3 +1,16 @@
+/// The element count of `dimensions` when every one is ≥ 0 and the product stays within
+/// `limit`; nil otherwise (a negative dimension, an overflow, more than the bytes present).
+/// What file readers check declared shapes with, rather than trapping.
+public func checkedElementCount(_ dimensions: [Int], limit: Int) -> Int? {
+  var count = 1
+  for d in dimensions {
+    let (product, overflow) = count.multipliedReportingOverflow(by: d)
+    guard d >= 0, !overflow, product <= limit else { return nil }
+    count = product
+  }
+  return count
+}
+
 /// Shape arithmetic shared by the ops and kernels.
 enum Shape {
   /// The number of elements of a tensor of this shape (1 for a scalar).

@@ -85,12 +85,8 @@ public struct SafetensorsFile: Sendable {
       guard 0 <= begin && begin <= end && end <= dataLength else {
         throw fail("'\(name)' data_offsets [\(begin), \(end)] lie outside the \(dataLength)-byte data")
       }
-      // The element count, refused when it overflows rather than trapping.
-      var count = 1
-      for d in shape {
-        let (product, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, product <= dataLength else { throw fail("'\(name)' shape \(shape) is larger than the file") }
-        count = product
+      guard let count = checkedElementCount(shape, limit: dataLength) else {
+        throw fail("'\(name)' shape \(shape) is larger than the file")
       }
       guard end - begin == count * dtype.size else {
         throw fail(

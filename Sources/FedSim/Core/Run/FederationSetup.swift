@@ -23,7 +23,7 @@ public struct FederationSetup: Sendable {
     var order = Array(0..<data.count)
     var generator = SeededGenerator(seed: s.seed &+ 1)
     order.shuffle(using: &generator)
-    let testCount = Int((Double(data.count) * s.data.testFraction).rounded())
+    let testCount = s.data.testCount(of: data.count)
     testIndices = Array(order.prefix(testCount)).sorted()
     let train = Array(order.dropFirst(testCount)).sorted()
     let parts = s.data.partition.assign(

@@ -38,6 +38,9 @@ public struct Scenario: Codable, Sendable, Equatable {
 
 /// Where the images come from and how they are split.
 public struct DataPlan: Codable, Sendable, Equatable {
+  /// How many of `images` the server keeps for testing.
+  public func testCount(of images: Int) -> Int { Int((Double(images) * testFraction).rounded()) }
+
   public enum Source: Codable, Sendable, Equatable {
     /// The built-in generated shapes.
     case shapes(count: Int)

@@ -57,7 +57,7 @@ public struct RecordedUpdate: Sendable {
       }
       labels = try Self.tensor(file, "label_onehot", path: path, shape: nil).argmax(alongAxis: 1).scalars.map { Int($0) }
     }
-    batch = try meta.batch(default: input?.shape[0] ?? labels?.count ?? 1)
+    batch = try meta.batch(default: input?.shape[0] ?? labels?.count ?? 1, spec: spec)
     if let x = input, x.shape[0] != batch {
       throw .shape(path: path, name: "input", expected: [batch] + imageShape, found: x.shape)
     }
@@ -156,9 +156,8 @@ struct UpdateMetadata {
 
   /// The batch the metadata declares (else `fallback`), bounded so that the attack's dummy batch
   /// fits in memory.
-  func batch(default fallback: Int) throws(UpdateFileError) -> Int {
+  func batch(default fallback: Int, spec s: ModelSpec) throws(UpdateFileError) -> Int {
     let b = file.metadata["batch"] == nil ? fallback : try integer("batch", 1...ScenarioLimits.localBatch)
-    let s = try spec()
     guard (1...ScenarioLimits.localBatch).contains(b), b * s.channels * s.imageSize * s.imageSize <= ScenarioLimits.batchElements else {
       throw .badMetadata(path: path, key: "batch", value: "\(b) images of \(s.channels)×\(s.imageSize)×\(s.imageSize) (more than \(ScenarioLimits.batchElements) values)")
     }

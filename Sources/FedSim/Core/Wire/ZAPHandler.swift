@@ -1,3 +1,4 @@
+import CZeroMQ
 import Foundation
 import Synchronization
 
@@ -57,21 +58,11 @@ public final class ZAPHandler: Sendable {
     return [Array("1.0".utf8), id, Array("200".utf8), Array("OK".utf8), Array(user.utf8), []]
   }
 
-  /// Z85 text of a 32-byte key (ZeroMQ RFC 32).
+  /// Z85 text of a 32-byte key (ZeroMQ RFC 32), by libzmq's own encoder.
   static func z85(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
-    var out = ""
-    for chunk in stride(from: 0, to: bytes.count, by: 4) {
-      var value: UInt32 = 0
-      for b in bytes[chunk..<chunk + 4] { value = value << 8 | UInt32(b) }
-      var chars = [Character](repeating: "0", count: 5)
-      for i in (0..<5).reversed() {
-        chars[i] = alphabet[Int(value % 85)]
-        value /= 85
-      }
-      out += String(chars)
-    }
-    return out
+    var text = [CChar](repeating: 0, count: bytes.count * 5 / 4 + 1)
+    guard zmq_z85_encode(&text, bytes, bytes.count) != nil else { return "" }
+    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
 

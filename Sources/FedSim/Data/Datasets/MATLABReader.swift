@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// A numeric array read from a MATLAB level-5 MAT-file.
 struct MATLABArray {
@@ -75,12 +76,8 @@ enum MATLABFile {
     let dims = stride(from: 0, to: parts[1].1.count, by: 4).map { Int(Int32(truncatingIfNeeded: u32(parts[1].1, $0))) }
     let name = String(decoding: parts[2].1, as: UTF8.self)
     let (type, raw) = parts[3]
-    // The element count, refused when a dimension is negative or the product overflows.
-    var count = 1
-    for d in dims {
-      let (product, overflow) = count.multipliedReportingOverflow(by: d)
-      guard d >= 0, !overflow, product <= raw.count else { throw fail("array '\(name)' has dimensions \(dims), more than its \(raw.count) bytes") }
-      count = product
+    guard let count = checkedElementCount(dims, limit: raw.count) else {
+      throw fail("array '\(name)' has dimensions \(dims), more than its \(raw.count) bytes")
     }
     let width: Int
     switch type {

@@ -9,11 +9,12 @@ public final class RunLock: Sendable {
   struct Contents: Codable { var pids: [Int32] }
 
   public let path: String
+  private let folder: RunFolder
   private let pids = Mutex<[Int32]>([])
 
   /// Takes the lock of `folder`, or says which of the earlier run's processes still live.
   public init(folder: RunFolder) throws(FederationError) {
-    path = folder.path + "/lock.json"
+    (self.folder, path) = (folder, folder.path + "/lock.json")
     if let earlier = try? folder.readJSON(Contents.self, from: path) {
       let alive = earlier.pids.filter(Self.isFedSimProcess)
       if !alive.isEmpty {
@@ -26,11 +27,7 @@ public final class RunLock: Sendable {
   /// Records a child's pid.
   public func add(_ pid: Int32) throws(FederationError) {
     let all = pids.withLock { $0.append(pid); return $0 }
-    let data: Data
-    do { data = try JSONEncoder().encode(Contents(pids: all)) } catch { throw .failed("cannot encode \(path): \(error)") }
-    guard FileManager.default.createFile(atPath: path + ".new", contents: data), rename(path + ".new", path) == 0 else {
-      throw .folder(.write(path: path, reason: String(cString: strerror(errno))))
-    }
+    do { try folder.writeJSON(Contents(pids: all), to: path) } catch { throw .folder(error) }
   }
 
   /// Gives the lock up (the run ended, well or not, with its children stopped).

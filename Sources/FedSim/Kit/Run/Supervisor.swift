@@ -101,18 +101,3 @@ final class Supervisor: Sendable {
     for (name, p) in running where exit(of: name) == nil { kill(p.processIdentifier, SIGKILL) }
   }
 }
-
-/// A value behind an `NSLock` (a pthread mutex, which ThreadSanitizer understands).
-// Unchecked: `value` is only touched under `lock`.
-final class Locked<Value>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: Value
-
-  init(_ value: Value) { self.value = value }
-
-  func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-    lock.lock()
-    defer { lock.unlock() }
-    return try body(&value)
-  }
-}

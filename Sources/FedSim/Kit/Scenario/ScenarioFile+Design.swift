@@ -112,8 +112,7 @@ struct DatasetShape {
     case .files(_, let limit): total = min(limit ?? Int.max, images ?? Int.max)
     case .picture: total = 1
     }
-    guard s.data.testFraction >= 0 && s.data.testFraction < 1 else { return }  // validation names it
-    let train = total - Int((Double(total) * s.data.testFraction).rounded())
+    let train = total - s.data.testCount(of: total)
     guard train < s.federation.clients else { return }
     throw .invalid(
       source: source, key: "federation.clients",
