@@ -31,7 +31,7 @@ let package = Package(
     // The numeric core and the attacks: no federation in them.
     .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
     .target(
-      name: "Adversary", dependencies: ["Tensors"], path: "Sources/Adversary",
+      name: "Adversary", dependencies: ["Tensors", "COpenBLAS"], path: "Sources/Adversary",
       exclude: ["Role", "Process"]),
 
     // Datasets, transforms, partitions, image files and the training loop over them.

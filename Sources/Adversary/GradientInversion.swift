@@ -13,11 +13,15 @@ public enum AttackMethod: String, Sendable, Codable, CaseIterable {
   /// Inverting Gradients (Geiping et al. 2020): cosine distance plus total variation, signed
   /// Adam with a step learning-rate schedule, pixels boxed to the valid range.
   case ig
+  /// R-GAP (Zhu and Blaschko 2021): closed-form recursive inversion, layer by layer from the
+  /// output down, by least squares; no optimisation (batch 1, chains of convolutions, linear
+  /// layers and invertible activations).
+  case rgap
 
   /// The gradient distance the method minimises.
   public var distance: GradientDistance {
     switch self {
-    case .dlg, .idlg: .l2
+    case .dlg, .idlg, .rgap: .l2
     case .wdlg: .wasserstein
     case .ig: .cosine
     }
@@ -26,9 +30,18 @@ public enum AttackMethod: String, Sendable, Codable, CaseIterable {
   /// Whether the labels are read off the gradient before optimising (all but DLG).
   public var recoversLabelsFirst: Bool { self != .dlg }
 
-  /// Iterations by default: 300 L-BFGS steps (DLG's setting), or 4,800 Adam steps for
-  /// Inverting Gradients (its CIFAR setting).
-  public var defaultIterations: Int { self == .ig ? 4800 : 300 }
+  /// Iterations by default: 300 L-BFGS steps (DLG's setting), 4,800 Adam steps for Inverting
+  /// Gradients (its CIFAR setting), none for R-GAP.
+  public var defaultIterations: Int {
+    switch self {
+    case .ig: 4800
+    case .rgap: 0
+    default: 300
+    }
+  }
+
+  /// Whether the method optimises (all but R-GAP, which solves in closed form).
+  public var optimises: Bool { self != .rgap }
 
   /// The learning rate by default: 1 for L-BFGS (DLG's), 0.1 for signed Adam (IG's).
   public var defaultLearningRate: Float { self == .ig ? 0.1 : 1 }
@@ -109,6 +122,8 @@ public struct AttackResult: Sendable {
   /// How often the optimiser diverged or stalled and was restarted from its best point, over
   /// all starts.
   public var recoveries: Int
+  /// R-GAP's report on each layer it solved, from the input up (empty for other methods).
+  public var layers: [RGAPLayerReport] = []
 }
 
 /// A gradient-inversion attack on one shared gradient of a known model.
@@ -125,11 +140,24 @@ public struct GradientInversion<Model: Layer>: Sendable {
       (model, sharedGradient, inputShape, classes)
   }
 
-  /// Runs the attack, calling `progress` after every iteration of every start.
+  /// Runs the attack, whichever the method, calling `progress` after every iteration of every
+  /// start; only R-GAP can refuse (a model or batch outside its conditions).
+  public func attack(
+    _ configuration: AttackConfiguration, progress: (AttackProgress) -> Void = { _ in }
+  ) throws(RGAPError) -> AttackResult {
+    guard configuration.method.optimises else {
+      return try RecursiveInversion(model: model, sharedGradient: sharedGradient, inputShape: inputShape, classes: classes)
+        .run(progress: progress)
+    }
+    return run(configuration, progress: progress)
+  }
+
+  /// Runs an optimisation attack, calling `progress` after every iteration of every start.
   public func run(
     _ configuration: AttackConfiguration, progress: (AttackProgress) -> Void = { _ in }
   ) -> AttackResult {
-    withoutActuallyEscaping(progress) { run(configuration, $0) }
+    precondition(configuration.method.optimises, "R-GAP runs through attack(_:progress:)")
+    return withoutActuallyEscaping(progress) { run(configuration, $0) }
   }
 
   private func run(_ c: AttackConfiguration, _ progress: @escaping (AttackProgress) -> Void) -> AttackResult {

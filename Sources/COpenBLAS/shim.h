@@ -8,3 +8,9 @@
 #if defined(__linux__)
 #include <malloc.h>
 #endif
+
+// LAPACK, which OpenBLAS ships (a Fortran symbol; Debian has no lapacke.h beside it): Cholesky
+// factorisation with complete pivoting, which reveals the rank, for R-GAP's per-layer normal
+// equations.
+void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv, int *rank,
+             const double *tol, double *work, int *info);

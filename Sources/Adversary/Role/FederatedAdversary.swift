@@ -70,7 +70,7 @@ public struct FederatedAdversary: Sendable {
     let every = Swift.max(1, a.iterations / 30)
     var snapshots: [Int: [Tensor]] = [:]
     let live = folder.live(round: h.round, client: h.client)
-    let r = inversion.run(
+    let r = try inversion.attack(
       AttackConfiguration(method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
@@ -80,6 +80,9 @@ public struct FederatedAdversary: Sendable {
         tensors: ["reconstruction": p.reconstruction],
         metadata: ["iteration": "\(p.iteration)", "of": "\(a.iterations)", "trial": "\(p.trial)", "distance": "\(p.distance)"]
       ).write(to: live)
+    }
+    for layer in r.layers {
+      log.log(layer.determined ? "rgap_layer" : "rgap_rank_deficient", ["round": h.round, "client": h.client, "report": layer.summary])
     }
     let kept = snapshots[r.keptTrial] ?? [r.reconstruction]
     try Reconstruction(
@@ -99,6 +102,7 @@ extension AttackMethod {
     case .idlg: self = .idlg
     case .wdlg: self = .wdlg
     case .ig: self = .ig
+    case .rgap: self = .rgap
     }
   }
 }

@@ -51,11 +51,18 @@ struct Attack: ParsableCommand {
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
       learningRate: learningRate, totalVariation: tv)
-    let bar = ProgressBar(total: configuration.iterations * configuration.restarts, label: method.rawValue)
-    let (metrics, result, trace) = AttackRun.run(
-      update: recorded, configuration: configuration, threshold: threshold
-    ) { p in bar.update(p.trial * configuration.iterations + p.iteration) }
-    bar.update(configuration.iterations * configuration.restarts)
+    let total = Swift.max(1, configuration.iterations * configuration.restarts)
+    let bar = ProgressBar(total: total, label: method.rawValue)
+    let (metrics, result, trace): (AttackMetrics, AttackResult, AttackRun.Trace)
+    do {
+      (metrics, result, trace) = try AttackRun.run(
+        update: recorded, configuration: configuration, threshold: threshold
+      ) { p in bar.update(p.trial * configuration.iterations + p.iteration) }
+    } catch { throw fail(error.description) }
+    bar.update(total)
+    for layer in result.layers {
+      print(layer.determined ? "  " + layer.summary : "  warning: " + layer.summary + ": this layer's input is not determined")
+    }
     do { try AttackRun.write(metrics, result, trace, update: recorded, to: out) } catch {
       throw fail("cannot write the results to \(out): \(describe(error))")
     }

@@ -174,7 +174,7 @@ public struct AttackPlan: Codable, Sendable, Equatable {
 
 /// The attacks by name (the attack library's `AttackMethod`, which the core does not link).
 public enum AttackKind: String, Codable, Sendable, CaseIterable {
-  case dlg, idlg, wdlg, ig
+  case dlg, idlg, wdlg, ig, rgap
 }
 
 extension Scenario {

@@ -75,13 +75,13 @@ public enum AttackRun {
   public static func run(
     update: RecordedUpdate, configuration: AttackConfiguration, threshold: Double = 30,
     snapshotEvery: Int? = nil, progress: (AttackProgress) -> Void = { _ in }
-  ) -> (metrics: AttackMetrics, result: AttackResult, trace: Trace) {
+  ) throws(RGAPError) -> (metrics: AttackMetrics, result: AttackResult, trace: Trace) {
     let every = snapshotEvery ?? Swift.max(10, (configuration.iterations / 30 + 9) / 10 * 10)
     let inversion = GradientInversion(
       model: update.model, sharedGradient: update.gradient, inputShape: update.inputShape,
       classes: update.spec.classes)
     var traces = [Trace](repeating: Trace(), count: configuration.restarts)
-    let result = inversion.run(configuration) { p in
+    let result = try inversion.attack(configuration) { p in
       var t = traces[p.trial]
       t.distance.append(p.distance)
       if let truth = update.input {

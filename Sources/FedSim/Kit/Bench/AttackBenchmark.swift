@@ -42,7 +42,7 @@ public enum AttackBenchmark {
     let model = try ModelZoo.make(spec, generator: &generator)
     let update = RecordedUpdate(
       spec: spec, model: model, input: dataset.images([index]), labels: dataset.labels([index]))
-    let (metrics, _, _) = AttackRun.run(
+    let (metrics, _, _) = try AttackRun.run(
       update: update, configuration: AttackConfiguration(method: .dlg, iterations: iterations))
     return Result(
       data: source, index: index, classes: classes, iterations: iterations, threads: BLAS.threads,
