@@ -93,7 +93,7 @@ struct AttackRunTests {
     let dir = Self.temporaryDirectory()
     let update = Self.smallUpdate(batch: 2)
     let config = AttackConfiguration(method: .idlg, iterations: 40, seed: 1)
-    let (metrics, result, trace) = AttackRun.run(update: update, configuration: config, snapshotEvery: 10)
+    let (metrics, result, trace) = try AttackRun.run(update: update, configuration: config, snapshotEvery: 10)
     try AttackRun.write(metrics, result, trace, update: update, to: dir)
 
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.json"))) as! [String: Any]
@@ -132,7 +132,7 @@ struct AttackRunTests {
     let update = RecordedUpdate(
       spec: spec, model: try ModelZoo.make(spec, generator: &gen), input: data.images([0]), labels: data.labels([0]))
     let metrics = try await onThread {
-      AttackRun.run(update: update, configuration: AttackConfiguration(method: .dlg, iterations: 150)).metrics
+      try AttackRun.run(update: update, configuration: AttackConfiguration(method: .dlg, iterations: 150)).metrics
     }
     #expect(metrics.psnr! >= 30 && metrics.labelAccuracy == 1 && metrics.success == true, "\(metrics.summary)")
     #expect(metrics.successIteration != nil)

@@ -80,6 +80,15 @@ struct ScenarioTests {
     #expect(error("name: [unclosed").hasPrefix("s.yaml: "))
   }
 
+  @Test("R-GAP's conditions are checked before any process starts")
+  func rgapConditions() {
+    #expect(error("attack: {method: rgap}") == "no error")
+    #expect(error("attack: {method: rgap}\nfederation: {local_batch: 4}").contains("'federation.local_batch'"))
+    #expect(error("attack: {method: rgap}\nmodel: {name: resnet18}").contains("'model.name'"))
+    #expect(error("attack: {method: rgap}\nmodel: {activation: relu}").contains("'model.activation'"))
+    #expect(error("attack: {method: rgap}\nfederation: {algorithm: fedavg}").contains("'federation.algorithm'"))
+  }
+
   @Test("--set overrides existing keys only, and is checked like the file")
   func overrides() throws {
     let s = try ScenarioFile.load(yaml: "attack: {method: dlg}", source: "s.yaml")

@@ -91,10 +91,10 @@ struct UpdateFileFuzzTests {
     do {
       let update = try RecordedUpdate(contentsOf: path)
       let configuration = AttackConfiguration(method: .idlg, iterations: 1, restarts: 1, seed: 0)
-      let (metrics, _, _) = AttackRun.run(update: update, configuration: configuration)
+      let (metrics, _, _) = try AttackRun.run(update: update, configuration: configuration)
       return .attacked(metrics.psnr)
     } catch {
-      return .rejected(error.description)
+      return .rejected("\(error)")
     }
   }
 

@@ -103,10 +103,24 @@ extension Scenario {
   }
 
   private func validate(_ a: AttackPlan, _ check: Check) throws(ScenarioError) {
-    try check((1...ScenarioLimits.iterations).contains(a.iterations), "attack.iterations", "must be 1 to \(ScenarioLimits.iterations)")
+    if a.method == .rgap {
+      try validateRGAP(check)
+    } else {
+      try check((1...ScenarioLimits.iterations).contains(a.iterations), "attack.iterations", "must be 1 to \(ScenarioLimits.iterations)")
+    }
     try check(!a.rounds.isEmpty && a.rounds.allSatisfy { $0 >= 1 && $0 <= federation.rounds }, "attack.rounds", "rounds run from 1 to \(federation.rounds)")
     try check(!a.victims.isEmpty && a.victims.allSatisfy { $0 >= 0 && $0 < federation.clients }, "attack.victims", "clients are 0 to \(federation.clients - 1)")
     try check((1...ScenarioLimits.restarts).contains(a.restarts), "attack.restarts", "must be 1 to \(ScenarioLimits.restarts)")
     try check(a.threshold.isFinite, "attack.threshold", "must be a number of dB")
+  }
+
+  /// R-GAP's conditions, checked before any process starts: one image's gradient, from a chain
+  /// of convolutions, linear layers and invertible activations.
+  private func validateRGAP(_ check: Check) throws(ScenarioError) {
+    try check(federation.localBatch == 1, "federation.local_batch", "R-GAP (attack.method rgap) inverts one image's gradient: local_batch must be 1")
+    try check(federation.algorithm == .fedsgd, "federation.algorithm", "R-GAP (attack.method rgap) inverts a gradient: the algorithm must be fedsgd")
+    try check(!secureAggregation, "secure_aggregation", "R-GAP (attack.method rgap) inverts one client's gradient, not a masked sum")
+    try check(["lenet", "cnn6", "mlp"].contains(model.name), "model.name", "R-GAP (attack.method rgap) inverts lenet, cnn6 or mlp; \(model.name) has pooling, batch norm or branches")
+    try check(model.activation != .relu, "model.activation", "R-GAP (attack.method rgap) needs an invertible activation (sigmoid, tanh, leaky-relu), not relu")
   }
 }
