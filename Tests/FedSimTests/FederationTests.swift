@@ -293,6 +293,39 @@ struct SweepTests {
 }
 
 extension FederationTests {
+  @Test("--jobs 2 runs points at once and gives what --jobs 1 gives")
+  func jobsMatchSequential() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try TestScenario.file(
+      """
+        name: jobs
+        repeats: 2
+        dataset: {path: shapes, count: 12}
+        federation: {clients: 2, rounds: 1, deadline: 30}
+        attack: {method: idlg, iterations: 8, victims: [0, 1]}
+        sweep: {attack_method: [idlg, rgap]}
+        """)
+    var rows: [[String]] = []
+    for jobs in [1, 2] {
+      let folder = RunFolder(NSTemporaryDirectory() + "fedsim-jobs\(jobs)-\(UUID().uuidString)")
+      let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+      let settings = try await onThread { try plan.run(jobs: jobs) }
+      #expect(settings.map(\.setting) == ["attack_method=idlg", "attack_method=rgap"])
+      var described: [String] = []
+      for k in 0..<2 {
+        for r in 0..<2 {
+          let sub = plan.pointFolder(k, repeat: r)
+          let summary = try sub.readJSON(RunSummary.self, from: sub.summary)
+          #expect(summary.rows.count == 2 && summary.problems.isEmpty)
+          described += summary.rows.map { "\(k).\(r) \($0.client) \($0.method) \($0.mse) \($0.psnr) \($0.labelAccuracy)" }
+        }
+      }
+      rows.append(described)
+      try? FileManager.default.removeItem(atPath: folder.path)
+    }
+    #expect(rows[0].count == 8 && rows[0] == rows[1])
+  }
+
   @Test("sixteen client processes complete ten FedAvg rounds with no update lost")
   func sixteenClients() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path

@@ -13,11 +13,14 @@ struct Run: ParsableCommand {
   @Option(help: "The run folder (default: runs/NAME-TIME).") var out: String?
   @Option(name: .customLong("set"), help: "Override a scenario key: KEY=VALUE (repeatable).") var sets: [String] = []
   @Option(help: "Finish the interrupted run in this folder, keeping the points already done.") var resume: String?
+  @Option(help: "Points (or repeats) run at once, each with its own processes and ports (default: the number of cores).")
+  var jobs: Int?
   @Option(help: "Serve a live view of the run on http://127.0.0.1:PORT (0: any free port), for projecting.") var serve: Int?
 
   func validate() throws {
     if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
     if resume != nil && (!sets.isEmpty || out != nil) { throw ValidationError("--resume takes the run folder's own scenario") }
+    if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
   }
 
   func run() throws {
@@ -36,7 +39,7 @@ struct Run: ParsableCommand {
     var started = 0
     let settings: [SettingSummary]
     do {
-      settings = try plan.run { line in
+      settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount) { line in
         if line.hasPrefix("point ") {
           bar.update(started)
           started += 1

@@ -26,8 +26,13 @@ public final class RunLock: Sendable {
 
   /// Records a child's pid.
   public func add(_ pid: Int32) throws(FederationError) {
-    let all = pids.withLock { $0.append(pid); return $0 }
-    do { try folder.writeJSON(Contents(pids: all), to: path) } catch { throw .folder(error) }
+    // Written under the lock, so concurrent points never write an older list over a newer one.
+    let failure = pids.withLock { all -> RunFolderError? in
+      all.append(pid)
+      do throws(RunFolderError) { try folder.writeJSON(Contents(pids: all), to: path) } catch { return error }
+      return nil
+    }
+    if let failure { throw .folder(failure) }
   }
 
   /// Gives the lock up (the run ended, well or not, with its children stopped).

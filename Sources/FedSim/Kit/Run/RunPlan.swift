@@ -12,7 +12,7 @@ public final class RunPlan: Sendable {
   public let binaries: String
   /// Held from the plan's making to the end of its run.
   let lock: RunLock
-  private let current = Mutex<Launcher?>(nil)
+  private let current = Mutex<[Int: Launcher]>([:])
   private let stopped = Mutex(false)
   private let pointHandler = Mutex<(@Sendable (RunFolder, String) -> Void)?>(nil)
 
@@ -56,33 +56,61 @@ public final class RunPlan: Sendable {
 
   public func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { RunFolder(folder.path + "/points/p\(point)-r\(r)") }
 
-  /// Runs every point not finished before. A point that fails keeps its summary (with its
-  /// problems) and the others still run; the run then fails naming every failed point.
-  public func run(progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
+  /// Runs every point not finished before, `jobs` points (or repeats) at once, each with its
+  /// own processes, ports and folder. A point that fails keeps its summary (with its problems)
+  /// and the others still run; the run then fails naming every failed point. The top summary
+  /// is rewritten as each point completes; the outcome is the same whatever `jobs` is.
+  public func run(jobs: Int = 1, progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
     defer { lock.release() }
-    var settings: [SettingSummary] = []
-    var failures: [String] = []
-    for (k, point) in design.points.enumerated() {
-      var summaries: [RunSummary] = []
-      for r in 0..<design.repeats {
-        if stopped.withLock({ $0 }) { throw .failed("stopped") }
-        do { summaries.append(try runPoint(k, point, repeat: r, progress: progress)) } catch {
-          failures.append("point \(k + 1) (\(point.label)) repeat \(r + 1): \(error)")
-          let sub = pointFolder(k, repeat: r)
-          if let partial = try? sub.readJSON(RunSummary.self, from: sub.summary) { summaries.append(partial) }
+    let tasks = design.points.indices.flatMap { k in (0..<design.repeats).map { (k, $0) } }
+    var outcomes = [[RunSummary?]](repeating: .init(repeating: nil, count: design.repeats), count: design.points.count)
+    var finished = [Int](repeating: 0, count: design.points.count)
+    var failures: [(task: Int, text: String)] = []
+    var writeError: RunFolderError?
+    let tagged = jobs > 1
+    JobPool.run(
+      count: tasks.count, jobs: jobs, shouldStart: { [self] in !stopped.withLock { $0 } },
+      work: { [self] i, say in
+        let (k, r) = tasks[i]
+        let tag = tagged ? "[\(k + 1).\(r + 1)] " : ""
+        return Result<RunSummary, FederationError> { () throws(FederationError) in
+          try runPoint(k, design.points[k], repeat: r, task: i, progress: { say($0.hasPrefix("point ") ? $0 : "  " + tag + $0) })
         }
-      }
-      settings.append(SettingSummary(setting: point.label, summaries: summaries))
-      do { try TopSummary(design: design, folder: folder, settings: settings).write() } catch { throw .folder(error) }
+      },
+      line: progress,
+      done: { (i, outcome: Result<RunSummary, FederationError>) in
+        let (k, r) = tasks[i]
+        switch outcome {
+        case .success(let summary): outcomes[k][r] = summary
+        case .failure(let error):
+          failures.append((i, "point \(k + 1) (\(design.points[k].label)) repeat \(r + 1): \(error)"))
+          let sub = pointFolder(k, repeat: r)
+          outcomes[k][r] = try? sub.readJSON(RunSummary.self, from: sub.summary)
+        }
+        finished[k] += 1
+        do throws(RunFolderError) { try TopSummary(design: design, folder: folder, settings: settings(outcomes, finished)).write() } catch {
+          writeError = error
+        }
+      })
+    if let writeError { throw .folder(writeError) }
+    if stopped.withLock({ $0 }) { throw .failed("stopped") }
+    if let first = failures.min(by: { $0.task < $1.task }) {
+      let more = failures.count > 1 ? " (\(failures.count) of \(tasks.count) points failed)" : ""
+      throw .failed(first.text + more + "; redo the failed points with --resume \(folder.path)")
     }
-    if let first = failures.first {
-      let more = failures.count > 1 ? " (\(failures.count) of \(design.points.count * design.repeats) points failed)" : ""
-      throw .failed(first + more + "; redo the failed points with --resume \(folder.path)")
-    }
-    return settings
+    return settings(outcomes, finished)
   }
 
-  private func runPoint(_ k: Int, _ point: RunDesign.Point, repeat r: Int, progress: (String) -> Void) throws(FederationError) -> RunSummary {
+  /// The summaries of the points whose repeats have all finished, in the design's order.
+  private func settings(_ outcomes: [[RunSummary?]], _ finished: [Int]) -> [SettingSummary] {
+    design.points.indices.filter { finished[$0] == design.repeats }.map {
+      SettingSummary(setting: design.points[$0].label, summaries: outcomes[$0].compactMap { $0 })
+    }
+  }
+
+  private func runPoint(
+    _ k: Int, _ point: RunDesign.Point, repeat r: Int, task: Int, progress: (String) -> Void
+  ) throws(FederationError) -> RunSummary {
     let sub = pointFolder(k, repeat: r)
     let name = "point \(k + 1)/\(design.points.count) (\(point.label)) repeat \(r + 1)"
     if let done = try? sub.readJSON(RunSummary.self, from: sub.summary), done.problems.isEmpty {
@@ -95,15 +123,17 @@ public final class RunPlan: Sendable {
     progress(name + "/\(design.repeats)")
     let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries, lock: lock)
     pointHandler.withLock { $0 }?(sub, point.label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
-    current.withLock { $0 = launcher }
-    defer { current.withLock { $0 = nil } }
-    return try launcher.run(progress: { progress("  " + $0) })
+    current.withLock { $0[task] = launcher }
+    defer { current.withLock { $0[task] = nil } }
+    // Stopped between the check and the registration: stop this one too.
+    if stopped.withLock({ $0 }) { launcher.stopAll() }
+    return try launcher.run(progress: progress)
   }
 
-  /// Stops the processes of the point running now, and starts no other.
+  /// Stops the processes of the points running now, and starts no other.
   public func stopAll() {
     stopped.withLock { $0 = true }
-    current.withLock { $0 }?.stopAll()
+    for launcher in current.withLock({ Array($0.values) }) { launcher.stopAll() }
     lock.release()
   }
 }
