@@ -35,12 +35,25 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
     switch self {
     case .l2:
       return zip(dummy, target).map { d, t in (d - t).pow(2).sum() }.reduce(+)!
+    // The transport terms pair each dummy value with the target value of the same rank
+    // (`rankAligned`), which has the value and gradient of comparing the two sorts.
     case .sortedWasserstein:
-      return zip(dummy, sortedTarget).map { d, st in (sortedValues(d) - st).pow(2).mean() }
+      return zip(dummy, sortedTarget).map { d, st in (d - d.rankAligned(st)).pow(2).mean() }
         .reduce(+)!
     case .wasserstein:
+      // ‖g′ − t‖² + ‖g′ − a‖² = 2‖g′ − (t + a)/2‖² + ‖t − a‖²/2, with `a` the rank-aligned
+      // target: one squared distance in the graph, as DLG's, and a constant beside it.
       return dummy.indices.map { l in
-        (dummy[l] - target[l]).pow(2).sum() + (sortedValues(dummy[l]) - sortedTarget[l]).pow(2).sum()
+        let aligned = dummy[l].rankAligned(sortedTarget[l])
+        let (t, a) = (target[l].detached().scalars, aligned.scalars)
+        var middle = [Float](repeating: 0, count: t.count)
+        var spread = 0.0
+        for i in t.indices {
+          middle[i] = (t[i] + a[i]) / 2
+          spread += Double(t[i] - a[i]) * Double(t[i] - a[i])
+        }
+        let m = Tensor(shape: target[l].shape, scalars: middle)
+        return 2 * (dummy[l] - m).pow(2).sum() + Float(spread / 2)
       }.reduce(+)!
     case .cosine:
       let dot = zip(dummy, target).map { d, t in (d * t).sum() }.reduce(+)!

@@ -144,6 +144,20 @@ struct ForwardTests {
     #expect(order == expected)
   }
 
+  /// Continuous values (short runs after the coarse radix passes, finished by insertion) and
+  /// values packed within a relative 1e-5 (one long run: the insertion budget runs out and a
+  /// comparison sort finishes) sort as a plain stable sort does.
+  @Test(arguments: [1.0, 1e-5]) func longLaneSortOfCloseValues(spread: Double) {
+    var gen = SeededGenerator(seed: 8)
+    let values = (0..<20_000).map { _ in Float(1 + spread * Double.random(in: -1...1, using: &gen)) }
+    let x = Tensor(shape: [values.count], scalars: values)
+    let order = x.sorted().indices.scalars.map { Int($0) }
+    #expect(order == values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) })
+    let target = Tensor(shape: [values.count], scalars: values.map { $0 * 2 }.sorted())
+    let aligned = x.rankAligned(target).scalars
+    #expect(order.indices.allSatisfy { aligned[order[$0]] == target.scalars[$0] })
+  }
+
   @Test func pooling() {
     let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
     #expect(maxPool2d(x, kernel: 2).scalars == [5, 7, 13, 15])

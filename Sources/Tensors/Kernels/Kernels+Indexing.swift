@@ -48,51 +48,84 @@ extension Kernels {
 extension Kernels {
   /// The order that sorts `values` stably (ties keep their index order), NaN last, as
   /// `torch.sort(stable=True)` gives it. Floats become order-preserving 32-bit keys packed above
-  /// their index; long lanes sort by three 11-bit radix passes, short ones by comparison.
+  /// their index; long lanes sort by radix (`radixSortByKey`), short ones by comparison.
   static func stableArgsort(_ values: [Float], descending: Bool, into order: inout [Int]) {
     let n = values.count
     var packed = [UInt64](repeating: 0, count: n)
-    for k in 0..<n {
-      let v = values[k]
-      var key = UInt32.max
-      if !v.isNaN {
-        let bits = (v == 0 ? 0 : v).bitPattern  // -0 sorts as +0
-        key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-        if descending { key = ~key }
-      }
-      packed[k] = UInt64(key) << 32 | UInt64(k)
-    }
-    if n < 512 {
-      packed.sort()
-    } else {
-      // Three passes of 11 bits over the 32-bit key; one read counts all three digits.
-      var counts = [Int](repeating: 0, count: 3 * 2048)
-      for p in packed {
-        counts[Int(p >> 32 & 0x7FF)] += 1
-        counts[2048 + Int(p >> 43 & 0x7FF)] += 1
-        counts[4096 + Int(p >> 54)] += 1
-      }
-      var other = [UInt64](repeating: 0, count: n)
-      counts.withUnsafeMutableBufferPointer { counts in
-        for pass in 0..<3 {
-          let shift = UInt64(32 + 11 * pass)
-          let offsets = UnsafeMutableBufferPointer(rebasing: counts[(pass * 2048)..<((pass + 1) * 2048)])
-          if offsets.contains(n) { continue }  // every key shares this digit
-          var total = 0
-          for b in 0..<2048 { (offsets[b], total) = (total, total + offsets[b]) }
-          packed.withUnsafeBufferPointer { from in
-            other.withUnsafeMutableBufferPointer { to in
-              for p in from {
-                let b = Int(p >> shift & 0x7FF)
-                to[offsets[b]] = p
-                offsets[b] += 1
-              }
-            }
+    values.withUnsafeBufferPointer { v in
+      packed.withUnsafeMutableBufferPointer { p in
+        for k in 0..<n {
+          let x = v[k]
+          var key = UInt32.max
+          if !x.isNaN {
+            let bits = (x == 0 ? 0 : x).bitPattern  // -0 sorts as +0
+            key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            if descending { key = ~key }
           }
-          swap(&packed, &other)
+          p[k] = UInt64(key) << 32 | UInt64(k)
         }
       }
     }
-    for k in 0..<n { order[k] = Int(packed[k] & 0xFFFF_FFFF) }
+    if n < 512 { packed.sort() } else { radixSortByKey(&packed) }
+    packed.withUnsafeBufferPointer { p in
+      order.withUnsafeMutableBufferPointer { o in for k in 0..<n { o[k] = Int(p[k] & 0xFFFF_FFFF) } }
+    }
+  }
+
+  /// A stable sort of `packed` by value: its upper 32 bits are the key and its lower ones the
+  /// index, so ties keep index order. Two LSD radix passes of 11 bits order it by the key's top
+  /// 22 bits (sign, exponent, 13 bits of mantissa); an insertion pass then orders the runs
+  /// that share those bits, which are short among gradient values, instead of a third pass
+  /// scattering at random on the low bits (about 12% off a WDLG evaluation at 100 classes;
+  /// four 8-bit passes were no faster). Should the runs turn out long (values packed within a
+  /// relative 1e-4), the insertion pass stops at a budget and a comparison sort finishes.
+  static func radixSortByKey(_ packed: inout [UInt64]) {
+    var other = [UInt64](repeating: 0, count: packed.count)
+    radixPass(&packed, &other, shift: 43)
+    radixPass(&packed, &other, shift: 54)
+    if !insertionFinish(&packed, budget: 8 * packed.count) { packed.sort() }
+  }
+
+  /// One stable counting pass on the 11 bits at `shift` (skipped when every key shares them).
+  private static func radixPass(_ packed: inout [UInt64], _ other: inout [UInt64], shift: UInt64) {
+    let n = packed.count
+    var offsets = [Int](repeating: 0, count: 2048)
+    let moved = packed.withUnsafeBufferPointer { from in
+      offsets.withUnsafeMutableBufferPointer { o in
+        for v in from { o[Int(v >> shift & 0x7FF)] += 1 }
+        if o.contains(n) { return false }
+        var total = 0
+        for d in 0..<2048 { (o[d], total) = (total, total + o[d]) }
+        other.withUnsafeMutableBufferPointer { to in
+          for v in from {
+            let d = Int(v >> shift & 0x7FF)
+            to[o[d]] = v
+            o[d] += 1
+          }
+        }
+        return true
+      }
+    }
+    if moved { swap(&packed, &other) }
+  }
+
+  /// Insertion sort of a nearly sorted array; false (the array part-sorted) once more than
+  /// `budget` moves would be needed.
+  private static func insertionFinish(_ packed: inout [UInt64], budget: Int) -> Bool {
+    packed.withUnsafeMutableBufferPointer { p in
+      var moves = 0
+      for i in 1..<Swift.max(1, p.count) where p[i] < p[i - 1] {
+        let v = p[i]
+        var j = i
+        while j > 0 && p[j - 1] > v {
+          p[j] = p[j - 1]
+          j -= 1
+        }
+        p[j] = v
+        moves += i - j
+        if moves > budget { return false }
+      }
+      return true
+    }
   }
 }

@@ -59,3 +59,20 @@ extension Tensor {
     return (gather(self, axis: axis, index: indices), indices)
   }
 }
+
+extension Tensor {
+  /// `sortedValues` (ascending, one per element) placed where this tensor's elements of the same
+  /// rank sit (ties in index order, as a stable sort orders them): the optimal transport of one
+  /// 1-D value distribution onto the other. A constant: `Σ (x − x.rankAligned(s))²` has the
+  /// value and the gradient of `Σ (sort(x) − s)²` without the gather and scatter of a sort in
+  /// the graph (the order is piecewise constant, so the sort's derivative is this permutation).
+  public func rankAligned(_ sortedValues: Tensor) -> Tensor {
+    precondition(sortedValues.scalarCount == scalarCount, "rankAligned: \(sortedValues.scalarCount) values for \(scalarCount)")
+    var order = [Int](repeating: 0, count: scalarCount)
+    Kernels.stableArgsort(scalars, descending: false, into: &order)
+    let sorted = sortedValues.scalars
+    var aligned = [Float](repeating: 0, count: scalarCount)
+    for k in 0..<scalarCount { aligned[order[k]] = sorted[k] }
+    return Tensor(shape: shape, scalars: aligned)
+  }
+}

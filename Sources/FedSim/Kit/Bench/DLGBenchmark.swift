@@ -15,10 +15,13 @@ public struct DLGBenchmarkCase: Sendable, Codable {
     (self.batch, self.classes, self.size, self.channels, self.distance) = (batch, classes, size, channels, distance)
   }
 
-  /// The cases `fedsim bench` runs: batch 1 with 10 and 100 classes, and batch 8.
+  /// The cases `fedsim bench` runs: batch 1 with 10 and 100 classes, and batch 8, with DLG's
+  /// distance; batch 1 with WDLG's, whose cost is set against DLG's.
   public static let standard = [
     DLGBenchmarkCase(batch: 1, classes: 10), DLGBenchmarkCase(batch: 1, classes: 100),
     DLGBenchmarkCase(batch: 8, classes: 10),
+    DLGBenchmarkCase(batch: 1, classes: 10, distance: .wasserstein),
+    DLGBenchmarkCase(batch: 1, classes: 100, distance: .wasserstein),
   ]
 }
 
