@@ -69,12 +69,14 @@ public struct FederatedAdversary: Sendable {
     log.log("attack_started", ["round": h.round, "client": h.client, "method": a.method.rawValue])
     let every = Swift.max(1, a.iterations / 30)
     var snapshots: [Int: [Tensor]] = [:]
+    var marks: [Int: [Int]] = [:]
     let live = folder.live(round: h.round, client: h.client)
     let r = try inversion.attack(
       AttackConfiguration(method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
       snapshots[p.trial, default: []].append(p.reconstruction)
+      marks[p.trial, default: []].append(p.iteration)
       // The attack under way, for live views (fedsim demo, --serve); best effort.
       try? SafetensorsFile(
         tensors: ["reconstruction": p.reconstruction],
@@ -85,11 +87,12 @@ public struct FederatedAdversary: Sendable {
       log.log(layer.determined ? "rgap_layer" : "rgap_rank_deficient", ["round": h.round, "client": h.client, "report": layer.summary])
     }
     let kept = snapshots[r.keptTrial] ?? [r.reconstruction]
-    try Reconstruction(
+    var reconstruction = Reconstruction(
       round: h.round, client: h.client, clients: h.clients, method: a.method, images: r.reconstruction, labels: r.labels,
-      history: r.history, snapshots: concat(kept.map { $0.reshaped(to: [1] + $0.shape) }, alongAxis: 0), iterations: r.iterations, evaluations: r.evaluations,
-      wallSeconds: r.wallSeconds, distance: r.distance
-    ).write(to: folder.reconstruction(round: h.round, client: h.client))
+      history: r.history, snapshots: concat(kept.map { $0.reshaped(to: [1] + $0.shape) }, alongAxis: 0), iterations: r.iterations,
+      evaluations: r.evaluations, wallSeconds: r.wallSeconds, distance: r.distance)
+    reconstruction.snapshotIterations = marks[r.keptTrial] ?? [r.iterations]
+    try reconstruction.write(to: folder.reconstruction(round: h.round, client: h.client))
     log.log("attack_finished", ["round": h.round, "client": h.client, "distance": r.distance, "wall_s": r.wallSeconds])
   }
 }

@@ -17,6 +17,8 @@ public struct Reconstruction: Sendable {
   public var history: [Double]
   /// Snapshots of the kept start, `[K, B, C, H, W]`.
   public var snapshots: Tensor
+  /// The iteration of each snapshot (empty: not recorded, in files from before they were).
+  public var snapshotIterations: [Int] = []
   public var iterations: Int
   public var evaluations: Int
   public var wallSeconds: Double
@@ -41,6 +43,7 @@ public struct Reconstruction: Sendable {
         "method": method.rawValue, "iterations": "\(iterations)", "evaluations": "\(evaluations)",
         "wall_s": "\(wallSeconds)", "distance": "\(distance)", "round": "\(round)", "client": "\(client)",
         "clients": clients.map(String.init).joined(separator: ","),
+        "snapshot_iterations": snapshotIterations.map(String.init).joined(separator: ","),
       ])
     do { try file.write(to: path) } catch { throw .unwritable(path: path, reason: "\(error)") }
   }
@@ -63,5 +66,7 @@ public struct Reconstruction: Sendable {
       labels: y.scalars.map { $0.isFinite ? Int($0) : -1 }, history: h.scalars.map(Double.init), snapshots: snaps,
       iterations: m["iterations"].flatMap { Int($0) } ?? 0, evaluations: m["evaluations"].flatMap { Int($0) } ?? 0,
       wallSeconds: m["wall_s"].flatMap { Double($0) } ?? 0, distance: m["distance"].flatMap { Double($0) } ?? .nan)
+    let marks = (m["snapshot_iterations"] ?? "").split(separator: ",").compactMap { Int($0) }
+    if marks.count == snaps.shape[0] { snapshotIterations = marks }
   }
 }

@@ -15,10 +15,13 @@ public struct RunSummary: Codable, Sendable {
     public var labelAccuracy: Double
     public var success: Bool
     public var attackSeconds: Double
+    /// The first snapshot iteration at which every image of the batch reached the success
+    /// threshold (nil: it never did). Snapshots are about every 1/30 of the iterations.
+    public var successIteration: Int?
 
     enum CodingKeys: String, CodingKey {
       case round, client, method, defenses, mse, psnr, ssim, success
-      case labelAccuracy = "label_acc", attackSeconds = "attack_s"
+      case labelAccuracy = "label_acc", attackSeconds = "attack_s", successIteration = "success_iteration"
     }
   }
 
@@ -58,9 +61,10 @@ public struct RunSummary: Codable, Sendable {
 
   public func write(to folder: RunFolder) throws(RunFolderError) {
     try folder.writeJSON(self, to: folder.summary)
-    var csv = "round,client,method,defenses,mse,psnr,ssim,label_acc,success,attack_s\n"
+    var csv = "round,client,method,defenses,mse,psnr,ssim,label_acc,success,attack_s,success_iteration\n"
     for r in rows {
-      csv += "\(r.round),\(r.client),\(r.method),\"\(r.defenses)\",\(r.mse),\(r.psnr),\(r.ssim),\(r.labelAccuracy),\(r.success),\(r.attackSeconds)\n"
+      csv += "\(r.round),\(r.client),\(r.method),\"\(r.defenses)\",\(r.mse),\(r.psnr),\(r.ssim),\(r.labelAccuracy),\(r.success),\(r.attackSeconds),"
+        + (r.successIteration.map(String.init) ?? "") + "\n"
     }
     try folder.write(Data(csv.utf8), to: folder.path + "/summary.csv")
     try folder.write(Data(markdown.utf8), to: folder.path + "/report.md")

@@ -54,7 +54,16 @@ struct Scoring {
     let row = RunSummary.Row(
       round: r.round, client: r.client, method: r.method.rawValue,
       defenses: scenario.defenses.isEmpty ? "none" : scenario.defenses.map(\.label).joined(separator: ", "),
-      mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds)
+      mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds,
+      successIteration: successIteration(frames, r.snapshotIterations, truth: truth, threshold: threshold))
     return (row, [truth, matched])
+  }
+
+  /// The iteration of the first snapshot whose every image reaches `threshold` dB.
+  private func successIteration(_ frames: [Tensor], _ iterations: [Int], truth: Tensor, threshold: Double) -> Int? {
+    guard frames.count == iterations.count else { return nil }
+    return zip(frames, iterations).first { frame, _ in
+      Leakage.matchedMSE(reconstruction: frame, truth: truth).allSatisfy { Leakage.psnr(mse: $0) >= threshold }
+    }?.1
   }
 }

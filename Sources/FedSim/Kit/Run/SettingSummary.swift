@@ -29,11 +29,14 @@ public struct SettingSummary: Codable, Sendable {
   public var updatesDropped: Int
   /// DP-SGD's ε (mean over repeats), when the setting uses DP-SGD.
   public var epsilon: Double?
+  /// Iterations to success over the attacks that succeeded (nil: none did, or none said when).
+  public var successIteration: Stat?
 
   enum CodingKeys: String, CodingKey {
     case setting, repeats, attacks, mse, psnr, ssim, epsilon
     case labelAccuracy = "label_acc", successRate = "success_rate", attackSeconds = "attack_s"
     case testAccuracy = "test_accuracy", roundsFailed = "rounds_failed", updatesDropped = "updates_dropped"
+    case successIteration = "success_iteration"
   }
 
   init(setting: String, summaries: [RunSummary]) {
@@ -53,16 +56,18 @@ public struct SettingSummary: Codable, Sendable {
     updatesDropped = summaries.reduce(0) { $0 + $1.droppedUpdates }
     let eps = summaries.compactMap(\.epsilon)
     epsilon = eps.isEmpty ? nil : eps.reduce(0, +) / Double(eps.count)
+    let reached = rows.filter(\.success).compactMap(\.successIteration).map(Double.init)
+    successIteration = reached.isEmpty ? nil : Stat(reached)
   }
 
-  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon,rounds_failed,updates_dropped"
+  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon,rounds_failed,updates_dropped,success_iteration_mean,success_iteration_std"
 
   var csvRow: String {
     let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
     return "\"\(setting)\",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
       + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),"
       + (testAccuracy.map { "\($0.mean),\($0.std)," } ?? ",,") + (epsilon.map { "\($0)" } ?? "")
-      + ",\(roundsFailed),\(updatesDropped)"
+      + ",\(roundsFailed),\(updatesDropped)," + (successIteration.map { "\($0.mean),\($0.std)" } ?? ",")
   }
 
   /// "81.2% ± 1.0" or "no test set".
@@ -74,11 +79,12 @@ public struct SettingSummary: Codable, Sendable {
     let eps = epsilon.map { String(format: "%.3g", $0) } ?? "—"
     let rounds = "\(roundsFailed) | \(updatesDropped)"
     if attacks == 0 {
-      return "| \(setting) | — | — | — | — | no attack | — | \(accuracyText) | \(eps) | \(rounds) |"
+      return "| \(setting) | — | — | — | — | no attack | — | — | \(accuracyText) | \(eps) | \(rounds) |"
     }
+    let reached = successIteration.map { String(format: "%.0f ± %.0f", $0.mean, $0.std) } ?? "—"
     return String(
-      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %.1f ± %.1f | %@ | %@ | %@ |",
+      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %@ | %.1f ± %.1f | %@ | %@ | %@ |",
       setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
-      100 * successRate, attacks, attackSeconds.mean, attackSeconds.std, accuracyText, eps, rounds)
+      100 * successRate, attacks, reached, attackSeconds.mean, attackSeconds.std, accuracyText, eps, rounds)
   }
 }

@@ -19,8 +19,8 @@ struct TopSummary {
 
   var markdown: String {
     var md = "# \(design.name)\n\nLeakage per defense setting: mean ± std over \(design.repeats) repeat(s) and the attacked updates.\n\n"
-    md += "| setting | PSNR (dB) | SSIM | MSE | label acc. | recovered | attack (s) | test accuracy | DP ε | rounds failed | updates dropped |\n"
-    md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    md += "| setting | PSNR (dB) | SSIM | MSE | label acc. | recovered | iterations to success | attack (s) | test accuracy | DP ε | rounds failed | updates dropped |\n"
+    md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for s in settings { md += s.markdownRow + "\n" }
     md += "\nTruth above reconstruction, first repeat of each setting:\n\n"
     for (k, s) in settings.enumerated() where FileManager.default.fileExists(atPath: folder.path + "/points/p\(k)-r0/grid.png") {

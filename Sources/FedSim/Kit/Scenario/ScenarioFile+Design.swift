@@ -18,15 +18,20 @@ public struct RunDesign: Codable, Sendable, Equatable {
 }
 
 extension ScenarioFile {
-  /// Every point of the sweep resolved against the dataset (opened once, for its image shape and
-  /// classes) and validated: a bad value in any point is an error here, before anything runs.
+  /// Every point of the sweep resolved against its dataset (each opened once, for its image
+  /// shape and classes) and validated: a bad value in any point is an error here, before anything runs.
   public func design(source: String) throws(ScenarioError) -> RunDesign {
     let repeats = self.repeats ?? 1
     guard repeats >= 1 && repeats <= 1000 else { throw .invalid(source: source, key: "repeats", reason: "must be 1 to 1000") }
-    let shape = try DatasetShape(dataset ?? DatasetSection(), source: source)
     let grid = try expanded(source: source)
+    var shapes: [String?: DatasetShape] = [:]  // by path: a swept dataset is opened once per value
     var points: [RunDesign.Point] = []
     for (label, file) in grid {
+      let section = file.dataset ?? DatasetSection()
+      let key = section.path
+      let shape: DatasetShape
+      if let known = shapes[key] { shape = known } else { shape = try DatasetShape(section, source: source) }
+      shapes[key] = shape
       let s = try file.resolved(shape, source: source + (label == "base" ? "" : " (sweep point \(label))"))
       points.append(RunDesign.Point(label: label, scenario: s))
     }

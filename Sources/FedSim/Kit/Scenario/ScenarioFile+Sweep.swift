@@ -34,6 +34,12 @@ extension ScenarioFile {
 
   private func axes(_ w: Sweep) -> [Axis] {
     var axes: [Axis] = []
+    if let paths = w.dataset {
+      axes.append(Axis(name: "dataset", values: paths.map { v in (Self.datasetName(v), { f in Self.edit(&f.dataset, DatasetSection()) { $0.path = v } }) }))
+    }
+    if let names = w.model {
+      axes.append(Axis(name: "model", values: names.map { v in (v, { f in Self.edit(&f.model, ModelSection()) { $0.name = v } }) }))
+    }
     for (key, values) in [
       ("gaussian_noise", w.gaussianNoise), ("laplace_noise", w.laplaceNoise), ("clip", w.clip), ("prune", w.prune),
     ] {
@@ -50,6 +56,16 @@ extension ScenarioFile {
       axes.append(Axis(name: "attack_method", values: methods.map { m in (m.rawValue, { f in Self.setMethod(m, &f) }) }))
     }
     return axes
+  }
+
+  /// A dataset's name in a point's label: its file's name, or its folder's when the file has a
+  /// generic one (`cifar-10/test_batch.bin` is `cifar-10`).
+  static func datasetName(_ path: String) -> String {
+    let parts = path.split(separator: "/").map(String.init)
+    guard let file = parts.last else { return path }
+    let generic = ["test", "t10k", "test_batch", "test_32x32", "data", "images"]
+    let stem = String(file.prefix { $0 != "." && $0 != "-" })
+    return parts.count > 1 && (generic.contains(stem) || generic.contains(where: { file.hasPrefix($0) })) ? parts[parts.count - 2] : file
   }
 
   /// A swept defense value of 0 leaves that defense off (a negative one is kept, to be refused).

@@ -105,11 +105,15 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var dpNoiseMultiplier: [Double]?
     /// Attacks to compare on the same updates.
     public var attackMethod: [AttackKind]?
+    /// Dataset paths (each point reads its own; classes, channels and size follow the data).
+    public var dataset: [String]?
+    /// Zoo models by name.
+    public var model: [String]?
 
     enum CodingKeys: String, CodingKey {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
-      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method"
+      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method", dataset, model
     }
   }
 }
