@@ -22,8 +22,10 @@ struct ScenarioTests {
   @Test("every scenario in scenarios/ loads")
   func shippedScenariosLoad() throws {
     let dir = SharedData.repositoryRoot + "/scenarios"
-    let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
-    #expect(files.contains("demo.yaml"))
+    let top = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
+    let paper = try FileManager.default.contentsOfDirectory(atPath: dir + "/paper").filter { $0.hasSuffix(".yaml") }
+    let files = top + paper.map { "paper/" + $0 }
+    #expect(files.contains("demo.yaml") && files.contains("paper/success-rate.yaml"))
     for f in files where !(try String(contentsOfFile: dir + "/" + f, encoding: .utf8)).contains("../shared") {
       _ = try ScenarioFile.load(path: dir + "/" + f).design(source: f)
     }

@@ -21,7 +21,7 @@ struct Attack: ParsableCommand {
 
   @Option(help: "The update file (default: a built-in update of a shapes image on the DLG LeNet).")
   var update: String?
-  @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
+  @Option(help: "dlg, idlg, wdlg, ig or rgap (closed form, no iterations).") var method: AttackMethod = .dlg
   @Option(help: "L-BFGS steps (DLG family; default 300) or Adam steps (IG; default 4800).")
   var iterations: Int?
   @Option(help: "The most random starts; the one nearest the shared gradient is kept, and no more are drawn once one converges.")
