@@ -82,6 +82,24 @@ struct ScenarioTests {
     #expect(error("name: [unclosed").hasPrefix("s.yaml: "))
   }
 
+  @Test("sweeps over datasets and models: each point reads its own data and builds its own model")
+  func datasetAndModelSweep() throws {
+    let file = try ScenarioFile.load(
+      yaml: "dataset: {path: shapes, count: 8}\nsweep: {dataset: [shapes, ./missing/test_batch.bin], model: [lenet, cnn6]}",
+      source: "s.yaml")
+    #expect(throws: ScenarioError.self) { try file.design(source: "s.yaml") }  // the missing file, named
+    let ok = try ScenarioFile.load(yaml: "dataset: {path: shapes, count: 8}\nsweep: {dataset: [shapes], model: [lenet, cnn6]}", source: "s.yaml")
+    let points = try ok.design(source: "s.yaml").points
+    #expect(points.map(\.label) == ["dataset=shapes, model=lenet", "dataset=shapes, model=cnn6"])
+    #expect(points.map(\.scenario.model.name) == ["lenet", "cnn6"])
+    #expect(error("sweep: {model: [alexnet]}").contains("'model.name'"))
+    do {
+      _ = try file.design(source: "s.yaml")
+    } catch {
+      #expect(error.description.contains("missing/test_batch.bin"), "\(error)")
+    }
+  }
+
   @Test("R-GAP's conditions are checked before any process starts")
   func rgapConditions() {
     #expect(error("attack: {method: rgap}") == "no error")

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Prints the WDLG paper's tables with FedSim's figures beside them, from the run folders of
+`scenarios/paper/*.yaml` (their summary.json), as markdown for docs/results.md.
+
+    tools/paper-tables.py success-rate runs/paper-success-rate
+    tools/paper-tables.py mse runs/paper-mse
+    tools/paper-tables.py ablation runs/paper-ablation
+    tools/paper-tables.py batch runs/paper-batch
+    tools/paper-tables.py dp-noise runs/paper-dp-noise
+"""
+import json
+import sys
+
+PAPER_SUCCESS = {  # dataset: (DLG rate, WDLG rate, DLG s, WDLG s) over 300 images
+    "mnist": (0.82, 0.86, 1345, 842),
+    "fashion-mnist": (0.84, 0.88, 1874, 1026),
+    "svhn": (0.79, 0.86, 2115, 1231),
+    "cifar-100": (0.76, 0.81, 2315, 1510),
+}
+PAPER_MSE = {  # (dataset, model): {method: (mean, std)}
+    ("mnist", "lenet"): {"dlg": (0.0037, 0.00082), "rgap": (0.0012, 0.00054), "wdlg": (0.0014, 0.00069)},
+    ("mnist", "cnn6"): {"dlg": (0.015, 0.0053), "rgap": (0.0068, 0.0012), "wdlg": (0.0057, 0.0029)},
+    ("cifar-10", "lenet"): {"dlg": (0.013, 0.0012), "rgap": (0.0048, 0.00081), "wdlg": (0.0045, 0.00075)},
+    ("cifar-10", "cnn6"): {"dlg": (0.0513, 0.034), "rgap": (0.0258, 0.016), "wdlg": (0.028, 0.0064)},
+}
+PAPER_ABLATION = {"dlg": (300, 0.74), "idlg": (150, 0.78), "wdlg": (140, 0.80)}
+
+
+def settings(folder):
+    with open(folder + "/summary.json") as f:
+        rows = json.load(f)
+    out = {}
+    for r in rows:
+        keys = dict(part.split("=", 1) for part in r["setting"].split(", ") if "=" in part)
+        out[tuple(sorted(keys.items()))] = r
+    return out
+
+
+def find(table, **keys):
+    want = tuple(sorted((k, str(v)) for k, v in keys.items()))
+    return table.get(want)
+
+
+def iterations(r):
+    s = r.get("success_iteration")
+    return f"{s['mean']:.0f} ± {s['std']:.0f}" if s else "—"
+
+
+def success_rate(folder):
+    t = settings(folder)
+    print("| dataset | paper DLG | paper WDLG | FedSim DLG | FedSim iDLG | FedSim WDLG | attacks | FedSim s/attack DLG / iDLG / WDLG | paper s (300 images) DLG / WDLG |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for d in ["mnist", "fashion-mnist", "cifar-10", "svhn", "cifar-100"]:
+        rs = [find(t, dataset=d, attack_method=m) for m in ["dlg", "idlg", "wdlg"]]
+        if not all(rs):
+            continue
+        p = PAPER_SUCCESS.get(d)
+        paper = (f"{p[0]:.2f}", f"{p[1]:.2f}", f"{p[2]:,} / {p[3]:,}") if p else ("—", "—", "—")
+        ours = [f"{r['success_rate']:.2f}" for r in rs]
+        secs = " / ".join(f"{r['attack_s']['mean']:.1f}" for r in rs)
+        print(f"| {d} | {paper[0]} | {paper[1]} | {ours[0]} | {ours[1]} | {ours[2]} | {rs[0]['attacks']} | {secs} | {paper[2]} |")
+
+
+def mse(folder):
+    t = settings(folder)
+    print("| cell | method | paper MSE | FedSim MSE | FedSim PSNR (dB) | recovered | attacks |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for (d, m), paper in PAPER_MSE.items():
+        for method in ["dlg", "rgap", "wdlg"]:
+            r = find(t, dataset=d, model=m, attack_method=method)
+            if not r:
+                continue
+            pm, ps = paper[method]
+            print(f"| {m} + {d} | {method} | {pm:.3g} ± {ps:.2g} | {r['mse']['mean']:.3g} ± {r['mse']['std']:.2g} "
+                  f"| {r['psnr']['mean']:.1f} ± {r['psnr']['std']:.1f} | {r['success_rate']:.2f} | {r['attacks']} |")
+
+
+def ablation(folder):
+    t = settings(folder)
+    print("| step | paper iterations | paper success | FedSim iterations to success | FedSim success | attacks |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    names = {"dlg": "DLG", "idlg": "+ label recovery (iDLG)", "wdlg": "+ Wasserstein distance (WDLG)"}
+    for m, (it, rate) in PAPER_ABLATION.items():
+        r = find(t, attack_method=m)
+        if r:
+            print(f"| {names[m]} | {it} | {rate:.2f} | {iterations(r)} | {r['success_rate']:.2f} | {r['attacks']} |")
+
+
+def swept(folder, key, label):
+    t = settings(folder)
+    values = sorted({dict(k)[key] for k in t}, key=float)
+    print(f"| {label} | method | PSNR (dB) | MSE | recovered | iterations to success | attacks |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for v in values:
+        for m in ["dlg", "wdlg"]:
+            r = find(t, **{key: v, "attack_method": m})
+            if r:
+                print(f"| {v} | {m} | {r['psnr']['mean']:.1f} ± {r['psnr']['std']:.1f} | {r['mse']['mean']:.3g} ± {r['mse']['std']:.2g} "
+                      f"| {r['success_rate']:.2f} | {iterations(r)} | {r['attacks']} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    table, folder = sys.argv[1], sys.argv[2]
+    {
+        "success-rate": success_rate,
+        "mse": mse,
+        "ablation": ablation,
+        "batch": lambda f: swept(f, "local_batch", "batch"),
+        "dp-noise": lambda f: swept(f, "gaussian_noise", "noise σ"),
+    }[table](folder)
