@@ -89,6 +89,13 @@ struct RGAPTests {
     } catch {
       #expect(error.description.contains("ResNet18") && error.description.contains("batch norm"), "\(error)")
     }
+    let wide = MLP(inputs: 3 * 96 * 96, hidden: [8], classes: 10, activation: .sigmoid, initializer: .pytorchDefault, generator: &gen)
+    do {
+      _ = try attack(wide, image: Tensor.uniform([1, 3, 96, 96], using: &gen), label: 0)
+      Issue.record("a 27,648-unknown layer was accepted")
+    } catch {
+      #expect(error.description.contains("'body.1'") && error.description.contains("16384"), "\(error)")
+    }
     let lenet = LeNet(channels: 3, classes: 10, imageSize: 16, generator: &gen)
     let batch = Tensor.uniform([2, 3, 16, 16], using: &gen)
     let shared = sharedGradient(model: lenet, input: batch, targets: oneHot([0, 1], classes: 10))

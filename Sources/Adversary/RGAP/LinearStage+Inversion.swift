@@ -23,6 +23,9 @@ public struct RGAPLayerReport: Sendable, Equatable, Codable {
 }
 
 extension LinearStage {
+  /// The most unknowns one layer's dense system may have (its normal matrix: 2 GiB).
+  static let largestSystem = 16_384
+
   /// `∂L/∂input` from `∂L/∂output` (`k`, `[O, Ho, Wo]`): the transposed convolution.
   func inputGradient(_ k: [Double]) -> [Double] {
     let (c, h, w) = (input[0], input[1], input[2])
@@ -65,6 +68,11 @@ extension LinearStage {
   /// the channel's pixels).
   func invert(output z: [Double], outputGradient k: [Double], relativeCutoff: Double) throws(RGAPError) -> (input: [Double], report: RGAPLayerReport) {
     let (c, h, w) = (input[0], input[1], input[2])
+    guard c * h * w <= Self.largestSystem else {
+      throw .unsupportedLayer(
+        name: name, type: "layer of \(c * h * w) inputs",
+        reason: "its least-squares system would need \((c * h * w) * (c * h * w) / 131_072) MiB; R-GAP solves at most \(Self.largestSystem) unknowns a layer")
+    }
     let (ho, wo) = outputSize
     let taps = outputs * kernel.0 * kernel.1
     var correlation = DenseMatrix(rows: taps, columns: h * w)
