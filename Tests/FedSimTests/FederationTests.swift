@@ -326,6 +326,32 @@ extension FederationTests {
     #expect(rows[0].count == 8 && rows[0] == rows[1])
   }
 
+  @Test("an attack that fails is a problem of its point, named, never a missing row")
+  func failedAttackIsReported() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    // Clipping to norm 0 leaves a zero gradient, which R-GAP cannot invert.
+    let scenario = try TestScenario.file(
+      """
+        name: failing-attack
+        dataset: {path: shapes, count: 12}
+        federation: {clients: 2, rounds: 1, deadline: 30}
+        attack: {method: rgap, victims: [0]}
+        defenses: [{clip: 0}]
+        """)
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-failed-attack-\(UUID().uuidString)")
+    let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+    do {
+      _ = try await onThread { try plan.run(jobs: 1) }
+      Issue.record("a run whose only attack failed was reported as a success")
+    } catch {
+      #expect("\(error)".contains("the attack on round 1, client 0 failed: R-GAP"), "\(error)")
+    }
+    let sub = plan.pointFolder(0, repeat: 0)
+    let summary = try sub.readJSON(RunSummary.self, from: sub.summary)
+    #expect(summary.rows.isEmpty && summary.problems.contains { $0.contains("R-GAP") })
+    try? FileManager.default.removeItem(atPath: folder.path)
+  }
+
   @Test("sixteen client processes complete ten FedAvg rounds with no update lost")
   func sixteenClients() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path

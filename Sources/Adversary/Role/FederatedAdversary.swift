@@ -51,11 +51,12 @@ public struct FederatedAdversary: Sendable {
         guard case .tap(let h) = m.body, h.run == brief.run, brief.attack.rounds.contains(h.round),
           brief.attack.victims.contains(h.client) || h.client == -1
         else { continue }
-        try attack(try template.read(m, h), h)
-      } catch let error as WireError {
-        log.log("dropped", ["reason": error.description])
+        let tapped = try template.read(m, h)
+        do { try attack(tapped, h) } catch {
+          log.log("attack_failed", ["round": h.round, "client": h.client, "reason": "\(error)"])
+        }
       } catch {
-        log.log("attack_failed", ["reason": "\(error)"])
+        log.log("dropped", ["reason": error.description])
       }
     }
   }

@@ -29,11 +29,26 @@ struct Scoring {
       let png = Pictures.grid(rows: grid, scale: Swift.max(1, 64 / first.shape[2]), columns: grid.map { $0.shape[0] }.max() ?? 1)
       do { try folder.write(Data(png), to: folder.path + "/grid.png") } catch { throw .folder(error) }
     }
+    problems += failedAttacks()
     var records: [RoundRecord] = []
     do { records = try folder.readJSON([RoundRecord].self, from: folder.rounds) } catch {
       problems.append("no round records: \(error)")
     }
     return RunSummary(scenario: scenario, rows: rows, rounds: records, problems: problems)
+  }
+
+  /// The attacks the adversary logged as failed (R-GAP refusing a model, say): a point whose
+  /// attacks failed is never summarised as if they had not been asked for.
+  private func failedAttacks() -> [String] {
+    guard let text = try? String(contentsOfFile: folder.events("adversary"), encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        event["event"] as? String == "attack_failed"
+      else { return nil }
+      let at = [event["round"].map { "round \($0)" }, event["client"].map { "client \($0)" }].compactMap { $0 }
+      return "the attack" + (at.isEmpty ? "" : " on " + at.joined(separator: ", ")) + " failed: "
+        + (event["reason"] as? String ?? "no reason given")
+    }
   }
 
   /// One reconstruction's row, and its truth and matched reconstruction as two picture rows.
