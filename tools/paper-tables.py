@@ -8,7 +8,9 @@
     tools/paper-tables.py batch runs/paper-batch
     tools/paper-tables.py dp-noise runs/paper-dp-noise
 """
+import glob
 import json
+import statistics
 import sys
 
 PAPER_SUCCESS = {  # dataset: (DLG rate, WDLG rate, DLG s, WDLG s) over 300 images
@@ -33,6 +35,20 @@ def settings(folder):
     for r in rows:
         keys = dict(part.split("=", 1) for part in r["setting"].split(", ") if "=" in part)
         out[tuple(sorted(keys.items()))] = r
+    return out
+
+
+def medians(folder):
+    """Each setting's median MSE over its attacks, from the points' own summaries."""
+    with open(folder + "/summary.json") as f:
+        names = [r["setting"] for r in json.load(f)]
+    out = {}
+    for k, name in enumerate(names):
+        values = []
+        for path in glob.glob(f"{folder}/points/p{k}-r*/summary.json"):
+            with open(path) as f:
+                values += [row["mse"] for row in json.load(f)["rows"]]
+        out[name] = statistics.median(values) if values else float("nan")
     return out
 
 
@@ -63,8 +79,9 @@ def success_rate(folder):
 
 def mse(folder):
     t = settings(folder)
-    print("| cell | method | paper MSE | FedSim MSE | FedSim PSNR (dB) | recovered | attacks |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    median = medians(folder)
+    print("| cell | method | paper MSE | FedSim MSE | FedSim median MSE | FedSim PSNR (dB) | recovered | s/attack | attacks |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (d, m), paper in PAPER_MSE.items():
         for method in ["dlg", "rgap", "wdlg"]:
             r = find(t, dataset=d, model=m, attack_method=method)
@@ -72,7 +89,8 @@ def mse(folder):
                 continue
             pm, ps = paper[method]
             print(f"| {m} + {d} | {method} | {pm:.3g} ± {ps:.2g} | {r['mse']['mean']:.3g} ± {r['mse']['std']:.2g} "
-                  f"| {r['psnr']['mean']:.1f} ± {r['psnr']['std']:.1f} | {r['success_rate']:.2f} | {r['attacks']} |")
+                  f"| {median[r['setting']]:.2g} | {r['psnr']['mean']:.1f} ± {r['psnr']['std']:.1f} | {r['success_rate']:.2f} "
+                  f"| {r['attack_s']['mean']:.1f} | {r['attacks']} |")
 
 
 def ablation(folder):
