@@ -176,10 +176,7 @@ public struct GradientInversion<Model: Layer>: Sendable {
       : nil
     var session = Session(
       inputShape: inputShape, classes: classes, knownLabels: knownLabels,
-      elapsed: {
-        let d = start.duration(to: clock.now)
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-      },
+      elapsed: { start.duration(to: clock.now).seconds },
       progress: progress)
     var kept: Session.Trial?
     var starts = 0
@@ -335,4 +332,9 @@ private struct Session {
     _ = record(&t, iteration: c.iterations, point: point, value: r.value)
     return t
   }
+}
+
+extension Duration {
+  /// The duration in seconds, as attack results report it.
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -56,8 +56,7 @@ public struct RecursiveInversion: Sendable {
     }
     let image = Tensor(shape: inputShape, scalars: (pending?.z ?? x).map(Float.init))
     let distance = gradientDistance(at: image, label: last.label)
-    let d = start.duration(to: clock.now)
-    let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    let seconds = start.duration(to: clock.now).seconds
     progress(
       AttackProgress(
         trial: 0, iteration: 0, distance: distance, evaluations: 1, elapsed: seconds, reconstruction: image,

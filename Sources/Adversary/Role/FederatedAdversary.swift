@@ -69,15 +69,13 @@ public struct FederatedAdversary: Sendable {
       inputShape: [tapped.batch, spec.channels, spec.imageSize, spec.imageSize], classes: spec.classes)
     log.log("attack_started", ["round": h.round, "client": h.client, "method": a.method.rawValue])
     let every = Swift.max(1, a.iterations / 30)
-    var snapshots: [Int: [Tensor]] = [:]
-    var marks: [Int: [Int]] = [:]
+    var snapshots: [Int: [(iteration: Int, image: Tensor)]] = [:]  // by start
     let live = folder.live(round: h.round, client: h.client)
     let r = try inversion.attack(
       AttackConfiguration(method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
-      snapshots[p.trial, default: []].append(p.reconstruction)
-      marks[p.trial, default: []].append(p.iteration)
+      snapshots[p.trial, default: []].append((p.iteration, p.reconstruction))
       // The attack under way, for live views (fedsim demo, --serve); best effort.
       try? SafetensorsFile(
         tensors: ["reconstruction": p.reconstruction],
@@ -87,13 +85,13 @@ public struct FederatedAdversary: Sendable {
     for layer in r.layers {
       log.log(layer.determined ? "rgap_layer" : "rgap_rank_deficient", ["round": h.round, "client": h.client, "report": layer.summary])
     }
-    let kept = snapshots[r.keptTrial] ?? [r.reconstruction]
-    var reconstruction = Reconstruction(
+    let kept = snapshots[r.keptTrial] ?? [(r.iterations, r.reconstruction)]
+    try Reconstruction(
       round: h.round, client: h.client, clients: h.clients, method: a.method, images: r.reconstruction, labels: r.labels,
-      history: r.history, snapshots: concat(kept.map { $0.reshaped(to: [1] + $0.shape) }, alongAxis: 0), iterations: r.iterations,
-      evaluations: r.evaluations, wallSeconds: r.wallSeconds, distance: r.distance)
-    reconstruction.snapshotIterations = marks[r.keptTrial] ?? [r.iterations]
-    try reconstruction.write(to: folder.reconstruction(round: h.round, client: h.client))
+      history: r.history, snapshots: concat(kept.map { $0.image.reshaped(to: [1] + $0.image.shape) }, alongAxis: 0),
+      snapshotIterations: kept.map(\.iteration), iterations: r.iterations, evaluations: r.evaluations,
+      wallSeconds: r.wallSeconds, distance: r.distance
+    ).write(to: folder.reconstruction(round: h.round, client: h.client))
     log.log("attack_finished", ["round": h.round, "client": h.client, "distance": r.distance, "wall_s": r.wallSeconds])
   }
 }

@@ -26,4 +26,14 @@ public final class EventLog: Sendable {
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
     handle.withLock { try? $0?.write(contentsOf: data + Data("\n".utf8)) }
   }
+
+  /// The events named `event` in the log at `path` (every event when nil), each a JSON object;
+  /// a missing log, or a line that is not JSON (one cut short), reads as no event.
+  public static func events(in path: String, named event: String? = nil) -> [[String: Any]] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+      return event == nil || object["event"] as? String == event ? object : nil
+    }
+  }
 }

@@ -18,7 +18,7 @@ public struct Reconstruction: Sendable {
   /// Snapshots of the kept start, `[K, B, C, H, W]`.
   public var snapshots: Tensor
   /// The iteration of each snapshot (empty: not recorded, in files from before they were).
-  public var snapshotIterations: [Int] = []
+  public var snapshotIterations: [Int]
   public var iterations: Int
   public var evaluations: Int
   public var wallSeconds: Double
@@ -26,10 +26,11 @@ public struct Reconstruction: Sendable {
 
   public init(
     round: Int, client: Int, clients: [Int], method: AttackKind, images: Tensor, labels: [Int], history: [Double],
-    snapshots: Tensor, iterations: Int, evaluations: Int, wallSeconds: Double, distance: Double
+    snapshots: Tensor, snapshotIterations: [Int] = [], iterations: Int, evaluations: Int, wallSeconds: Double, distance: Double
   ) {
     (self.round, self.client, self.clients, self.method, self.images, self.labels) = (round, client, clients, method, images, labels)
     (self.history, self.snapshots, self.iterations, self.evaluations) = (history, snapshots, iterations, evaluations)
+    self.snapshotIterations = snapshotIterations
     (self.wallSeconds, self.distance) = (wallSeconds, distance)
   }
 
@@ -61,12 +62,12 @@ public struct Reconstruction: Sendable {
     else { throw bad("not a reconstruction file (needs reconstruction, labels, history, snapshots, method, round, client, clients)") }
     guard snaps.rank == 5, Array(snaps.shape.dropFirst()) == x.shape else { throw bad("snapshots \(snaps.shape) do not match the reconstruction \(x.shape)") }
     guard x.scalars.allSatisfy(\.isFinite) else { throw bad("the reconstruction holds NaN or infinity") }
+    let marks = (m["snapshot_iterations"] ?? "").split(separator: ",").compactMap { Int($0) }
     self.init(
       round: round, client: client, clients: clients, method: method, images: x,
       labels: y.scalars.map { $0.isFinite ? Int($0) : -1 }, history: h.scalars.map(Double.init), snapshots: snaps,
+      snapshotIterations: marks.count == snaps.shape[0] ? marks : [],
       iterations: m["iterations"].flatMap { Int($0) } ?? 0, evaluations: m["evaluations"].flatMap { Int($0) } ?? 0,
       wallSeconds: m["wall_s"].flatMap { Double($0) } ?? 0, distance: m["distance"].flatMap { Double($0) } ?? .nan)
-    let marks = (m["snapshot_iterations"] ?? "").split(separator: ",").compactMap { Int($0) }
-    if marks.count == snaps.shape[0] { snapshotIterations = marks }
   }
 }

@@ -103,9 +103,7 @@ public final class LiveServer: @unchecked Sendable {
     case "/state.json":
       var state: [String: Any] = ["setting": label]
       if let folder {
-        let text = (try? String(contentsOfFile: folder.events("server"), encoding: .utf8)) ?? ""
-        let events = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        state["clients"] = events.filter { $0["event"] as? String == "client_joined" }.count
+        state["clients"] = EventLog.events(in: folder.events("server"), named: "client_joined").count
         let records = (try? folder.readJSON([RoundRecord].self, from: folder.rounds)) ?? []
         state["rounds"] = records.count
         state["accuracy"] = records.last?.testAccuracy

@@ -40,11 +40,7 @@ struct Scoring {
   /// The attacks the adversary logged as failed (R-GAP refusing a model, say): a point whose
   /// attacks failed is never summarised as if they had not been asked for.
   private func failedAttacks() -> [String] {
-    guard let text = try? String(contentsOfFile: folder.events("adversary"), encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap { line in
-      guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-        event["event"] as? String == "attack_failed"
-      else { return nil }
+    EventLog.events(in: folder.events("adversary"), named: "attack_failed").map { event in
       let at = [event["round"].map { "round \($0)" }, event["client"].map { "client \($0)" }].compactMap { $0 }
       return "the attack" + (at.isEmpty ? "" : " on " + at.joined(separator: ", ")) + " failed: "
         + (event["reason"] as? String ?? "no reason given")

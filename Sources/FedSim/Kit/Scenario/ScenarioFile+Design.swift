@@ -28,10 +28,13 @@ extension ScenarioFile {
     var points: [RunDesign.Point] = []
     for (label, file) in grid {
       let section = file.dataset ?? DatasetSection()
-      let key = section.path
       let shape: DatasetShape
-      if let known = shapes[key] { shape = known } else { shape = try DatasetShape(section, source: source) }
-      shapes[key] = shape
+      if let known = shapes[section.path] {
+        shape = known
+      } else {
+        shape = try DatasetShape(section, source: source)
+        shapes[section.path] = shape
+      }
       let s = try file.resolved(shape, source: source + (label == "base" ? "" : " (sweep point \(label))"))
       points.append(RunDesign.Point(label: label, scenario: s))
     }

@@ -65,7 +65,7 @@ extension ScenarioFile {
     guard let file = parts.last else { return path }
     let generic = ["test", "t10k", "test_batch", "test_32x32", "data", "images"]
     let stem = String(file.prefix { $0 != "." && $0 != "-" })
-    return parts.count > 1 && (generic.contains(stem) || generic.contains(where: { file.hasPrefix($0) })) ? parts[parts.count - 2] : file
+    return parts.count > 1 && generic.contains(stem) ? parts[parts.count - 2] : file
   }
 
   /// A swept defense value of 0 leaves that defense off (a negative one is kept, to be refused).
