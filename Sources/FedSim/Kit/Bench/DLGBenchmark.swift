@@ -73,11 +73,16 @@ public enum DLGBenchmark {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<evals { _ = objective.evaluate(input: dx, labelLogits: dy) }
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let rssEnd = ProcessMemory.residentMiB()
+    // The kernel's two counters (statm, VmHWM) are read at different moments and batched per
+    // CPU, so VmHWM alone can read a few pages below a residency just measured: the peak so far
+    // is at least every residency seen.
+    let peak = Swift.max(ProcessMemory.peakMiB(), rssStart, rssEnd)
     return DLGBenchmarkResult(
       batch: c.batch, classes: c.classes, size: c.size, channels: c.channels,
       loss: c.distance.rawValue, threads: BLAS.threads, evals: evals,
       msPerEval: 1000 * wall / Double(evals), rssStartMiB: rssStart,
-      rssEndMiB: ProcessMemory.residentMiB(), peakRSSMiB: ProcessMemory.peakMiB())
+      rssEndMiB: rssEnd, peakRSSMiB: peak)
   }
 }
 
