@@ -34,6 +34,7 @@ public struct FederatedServer: Sendable {
     log.log("listening", ["clients": sockets.endpoints.clients, "tap": sockets.endpoints.tap])
     onListening(sockets.endpoints)
     var model = try setup.initialModel()
+    try writeStart(model)
     let identities = try Registration(scenario: s, sockets: sockets, log: log).wait()
     var rounds = RoundRunner(setup: setup, sockets: sockets, identities: identities, log: log)
     var records: [RoundRecord] = []
@@ -45,6 +46,24 @@ public struct FederatedServer: Sendable {
     sockets.sendDone(to: identities, run: s.name)
     log.log("done")
   }
+
+  /// The split and the initial model, so an independent implementation can train from the
+  /// same start on the same images (tools/torch_fedavg.py).
+  private func writeStart(_ model: AnyModel) throws(FederationError) {
+    let split = DatasetSplit(test: setup.testIndices, clients: setup.clientIndices)
+    var tensors: [String: Tensor] = [:]
+    for p in model.namedParameters { tensors["param." + p.name] = p.tensor }
+    do { try folder.writeJSON(split, to: folder.partition) } catch { throw .folder(error) }
+    do { try SafetensorsFile(tensors: tensors, metadata: ["model": setup.scenario.model.name]).write(to: folder.initialModel) } catch {
+      throw .folder(.write(path: folder.initialModel, reason: error.description))
+    }
+  }
+}
+
+/// The dataset indices of the server's test images and of each client's training images.
+struct DatasetSplit: Codable {
+  var test: [Int]
+  var clients: [[Int]]
 }
 
 /// The server's own CURVE key pair and the public keys it admits.

@@ -33,10 +33,19 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     self.imageSize = imageSize
     self.classes = classes
     self.activation = activation ?? entry?.defaultActivation ?? .relu
-    self.initializer = initializer ?? (name == "lenet" ? .dlgUniform : .pytorchDefault)
+    self.initializer = initializer ?? Self.defaultInitializer(name: name, activation: self.activation)
     self.stem = stem
     self.auxiliaryHead = auxiliaryHead
     self.hidden = hidden
+  }
+}
+
+extension ModelSpec {
+  /// DLG's uniform weights for its own setting, the sigmoid (or tanh) LeNet; PyTorch's defaults
+  /// otherwise. Uniform(−0.5, 0.5) weights under ReLU blow the first training step up and leave
+  /// every unit dead: a FedAvg run then predicts one class from round 2 on.
+  public static func defaultInitializer(name: String, activation: Activation) -> Initializer {
+    name == "lenet" && (activation == .sigmoid || activation == .tanh) ? .dlgUniform : .pytorchDefault
   }
 }
 
@@ -66,6 +75,7 @@ public enum ModelZoo {
   public static let entries = [
     Entry(name: "lenet", summary: "DLG's LeNet: three 5×5 convs of 12 channels, one linear layer", defaultActivation: .sigmoid, defaultImageSize: 32, options: "any square size"),
     Entry(name: "cnn6", summary: "R-GAP's six-conv network (also in WDLG)", defaultActivation: .leakyRelu, defaultImageSize: 32, options: "any square size ≥ 8"),
+    Entry(name: "fedavg_cnn", summary: "FedAvg's CNN (McMahan et al. 2017): two 5×5 convs with 2×2 max pooling, 512 units", defaultActivation: .relu, defaultImageSize: 28, options: "any square size ≥ 4"),
     Entry(name: "mlp", summary: "multilayer perceptron on flattened images", defaultActivation: .sigmoid, defaultImageSize: 28, options: "hidden widths (default 256)"),
     Entry(name: "resnet18", summary: "ResNet-18 (torchvision names)", defaultActivation: .relu, defaultImageSize: 224, options: "stem: imagenet (224) or cifar (32)"),
     Entry(name: "densenet121", summary: "DenseNet-121 (torchvision names)", defaultActivation: .relu, defaultImageSize: 224, options: "any size ≥ 32"),
@@ -81,6 +91,9 @@ public enum ModelZoo {
     case "cnn6":
       guard s >= 8 else { throw .unsupported("cnn6", reason: "images must be at least 8×8") }
       return AnyModel(CNN6(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
+    case "fedavg_cnn":
+      guard s >= 4 else { throw .unsupported("fedavg_cnn", reason: "images must be at least 4×4") }
+      return AnyModel(FedAvgCNN(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
     case "mlp":
       return AnyModel(MLP(inputs: c * s * s, hidden: spec.hidden ?? [256], classes: k, activation: a, initializer: i, generator: &generator))
     case "resnet18":

@@ -14,6 +14,10 @@ public struct RunFolder: Sendable, Equatable {
   public var endpoints: String { path + "/endpoints.json" }
   /// The server's record of every round.
   public var rounds: String { path + "/rounds.json" }
+  /// The server's split of the dataset: its test images and each client's (dataset indices).
+  public var partition: String { path + "/partition.json" }
+  /// The global model before the first round, as `param.<name>` tensors.
+  public var initialModel: String { path + "/initial-model.safetensors" }
   public var summary: String { path + "/summary.json" }
   public func events(_ role: String) -> String { path + "/events/\(role).jsonl" }
   public func stderr(_ process: String) -> String { path + "/events/\(process).stderr" }

@@ -46,7 +46,7 @@ extension ScenarioFile {
     let m = model ?? ModelSection()
     let spec = ModelSpec(
       name: m.name ?? "lenet", channels: shape.channels, imageSize: shape.size, classes: m.classes ?? shape.classes,
-      activation: m.activation)
+      activation: m.activation, initializer: m.initializer)
     let d = dataset ?? DatasetSection()
     let f = federation ?? FederationSection()
     let clients = f.clients ?? 2

@@ -68,7 +68,7 @@ struct KeyTree: Sendable {
   static let scenario = KeyTree(children: [
     "name": .leaves([]), "seed": .leaves([]), "repeats": .leaves([]), "defenses": .leaves([]),
     "secure_aggregation": .leaves([]),
-    "model": .leaves(["name", "activation", "classes"]),
+    "model": .leaves(["name", "activation", "classes", "init"]),
     "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
     "federation": .leaves([
       "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "security",

@@ -31,6 +31,13 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var activation: Activation?
     /// Classes of the output; the dataset's when absent.
     public var classes: Int?
+    /// How weights are first drawn: `dlg-uniform` (DLG's) or `pytorch` (PyTorch's defaults).
+    public var initializer: Initializer?
+
+    enum CodingKeys: String, CodingKey {
+      case name, activation, classes
+      case initializer = "init"
+    }
   }
 
   public struct DatasetSection: Codable, Sendable, Equatable {
