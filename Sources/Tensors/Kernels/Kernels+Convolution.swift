@@ -110,13 +110,47 @@ extension Kernels {
     }
   }
 
+  /// `dst[0..<count] = src[0..<count]` inline: a library call costs more than these short rows.
+  @inline(__always)
+  static func copyRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+    var q = 0
+    while q &+ 8 <= count {
+      UnsafeMutableRawPointer(dst + q).storeBytes(of: UnsafeRawPointer(src + q).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+      q &+= 8
+    }
+    if q &+ 4 <= count {
+      UnsafeMutableRawPointer(dst + q).storeBytes(of: UnsafeRawPointer(src + q).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+      q &+= 4
+    }
+    while q < count {
+      dst[q] = src[q]
+      q &+= 1
+    }
+  }
+
+  /// `dst[0..<count] = 0` inline.
+  @inline(__always)
+  static func zeroRow(_ dst: UnsafeMutablePointer<Float>, count: Int) {
+    var q = 0
+    while q &+ 8 <= count {
+      UnsafeMutableRawPointer(dst + q).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+      q &+= 8
+    }
+    while q < count {
+      dst[q] = 0
+      q &+= 1
+    }
+  }
+
   /// Walks the column matrix [patch, oh*ow] of one group of one sample against the grids it is
-  /// made from: the phase grids of a strided convolution, or the planes themselves. Calls
-  /// `startRow(row)` at each row of the matrix, then `run(columns, grid, n)` for each stretch of
-  /// `n` valid (not padding) elements, which lie contiguously in both.
+  /// made from: the phase grids of a strided convolution, or the planes themselves. The matrix's
+  /// rows lie `rowStride` floats apart (`pixels` alone, or more when the columns of several
+  /// samples sit side by side). Calls `startRow(row)` at each row of the matrix, then
+  /// `run(columns, grid, n)` for each stretch of `n` valid (not padding) elements, which lie
+  /// contiguously in both.
   @inline(__always)
   private static func forEachRun(
-    _ s: ConvShape, columns: UnsafeMutablePointer<Float>, grids: UnsafeMutablePointer<Float>,
+    _ s: ConvShape, columns: UnsafeMutablePointer<Float>, rowStride: Int, grids: UnsafeMutablePointer<Float>,
     startRow: (UnsafeMutablePointer<Float>) -> Void,
     _ run: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
   ) {
@@ -138,7 +172,7 @@ extension Kernels {
               run(row + (oh &* s.ow &+ lo), grid + ((oh &+ dy) &* wp &+ lo &+ dx), hi &- lo)
             }
           }
-          row += s.pixels
+          row += rowStride
         }
       }
     }
@@ -155,106 +189,33 @@ extension Kernels {
     return grids
   }
 
-  /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow].
-  static func im2col(_ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>) {
+  /// Unfolds one group of one sample (`cg × h × w` at `x`) into `cols` [patch, oh*ow], whose
+  /// rows lie `rowStride` floats apart.
+  static func im2col(
+    _ x: UnsafePointer<Float>, _ s: ConvShape, _ cols: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+  ) {
     let planes = UnsafeMutablePointer(mutating: x)  // only read
     let grids = phaseGrids(s, zeroed: false)
     defer { grids?.deallocate() }
     if let grids { phaseSplit(planes: planes, grids: grids, s, adding: false) }
-    forEachRun(s, columns: cols, grids: grids ?? planes) { row in
-      row.update(repeating: 0, count: s.pixels)
+    forEachRun(s, columns: cols, rowStride: rowStride ?? s.pixels, grids: grids ?? planes) { row in
+      zeroRow(row, count: s.pixels)
     } _: { column, grid, n in
-      column.update(from: grid, count: n)
+      copyRow(column, grid, count: n)
     }
   }
 
-  /// Folds `cols` [patch, oh*ow] back onto one group of one sample, adding into `x`.
-  static func col2im(_ cols: UnsafePointer<Float>, _ s: ConvShape, _ x: UnsafeMutablePointer<Float>) {
+  /// Folds `cols` [patch, oh*ow] (rows `rowStride` apart) back onto one group of one sample,
+  /// adding into `x`.
+  static func col2im(
+    _ cols: UnsafePointer<Float>, _ s: ConvShape, _ x: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+  ) {
     let grids = phaseGrids(s, zeroed: true)
     defer { grids?.deallocate() }
-    forEachRun(s, columns: UnsafeMutablePointer(mutating: cols), grids: grids ?? x) { _ in
+    forEachRun(s, columns: UnsafeMutablePointer(mutating: cols), rowStride: rowStride ?? s.pixels, grids: grids ?? x) { _ in
     } _: { column, grid, n in
       addRow(grid, column, count: n)
     }
     if let grids { phaseSplit(planes: x, grids: grids, s, adding: true) }
-  }
-
-  /// The column matrices of every sample and group of `x`, [n, groups, patch, pixels], made once
-  /// per input storage and kept with it while it is small enough (at most `cacheLimit` floats).
-  static func columns(of x: TensorStorage, _ s: ConvShape) -> TensorStorage {
-    if let cached = x.derived.withLock({ $0[s] }) { return cached }
-    let block = s.patch * s.pixels
-    let cols = TensorStorage(count: s.n * s.geo.groups * block)
-    for n in 0..<s.n {
-      for g in 0..<s.geo.groups {
-        im2col(x.base + (n * s.c + g * s.cg) * s.h * s.w, s, cols.base + (n * s.geo.groups + g) * block)
-      }
-    }
-    if cols.count <= columnCacheLimit { x.derived.withLock { $0[s] = cols } }
-    return cols
-  }
-
-  /// The largest column matrix (in floats) kept with its input: 4 MiB.
-  static let columnCacheLimit = 1 << 20
-
-  /// The matrix that plays the input's part in the product for sample `n`, group `g`: the
-  /// cached columns, or the input itself for a pointwise convolution.
-  @inline(__always)
-  private static func operand(
-    _ x: TensorStorage, _ cols: TensorStorage?, _ s: ConvShape, _ n: Int, _ g: Int
-  ) -> UnsafePointer<Float> {
-    if let cols { return UnsafePointer(cols.base + (n * s.geo.groups + g) * s.patch * s.pixels) }
-    return UnsafePointer(x.base + (n * s.c + g * s.cg) * s.h * s.w)
-  }
-
-  /// `y = conv2d(x, w)`.
-  static func conv2d(
-    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
-    into y: UnsafeMutablePointer<Float>
-  ) {
-    let cols = s.isPointwise ? nil : columns(of: x, s)
-    for n in 0..<s.n {
-      for g in 0..<s.geo.groups {
-        gemm(
-          transposeA: false, transposeB: false, m: s.og, n: s.pixels, k: s.patch,
-          w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, n, g), ldb: s.pixels,
-          y + (n * s.o + g * s.og) * s.pixels, ldc: s.pixels)
-      }
-    }
-  }
-
-  /// `gx = ∂<gy, conv2d(x, w)>/∂x`; `gx` must start zeroed.
-  static func conv2dInputGradient(
-    _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
-    into gx: UnsafeMutablePointer<Float>
-  ) {
-    let cols = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: s.patch * s.pixels)
-    defer { cols?.deallocate() }
-    for n in 0..<s.n {
-      for g in 0..<s.geo.groups {
-        let gxg = gx + (n * s.c + g * s.cg) * s.h * s.w
-        gemm(
-          transposeA: true, transposeB: false, m: s.patch, n: s.pixels, k: s.og,
-          w + g * s.og * s.patch, lda: s.patch, gy + (n * s.o + g * s.og) * s.pixels, ldb: s.pixels,
-          beta: cols == nil ? 1 : 0, cols ?? gxg, ldc: s.pixels)
-        if let cols { col2im(cols, s, gxg) }
-      }
-    }
-  }
-
-  /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
-  static func conv2dFilterGradient(
-    _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
-    into gw: UnsafeMutablePointer<Float>
-  ) {
-    let cols = s.isPointwise ? nil : columns(of: x, s)
-    for n in 0..<s.n {
-      for g in 0..<s.geo.groups {
-        gemm(
-          transposeA: false, transposeB: true, m: s.og, n: s.patch, k: s.pixels,
-          gy + (n * s.o + g * s.og) * s.pixels, lda: s.pixels, operand(x, cols, s, n, g),
-          ldb: s.pixels, beta: n == 0 ? 0 : 1, gw + g * s.og * s.patch, ldc: s.patch)
-      }
-    }
   }
 }

@@ -1,0 +1,139 @@
+/// Consecutive samples of a batch whose column matrices sit side by side in one matrix, so one
+/// matrix product serves them all (a LeNet layer at batch 64 is then one product of 12 × 300 ×
+/// 3,136 instead of 64 products of 12 × 300 × 49, which BLAS runs far below its peak).
+struct SampleChunk: Equatable {
+  let first: Int
+  let count: Int
+}
+
+extension Kernels {
+  /// The largest column matrix (in floats) built at once: 16 MiB. Larger batches go in chunks.
+  static let chunkLimit = 1 << 22
+
+  /// The largest column matrix (in floats) kept with its input: 4 MiB.
+  static let columnCacheLimit = 1 << 20
+
+  /// The batch in chunks of samples. A pointwise convolution reads each sample's input in place,
+  /// so it goes one sample at a time.
+  static func chunks(_ s: ConvShape) -> [SampleChunk] {
+    let per = s.isPointwise ? 1 : Swift.max(1, Swift.min(s.n, chunkLimit / Swift.max(1, s.patch * s.pixels)))
+    return stride(from: 0, to: s.n, by: per).map { SampleChunk(first: $0, count: Swift.min(per, s.n - $0)) }
+  }
+
+  /// The column matrices of `chunk`'s samples, [groups, patch, count·pixels]: sample `i`'s
+  /// columns start at `i·pixels` of every row. The whole batch's is kept with `x` while small.
+  static func columns(of x: TensorStorage, _ s: ConvShape, _ chunk: SampleChunk) -> TensorStorage {
+    let whole = chunk.count == s.n
+    if whole, let cached = x.derived.withLock({ $0[s] }) { return cached }
+    let width = chunk.count * s.pixels
+    let cols = TensorStorage(count: s.geo.groups * s.patch * width)
+    for i in 0..<chunk.count {
+      for g in 0..<s.geo.groups {
+        im2col(
+          x.base + ((chunk.first + i) * s.c + g * s.cg) * s.h * s.w, s,
+          cols.base + g * s.patch * width + i * s.pixels, rowStride: width)
+      }
+    }
+    if whole && cols.count <= columnCacheLimit { x.derived.withLock { $0[s] = cols } }
+    return cols
+  }
+
+  /// The matrix that plays the input's part in the product for group `g` of `chunk`: its
+  /// columns, or the input itself for a pointwise convolution (one sample).
+  @inline(__always)
+  private static func operand(
+    _ x: TensorStorage, _ cols: TensorStorage?, _ s: ConvShape, _ chunk: SampleChunk, _ g: Int
+  ) -> UnsafePointer<Float> {
+    if let cols { return UnsafePointer(cols.base + g * s.patch * chunk.count * s.pixels) }
+    return UnsafePointer(x.base + (chunk.first * s.c + g * s.cg) * s.h * s.w)
+  }
+
+  /// Moves channels `g·og ..< (g+1)·og` of `chunk`'s samples between `t` [n, o, pixels] and
+  /// `packed` [og, count·pixels]: gathering into `packed`, or scattering out of it into `t`.
+  private static func repack(
+    _ t: UnsafeMutablePointer<Float>, _ packed: UnsafeMutablePointer<Float>, _ s: ConvShape, _ chunk: SampleChunk,
+    _ g: Int, gather: Bool
+  ) {
+    let width = chunk.count * s.pixels
+    for i in 0..<chunk.count {
+      for r in 0..<s.og {
+        let a = t + ((chunk.first + i) * s.o + g * s.og + r) * s.pixels
+        let b = packed + r * width + i * s.pixels
+        if gather { b.update(from: a, count: s.pixels) } else { a.update(from: b, count: s.pixels) }
+      }
+    }
+  }
+
+  /// Scratch for one group's packed output gradient or output, [og, count·pixels]; nil for a
+  /// one-sample chunk, whose group slice is already that matrix.
+  private static func packScratch(_ s: ConvShape, _ chunk: SampleChunk) -> UnsafeMutablePointer<Float>? {
+    chunk.count == 1 ? nil : .allocate(capacity: s.og * chunk.count * s.pixels)
+  }
+
+  /// `y = conv2d(x, w)`.
+  static func conv2d(
+    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    into y: UnsafeMutablePointer<Float>
+  ) {
+    for chunk in chunks(s) {
+      let cols = s.isPointwise ? nil : columns(of: x, s, chunk)
+      let width = chunk.count * s.pixels
+      let packed = packScratch(s, chunk)
+      defer { packed?.deallocate() }
+      for g in 0..<s.geo.groups {
+        gemm(
+          transposeA: false, transposeB: false, m: s.og, n: width, k: s.patch,
+          w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, chunk, g), ldb: width,
+          packed ?? y + (chunk.first * s.o + g * s.og) * s.pixels, ldc: width)
+        if let packed { repack(y, packed, s, chunk, g, gather: false) }
+      }
+    }
+  }
+
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`; `gx` must start zeroed.
+  static func conv2dInputGradient(
+    _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    into gx: UnsafeMutablePointer<Float>
+  ) {
+    let gyM = UnsafeMutablePointer(mutating: gy)  // only read
+    for chunk in chunks(s) {
+      let width = chunk.count * s.pixels
+      let cols = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: s.patch * width)
+      let packed = packScratch(s, chunk)
+      defer { (cols?.deallocate(), packed?.deallocate()) }
+      for g in 0..<s.geo.groups {
+        if let packed { repack(gyM, packed, s, chunk, g, gather: true) }
+        let gxg = gx + (chunk.first * s.c + g * s.cg) * s.h * s.w
+        gemm(
+          transposeA: true, transposeB: false, m: s.patch, n: width, k: s.og,
+          w + g * s.og * s.patch, lda: s.patch, packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, ldb: width,
+          beta: cols == nil ? 1 : 0, cols ?? gxg, ldc: width)
+        guard let cols else { continue }
+        for i in 0..<chunk.count {
+          col2im(cols + i * s.pixels, s, gxg + i * s.c * s.h * s.w, rowStride: width)
+        }
+      }
+    }
+  }
+
+  /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
+  static func conv2dFilterGradient(
+    _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
+    into gw: UnsafeMutablePointer<Float>
+  ) {
+    let gyM = UnsafeMutablePointer(mutating: gy)  // only read
+    for chunk in chunks(s) {
+      let cols = s.isPointwise ? nil : columns(of: x, s, chunk)
+      let width = chunk.count * s.pixels
+      let packed = packScratch(s, chunk)
+      defer { packed?.deallocate() }
+      for g in 0..<s.geo.groups {
+        if let packed { repack(gyM, packed, s, chunk, g, gather: true) }
+        gemm(
+          transposeA: false, transposeB: true, m: s.og, n: s.patch, k: width,
+          packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, lda: width, operand(x, cols, s, chunk, g),
+          ldb: width, beta: chunk.first == 0 ? 0 : 1, gw + g * s.og * s.patch, ldc: s.patch)
+      }
+    }
+  }
+}
