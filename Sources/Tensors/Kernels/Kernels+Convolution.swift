@@ -28,10 +28,21 @@ struct ConvShape: Hashable {
   var outputShape: [Int] { [n, o, oh, ow] }
 }
 
+/// Where one kernel tap reads along one axis: the valid output positions `lo..<hi`, and the
+/// phase grid and shift its input lies at.
+struct TapSpan {
+  let lo: Int, hi: Int, phase: Int, shift: Int
+
+  init(tap k: Int, pad: Int, stride: Int, size: Int, out: Int) {
+    (lo, hi) = Kernels.validRange(tap: k, pad: pad, stride: stride, size: size, out: out)
+    (phase, shift) = Kernels.phase(tap: k, pad: pad, stride: stride)
+  }
+}
+
 extension Kernels {
   /// The valid output positions `lo..<hi` along one axis for kernel tap `k`.
   @inline(__always)
-  private static func validRange(tap k: Int, pad: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {
+  static func validRange(tap k: Int, pad: Int, stride: Int, size: Int, out: Int) -> (Int, Int) {
     // Output position p reads input p*stride - pad + k, which must lie in [0, size).
     var lo = pad - k
     lo = lo <= 0 ? 0 : (lo + stride - 1) / stride
@@ -44,7 +55,7 @@ extension Kernels {
   /// output position `p` lies in phase `(k - pad) mod stride` of the input, at position
   /// `p + shift` of that phase's subsampled grid.
   @inline(__always)
-  private static func phase(tap k: Int, pad: Int, stride: Int) -> (phase: Int, shift: Int) {
+  static func phase(tap k: Int, pad: Int, stride: Int) -> (phase: Int, shift: Int) {
     let r = ((k - pad) % stride + stride) % stride
     return (r, (k - pad - r) / stride)
   }
@@ -157,22 +168,27 @@ extension Kernels {
     let (sh, sw) = s.geo.stride
     let (ph, pw) = s.geo.padding
     let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
-    var row = columns
-    for c in 0..<s.cg {
-      for i in 0..<s.kh {
-        let (ohLo, ohHi) = validRange(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh)
-        let (py, dy) = phase(tap: i, pad: ph, stride: sh)
-        for j in 0..<s.kw {
-          let (lo, hi) = validRange(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow)
-          let (px, dx) = phase(tap: j, pad: pw, stride: sw)
-          let grid = grids + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
-          startRow(row)
-          if hi > lo {
-            for oh in ohLo..<ohHi {
-              run(row + (oh &* s.ow &+ lo), grid + ((oh &+ dy) &* wp &+ lo &+ dx), hi &- lo)
+    // Where each tap row and tap column reads, worked out once (divisions) rather than per row.
+    withUnsafeTemporaryAllocation(of: TapSpan.self, capacity: s.kh + s.kw) { spans in
+      for i in 0..<s.kh { spans[i] = TapSpan(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh) }
+      for j in 0..<s.kw { spans[s.kh + j] = TapSpan(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow) }
+      var row = columns
+      for c in 0..<s.cg {
+        for i in 0..<s.kh {
+          let r = spans[i]
+          for j in 0..<s.kw {
+            let q = spans[s.kh + j]
+            let grid = grids + ((c &* sh &+ r.phase) &* sw &+ q.phase) &* hp &* wp
+            startRow(row)
+            if q.hi > q.lo {
+              var oh = r.lo
+              while oh < r.hi {
+                run(row + (oh &* s.ow &+ q.lo), grid + ((oh &+ r.shift) &* wp &+ q.lo &+ q.shift), q.hi &- q.lo)
+                oh &+= 1
+              }
             }
+            row += rowStride
           }
-          row += rowStride
         }
       }
     }
