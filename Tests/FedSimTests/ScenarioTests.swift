@@ -6,6 +6,7 @@ import FedClient
 import AdversaryRole
 import Foundation
 import TestSupport
+import Tensors
 import Testing
 
 @Suite("Scenario files")
@@ -98,6 +99,40 @@ struct ScenarioTests {
     } catch {
       #expect(error.description.contains("missing/test_batch.bin"), "\(error)")
     }
+  }
+
+  @Test("combine: each varies one key at a time from the file's own setting")
+  func sweepEach() throws {
+    let yaml = """
+      dataset: {path: shapes, count: 40}
+      federation: {clients: 2, algorithm: fedavg}
+      model: {init: pytorch}
+      sweep: {combine: each, gaussian_noise: [0.01, 0.1], quantize: [int8], epochs: [2], dp_noise_multiplier: [1.0]}
+      """
+    let points = try ScenarioFile.load(yaml: yaml, source: "s.yaml").design(source: "s.yaml").points
+    #expect(points.map(\.label) == ["base", "gaussian_noise=0.01", "gaussian_noise=0.1", "quantize=int8", "epochs=2", "dp_noise_multiplier=1.0"])
+    #expect(points[0].scenario.defenses.isEmpty && points[0].scenario.privacy == .none)
+    #expect(points[2].scenario.defenses == [.gaussianNoise(0.1)])
+    #expect(points[3].scenario.defenses == [.quantize(.int8)])
+    #expect(points[4].scenario.federation.epochs == 2 && points[4].scenario.defenses.isEmpty)
+    #expect(points[5].scenario.privacy.dpSGD?.noiseMultiplier == 1.0)
+    #expect(points.allSatisfy { $0.scenario.model.initializer == .pytorchDefault })
+    let grid = try ScenarioFile.load(yaml: "dataset: {path: shapes, count: 40}\nsweep: {clip: [1, 2], prune: [0.5, 0.9]}", source: "s.yaml")
+    #expect(try grid.design(source: "s.yaml").points.count == 4)
+    #expect(error("sweep: {combine: all, clip: [1]}").contains("combine"))
+    #expect(error("sweep: {quantize: [int4]}").contains("quantize"))
+  }
+
+  @Test("ReLU LeNet starts from PyTorch's initialisation, sigmoid LeNet from DLG's; model.init overrides")
+  func initialisation() throws {
+    func initializer(_ yaml: String) throws -> Initializer {
+      try ScenarioFile.load(yaml: "dataset: {path: shapes, count: 8}\n" + yaml, source: "s.yaml").design(source: "s.yaml").points[0].scenario.model.initializer
+    }
+    #expect(try initializer("model: {activation: sigmoid}") == .dlgUniform)
+    #expect(try initializer("model: {activation: relu}") == .pytorchDefault)
+    #expect(try initializer("model: {activation: relu, init: dlg-uniform}") == .dlgUniform)
+    #expect(try initializer("model: {name: fedavg_cnn}") == .pytorchDefault)
+    #expect(error("model: {init: xavier}").contains("init"))
   }
 
   @Test("R-GAP's conditions are checked before any process starts")

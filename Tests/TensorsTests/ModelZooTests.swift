@@ -47,6 +47,7 @@ struct ModelZooTests {
     ModelSpec(name: "lenet"), ModelSpec(name: "cnn6"), ModelSpec(name: "mlp", channels: 1, imageSize: 28, hidden: [32, 16]),
     ModelSpec(name: "resnet18", imageSize: 32, classes: 10, activation: .sigmoid),
     ModelSpec(name: "densenet121", imageSize: 32, classes: 10), ModelSpec(name: "inception_v3", imageSize: 75, classes: 10),
+    ModelSpec(name: "fedavg_cnn", channels: 1, imageSize: 28, classes: 10),
   ])
   func forwardAndBackward(_ spec: ModelSpec) throws {
     var gen = SeededGenerator(seed: 1)
@@ -64,6 +65,14 @@ struct ModelZooTests {
     let model = try ModelZoo.make(ModelSpec(name: "cnn6"), generator: &gen)
     #expect(model.stateDict.map(\.name) == (0..<7).map { "body.\($0).layer.weight" })
     #expect(model.stateDict.last!.tensor.shape == [10, 3200])
+  }
+
+  @Test("FedAvg's CNN has McMahan et al.'s 1,663,370 parameters on MNIST, named as nn.Sequential names them")
+  func fedAvgCNN() throws {
+    var gen = SeededGenerator(seed: 0)
+    let model = try ModelZoo.make(ModelSpec(name: "fedavg_cnn", channels: 1, imageSize: 28, classes: 10), generator: &gen)
+    #expect(model.parameters.map(\.scalarCount).reduce(0, +) == 1_663_370)
+    #expect(model.stateDict.map(\.name) == ["body.0.weight", "body.0.bias", "body.3.weight", "body.3.bias", "body.7.weight", "body.7.bias", "body.9.weight", "body.9.bias"])
   }
 
   @Test func unknownModelsAndBadSizesAreErrors() {

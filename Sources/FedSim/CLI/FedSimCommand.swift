@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
   var dlg = true
   @Flag(inversion: .prefixedNo, help: "Also time LeNet-ReLU training on MNIST-shaped input.")
   var training = true
+  @Option(help: "The model the training case trains: lenet or fedavg_cnn (PyTorch is timed for lenet only).")
+  var trainModel = "lenet"
+  @Option(help: "The training case's batch size.") var trainBatch = 64
   @Flag(inversion: .prefixedNo, help: "Also time a ResNet-18-sized update going client → server → adversary.")
   var transfer = true
   @Flag(inversion: .prefixedNo, help: "Also time a whole 300-step DLG attack on a CIFAR-100 image.")
@@ -77,9 +80,9 @@ struct Bench: ParsableCommand {
       }
     }
     if training {
-      var r = TrainingBenchmark.run(steps: Swift.max(20, evals / 4))
-      if let anchor {
-        let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "64"], threads: threads)
+      var r = try TrainingBenchmark.run(model: trainModel, batch: trainBatch, steps: Swift.max(20, evals / 4))
+      if let anchor, trainModel == "lenet" {
+        let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "\(trainBatch)"], threads: threads)
         r.torchImagesPerSecond = t["images_per_s"] as? Double
         r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
       }
@@ -87,8 +90,8 @@ struct Bench: ParsableCommand {
         try printJSONLine(r)
       } else {
         var line = String(
-          format: "LeNet-ReLU training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
-          r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
+          format: "%@ training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
+          r.model, r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
         if let t = r.torchImagesPerSecond, let s = r.speedupOverTorch {
           line += String(format: "  pytorch %.0f images/s  ×%.1f", t, s)
         }

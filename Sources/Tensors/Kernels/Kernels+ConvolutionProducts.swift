@@ -7,11 +7,11 @@ struct SampleChunk: Equatable {
 }
 
 extension Kernels {
-  /// The largest column matrix (in floats) built at once: 16 MiB. Larger batches go in chunks.
-  static let chunkLimit = 1 << 22
+  /// The largest column matrix (in floats) built at once: 32 MiB. Larger batches go in chunks.
+  static let chunkLimit = 1 << 23
 
-  /// The largest column matrix (in floats) kept with its input: 4 MiB.
-  static let columnCacheLimit = 1 << 20
+  /// The largest column matrix (in floats) kept with its input for the filter gradient: 32 MiB.
+  static let columnCacheLimit = 1 << 23
 
   /// The batch in chunks of samples. A pointwise convolution reads each sample's input in place,
   /// so it goes one sample at a time.

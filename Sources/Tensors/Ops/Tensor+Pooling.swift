@@ -12,6 +12,10 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   let src = x.storage.base
   for plane in 0..<(n * c) {
     let p = src + plane * h * w
+    if padding == 0 {
+      maxPositions(p, width: w, kernel: kernel, stride: stride, out: (oh, ow), into: idx.base + plane * oh * ow)
+      continue
+    }
     for i in 0..<oh {
       for j in 0..<ow {
         var best = -Float.infinity
@@ -32,6 +36,27 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   }
   let index = Tensor(shape: [n, c, oh * ow], storage: idx)
   return gather(x.reshaped(to: [n, c, h * w]), axis: 2, index: index).reshaped(to: [n, c, oh, ow])
+}
+
+/// The position of the largest element (the last NaN, if any) of each unpadded window of one
+/// plane, written as floats to `into`.
+private func maxPositions(
+  _ p: UnsafePointer<Float>, width w: Int, kernel: Int, stride: Int, out: (Int, Int), into: UnsafeMutablePointer<Float>
+) {
+  for i in 0..<out.0 {
+    for j in 0..<out.1 {
+      let first = i &* stride &* w &+ j &* stride
+      var (best, at) = (p[first], first)
+      for di in 0..<kernel {
+        let row = first &+ di &* w
+        for dj in 0..<kernel {
+          let v = p[row &+ dj]
+          if v > best || v.isNaN { (best, at) = (v, row &+ dj) }
+        }
+      }
+      into[i &* out.1 &+ j] = Float(at)
+    }
+  }
 }
 
 /// Average pooling over NCHW input, counting padded zeros (PyTorch's default): a depthwise

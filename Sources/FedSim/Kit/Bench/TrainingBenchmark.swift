@@ -25,10 +25,11 @@ public enum TrainingBenchmark {
     }
   }
 
-  public static func run(batch: Int = 64, steps: Int = 300, warmup: Int = 20) -> Result {
+  /// `model` is a zoo name (`lenet` or `fedavg_cnn`), with ReLU and PyTorch's initialisation.
+  public static func run(model name: String = "lenet", batch: Int = 64, steps: Int = 300, warmup: Int = 20) throws -> Result {
     var gen = SeededGenerator(seed: 0)
-    var model = LeNet(
-      channels: 1, classes: 10, imageSize: 28, activation: .relu, initializer: .pytorchDefault, generator: &gen)
+    var model = try ModelZoo.make(
+      ModelSpec(name: name, channels: 1, imageSize: 28, classes: 10, activation: .relu, initializer: .pytorchDefault), generator: &gen)
     var sgd = SGD(learningRate: 0.05, momentum: 0.9)
     let x = Tensor.uniform([batch, 1, 28, 28], using: &gen)
     let labels = (0..<batch).map { _ in Int(gen.next() % 10) }
@@ -37,6 +38,7 @@ public enum TrainingBenchmark {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<steps { training.step(&model, images: x, labels: labels, optimizer: &sgd) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    return Result(batch: batch, threads: BLAS.threads, steps: steps, imagesPerSecond: Double(steps * batch) / seconds)
+    return Result(
+      model: name + "-relu", batch: batch, threads: BLAS.threads, steps: steps, imagesPerSecond: Double(steps * batch) / seconds)
   }
 }

@@ -29,11 +29,9 @@ public enum HTMLReport {
       body += "<h2>Leakage against the defense</h2>\n<div class=charts>"
       body += SVGChart(title: "PSNR (dB)", xLabels: labels, series: [("PSNR", "#1f77b4", attacked.map(\.psnr.mean))]).render()
       body += SVGChart(title: "SSIM", xLabels: labels, series: [("SSIM", "#2ca02c", attacked.map(\.ssim.mean))]).render()
-      body += "</div>\n<h2>Privacy against utility</h2>\n"
-      body += SVGScatter(
-        title: "PSNR of the reconstruction against the model's test accuracy", xTitle: "test accuracy (%)", yTitle: "PSNR (dB)",
-        points: attacked.compactMap { s in s.testAccuracy.map { (100 * $0.mean, s.psnr.mean, s.setting) } }
-      ).render()
+      body += "</div>\n"
+      let tradeOff = PrivacyUtilityChart(attacked)
+      if !tradeOff.isEmpty { body += "<h2>Privacy against utility</h2>\n" + tradeOff.render() }
       let curves = distanceCurves(folder: folder, settings: settings)
       if !curves.isEmpty {
         body += "<h2>Gradient distance against iteration</h2>\n"
@@ -169,39 +167,6 @@ struct SVGChart {
       if series.count > 1 {
         s += "<text x='\(left + 8)' y='\(top + 14 + 13 * Double(k))' fill='\(se.colour)'>\(HTMLReport.escape(se.name))</text>"
       }
-    }
-    return s + "</svg>\n"
-  }
-}
-
-/// A labelled scatter plot as inline SVG.
-struct SVGScatter {
-  var title: String
-  var xTitle: String
-  var yTitle: String
-  var points: [(x: Double, y: Double, label: String)]
-
-  func render(width: Double = 560, height: Double = 320) -> String {
-    let (left, right, top, bottom) = (60.0, 30.0, 30.0, 45.0)
-    let (pw, ph) = (width - left - right, height - top - bottom)
-    let xs = points.map(\.x), ys = points.map(\.y)
-    var (x0, x1, y0, y1) = (xs.min() ?? 0, xs.max() ?? 1, Swift.min(0, ys.min() ?? 0), ys.max() ?? 1)
-    if x1 - x0 < 1e-9 { (x0, x1) = (x0 - 1, x1 + 1) }
-    if y1 - y0 < 1e-9 { y1 = y0 + 1 }
-    func px(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * pw }
-    func py(_ v: Double) -> Double { top + (y1 - v) / (y1 - y0) * ph }
-    var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-size='11' font-family='sans-serif'>"
-    s += "<text x='\(left)' y='18' font-weight='bold'>\(HTMLReport.escape(title))</text>"
-    s += "<rect x='\(left)' y='\(top)' width='\(pw)' height='\(ph)' fill='none' stroke='#999'/>"
-    for k in 0...4 {
-      let xv = x0 + (x1 - x0) * Double(k) / 4, yv = y0 + (y1 - y0) * Double(k) / 4
-      s += "<text x='\(px(xv))' y='\(top + ph + 14)' text-anchor='middle'>\(String(format: "%.3g", xv))</text>"
-      s += "<text x='\(left - 4)' y='\(py(yv) + 4)' text-anchor='end'>\(String(format: "%.3g", yv))</text>"
-    }
-    s += "<text x='\(left + pw / 2)' y='\(height - 8)' text-anchor='middle'>\(HTMLReport.escape(xTitle))</text>"
-    s += "<text transform='translate(14,\(top + ph / 2)) rotate(-90)' text-anchor='middle'>\(HTMLReport.escape(yTitle))</text>"
-    for p in points {
-      s += "<circle cx='\(px(p.x))' cy='\(py(p.y))' r='4' fill='#d62728'/><text x='\(px(p.x) + 6)' y='\(py(p.y) - 6)' font-size='10'>\(HTMLReport.escape(p.label))</text>"
     }
     return s + "</svg>\n"
   }

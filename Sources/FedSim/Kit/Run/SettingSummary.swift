@@ -13,6 +13,19 @@ public struct SettingSummary: Codable, Sendable {
     }
   }
 
+  /// The leakage of the updates of one attacked round.
+  public struct RoundLeakage: Codable, Sendable {
+    public var round: Int
+    public var attacks: Int
+    public var psnr: Stat
+    public var successRate: Double
+
+    enum CodingKeys: String, CodingKey {
+      case round, attacks, psnr
+      case successRate = "success_rate"
+    }
+  }
+
   public var setting: String
   public var repeats: Int
   public var attacks: Int
@@ -31,12 +44,14 @@ public struct SettingSummary: Codable, Sendable {
   public var epsilon: Double?
   /// Iterations to success over the attacks that succeeded (nil: none did, or none said when).
   public var successIteration: Stat?
+  /// Leakage per attacked round, in round order (a trained model leaks differently).
+  public var byRound: [RoundLeakage]
 
   enum CodingKeys: String, CodingKey {
     case setting, repeats, attacks, mse, psnr, ssim, epsilon
     case labelAccuracy = "label_acc", successRate = "success_rate", attackSeconds = "attack_s"
     case testAccuracy = "test_accuracy", roundsFailed = "rounds_failed", updatesDropped = "updates_dropped"
-    case successIteration = "success_iteration"
+    case successIteration = "success_iteration", byRound = "by_round"
   }
 
   init(setting: String, summaries: [RunSummary]) {
@@ -58,9 +73,14 @@ public struct SettingSummary: Codable, Sendable {
     epsilon = eps.isEmpty ? nil : eps.reduce(0, +) / Double(eps.count)
     let reached = rows.filter(\.success).compactMap(\.successIteration).map(Double.init)
     successIteration = reached.isEmpty ? nil : Stat(reached)
+    byRound = Dictionary(grouping: rows, by: \.round).sorted { $0.key < $1.key }.map { round, rows in
+      RoundLeakage(
+        round: round, attacks: rows.count, psnr: Stat(rows.map(\.psnr)),
+        successRate: Double(rows.filter(\.success).count) / Double(rows.count))
+    }
   }
 
-  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon,rounds_failed,updates_dropped,success_iteration_mean,success_iteration_std"
+  static let csvHeader = "setting,repeats,attacks,mse_mean,mse_std,psnr_mean,psnr_std,ssim_mean,ssim_std,label_acc_mean,label_acc_std,success_rate,attack_s_mean,attack_s_std,test_accuracy_mean,test_accuracy_std,epsilon,rounds_failed,updates_dropped,success_iteration_mean,success_iteration_std,first_round,first_round_psnr_mean,first_round_success_rate,last_round,last_round_psnr_mean,last_round_success_rate"
 
   var csvRow: String {
     let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
@@ -68,6 +88,7 @@ public struct SettingSummary: Codable, Sendable {
       + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),"
       + (testAccuracy.map { "\($0.mean),\($0.std)," } ?? ",,") + (epsilon.map { "\($0)" } ?? "")
       + ",\(roundsFailed),\(updatesDropped)," + (successIteration.map { "\($0.mean),\($0.std)" } ?? ",")
+      + "," + [byRound.first, byRound.last].map { r in r.map { "\($0.round),\($0.psnr.mean),\($0.successRate)" } ?? ",," }.joined(separator: ",")
   }
 
   /// "81.2% ± 1.0" or "no test set".

@@ -75,7 +75,10 @@ struct KeyTree: Sendable {
     ]),
     "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold"]),
     "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),
-    "sweep": .leaves(["gaussian_noise", "laplace_noise", "clip", "prune", "local_batch", "dp_noise_multiplier", "attack_method", "dataset", "model"]),
+    "sweep": .leaves([
+      "gaussian_noise", "laplace_noise", "clip", "prune", "quantize", "local_batch", "epochs", "dp_noise_multiplier", "attack_method",
+      "dataset", "model", "combine",
+    ]),
   ])
 
   /// Every mapping key in `node` must be one of this tree's; sections are checked inside.

@@ -18,6 +18,15 @@ extension ScenarioFile {
       throw .invalid(source: source, key: "sweep.\(axis.name)", reason: "lists no values")
     }
     guard !axes.isEmpty else { return [("base", base)] }
+    if w.combine == .each {
+      return [("base", base)] + axes.flatMap { axis in
+        axis.values.map { v in
+          var f = base
+          v.apply(&f)
+          return ("\(axis.name)=\(v.text)", f)
+        }
+      }
+    }
     var points: [(label: String, file: ScenarioFile)] = [("", base)]
     for axis in axes {
       points = points.flatMap { p in
@@ -46,8 +55,14 @@ extension ScenarioFile {
       guard let values else { continue }
       axes.append(Axis(name: key, values: values.map { v in ("\(v)", { f in Self.addDefense(key, v, to: &f) }) }))
     }
+    if let q = w.quantize {
+      axes.append(Axis(name: "quantize", values: q.map { v in (v.rawValue, { f in f.defenses = (f.defenses ?? []) + [.quantize(v)] }) }))
+    }
     if let b = w.localBatch {
       axes.append(Axis(name: "local_batch", values: b.map { v in ("\(v)", { f in Self.edit(&f.federation, ScenarioFile.FederationSection()) { $0.localBatch = v } }) }))
+    }
+    if let e = w.epochs {
+      axes.append(Axis(name: "epochs", values: e.map { v in ("\(v)", { f in Self.edit(&f.federation, ScenarioFile.FederationSection()) { $0.epochs = v } }) }))
     }
     if let m = w.dpNoiseMultiplier {
       axes.append(Axis(name: "dp_noise_multiplier", values: m.map { v in ("\(v)", { f in Self.setDP(v, &f) }) }))

@@ -99,10 +99,16 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     }
   }
 
-  /// Values to sweep; the grid is every combination. A noise, clipping or pruning value of 0
-  /// means that defense is off at that point; `local_batch` is the clients' batch size.
+  /// Values to sweep; the grid is every combination, or with `combine: each` each key varied
+  /// alone from the file's own setting (which is then the first point, `base`). A noise,
+  /// clipping or pruning value of 0 means that defense is off at that point; `local_batch` is
+  /// the clients' batch size.
   public struct Sweep: Codable, Sendable, Equatable {
     public init() {}
+    public var combine: Combine?
+    public var quantize: [Defense.Quantization]?
+    /// FedAvg's local epochs.
+    public var epochs: [Int]?
     public var gaussianNoise: [Float]?
     public var laplaceNoise: [Float]?
     public var clip: [Float]?
@@ -121,6 +127,16 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
       case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method", dataset, model
+      case combine, quantize, epochs
+    }
+
+    /// How the swept keys make points.
+    public enum Combine: String, Codable, Sendable {
+      /// Every combination of the keys' values.
+      case grid
+      /// The file's own setting, then each key's values one key at a time (one curve per
+      /// defense in the privacy–utility chart).
+      case each
     }
   }
 }
