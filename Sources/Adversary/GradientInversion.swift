@@ -66,11 +66,13 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
   public var totalVariation: Float
   /// The valid pixel range, where Inverting Gradients boxes its image.
   public var pixelRange: ClosedRange<Float>
+  /// FedAvg: the local steps to replay on the dummy batch (nil: the update is read as one gradient).
+  public var localSteps: LocalSteps?
 
   public init(
     method: AttackMethod = .dlg, iterations: Int? = nil, restarts: Int = 1, seed: UInt64 = 0,
     learningRate: Float? = nil, totalVariation: Float = 1e-2, pixelRange: ClosedRange<Float> = 0...1,
-    convergedFraction: Double = 1e-6
+    convergedFraction: Double = 1e-6, localSteps: LocalSteps? = nil
   ) {
     precondition(restarts >= 1, "an attack needs at least one start")
     self.method = method
@@ -81,6 +83,7 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
     self.totalVariation = totalVariation
     self.pixelRange = pixelRange
     self.convergedFraction = convergedFraction
+    self.localSteps = localSteps
   }
 }
 
@@ -165,7 +168,7 @@ public struct GradientInversion<Model: Layer>: Sendable {
     let start = clock.now
     let objective = DLGObjective(
       model: model, sharedGradient: sharedGradient, distance: c.method.distance,
-      totalVariation: c.method == .ig ? c.totalVariation : 0)
+      totalVariation: c.method == .ig ? c.totalVariation : 0, localSteps: c.localSteps)
     let batch = inputShape[0]
     let knownLabels =
       c.method.recoversLabelsFirst

@@ -61,8 +61,15 @@ public struct FederatedAdversary: Sendable {
     }
   }
 
+  /// The most local steps an attack replays (each is a recorded gradient of the dummy batch).
+  public static let mostReplayedSteps = 64
+
   private func attack(_ tapped: TapModel.Tapped, _ h: TapHeader) throws {
     let a = brief.attack
+    let replay = a.fedavgUpdate == .replay && h.algorithm == .fedavg
+    if replay && h.steps > Self.mostReplayedSteps {
+      throw FederationError.failed("the update took \(h.steps) local steps: replaying more than \(Self.mostReplayedSteps) is refused")
+    }
     let spec = brief.model
     let inversion = GradientInversion(
       model: tapped.model, sharedGradient: tapped.gradient,
@@ -72,7 +79,9 @@ public struct FederatedAdversary: Sendable {
     var snapshots: [Int: [(iteration: Int, image: Tensor)]] = [:]  // by start
     let live = folder.live(round: h.round, client: h.client)
     let r = try inversion.attack(
-      AttackConfiguration(method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed)
+      AttackConfiguration(
+        method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed,
+        localSteps: replay ? LocalSteps(steps: h.steps, learningRate: Float(h.learningRate)) : nil)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
       snapshots[p.trial, default: []].append((p.iteration, p.reconstruction))

@@ -112,6 +112,10 @@ extension Scenario {
     try check(!a.victims.isEmpty && a.victims.allSatisfy { $0 >= 0 && $0 < federation.clients }, "attack.victims", "clients are 0 to \(federation.clients - 1)")
     try check((1...ScenarioLimits.restarts).contains(a.restarts), "attack.restarts", "must be 1 to \(ScenarioLimits.restarts)")
     try check(a.threshold.isFinite, "attack.threshold", "must be a number of dB")
+    if a.fedavgUpdate == .replay {
+      try check(federation.algorithm == .fedavg, "attack.fedavg_update", "replay reads FedAvg updates: federation.algorithm is \(federation.algorithm.rawValue)")
+      try check(a.method != .rgap, "attack.fedavg_update", "R-GAP inverts one gradient and replays nothing")
+    }
   }
 
   /// R-GAP's conditions, checked before any process starts: one image's gradient, from a chain

@@ -165,11 +165,30 @@ public struct AttackPlan: Codable, Sendable, Equatable {
   public var restarts: Int
   /// PSNR (dB) from which an image counts as recovered.
   public var threshold: Double
+  /// How a FedAvg update is read (nil: as one gradient step).
+  public var fedavgUpdate: FedAvgReading?
 
-  public init(method: AttackKind, iterations: Int, rounds: [Int], victims: [Int], restarts: Int, threshold: Double) {
+  public init(
+    method: AttackKind, iterations: Int, rounds: [Int], victims: [Int], restarts: Int, threshold: Double,
+    fedavgUpdate: FedAvgReading? = nil
+  ) {
     (self.method, self.iterations, self.rounds, self.victims, self.restarts, self.threshold) =
       (method, iterations, rounds, victims, restarts, threshold)
+    self.fedavgUpdate = fedavgUpdate
   }
+
+  enum CodingKeys: String, CodingKey {
+    case method, iterations, rounds, victims, restarts, threshold
+    case fedavgUpdate = "fedavg_update"
+  }
+}
+
+/// How the adversary reads a FedAvg update (a weight change after local training).
+public enum FedAvgReading: String, Codable, Sendable, CaseIterable {
+  /// As one SGD step along the mean gradient, −Δ / (η · steps).
+  case oneStep = "one-step"
+  /// By replaying the client's local SGD steps on the dummy images (each on the whole batch).
+  case replay
 }
 
 /// The attacks by name (the attack library's `AttackMethod`, which the core does not link).

@@ -73,11 +73,11 @@ struct KeyTree: Sendable {
     "federation": .leaves([
       "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "security",
     ]),
-    "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold"]),
+    "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold", "fedavg_update"]),
     "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),
     "sweep": .leaves([
       "gaussian_noise", "laplace_noise", "clip", "prune", "quantize", "local_batch", "epochs", "dp_noise_multiplier", "attack_method",
-      "dataset", "model", "combine",
+      "dataset", "model", "combine", "fedavg_update", "partition",
     ]),
   ])
 

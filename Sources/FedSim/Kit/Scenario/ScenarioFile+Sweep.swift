@@ -46,6 +46,9 @@ extension ScenarioFile {
     if let paths = w.dataset {
       axes.append(Axis(name: "dataset", values: paths.map { v in (Self.datasetName(v), { f in Self.edit(&f.dataset, DatasetSection()) { $0.path = v } }) }))
     }
+    if let parts = w.partition {
+      axes.append(Axis(name: "partition", values: parts.map { v in (v, { f in Self.edit(&f.dataset, DatasetSection()) { $0.partition = v } }) }))
+    }
     if let names = w.model {
       axes.append(Axis(name: "model", values: names.map { v in (v, { f in Self.edit(&f.model, ModelSection()) { $0.name = v } }) }))
     }
@@ -66,6 +69,9 @@ extension ScenarioFile {
     }
     if let m = w.dpNoiseMultiplier {
       axes.append(Axis(name: "dp_noise_multiplier", values: m.map { v in ("\(v)", { f in Self.setDP(v, &f) }) }))
+    }
+    if let readings = w.fedavgUpdate, attack != nil {
+      axes.append(Axis(name: "fedavg_update", values: readings.map { r in (r.rawValue, { f in Self.edit(&f.attack, AttackSection()) { $0.fedavgUpdate = r } }) }))
     }
     if let methods = w.attackMethod, attack != nil {
       axes.append(Axis(name: "attack_method", values: methods.map { m in (m.rawValue, { f in Self.setMethod(m, &f) }) }))

@@ -85,6 +85,13 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var victims: [Int]?
     public var restarts: Int?
     public var threshold: Double?
+    /// FedAvg: read an update as one gradient step (`one-step`) or replay the local steps.
+    public var fedavgUpdate: FedAvgReading?
+
+    enum CodingKeys: String, CodingKey {
+      case method, iterations, rounds, victims, restarts, threshold
+      case fedavgUpdate = "fedavg_update"
+    }
   }
 
   public struct DPSGDSection: Codable, Sendable, Equatable {
@@ -109,6 +116,10 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var quantize: [Defense.Quantization]?
     /// FedAvg's local epochs.
     public var epochs: [Int]?
+    /// How the images are split among clients: iid, dirichlet (with the file's alpha) or shards.
+    public var partition: [String]?
+    /// How the adversary reads FedAvg updates.
+    public var fedavgUpdate: [FedAvgReading]?
     public var gaussianNoise: [Float]?
     public var laplaceNoise: [Float]?
     public var clip: [Float]?
@@ -127,7 +138,8 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
       case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method", dataset, model
-      case combine, quantize, epochs
+      case combine, quantize, epochs, partition
+      case fedavgUpdate = "fedavg_update"
     }
 
     /// How the swept keys make points.
