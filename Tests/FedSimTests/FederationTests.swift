@@ -362,6 +362,20 @@ extension FederationTests {
     #expect(rounds.count == 10)
     #expect(rounds.allSatisfy { $0["updates"] as? Int == 16 && $0["missing"] as? Int == 0 })
     #expect(Self.events(folder, "server").allSatisfy { $0["event"] as? String != "dropped" })
+    // It trains: one class of the 160 test shapes is at most 22 of them (13.8%).
+    let accuracy = try #require(rounds.last?["test_accuracy"] as? Double)
+    #expect(accuracy > 0.4, "test accuracy after ten rounds: \(accuracy)")
+    // The split and the start, as an independent implementation needs them.
+    let split = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.partition))) as? [String: Any]
+    let test = try #require(split?["test"] as? [Int])
+    let clients = try #require(split?["clients"] as? [[Int]])
+    #expect(clients.count == 16 && test.count == 160)
+    #expect(Set(test + clients.flatMap { $0 }) == Set(0..<800) && test.count + clients.map(\.count).reduce(0, +) == 800)
+    let start = try SafetensorsFile(contentsOf: folder.initialModel)
+    let model = try FederationSetup.initialModel(scenario)
+    for p in model.namedParameters {
+      #expect(try start.tensor("param." + p.name).scalars == p.tensor.scalars, "\(p.name)")
+    }
   }
 }
 
