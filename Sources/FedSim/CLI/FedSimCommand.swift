@@ -49,55 +49,8 @@ struct Bench: ParsableCommand {
       dlg && (batch == nil || $0.batch == batch) && (classes == nil || $0.classes == classes)
     }
     if dlg && cases.isEmpty { throw ValidationError("no benchmark case has that batch size and class count") }
-    for c in cases {
-      let n = c.batch == 1 ? evals : Swift.max(1, evals / 4)
-      var r = DLGBenchmark.run(c, evals: n)
-      // The anchor has l2, cosine and the sorted-values Wasserstein, not WDLG's distance.
-      if let anchor, c.distance != .wasserstein {
-        let t = try anchor.run(
-          script: "torch_dlg_evals.py",
-          arguments: [
-            "--threads", "\(threads)", "--evals", "\(n)", "--batch", "\(c.batch)",
-            "--classes", "\(c.classes)", "--loss", c.distance.rawValue,
-          ], threads: threads)
-        r.torchMsPerEval = t["ms_per_eval"] as? Double
-        r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
-      }
-      if json {
-        try printJSONLine(r)
-      } else {
-        var line = String(
-          format: "DLG objective  lenet %dx%dx%d  batch %d  classes %3d  %@  %.3f ms/eval  (%d evals, %d thread%@)",
-          r.channels, r.size, r.size, r.batch, r.classes, r.loss, r.msPerEval, r.evals, r.threads,
-          r.threads == 1 ? "" : "s")
-        if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
-          line += String(format: "  pytorch %.3f ms  ×%.1f", t, s)
-        } else if anchor != nil {
-          line += "  pytorch: no anchor for this distance"
-        }
-        line += String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB)
-        print(line)
-      }
-    }
-    if training {
-      var r = try TrainingBenchmark.run(model: trainModel, batch: trainBatch, steps: Swift.max(20, evals / 4))
-      if let anchor, trainModel == "lenet" {
-        let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "\(trainBatch)"], threads: threads)
-        r.torchImagesPerSecond = t["images_per_s"] as? Double
-        r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
-      }
-      if json {
-        try printJSONLine(r)
-      } else {
-        var line = String(
-          format: "%@ training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
-          r.model, r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
-        if let t = r.torchImagesPerSecond, let s = r.speedupOverTorch {
-          line += String(format: "  pytorch %.0f images/s  ×%.1f", t, s)
-        }
-        print(line)
-      }
-    }
+    for c in cases { try benchObjective(c, threads: threads, anchor: anchor) }
+    if training { try benchTraining(threads: threads, anchor: anchor) }
     if attack { try benchAttack(threads: threads, anchor: anchor) }
     if transfer {
       let r = try TransferBenchmark.run()
@@ -108,6 +61,50 @@ struct Bench: ParsableCommand {
       }
     }
     if !json { print(String(format: "peak memory: %.1f MiB", ProcessMemory.peakMiB())) }
+  }
+
+  func benchObjective(_ c: DLGBenchmarkCase, threads: Int, anchor: TorchAnchor?) throws {
+    let n = c.batch == 1 ? evals : Swift.max(1, evals / 4)
+    var r = DLGBenchmark.run(c, evals: n)
+    // The anchor has l2, cosine and the sorted-values Wasserstein, not WDLG's distance.
+    if let anchor, c.distance != .wasserstein {
+      let t = try anchor.run(
+        script: "torch_dlg_evals.py",
+        arguments: [
+          "--threads", "\(threads)", "--evals", "\(n)", "--batch", "\(c.batch)",
+          "--classes", "\(c.classes)", "--loss", c.distance.rawValue,
+        ], threads: threads)
+      r.torchMsPerEval = t["ms_per_eval"] as? Double
+      r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
+    }
+    if json { return try printJSONLine(r) }
+    var line = String(
+      format: "DLG objective  lenet %dx%dx%d  batch %d  classes %3d  %@  %.3f ms/eval  (%d evals, %d thread%@)",
+      r.channels, r.size, r.size, r.batch, r.classes, r.loss, r.msPerEval, r.evals, r.threads,
+      r.threads == 1 ? "" : "s")
+    if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
+      line += String(format: "  pytorch %.3f ms  ×%.1f", t, s)
+    } else if anchor != nil {
+      line += "  pytorch: no anchor for this distance"
+    }
+    print(line + String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB))
+  }
+
+  func benchTraining(threads: Int, anchor: TorchAnchor?) throws {
+    var r = try TrainingBenchmark.run(model: trainModel, batch: trainBatch, steps: Swift.max(20, evals / 4))
+    if let anchor, trainModel == "lenet" {
+      let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "\(trainBatch)"], threads: threads)
+      r.torchImagesPerSecond = t["images_per_s"] as? Double
+      r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
+    }
+    if json { return try printJSONLine(r) }
+    var line = String(
+      format: "%@ training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
+      r.model, r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
+    if let t = r.torchImagesPerSecond, let s = r.speedupOverTorch {
+      line += String(format: "  pytorch %.0f images/s  ×%.1f", t, s)
+    }
+    print(line)
   }
 
   func benchAttack(threads: Int, anchor: TorchAnchor?) throws {
