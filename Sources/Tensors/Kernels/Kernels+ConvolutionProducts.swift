@@ -70,23 +70,33 @@ extension Kernels {
     chunk.count == 1 ? nil : .allocate(capacity: s.og * chunk.count * s.pixels)
   }
 
+  /// Calls `body(chunk, columns, packed, g)` for every group of every chunk of `x`'s samples,
+  /// with the chunk's column matrices (nil for a pointwise convolution) and scratch for one
+  /// group's packed output (nil for one sample).
+  private static func forEachGroup(
+    of x: TensorStorage, _ s: ConvShape,
+    _ body: (SampleChunk, TensorStorage?, UnsafeMutablePointer<Float>?, Int) -> Void
+  ) {
+    for chunk in chunks(s) {
+      let cols = s.isPointwise ? nil : columns(of: x, s, chunk)
+      let packed = packScratch(s, chunk)
+      defer { packed?.deallocate() }
+      for g in 0..<s.geo.groups { body(chunk, cols, packed, g) }
+    }
+  }
+
   /// `y = conv2d(x, w)`.
   static func conv2d(
     _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
-    for chunk in chunks(s) {
-      let cols = s.isPointwise ? nil : columns(of: x, s, chunk)
+    forEachGroup(of: x, s) { chunk, cols, packed, g in
       let width = chunk.count * s.pixels
-      let packed = packScratch(s, chunk)
-      defer { packed?.deallocate() }
-      for g in 0..<s.geo.groups {
-        gemm(
-          transposeA: false, transposeB: false, m: s.og, n: width, k: s.patch,
-          w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, chunk, g), ldb: width,
-          packed ?? y + (chunk.first * s.o + g * s.og) * s.pixels, ldc: width)
-        if let packed { repack(y, packed, s, chunk, g, gather: false) }
-      }
+      gemm(
+        transposeA: false, transposeB: false, m: s.og, n: width, k: s.patch,
+        w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, chunk, g), ldb: width,
+        packed ?? y + (chunk.first * s.o + g * s.og) * s.pixels, ldc: width)
+      if let packed { repack(y, packed, s, chunk, g, gather: false) }
     }
   }
 
@@ -122,18 +132,13 @@ extension Kernels {
     into gw: UnsafeMutablePointer<Float>
   ) {
     let gyM = UnsafeMutablePointer(mutating: gy)  // only read
-    for chunk in chunks(s) {
-      let cols = s.isPointwise ? nil : columns(of: x, s, chunk)
+    forEachGroup(of: x, s) { chunk, cols, packed, g in
       let width = chunk.count * s.pixels
-      let packed = packScratch(s, chunk)
-      defer { packed?.deallocate() }
-      for g in 0..<s.geo.groups {
-        if let packed { repack(gyM, packed, s, chunk, g, gather: true) }
-        gemm(
-          transposeA: false, transposeB: true, m: s.og, n: s.patch, k: width,
-          packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, lda: width, operand(x, cols, s, chunk, g),
-          ldb: width, beta: chunk.first == 0 ? 0 : 1, gw + g * s.og * s.patch, ldc: s.patch)
-      }
+      if let packed { repack(gyM, packed, s, chunk, g, gather: true) }
+      gemm(
+        transposeA: false, transposeB: true, m: s.og, n: s.patch, k: width,
+        packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, lda: width, operand(x, cols, s, chunk, g),
+        ldb: width, beta: chunk.first == 0 ? 0 : 1, gw + g * s.og * s.patch, ldc: s.patch)
     }
   }
 }
