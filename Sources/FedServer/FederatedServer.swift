@@ -108,6 +108,9 @@ final class ServerSockets {
       }
       router = try ZMQSocket(context, .router, maximumMessageBytes: maximumMessageBytes)
       tap = try ZMQSocket(context, .xpub)
+      // No high-water mark: a busy adversary must not lose the updates it was sent (only those
+      // it attacks are published), nor the final done.
+      try tap.keepEveryMessage()
       if let keys {
         try router.serveCurve(secretKey: keys.own.secretKey, domain: "clients")
         try tap.serveCurve(secretKey: keys.own.secretKey, domain: "tap")

@@ -26,6 +26,7 @@ public struct FederatedAdversary: Sendable {
     let socket: ZMQSocket
     do {
       socket = try ZMQSocket(try ZMQContext(), .sub, maximumMessageBytes: 1 << 30)
+      try socket.keepEveryMessage()  // keep every update queued while an attack runs
     } catch { throw .socket(error) }
     if brief.security == .curve { try CurveKeyring.secure(socket, as: "adversary", in: folder) }
     do { try socket.connect(target) } catch { throw .socket(error) }

@@ -70,6 +70,12 @@ public final class ZMQSocket {
 
   deinit { zmq_close(handle) }
 
+  /// No high-water mark on either queue: messages wait however many there are, never dropped.
+  public func keepEveryMessage() throws(ZMQError) {
+    try setOption(ZMQ_SNDHWM, 0)
+    try setOption(ZMQ_RCVHWM, 0)
+  }
+
   public func setOption(_ option: Int32, _ value: Int32) throws(ZMQError) {
     var v = value
     guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
