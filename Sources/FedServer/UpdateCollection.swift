@@ -95,9 +95,8 @@ struct UpdateCollection {
   /// Only what the adversary attacks goes out (its rounds; its victims, or the aggregate): the
   /// tap keeps every message until the adversary takes it, so nothing it needs is ever dropped.
   private func publish(client: Int, clients: [Int], header h: UpdateHeader, update: [Tensor]) {
-    guard let attack = setup.scenario.attack, attack.rounds.contains(round), client == -1 || attack.victims.contains(client) else {
-      return
-    }
+    // A victim's update, or the aggregate (client −1, published only under secure aggregation).
+    guard setup.scenario.keepsTruth(client: client, round: round) else { return }
     let f = setup.scenario.federation
     let tap = TapHeader(
       run: setup.scenario.name, round: round, client: client, clients: clients, algorithm: f.algorithm,
