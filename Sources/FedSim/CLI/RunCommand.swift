@@ -16,11 +16,15 @@ struct Run: ParsableCommand {
   @Option(help: "Points (or repeats) run at once, each with its own processes and ports (default: the number of cores).")
   var jobs: Int?
   @Option(help: "Serve a live view of the run on http://127.0.0.1:PORT (0: any free port), for projecting.") var serve: Int?
+  @Option(help: "Where the points run: local (this machine) or slurm (one job array; default: the scenario's executor, else local).")
+  var executor: ExecutorKind?
+  @OptionGroup(title: "Slurm (with --executor slurm; each over the scenario's slurm section)") var slurm: SlurmFlags
 
   func validate() throws {
     if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
     if resume != nil && (!sets.isEmpty || out != nil) { throw ValidationError("--resume takes the run folder's own scenario") }
     if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
+    do { _ = try slurm.options.validated(where: "the command line") } catch { throw ValidationError("\(error)") }
   }
 
   func run() throws {
@@ -38,13 +42,19 @@ struct Run: ParsableCommand {
     let bar = ProgressBar(total: plan.design.points.count * plan.design.repeats, label: plan.design.name)
     var started = 0
     let settings: [SettingSummary]
+    let say: (String) -> Void = { line in
+      if line.hasPrefix("point ") {
+        bar.update(started)
+        started += 1
+      }
+      bar.message(line)
+    }
     do {
-      settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount) { line in
-        if line.hasPrefix("point ") {
-          bar.update(started)
-          started += 1
-        }
-        bar.message(line)
+      switch executor ?? plan.design.executor ?? .local {
+      case .local: settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, progress: say)
+      case .slurm:
+        let options = (plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
+        settings = try plan.run(slurm: options, progress: say)
       }
     } catch { throw fail("\(error)") }
     bar.update(started)
@@ -105,6 +115,45 @@ struct Run: ParsableCommand {
         s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks) + accuracy(s)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
+  }
+}
+
+/// The Slurm options of `fedsim run`.
+struct SlurmFlags: ParsableArguments {
+  @Option(help: "The Slurm partition.") var partition: String?
+  @Option(help: "The time limit of one task (sbatch --time).") var time: String?
+  @Option(help: "CPUs per task, which are also its BLAS threads (default 1).") var cpusPerTask: Int?
+  @Option(help: "Memory per task (sbatch --mem: 500M, 2G).") var mem: String?
+  @Option(help: "At most this many tasks running at once (the array's %N).") var maxRunning: Int?
+  @Option(help: "A further sbatch argument, as it is (repeatable: --sbatch-arg=--qos=low).") var sbatchArg: [String] = []
+
+  var options: SlurmOptions {
+    var o = SlurmOptions()
+    (o.partition, o.time, o.cpusPerTask, o.memory, o.maxRunning) = (partition, time, cpusPerTask, mem, maxRunning)
+    o.sbatchArguments = sbatchArg.isEmpty ? nil : sbatchArg
+    return o
+  }
+}
+
+extension ExecutorKind: ExpressibleByArgument {}
+
+/// One task of a run, as a Slurm array task runs it: the point's repeat, into the run folder.
+struct RunTask: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run-task", abstract: "Run one task (a point's repeat) of a run folder: what each Slurm array task does.",
+    shouldDisplay: false)
+
+  @Argument(help: "The run folder (written by fedsim run).") var runDirectory: String
+  @Argument(help: "The task: point × repeats + repeat, from 0.") var task: Int
+
+  func run() throws {
+    let binaries = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+      .resolvingSymlinksInPath().deletingLastPathComponent().path
+    do {
+      let plan = try RunPlan(resuming: RunFolder(runDirectory), binaries: binaries, locking: false)
+      let summary = try plan.runTask(task) { print($0) }
+      print("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.pointFolder(task / plan.design.repeats, repeat: task % plan.design.repeats).summary)")
+    } catch { throw fail("\(error)") }
   }
 }
 

@@ -10,8 +10,10 @@ public final class RunPlan: Sendable {
   public let design: RunDesign
   public let folder: RunFolder
   public let binaries: String
-  /// Held from the plan's making to the end of its run.
-  let lock: RunLock
+  /// Held from the plan's making to the end of its run; a Slurm task, run under its launcher's
+  /// lock, holds none.
+  let lock: RunLock?
+  private let slurm = Mutex<SlurmExecutor?>(nil)
   private let current = Mutex<[Int: Launcher]>([:])
   private let stopped = Mutex(false)
   private let pointHandler = Mutex<(@Sendable (RunFolder, String) -> Void)?>(nil)
@@ -38,8 +40,9 @@ public final class RunPlan: Sendable {
     lock = try RunLock(folder: folder)
   }
 
-  /// The interrupted run in `folder`, to finish.
-  public init(resuming folder: RunFolder, binaries: String) throws(FederationError) {
+  /// The interrupted run in `folder`, to finish; `locking: false` for one task of a run whose
+  /// launcher holds the lock (a Slurm array task).
+  public init(resuming folder: RunFolder, binaries: String, locking: Bool = true) throws(FederationError) {
     guard FileManager.default.fileExists(atPath: Self.designPath(folder)) else {
       throw .failed("\(folder.path) has no design.json: not a run folder")
     }
@@ -48,7 +51,7 @@ public final class RunPlan: Sendable {
       do { _ = try p.scenario.validated(source: Self.designPath(folder)) } catch { throw .folder(.invalid(error)) }
     }
     (self.folder, self.binaries) = (folder, binaries)
-    lock = try RunLock(folder: folder)
+    lock = locking ? try RunLock(folder: folder) : nil
   }
 
   /// Called as each point starts (its folder and label), e.g. by the live view.
@@ -61,51 +64,40 @@ public final class RunPlan: Sendable {
   /// and the others still run; the run then fails naming every failed point. The top summary
   /// is rewritten as each point completes; the outcome is the same whatever `jobs` is.
   public func run(jobs: Int = 1, progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
-    defer { lock.release() }
-    let tasks = design.points.indices.flatMap { k in (0..<design.repeats).map { (k, $0) } }
-    var outcomes = [[RunSummary?]](repeating: .init(repeating: nil, count: design.repeats), count: design.points.count)
-    var finished = [Int](repeating: 0, count: design.points.count)
-    var failures: [(task: Int, text: String)] = []
-    var writeError: RunFolderError?
+    defer { lock?.release() }
+    var book = RunBook(design: design, folder: folder)
+    let tasks = book.tasks
     let tagged = jobs > 1
     JobPool.run(
       count: tasks.count, jobs: jobs, shouldStart: { [self] in !stopped.withLock { $0 } },
       work: { [self] i, say in
-        let (k, r) = tasks[i]
-        let tag = tagged ? "[\(k + 1).\(r + 1)] " : ""
+        let tag = tagged ? "[\(tasks[i].point + 1).\(tasks[i].repeat + 1)] " : ""
         return Result<RunSummary, FederationError> { () throws(FederationError) in
-          try runPoint(k, design.points[k], repeat: r, task: i, progress: { say($0.hasPrefix("point ") ? $0 : "  " + tag + $0) })
+          try runTask(i, progress: { say($0.hasPrefix("point ") ? $0 : "  " + tag + $0) })
         }
       },
       line: progress,
-      done: { (i, outcome: Result<RunSummary, FederationError>) in
-        let (k, r) = tasks[i]
-        switch outcome {
-        case .success(let summary): outcomes[k][r] = summary
-        case .failure(let error):
-          failures.append((i, "point \(k + 1) (\(design.points[k].label)) repeat \(r + 1): \(error)"))
-          let sub = pointFolder(k, repeat: r)
-          outcomes[k][r] = try? sub.readJSON(RunSummary.self, from: sub.summary)
-        }
-        finished[k] += 1
-        do throws(RunFolderError) { try TopSummary(design: design, folder: folder, settings: settings(outcomes, finished)).write() } catch {
-          writeError = error
-        }
-      })
-    if let writeError { throw .folder(writeError) }
-    if stopped.withLock({ $0 }) { throw .failed("stopped") }
-    if let first = failures.min(by: { $0.task < $1.task }) {
-      let more = failures.count > 1 ? " (\(failures.count) of \(tasks.count) points failed)" : ""
-      throw .failed(first.text + more + "; redo the failed points with --resume \(folder.path)")
-    }
-    return settings(outcomes, finished)
+      done: { book.record($0, $1) })
+    return try book.conclusion(stopped: stopped.withLock { $0 })
   }
 
-  /// The summaries of the points whose repeats have all finished, in the design's order.
-  private func settings(_ outcomes: [[RunSummary?]], _ finished: [Int]) -> [SettingSummary] {
-    design.points.indices.filter { finished[$0] == design.repeats }.map {
-      SettingSummary(setting: design.points[$0].label, summaries: outcomes[$0].compactMap { $0 })
-    }
+  /// Runs the points not finished before as Slurm job arrays (`SlurmExecutor`), keeping the
+  /// same books as a local run.
+  public func run(slurm options: SlurmOptions, progress: @escaping (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
+    defer { lock?.release() }
+    var book = RunBook(design: design, folder: folder)
+    let executor = SlurmExecutor(options: options, book: book, fedsim: binaries + "/fedsim")
+    slurm.withLock { $0 = executor }
+    if stopped.withLock({ $0 }) { throw .failed("stopped") }
+    try executor.run(progress: progress, stopped: { [self] in stopped.withLock { $0 } }) { book.record($0, $1) }
+    return try book.conclusion(stopped: stopped.withLock { $0 })
+  }
+
+  /// Runs task `i` (point `i / repeats`, repeat `i % repeats`) here, unless it finished before.
+  public func runTask(_ i: Int, progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {
+    let count = design.points.count * design.repeats
+    guard i >= 0 && i < count else { throw .failed("task \(i) is not in this run: its tasks are 0 to \(count - 1)") }
+    return try runPoint(i / design.repeats, design.points[i / design.repeats], repeat: i % design.repeats, task: i, progress: progress)
   }
 
   private func runPoint(
@@ -130,10 +122,11 @@ public final class RunPlan: Sendable {
     return try launcher.run(progress: progress)
   }
 
-  /// Stops the processes of the points running now, and starts no other.
+  /// Stops the processes of the points running now (cancels the Slurm arrays), and starts no other.
   public func stopAll() {
     stopped.withLock { $0 = true }
     for launcher in current.withLock({ Array($0.values) }) { launcher.stopAll() }
-    lock.release()
+    slurm.withLock { $0 }?.cancel()
+    lock?.release()
   }
 }

@@ -15,6 +15,17 @@ public struct RunDesign: Codable, Sendable, Equatable {
   public var name: String
   public var repeats: Int
   public var points: [Point]
+  /// Where the points run unless the command line says otherwise (absent: locally).
+  public var executor: ExecutorKind?
+  public var slurm: SlurmOptions?
+}
+
+/// Where a run's points run.
+public enum ExecutorKind: String, Codable, Sendable, CaseIterable {
+  /// On this machine, as separate processes, `--jobs` points at once.
+  case local
+  /// As a Slurm job array, one task per point and repeat (`SlurmExecutor`).
+  case slurm
 }
 
 extension ScenarioFile {
@@ -38,7 +49,8 @@ extension ScenarioFile {
       let s = try file.resolved(shape, source: source + (label == "base" ? "" : " (sweep point \(label))"))
       points.append(RunDesign.Point(label: label, scenario: s))
     }
-    return RunDesign(name: points.first?.scenario.name ?? "scenario", repeats: repeats, points: points)
+    let slurm = try self.slurm?.validated(where: source)
+    return RunDesign(name: points.first?.scenario.name ?? "scenario", repeats: repeats, points: points, executor: executor, slurm: slurm)
   }
 
   /// This file's one point (no sweep) with every default filled in, validated.

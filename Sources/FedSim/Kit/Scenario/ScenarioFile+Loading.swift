@@ -67,7 +67,7 @@ struct KeyTree: Sendable {
 
   static let scenario = KeyTree(children: [
     "name": .leaves([]), "seed": .leaves([]), "repeats": .leaves([]), "defenses": .leaves([]),
-    "secure_aggregation": .leaves([]),
+    "secure_aggregation": .leaves([]), "executor": .leaves([]), "slurm": .leaves(SlurmOptions.keys),
     "model": .leaves(["name", "activation", "classes", "init"]),
     "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
     "federation": .leaves([

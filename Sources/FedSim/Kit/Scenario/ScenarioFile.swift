@@ -17,11 +17,15 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
   public var dpSgd: DPSGDSection?
   public var secureAggregation: Bool?
   public var sweep: Sweep?
+  /// Where the points run: `local` (this machine, `jobs` at once) or `slurm` (a job array).
+  public var executor: ExecutorKind?
+  /// The Slurm array's options, for `executor: slurm`.
+  public var slurm: SlurmOptions?
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case name, seed, repeats, model, dataset, federation, attack, defenses, sweep
+    case name, seed, repeats, model, dataset, federation, attack, defenses, sweep, executor, slurm
     case dpSgd = "dp_sgd", secureAggregation = "secure_aggregation"
   }
 
