@@ -50,10 +50,10 @@ struct Run: ParsableCommand {
       bar.message(line)
     }
     do {
-      switch executor ?? plan.design.executor ?? .local {
+      switch executor ?? plan.executorUsed ?? plan.design.executor ?? .local {
       case .local: settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, progress: say)
       case .slurm:
-        let options = (plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
+        let options = (plan.slurmOptionsUsed ?? plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
         settings = try plan.run(slurm: options, progress: say)
       }
     } catch { throw fail("\(error)") }
@@ -151,8 +151,10 @@ struct RunTask: ParsableCommand {
       .resolvingSymlinksInPath().deletingLastPathComponent().path
     do {
       let plan = try RunPlan(resuming: RunFolder(runDirectory), binaries: binaries, locking: false)
-      let summary = try plan.runTask(task) { print($0) }
-      print("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.pointFolder(task / plan.design.repeats, repeat: task % plan.design.repeats).summary)")
+      // Unbuffered, so the task's log keeps its lines in order with a final error.
+      let say = { (line: String) in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+      let summary = try plan.runTask(task, progress: say)
+      say("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.pointFolder(task / plan.design.repeats, repeat: task % plan.design.repeats).summary)")
     } catch { throw fail("\(error)") }
   }
 }

@@ -65,6 +65,11 @@ public final class RunPlan: Sendable {
   /// is rewritten as each point completes; the outcome is the same whatever `jobs` is.
   public func run(jobs: Int = 1, progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
     defer { lock?.release() }
+    // Never run a point here that a Slurm task may be running too.
+    if let busy = try SlurmArray.queuedIfSlurm(in: folder).first {
+      throw .failed(
+        "Slurm still holds \(busy.tasks.count) tasks of this run (job \(busy.job)): follow them with --resume \(folder.path) --executor slurm, or cancel them (scancel \(busy.job))")
+    }
     var book = RunBook(design: design, folder: folder)
     let tasks = book.tasks
     let tagged = jobs > 1
@@ -92,6 +97,14 @@ public final class RunPlan: Sendable {
     try executor.run(progress: progress, stopped: { [self] in stopped.withLock { $0 } }) { book.record($0, $1) }
     return try book.conclusion(stopped: stopped.withLock { $0 })
   }
+
+  /// The executor this run's folder was last run with: `slurm` once it submitted an array.
+  public var executorUsed: ExecutorKind? {
+    FileManager.default.fileExists(atPath: SlurmArray.record(folder)) ? .slurm : nil
+  }
+
+  /// The Slurm options the run was first submitted with, if it was.
+  public var slurmOptionsUsed: SlurmOptions? { try? folder.readJSON(SlurmOptions.self, from: SlurmArray.options(folder)) }
 
   /// Runs task `i` (point `i / repeats`, repeat `i % repeats`) here, unless it finished before.
   public func runTask(_ i: Int, progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {

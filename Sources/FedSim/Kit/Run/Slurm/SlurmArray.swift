@@ -46,12 +46,48 @@ struct SlurmArray: Codable, Sendable, Equatable {
     return a
   }
 
-  /// `tasks` cut into arrays whose indices fit under `largestIndex`.
+  /// `tasks` cut into arrays whose indices fit under `largestIndex`; below it, an array index
+  /// is the task's own number.
   static func chunks(_ tasks: [Int]) -> [(base: Int, tasks: [Int])] {
     var out: [(base: Int, tasks: [Int])] = []
     for t in tasks.sorted() {
-      if let last = out.last, t - last.base <= largestIndex { out[out.count - 1].tasks.append(t) } else { out.append((t, [t])) }
+      let base = t / largestIndex * largestIndex
+      if let last = out.last, last.base == base { out[out.count - 1].tasks.append(t) } else { out.append((base, [t])) }
     }
     return out
+  }
+
+  /// The options the run was first submitted with (`slurm/options.json`), which `--resume`
+  /// submits with again unless told otherwise.
+  static func options(_ folder: RunFolder) -> String { folder.path + "/slurm/options.json" }
+
+  /// The tasks of `folder`'s arrays that Slurm still holds pending or running, by job.
+  static func queued(in folder: RunFolder) throws(FederationError) -> [SlurmArray] {
+    guard let earlier = try? folder.readJSON([SlurmArray].self, from: record(folder)) else { return [] }
+    var live: [SlurmArray] = []
+    for a in earlier {
+      guard let queue = try SlurmQueue.read(a.job) else { continue }
+      let tasks = a.tasks.filter { t in queue[t - a.base].map { !$0.isTerminal } ?? false }
+      if !tasks.isEmpty { live.append(SlurmArray(job: a.job, base: a.base, tasks: tasks)) }
+    }
+    return live
+  }
+}
+
+extension SlurmArray {
+  /// `queued(in:)` for a run that ever went to Slurm; nothing (and no squeue) otherwise.
+  static func queuedIfSlurm(in folder: RunFolder) throws(FederationError) -> [SlurmArray] {
+    FileManager.default.fileExists(atPath: record(folder)) ? try queued(in: folder) : []
+  }
+}
+
+/// `squeue` on one job.
+enum SlurmQueue {
+  /// The queue's view of `job`'s tasks by array index, or nil once Slurm has forgotten the job.
+  static func read(_ job: String) throws(FederationError) -> [Int: SlurmText.TaskState]? {
+    let out = try SlurmCommand.run("squeue", ["-h", "-r", "-j", job, "-t", "all", "-o", SlurmText.queueFormat])
+    if out.succeeded { return SlurmText.queue(out.out) }
+    if out.complaint.contains("Invalid job id") { return nil }
+    throw .failed("squeue cannot read the queue: \(out.complaint)")
   }
 }

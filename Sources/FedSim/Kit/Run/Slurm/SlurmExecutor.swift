@@ -53,6 +53,7 @@ final class SlurmExecutor: Sendable {
     } catch let e as RunFolderError { throw .folder(e) } catch {
       throw .folder(.write(path: SlurmArray.script(folder), reason: error.localizedDescription))
     }
+    do { try folder.writeJSON(options, to: SlurmArray.options(folder)) } catch { throw .folder(error) }
     var submitted: [SlurmArray] = []
     for chunk in SlurmArray.chunks(tasks) {
       let arguments = SlurmArray.sbatchArguments(
@@ -82,13 +83,7 @@ final class SlurmExecutor: Sendable {
 
   /// The tasks of earlier arrays still pending or running (a launcher killed while they ran).
   private func adoptQueued() throws(FederationError) -> [SlurmArray] {
-    guard let earlier = try? folder.readJSON([SlurmArray].self, from: SlurmArray.record(folder)) else { return [] }
-    var adopted: [SlurmArray] = []
-    for a in earlier {
-      guard let queue = try queue(a.job) else { continue }
-      let live = a.tasks.filter { t in queue[t - a.base].map { !$0.isTerminal } ?? false }
-      if !live.isEmpty { adopted.append(SlurmArray(job: a.job, base: a.base, tasks: live)) }
-    }
+    let adopted = try SlurmArray.queued(in: folder)
     arrays.withLock { $0 += adopted }
     return adopted
   }
@@ -105,7 +100,7 @@ final class SlurmExecutor: Sendable {
       Thread.sleep(forTimeInterval: options.poll ?? 2)
       for job in Set(pending.values.map(\.job)).sorted() {
         let queue: [Int: SlurmText.TaskState]?
-        do { queue = try self.queue(job) } catch {
+        do { queue = try SlurmQueue.read(job) } catch {
           if Date().timeIntervalSince(unreadableSince ?? Date()) > Self.patience {
             throw .failed("\(error) for \(Int(Self.patience)) s; the tasks may still run: follow them with --resume \(folder.path)")
           }
@@ -126,14 +121,6 @@ final class SlurmExecutor: Sendable {
         }
       }
     }
-  }
-
-  /// The queue's view of `job`'s tasks, or nil once Slurm has forgotten the job.
-  private func queue(_ job: String) throws(FederationError) -> [Int: SlurmText.TaskState]? {
-    let out = try SlurmCommand.run("squeue", ["-h", "-r", "-j", job, "-t", "all", "-o", SlurmText.queueFormat])
-    if out.succeeded { return SlurmText.queue(out.out) }
-    if out.complaint.contains("Invalid job id") { return nil }
-    throw .failed("squeue cannot read the queue: \(out.complaint)")
   }
 
   /// A finished task's outcome: its point's summary when the task completed and the point ran

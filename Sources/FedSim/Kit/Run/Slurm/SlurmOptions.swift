@@ -36,7 +36,8 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
     o.cpusPerTask = other.cpusPerTask ?? cpusPerTask
     o.memory = other.memory ?? memory
     o.maxRunning = other.maxRunning ?? maxRunning
-    o.sbatchArguments = (sbatchArguments ?? []) + (other.sbatchArguments ?? [])
+    let extra = (sbatchArguments ?? []) + (other.sbatchArguments ?? [])
+    o.sbatchArguments = extra.isEmpty ? nil : extra
     o.poll = other.poll ?? poll
     return o
   }
