@@ -56,16 +56,18 @@ AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MinJobAge=3600
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/socket
 ReturnToService=2
 NodeName=$node CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
 
-# munged: its own key and socket in DIR, so a host munged (if any) is left alone.
+# munged: its own key and socket in DIR (AuthInfo tells Slurm), so a host's munged, or a second
+# test cluster, is left alone.
 [ -s "$dir/munge/munge.key" ] || { dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 2>/dev/null; chmod 400 "$dir/munge/munge.key"; }
 chmod 700 "$dir/munge"
-socket=/run/munge/munge.socket.2
-mkdir -p /run/munge && chmod 755 /run/munge
+socket=$dir/munge/socket
 munged --force --key-file="$dir/munge/munge.key" --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" \
   --seed-file="$dir/munge/seed" --socket="$socket"
 
