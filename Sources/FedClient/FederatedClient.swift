@@ -30,7 +30,7 @@ public struct FederatedClient: Sendable {
   public func run(server endpoint: String? = nil) throws(FederationError) {
     let s = setup.scenario
     let target: String
-    do { target = try folder.endpoint(endpoint, \.clients) } catch { throw .folder(error) }
+    do { target = try folder.endpoint(endpoint ?? s.federation.fixedEndpoints?.clients, \.clients) } catch { throw .folder(error) }
     let socket: ZMQSocket
     do { socket = try ZMQSocket(try ZMQContext(), .dealer, maximumMessageBytes: 512 << 20) } catch { throw .socket(error) }
     if s.federation.security == .curve { try CurveKeyring.secure(socket, as: "client-\(id)", in: folder) }

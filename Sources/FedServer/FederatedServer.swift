@@ -29,7 +29,7 @@ public struct FederatedServer: Sendable {
       log.log("warning", ["reason": "binding \(s.federation.host): every network this machine is on can reach the server"])
     }
     let keys = s.federation.security == .curve ? try ServerKeys(folder: folder) : nil
-    let sockets = try ServerSockets(host: s.federation.host, maximumMessageBytes: maximumMessageBytes, keys: keys, log: log)
+    let sockets = try ServerSockets(host: s.federation.host, port: s.federation.port, maximumMessageBytes: maximumMessageBytes, keys: keys, log: log)
     do { try folder.writeJSON(sockets.endpoints, to: folder.endpoints) } catch { throw .folder(error) }
     log.log("listening", ["clients": sockets.endpoints.clients, "tap": sockets.endpoints.tap])
     onListening(sockets.endpoints)
@@ -98,7 +98,7 @@ final class ServerSockets {
   private let zap: ZAPHandler?
   private var sequence = 0
 
-  init(host: String, maximumMessageBytes: Int64, keys: ServerKeys?, log: EventLog) throws(FederationError) {
+  init(host: String, port: Int = 0, maximumMessageBytes: Int64, keys: ServerKeys?, log: EventLog) throws(FederationError) {
     do {
       let context = try ZMQContext()
       zap = try keys.map { keys throws(ZMQError) in
@@ -116,7 +116,9 @@ final class ServerSockets {
         try tap.serveCurve(secretKey: keys.own.secretKey, domain: "tap")
       }
       authenticated = keys != nil
-      endpoints = Endpoints(clients: try router.bind("tcp://\(host):*"), tap: try tap.bind("tcp://\(host):*"))
+      // A fixed port (federation.port) for clients started by hand elsewhere; else any free one.
+      let ports = port == 0 ? ("*", "*") : ("\(port)", "\(port + 1)")
+      endpoints = Endpoints(clients: try router.bind("tcp://\(host):\(ports.0)"), tap: try tap.bind("tcp://\(host):\(ports.1)"))
     } catch { throw .socket(error) }
   }
 

@@ -10,7 +10,7 @@ struct FedSimCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fedsim",
     abstract: "A federated-learning testbed that shows and measures gradient leakage.",
-    subcommands: [Bench.self, Demo.self, Run.self, RunTask.self, Report.self, Attack.self, Record.self, Models.self, DataCommand.self, Version.self],
+    subcommands: [Bench.self, Demo.self, Run.self, RunTask.self, Prepare.self, Score.self, Report.self, Attack.self, Record.self, Models.self, DataCommand.self, Version.self],
     defaultSubcommand: Bench.self)
 }
 

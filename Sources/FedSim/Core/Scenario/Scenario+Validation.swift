@@ -86,6 +86,7 @@ extension Scenario {
     try check(f.deadline > 0 && f.deadline <= ScenarioLimits.deadline, "federation.deadline", "must be in (0, \(Int(ScenarioLimits.deadline))] seconds")
     try check(f.quorum >= 1 && f.quorum <= f.clients, "federation.quorum", "must be between 1 and the number of clients (\(f.clients))")
     try check(!f.host.isEmpty && f.host.count <= 255, "federation.host", "must be a host name or address")
+    try check(f.port == 0 || (1024...65534).contains(f.port), "federation.port", "must be 1024 to 65534 (the tap takes the next port), or 0 for any free port")
     try check(
       f.security == .curve || f.isLoopback, "federation.security",
       "'none' lets anyone who reaches \(f.host) join: beyond loopback the federation needs 'curve'")

@@ -82,21 +82,31 @@ public struct FederationPlan: Codable, Sendable, Equatable {
   public var quorum: Int
   /// The address the server binds.
   public var host: String
+  /// The clients' port (the tap's is the next one), fixed so processes started by hand on other
+  /// hosts know where to connect; 0: any free port, announced in the point's endpoints.json.
+  public var port: Int
   /// How peers prove who they are (docs/security.md).
   public var security: Security
 
   public init(
     clients: Int, rounds: Int, algorithm: Algorithm, localBatch: Int, epochs: Int, learningRate: Double,
-    sample: Double, deadline: Double, quorum: Int, host: String, security: Security = .curve
+    sample: Double, deadline: Double, quorum: Int, host: String, port: Int = 0, security: Security = .curve
   ) {
     (self.clients, self.rounds, self.algorithm, self.localBatch, self.epochs) = (clients, rounds, algorithm, localBatch, epochs)
     (self.learningRate, self.sample, self.deadline, self.quorum, self.host) = (learningRate, sample, deadline, quorum, host)
-    self.security = security
+    (self.port, self.security) = (port, security)
   }
 
   enum CodingKeys: String, CodingKey {
-    case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, security
+    case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, port, security
     case localBatch = "local_batch", learningRate = "learning_rate"
+  }
+
+  /// The endpoints clients and the adversary connect to when the port is fixed.
+  public var fixedEndpoints: Endpoints? {
+    guard port != 0 else { return nil }
+    let h = host.contains(":") ? "[\(host)]" : host
+    return Endpoints(clients: "tcp://\(h):\(port)", tap: "tcp://\(h):\(port + 1)")
   }
 
   /// Whether `host` is this machine's loopback, reachable by local processes only.

@@ -13,13 +13,29 @@ public final class Launcher: Sendable {
 
   public init(scenario: Scenario, folder: RunFolder, binaries: String, lock: RunLock? = nil) throws(FederationError) {
     (self.scenario, self.folder) = (scenario, folder)
+    try Self.prepare(scenario, in: folder)
+    supervisor = try Supervisor(folder: folder, binaries: binaries, lock: lock)
+  }
+
+  /// Writes what every process of the point reads: the resolved scenario, the adversary's brief
+  /// and, under CURVE, a key pair per process (also for processes started by hand: `fedsim prepare`).
+  public static func prepare(_ scenario: Scenario, in folder: RunFolder) throws(FederationError) {
     do {
       try folder.create()
       try folder.writeJSON(scenario, to: folder.scenario)
       if let brief = AdversaryBrief(scenario) { try folder.writeJSON(brief, to: folder.brief) }
     } catch { throw .folder(error) }
     if scenario.federation.security == .curve { try CurveKeyring.make(in: folder, clients: scenario.federation.clients) }
-    supervisor = try Supervisor(folder: folder, binaries: binaries, lock: lock)
+  }
+
+  /// Scores a point whose processes have finished (wherever they ran) and writes its summary.
+  public static func score(_ folder: RunFolder) throws(FederationError) -> RunSummary {
+    let scenario: Scenario
+    do { scenario = try folder.readScenario() } catch { throw .folder(error) }
+    var summary = try Scoring(folder: folder, scenario: scenario).summary()
+    if let why = summary.noRoundAggregated { summary.problems.append(why) }
+    do { try summary.write(to: folder) } catch { throw .folder(error) }
+    return summary
   }
 
   /// Runs the point's processes to the end and returns its summary (also written to the folder).

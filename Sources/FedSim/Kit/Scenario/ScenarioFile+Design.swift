@@ -68,7 +68,8 @@ extension ScenarioFile {
       federation: FederationPlan(
         clients: clients, rounds: f.rounds ?? 1, algorithm: f.algorithm ?? .fedsgd, localBatch: f.localBatch ?? 1,
         epochs: f.epochs ?? 1, learningRate: f.learningRate ?? 0.1, sample: f.sample ?? 1, deadline: f.deadline ?? 60,
-        quorum: f.quorum ?? 1, host: f.host ?? "127.0.0.1", security: f.security ?? .curve),
+        quorum: f.quorum ?? 1, host: f.host ?? "127.0.0.1", port: f.port ?? 0,
+        security: f.security ?? .curve),
       defenses: defenses ?? [],
       privacy: dpSgd.map { .dpSGD(DPSGDSettings(clip: $0.clip ?? 1, noiseMultiplier: $0.noiseMultiplier ?? 1, delta: $0.delta ?? 1e-5)) } ?? .none,
       secureAggregation: secureAggregation ?? false,

@@ -71,7 +71,7 @@ struct KeyTree: Sendable {
     "model": .leaves(["name", "activation", "classes", "init"]),
     "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
     "federation": .leaves([
-      "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "security",
+      "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "port", "security",
     ]),
     "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold", "fedavg_update"]),
     "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),

@@ -73,10 +73,11 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var deadline: Double?
     public var quorum: Int?
     public var host: String?
+    public var port: Int?
     public var security: Security?
 
     enum CodingKeys: String, CodingKey {
-      case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, security
+      case clients, rounds, algorithm, epochs, sample, deadline, quorum, host, port, security
       case localBatch = "local_batch", learningRate = "learning_rate"
     }
   }
