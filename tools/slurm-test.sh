@@ -5,7 +5,10 @@
 #     locally with the same seeds, number for number;
 #  2. a failing task is reported with its Slurm state, reason, exit code and log;
 #  3. `--resume` resubmits only the unfinished task;
-#  4. Ctrl-C cancels the array (scancel): nothing stays queued, no process stays behind.
+#  4. Ctrl-C cancels the array (scancel): nothing stays queued, no process stays behind;
+#  5. with spread_clients, each task's clients run as job steps (srun) and the results still
+#     equal the local run's;
+#  6. a request the cluster can never satisfy (more nodes than it has) fails at once, cancelled.
 # Usage: tools/slurm-test.sh [BUILD_DIR]   (default .build/release, built already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +60,7 @@ if timeout 300 "$fedsim" run fail.yaml --out failing --executor slurm > fail.log
 cat fail.log
 grep -q "point 2 (attack_method=rgap) repeat 1: Slurm task [0-9]*_1 FAILED (reason NonZeroExitCode, exit code 1:0): the attack on round 1, client 0 failed: R-GAP" fail.log \
   || fail "the failure does not name the task, its Slurm state and the point's own reason"
-grep -q "; log $work/failing/slurm/[0-9]*_1.out" fail.log || fail "the failure does not give the task's log"
+grep -q "; log failing/slurm/[0-9]*_1.out" fail.log || fail "the failure does not give the task's log"
 [ -s failing/points/p0-r0/summary.json ] || fail "the task that succeeded lost its summary"
 
 echo "== 3. --resume resubmits only what is unfinished"
@@ -84,4 +87,18 @@ for _ in $(seq 100); do [ -z "$(squeue -h -j "$job" -t PENDING,RUNNING,COMPLETIN
 for _ in $(seq 50); do pgrep -f "$work/slow" >/dev/null || break; sleep 0.2; done
 if pgrep -af "$work/slow"; then fail "processes of the cancelled run outlived it"; fi
 grep -q "finish with --resume slow" slow.log || fail "the interrupted launcher did not say how to finish"
+
+echo "== 5. clients as job steps (spread_clients)"
+timeout 300 "$fedsim" run small.yaml --out spread --executor slurm --spread-clients > spread.log 2>&1 || { cat spread.log; fail "the spread run failed"; }
+grep -q '"via":"srun --nodes=1 --ntasks=1 --nodelist=' spread/points/p0-r0/events/launcher.jsonl || fail "the clients were not started through srun"
+grep -q "placement: server on" spread/slurm/*_0.out || fail "the task did not say where its processes went"
+numbers spread
+diff local.numbers spread.numbers || fail "the spread run's results differ from the local run's"
+
+echo "== 6. a request the cluster cannot satisfy"
+if timeout 120 "$fedsim" run small.yaml --out toobig --executor slurm --spread-clients --nodes 2 > toobig.log 2>&1; then fail "a 2-node request on a 1-node cluster succeeded"; fi
+cat toobig.log
+grep -Eq "cannot start \(pending, reason Partition(NodeLimit|Config)" toobig.log || fail "the impossible request was not named"
+job=$(sed -n 's/.*submitted job array \([0-9]*\).*/\1/p' toobig.log)
+[ -z "$(squeue -h -j "$job" -t PENDING,RUNNING 2>/dev/null)" ] || fail "the impossible array stayed queued"
 echo "slurm-test: all passed"

@@ -24,7 +24,6 @@ struct Run: ParsableCommand {
     if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
     if resume != nil && (!sets.isEmpty || out != nil) { throw ValidationError("--resume takes the run folder's own scenario") }
     if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
-    do { _ = try slurm.options.validated(where: "the command line") } catch { throw ValidationError("\(error)") }
   }
 
   func run() throws {
@@ -53,7 +52,8 @@ struct Run: ParsableCommand {
       switch executor ?? plan.executorUsed ?? plan.design.executor ?? .local {
       case .local: settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, progress: say)
       case .slurm:
-        let options = (plan.slurmOptionsUsed ?? plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
+        let options = try (plan.slurmOptionsUsed ?? plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
+          .validated(where: "the scenario's slurm section with the command line's options")
         settings = try plan.run(slurm: options, progress: say)
       }
     } catch { throw fail("\(error)") }
@@ -126,11 +126,16 @@ struct SlurmFlags: ParsableArguments {
   @Option(help: "Memory per task (sbatch --mem: 500M, 2G).") var mem: String?
   @Option(help: "At most this many tasks running at once (the array's %N).") var maxRunning: Int?
   @Option(help: "A further sbatch argument, as it is (repeatable: --sbatch-arg=--qos=low).") var sbatchArg: [String] = []
+  @Option(help: "Nodes per task (with --spread-clients).") var nodes: Int?
+  @Flag(help: "Start each task's clients as job steps on its other nodes; the server binds the first node's address.")
+  var spreadClients = false
 
   var options: SlurmOptions {
     var o = SlurmOptions()
     (o.partition, o.time, o.cpusPerTask, o.memory, o.maxRunning) = (partition, time, cpusPerTask, mem, maxRunning)
     o.sbatchArguments = sbatchArg.isEmpty ? nil : sbatchArg
+    o.nodes = nodes
+    o.spreadClients = spreadClients ? true : nil
     return o
   }
 }
@@ -153,7 +158,9 @@ struct RunTask: ParsableCommand {
       let plan = try RunPlan(resuming: RunFolder(runDirectory), binaries: binaries, locking: false)
       // Unbuffered, so the task's log keeps its lines in order with a final error.
       let say = { (line: String) in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-      let summary = try plan.runTask(task, progress: say)
+      let placement = plan.slurmOptionsUsed?.spreadClients == true ? try NodePlacement.current() : nil
+      if let placement { say("placement: server on \(placement.nodes[0]) (\(placement.serverAddress)), clients on \(placement.nodes.count == 1 ? placement.nodes[0] : placement.nodes.dropFirst().joined(separator: ", "))") }
+      let summary = try plan.runTask(task, placement: placement, progress: say)
       say("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.pointFolder(task / plan.design.repeats, repeat: task % plan.design.repeats).summary)")
     } catch { throw fail("\(error)") }
   }

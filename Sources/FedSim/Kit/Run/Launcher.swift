@@ -9,10 +9,21 @@ import Foundation
 public final class Launcher: Sendable {
   public let scenario: Scenario
   public let folder: RunFolder
+  /// Where the clients run, in a Slurm task that spreads them over its nodes (nil: here).
+  public let placement: NodePlacement?
   let supervisor: Supervisor
 
-  public init(scenario: Scenario, folder: RunFolder, binaries: String, lock: RunLock? = nil) throws(FederationError) {
-    (self.scenario, self.folder) = (scenario, folder)
+  public init(
+    scenario given: Scenario, folder: RunFolder, binaries: String, lock: RunLock? = nil, placement: NodePlacement? = nil
+  ) throws(FederationError) {
+    var scenario = given
+    if let placement {
+      guard scenario.federation.security == .curve else {
+        throw .failed("slurm.spread_clients puts clients on other hosts: the federation needs security: curve")
+      }
+      scenario.federation.host = placement.serverAddress
+    }
+    (self.scenario, self.folder, self.placement) = (scenario, folder, placement)
     try Self.prepare(scenario, in: folder)
     supervisor = try Supervisor(folder: folder, binaries: binaries, lock: lock)
   }
@@ -66,9 +77,17 @@ public final class Launcher: Sendable {
     if f.host == "0.0.0.0" || f.host == "::" {
       progress("warning: federation.host \(f.host) lets every network this machine is on reach the server (CURVE still admits only this run's keys)")
     }
-    try startServer()
+    let endpoints = try startServer()
     progress("server listening; starting \(f.clients) clients" + (scenario.attack == nil ? "" : " and the adversary"))
-    for c in 0..<f.clients { try supervisor.start("fed-client-\(c)", binary: "fed-client", [folder.path, "\(c)"]) }
+    for c in 0..<f.clients {
+      if let placement {
+        let node = placement.node(ofClient: c)
+        try supervisor.start(
+          "fed-client-\(c)", binary: "fed-client", [folder.path, "\(c)", endpoints.clients], via: ["srun"] + placement.srunArguments(node: node))
+      } else {
+        try supervisor.start("fed-client-\(c)", binary: "fed-client", [folder.path, "\(c)"])
+      }
+    }
     if scenario.attack != nil { try supervisor.start("fed-adversary", binary: "fed-adversary", [folder.path]) }
     let seconds = f.deadline * Double(f.rounds + 2) + 60
     guard supervisor.wait(until: Date().addingTimeInterval(seconds), for: { supervisor.exit(of: "fed-server") != nil }) else {
@@ -102,7 +121,7 @@ public final class Launcher: Sendable {
   }
 
   /// Starts the server and waits for its first line (the endpoints), or its exit.
-  private func startServer() throws(FederationError) {
+  private func startServer() throws(FederationError) -> Endpoints {
     let pipe = Pipe()
     try supervisor.start("fed-server", binary: "fed-server", [folder.path], output: pipe)
     let line = Mutex<String?>(nil)
@@ -121,6 +140,7 @@ public final class Launcher: Sendable {
       throw .failed("fed-server did not listen within 60 s")
     }
     supervisor.log.log("server_listening", ["clients": endpoints.clients, "tap": endpoints.tap])
+    return endpoints
   }
 
   /// Throws with the child's own last words when it exited badly (or, given `running`, when it

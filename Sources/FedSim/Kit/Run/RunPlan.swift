@@ -107,14 +107,16 @@ public final class RunPlan: Sendable {
   public var slurmOptionsUsed: SlurmOptions? { try? folder.readJSON(SlurmOptions.self, from: SlurmArray.options(folder)) }
 
   /// Runs task `i` (point `i / repeats`, repeat `i % repeats`) here, unless it finished before.
-  public func runTask(_ i: Int, progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {
+  /// `placement` spreads its clients over a Slurm task's nodes.
+  public func runTask(_ i: Int, placement: NodePlacement? = nil, progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {
     let count = design.points.count * design.repeats
     guard i >= 0 && i < count else { throw .failed("task \(i) is not in this run: its tasks are 0 to \(count - 1)") }
-    return try runPoint(i / design.repeats, design.points[i / design.repeats], repeat: i % design.repeats, task: i, progress: progress)
+    return try runPoint(
+      i / design.repeats, design.points[i / design.repeats], repeat: i % design.repeats, task: i, placement: placement, progress: progress)
   }
 
   private func runPoint(
-    _ k: Int, _ point: RunDesign.Point, repeat r: Int, task: Int, progress: (String) -> Void
+    _ k: Int, _ point: RunDesign.Point, repeat r: Int, task: Int, placement: NodePlacement? = nil, progress: (String) -> Void
   ) throws(FederationError) -> RunSummary {
     let sub = pointFolder(k, repeat: r)
     let name = "point \(k + 1)/\(design.points.count) (\(point.label)) repeat \(r + 1)"
@@ -126,7 +128,7 @@ public final class RunPlan: Sendable {
     var s = point.scenario
     s.seed = s.seed &+ UInt64(r)
     progress(name + "/\(design.repeats)")
-    let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries, lock: lock)
+    let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries, lock: lock, placement: placement)
     pointHandler.withLock { $0 }?(sub, point.label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
     current.withLock { $0[task] = launcher }
     defer { current.withLock { $0[task] = nil } }

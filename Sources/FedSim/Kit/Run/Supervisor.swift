@@ -36,15 +36,16 @@ final class Supervisor: Sendable {
     close(lifeline.write)
   }
 
-  /// Starts `binary` as the child `name`; its standard output goes to `output` if given.
-  func start(_ name: String, binary: String, _ arguments: [String], output: Pipe? = nil) throws(FederationError) {
+  /// Starts `binary` as the child `name`; its standard output goes to `output` if given. With
+  /// `via` (`srun` and its arguments), the binary runs through that command, on another node.
+  func start(_ name: String, binary: String, _ arguments: [String], output: Pipe? = nil, via: [String] = []) throws(FederationError) {
     let path = binaries + "/" + binary
     guard FileManager.default.isExecutableFile(atPath: path) else {
       throw .failed("\(path) is not built: build every product first (swift build -c release)")
     }
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
+    p.executableURL = URL(fileURLWithPath: via.isEmpty ? path : "/usr/bin/env")
+    p.arguments = via.isEmpty ? arguments : via + [path] + arguments
     _ = FileManager.default.createFile(atPath: folder.stderr(name), contents: nil)
     p.standardError = FileHandle(forWritingAtPath: folder.stderr(name)) ?? FileHandle.nullDevice
     p.standardOutput = output ?? FileHandle.nullDevice
@@ -61,7 +62,7 @@ final class Supervisor: Sendable {
     do { try p.run() } catch { throw .failed("cannot start \(path): \(error.localizedDescription)") }
     children.withLock { $0[name] = p }
     try lock?.add(p.processIdentifier)
-    log.log("started", ["process": name, "pid": Int(p.processIdentifier)])
+    log.log("started", ["process": name, "pid": Int(p.processIdentifier), "via": via.joined(separator: " ")])
   }
 
   /// How `name` exited, or nil while it runs.

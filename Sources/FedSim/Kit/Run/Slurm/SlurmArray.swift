@@ -41,6 +41,7 @@ struct SlurmArray: Codable, Sendable, Equatable {
     if let p = options.partition { a.append("--partition=\(p)") }
     if let t = options.time { a.append("--time=\(t)") }
     if let m = options.memory { a.append("--mem=\(m)") }
+    if let n = options.nodes { a.append("--nodes=\(n)") }
     a += options.sbatchArguments ?? []
     a += [script(folder), "\(base)"]
     return a

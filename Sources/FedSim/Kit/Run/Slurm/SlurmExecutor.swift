@@ -110,6 +110,11 @@ final class SlurmExecutor: Sendable {
         unreadableSince = nil
         for (t, where_) in pending.filter({ $0.value.job == job }).sorted(by: { $0.key < $1.key }) {
           let state = queue?[where_.index]
+          if let state, state.isStuck {
+            cancel()
+            throw .failed(
+              "\(book.name(t)): Slurm task \(job)_\(where_.index) cannot start (pending, reason \(state.reason): the request exceeds what the cluster allows); cancelled job \(job): change the slurm options and --resume \(folder.path)")
+          }
           if let state, !state.isTerminal {
             if state.state == "RUNNING" && running.insert(t).inserted {
               progress(book.name(t) + ": Slurm task \(job)_\(where_.index) running on \(state.node)")
@@ -127,7 +132,8 @@ final class SlurmExecutor: Sendable {
   /// clean; else Slurm's state, reason and exit code, the log, and the point's own complaint.
   private func outcome(_ t: Int, job: String, index: Int, seen: SlurmText.TaskState?) -> Result<RunSummary, FederationError> {
     let record = (try? SlurmCommand.run("scontrol", ["-o", "show", "job", job])).flatMap { SlurmText.records($0.out)[index] } ?? seen
-    let log = record?.log ?? SlurmArray.log(folder, job: job, index: index)
+    // Our own name for the log: scontrol's StdOut of a task that never started has no index.
+    let log = SlurmArray.log(folder, job: job, index: index)
     if book.isFinished(t), record == nil || record?.state == "COMPLETED" {
       return Result { () throws(RunFolderError) in try readSummary(t) }.mapError { .folder($0) }
     }
@@ -138,7 +144,8 @@ final class SlurmExecutor: Sendable {
     } else if let text = try? String(contentsOfFile: log, encoding: .utf8), let last = text.split(whereSeparator: \.isNewline).last {
       why += ": " + last
     }
-    return .failure(.failed(why + "; log \(log)"))
+    let logged = FileManager.default.fileExists(atPath: log)
+    return .failure(.failed(why + (logged ? "; log \(log)" : "; it never started (no log)")))
   }
 
   private func readSummary(_ t: Int) throws(RunFolderError) -> RunSummary {

@@ -18,15 +18,20 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
   public var sbatchArguments: [String]?
   /// Seconds between two looks at the queue. Default 2.
   public var poll: Double?
+  /// `--nodes`, per task. Default 1.
+  public var nodes: Int?
+  /// Start each client as a job step on the task's other nodes (`NodePlacement`), the server
+  /// binding the first node's address: one federation across hosts.
+  public var spreadClients: Bool?
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case partition, time, memory, poll
-    case cpusPerTask = "cpus_per_task", maxRunning = "max_running", sbatchArguments = "sbatch_args"
+    case partition, time, memory, poll, nodes
+    case cpusPerTask = "cpus_per_task", maxRunning = "max_running", sbatchArguments = "sbatch_args", spreadClients = "spread_clients"
   }
 
-  static let keys = ["partition", "time", "cpus_per_task", "memory", "max_running", "sbatch_args", "poll"]
+  static let keys = ["partition", "time", "cpus_per_task", "memory", "max_running", "sbatch_args", "poll", "nodes", "spread_clients"]
 
   /// `other`'s settings where it has them, this one's elsewhere (the command line over the file).
   public func overridden(by other: SlurmOptions) -> SlurmOptions {
@@ -39,11 +44,13 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
     let extra = (sbatchArguments ?? []) + (other.sbatchArguments ?? [])
     o.sbatchArguments = extra.isEmpty ? nil : extra
     o.poll = other.poll ?? poll
+    o.nodes = other.nodes ?? nodes
+    o.spreadClients = other.spreadClients ?? spreadClients
     return o
   }
 
   /// The arguments FedSim sets itself, which `sbatch_args` may not repeat.
-  static let ownArguments = ["--array", "-a", "--output", "-o", "--error", "-e", "--parsable", "--wrap", "--chdir", "-D", "--job-name", "-J"]
+  static let ownArguments = ["--array", "-a", "--output", "-o", "--error", "-e", "--parsable", "--wrap", "--chdir", "-D", "--job-name", "-J", "--nodes", "-N"]
 
   /// Every value checked, naming the key (`where` says which file or option it came from).
   public func validated(where source: String) throws(ScenarioError) -> SlurmOptions {
@@ -58,6 +65,8 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
     if let m = memory, m.wholeMatch(of: /\d{1,9}[KMGT]?/) == nil { throw bad("memory", "must be a size such as 500M or 2G") }
     if let m = maxRunning, !(1...100_000).contains(m) { throw bad("max_running", "must be 1 to 100000") }
     if let p = poll, !(p >= 0.1 && p <= 600) { throw bad("poll", "must be 0.1 to 600 seconds") }
+    if let n = nodes, !(1...10_000).contains(n) { throw bad("nodes", "must be 1 to 10000") }
+    if (nodes ?? 1) > 1 && spreadClients != true { throw bad("nodes", "more than one node per task needs spread_clients: true (else the others sit idle)") }
     for a in sbatchArguments ?? [] {
       let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
       if Self.ownArguments.contains(name) || Self.ownArguments.contains(where: { $0.count == 2 && a.hasPrefix($0) && !a.hasPrefix("--") }) {

@@ -18,6 +18,16 @@ enum SlurmText {
       "REVOKED", "SPECIAL_EXIT",
     ]
     var isTerminal: Bool { Self.terminal.contains(state) }
+
+    /// Pending reasons that waiting never clears: the request exceeds what the partition,
+    /// account or QOS allows, or names what does not exist.
+    static let hopeless: Set<String> = [
+      "PartitionNodeLimit", "PartitionTimeLimit", "PartitionConfig", "PartitionDown", "PartitionInactive", "BadConstraints",
+      "InvalidAccount", "InvalidQOS", "QOSMaxCpuPerJobLimit", "QOSMaxNodePerJobLimit", "QOSMaxWallDurationPerJobLimit",
+      "AssocMaxCpuPerJobLimit", "AssocMaxNodePerJobLimit", "AssocMaxWallDurationPerJobLimit", "DependencyNeverSatisfied",
+    ]
+    /// Whether the task waits for something that will not come.
+    var isStuck: Bool { state == "PENDING" && Self.hopeless.contains(reason) }
   }
 
   /// The job id of `sbatch --parsable` ("12" or "12;cluster").
