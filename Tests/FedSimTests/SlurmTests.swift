@@ -71,13 +71,44 @@ struct SlurmTests {
       ("slurm: {time: 'soon'}", "slurm.time"), ("slurm: {memory: lots}", "slurm.memory"),
       ("slurm: {cpus_per_task: 0}", "slurm.cpus_per_task"), ("slurm: {partition: 'a b'}", "slurm.partition"),
       ("slurm: {sbatch_args: ['--array=0-9']}", "slurm.sbatch_args"), ("slurm: {sbatch_args: ['-o/tmp/x']}", "slurm.sbatch_args"),
-      ("slurm: {poll: 0}", "slurm.poll"),
+      ("slurm: {poll: 0}", "slurm.poll"), ("slurm: {nodes: 3}", "slurm.nodes"), ("slurm: {sbatch_args: ['--nodes=4']}", "slurm.sbatch_args"),
     ]
     for (yaml, key) in refused {
       #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.file(yaml).design(source: "t") }
       do { _ = try TestScenario.file(yaml).design(source: "t") } catch { #expect("\(error)".contains(key), "\(error)") }
     }
     #expect(throws: ScenarioError.self) { try TestScenario.file("executor: kubernetes") }
-    #expect(throws: ScenarioError.self) { try TestScenario.file("slurm: {nodes: 3}") }
+    #expect(throws: ScenarioError.self) { try TestScenario.file("slurm: {gpus: 3}") }
+    let spread = try TestScenario.file("slurm: {nodes: 3, spread_clients: true}").design(source: "t")
+    #expect(spread.slurm?.nodes == 3 && spread.slurm?.spreadClients == true)
+  }
+
+  @Test("a task pending for a reason that never clears is stuck; one waiting for resources is not")
+  func stuck() {
+    let q = SlurmText.queue("0|PENDING|PartitionNodeLimit|\n1|PENDING|Resources|\n2|PENDING|Priority|\n3|RUNNING|None|n1\n")
+    #expect(q[0]?.isStuck == true && q[1]?.isStuck == false && q[2]?.isStuck == false && q[3]?.isStuck == false)
+  }
+
+  @Test("spread clients go round the task's other nodes; one node takes them all")
+  func placement() {
+    let three = NodePlacement(nodes: ["n1", "n2", "n3"], serverAddress: "10.0.0.1")
+    #expect((0..<4).map(three.node(ofClient:)) == ["n2", "n3", "n2", "n3"])
+    #expect(NodePlacement(nodes: ["n1"], serverAddress: "10.0.0.1").node(ofClient: 5) == "n1")
+    #expect(three.srunArguments(node: "n2").contains("--nodelist=n2"))
+    #expect(NodePlacement.address(of: "localhost")?.hasPrefix("127.") == true)
+    #expect(NodePlacement.address(of: "no-such-host.invalid") == nil)
+  }
+
+  @Test("federation.port fixes both endpoints; out of range is refused")
+  func fixedPort() throws {
+    let s = try TestScenario.resolve("federation: {host: 10.1.2.3, port: 7700}")
+    #expect(s.federation.fixedEndpoints == Endpoints(clients: "tcp://10.1.2.3:7700", tap: "tcp://10.1.2.3:7701"))
+    #expect(try TestScenario.resolve("federation: {host: 127.0.0.1}").federation.fixedEndpoints == nil)
+    for bad in [80, 65535, -1] {
+      do {
+        _ = try TestScenario.resolve("federation: {port: \(bad)}")
+        Issue.record("port \(bad) was taken")
+      } catch { #expect("\(error)".contains("federation.port"), "\(error)") }
+    }
   }
 }
