@@ -55,6 +55,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=2048
 MinJobAge=3600
 AuthType=auth/munge
 AuthInfo=socket=$dir/munge/socket
