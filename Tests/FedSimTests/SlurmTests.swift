@@ -65,6 +65,12 @@ struct SlurmTests {
     #expect(design.executor == .slurm && design.slurm?.partition == "debug" && design.slurm?.cpusPerTask == 2)
     var cli = SlurmOptions()
     (cli.partition, cli.sbatchArguments) = ("long", ["--account=lab"])
+    // The command line is the user's own: it may pass what a shared file may not.
+    cli.sbatchArguments = ["--account=lab"]
+    var trusted = SlurmOptions()
+    trusted.sbatchArguments = ["--export=NONE"]
+    #expect(throws: Never.self) { try trusted.validated(where: "cli") }
+    #expect(throws: ScenarioError.self) { try trusted.validated(where: "file", fromFile: true) }
     let merged = try #require(design.slurm).overridden(by: cli)
     #expect(merged.partition == "long" && merged.time == "30" && merged.sbatchArguments == ["--qos=low", "--account=lab"])
     let refused: [(String, String)] = [
@@ -72,6 +78,7 @@ struct SlurmTests {
       ("slurm: {cpus_per_task: 0}", "slurm.cpus_per_task"), ("slurm: {partition: 'a b'}", "slurm.partition"),
       ("slurm: {sbatch_args: ['--array=0-9']}", "slurm.sbatch_args"), ("slurm: {sbatch_args: ['-o/tmp/x']}", "slurm.sbatch_args"),
       ("slurm: {poll: 0}", "slurm.poll"), ("slurm: {nodes: 3}", "slurm.nodes"), ("slurm: {sbatch_args: ['--nodes=4']}", "slurm.sbatch_args"),
+      ("slurm: {sbatch_args: ['--export=ALL,LD_PRELOAD=/tmp/x.so']}", "slurm.sbatch_args"), ("slurm: {sbatch_args: ['--qos', 'low']}", "slurm.sbatch_args"),
     ]
     for (yaml, key) in refused {
       #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.file(yaml).design(source: "t") }

@@ -49,7 +49,7 @@ extension ScenarioFile {
       let s = try file.resolved(shape, source: source + (label == "base" ? "" : " (sweep point \(label))"))
       points.append(RunDesign.Point(label: label, scenario: s))
     }
-    let slurm = try self.slurm?.validated(where: source)
+    let slurm = try self.slurm?.validated(where: source, fromFile: true)
     return RunDesign(name: points.first?.scenario.name ?? "scenario", repeats: repeats, points: points, executor: executor, slurm: slurm)
   }
 

@@ -52,8 +52,18 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
   /// The arguments FedSim sets itself, which `sbatch_args` may not repeat.
   static let ownArguments = ["--array", "-a", "--output", "-o", "--error", "-e", "--parsable", "--wrap", "--chdir", "-D", "--job-name", "-J", "--nodes", "-N"]
 
-  /// Every value checked, naming the key (`where` says which file or option it came from).
-  public func validated(where source: String) throws(ScenarioError) -> SlurmOptions {
+  /// The `sbatch` options a scenario file may pass: ones that choose where and under whose
+  /// budget tasks run. Anything else (`--export`, `--container`, `--bb`, …) could make a shared
+  /// scenario run code of its author's on the reader's cluster, so it is taken from the
+  /// command line only (`--sbatch-arg`).
+  static let fileArguments = [
+    "--qos", "--account", "--constraint", "--gres", "--gpus", "--exclusive", "--reservation", "--nice", "--comment",
+    "--exclude", "--nodelist", "--mail-type", "--mail-user", "--requeue", "--no-requeue", "--mem-per-cpu", "--tmp", "--hint",
+  ]
+
+  /// Every value checked, naming the key (`where` says which file or option it came from);
+  /// `fromFile` holds `sbatch_args` to `fileArguments`.
+  public func validated(where source: String, fromFile: Bool = false) throws(ScenarioError) -> SlurmOptions {
     func bad(_ key: String, _ reason: String) -> ScenarioError { .invalid(source: source, key: "slurm." + key, reason: reason) }
     if let p = partition, !p.allSatisfy({ $0.isLetter || $0.isNumber || "_-.,".contains($0) }) || p.isEmpty || p.count > 128 {
       throw bad("partition", "must be a partition name (letters, digits, '_', '-', '.', ',')")
@@ -73,6 +83,11 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
         throw bad("sbatch_args", "'\(a)': FedSim sets \(name) itself")
       }
       if a.isEmpty || a.contains("\n") || a.contains("\0") { throw bad("sbatch_args", "an argument is empty or holds a line break") }
+      if fromFile && !Self.fileArguments.contains(name) {
+        throw bad(
+          "sbatch_args",
+          "'\(a)': a scenario file may pass only \(Self.fileArguments.joined(separator: ", ")) (as --name=value); give others on the command line (--sbatch-arg)")
+      }
     }
     return self
   }
