@@ -24,6 +24,10 @@ struct Run: ParsableCommand {
     if (scenario == nil) == (resume == nil) { throw ValidationError("give a scenario file or --resume DIR") }
     if resume != nil && (!sets.isEmpty || out != nil) { throw ValidationError("--resume takes the run folder's own scenario") }
     if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
+    if executor == .slurm && jobs != nil { throw ValidationError(Self.jobsUnderSlurm) }
+    if executor == .local && slurm.options != SlurmOptions() {
+      throw ValidationError("the Slurm options need --executor slurm (or executor: slurm in the scenario)")
+    }
   }
 
   func run() throws {
@@ -52,6 +56,7 @@ struct Run: ParsableCommand {
       switch executor ?? plan.executorUsed ?? plan.design.executor ?? .local {
       case .local: settings = try plan.run(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, progress: say)
       case .slurm:
+        if jobs != nil { throw FederationError.failed(Self.jobsUnderSlurm) }
         let options = try (plan.slurmOptionsUsed ?? plan.design.slurm ?? SlurmOptions()).overridden(by: slurm.options)
           .validated(where: "the scenario's slurm section with the command line's options")
         settings = try plan.run(slurm: options, progress: say)
@@ -67,6 +72,8 @@ struct Run: ParsableCommand {
     }
     withExtendedLifetime(handlers) {}
   }
+
+  static let jobsUnderSlurm = "--jobs counts points at once on this machine; under Slurm, --max-running limits the tasks at once"
 
   /// The plan of a new run (the file, with its overrides, designed) or of the one to resume.
   private func makePlan() throws -> RunPlan {

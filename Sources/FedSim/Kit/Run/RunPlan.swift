@@ -94,7 +94,13 @@ public final class RunPlan: Sendable {
     let executor = SlurmExecutor(options: options, book: book, fedsim: binaries + "/fedsim")
     slurm.withLock { $0 = executor }
     if stopped.withLock({ $0 }) { throw .failed("stopped") }
-    try executor.run(progress: progress, stopped: { [self] in stopped.withLock { $0 } }) { book.record($0, $1) }
+    try executor.run(
+      progress: progress, stopped: { [self] in stopped.withLock { $0 } },
+      started: { [self] t in  // the live view follows a task's folder on the shared file system
+        let (k, r) = (t / design.repeats, t % design.repeats)
+        pointHandler.withLock { $0 }?(pointFolder(k, repeat: r), design.points[k].label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
+      }
+    ) { book.record($0, $1) }
     return try book.conclusion(stopped: stopped.withLock { $0 })
   }
 

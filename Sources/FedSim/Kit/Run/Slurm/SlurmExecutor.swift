@@ -20,7 +20,8 @@ final class SlurmExecutor: Sendable {
 
   /// Submits what is missing, follows every task to its end and records each outcome.
   func run(
-    progress: (String) -> Void, stopped: () -> Bool, record: (Int, Result<RunSummary, FederationError>) -> Void
+    progress: (String) -> Void, stopped: () -> Bool, started: (Int) -> Void = { _ in },
+    record: (Int, Result<RunSummary, FederationError>) -> Void
   ) throws(FederationError) {
     let all = book.tasks.indices
     var pending: [Int: (job: String, index: Int)] = [:]
@@ -34,7 +35,7 @@ final class SlurmExecutor: Sendable {
     if kept > 0 { progress("  \(kept) tasks finished before, kept") }
     let missing = all.filter { pending[$0] == nil && !book.isFinished($0) }
     for a in try submit(missing, progress: progress) { for t in a.tasks { pending[t] = (a.job, t - a.base) } }
-    try follow(&pending, progress: progress, stopped: stopped, record: record)
+    try follow(&pending, progress: progress, stopped: stopped, started: started, record: record)
   }
 
   /// Cancels every array of this run (Ctrl-C).
@@ -92,7 +93,7 @@ final class SlurmExecutor: Sendable {
 
   private func follow(
     _ pending: inout [Int: (job: String, index: Int)], progress: (String) -> Void, stopped: () -> Bool,
-    record: (Int, Result<RunSummary, FederationError>) -> Void
+    started: (Int) -> Void, record: (Int, Result<RunSummary, FederationError>) -> Void
   ) throws(FederationError) {
     var running: Set<Int> = []
     var unreadableSince: Date?
@@ -118,6 +119,7 @@ final class SlurmExecutor: Sendable {
           if let state, !state.isTerminal {
             if state.state == "RUNNING" && running.insert(t).inserted {
               progress(book.name(t) + ": Slurm task \(job)_\(where_.index) running on \(state.node)")
+              started(t)
             }
             continue
           }
