@@ -28,7 +28,7 @@ struct PrivacyUtilityTests {
     #expect(s.byRound.map(\.successRate) == [1, 0])
     #expect(s.csvRow.hasSuffix(",1,45.0,1.0,3,15.0,0.0"))
     let top = TopSummary(design: RunDesign(name: "t", repeats: 1, points: []), folder: RunFolder("/nonexistent"), settings: [s])
-    #expect(top.byRoundTable.contains("| base | 45.00 ± 7.07 | 100% | 15.00 ± 7.07 | 0% | 90.0% ± 0.0 |"))
+    #expect(top.byRoundTable.contains("| base | 45.00 ± 7.07 | 100% | 15.00 ± 7.07 | 0% | 90.0% ± — |"))
   }
 
   @Test("one curve per defense, in sweep order, from the undefended run")

@@ -118,8 +118,8 @@ struct Run: ParsableCommand {
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
     for s in settings where s.attacks > 0 {
-      print(String(format: "%@: PSNR %.2f ± %.2f dB, SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, ",
-        s.setting, s.psnr.mean, s.psnr.std, s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks) + accuracy(s)
+      print("\(s.setting): PSNR \(s.psnr.text("%.2f")) dB, " + String(format: "SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, ",
+        s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks) + accuracy(s)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
   }

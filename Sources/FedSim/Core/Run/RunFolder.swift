@@ -27,8 +27,22 @@ public struct RunFolder: Sendable, Equatable {
   }
   public var reconstructions: String { path + "/reconstructions" }
   public func timeline(round: Int, client: Int) -> String { path + "/timelines/r\(round)-c\(client).png" }
+  /// One attacked update's truth above its reconstruction (the report captions it).
+  public func picture(round: Int, client: Int) -> String { path + "/pictures/r\(round)-c\(client).png" }
+  /// One attack's per-iteration history: gradient distance, and PSNR at each snapshot.
+  public func history(round: Int, client: Int) -> String { path + "/history/r\(round)-c\(client).csv" }
   /// The adversary's latest snapshot of an attack under way (for live views).
   public func live(round: Int, client: Int) -> String { path + "/live/r\(round)-c\(client).safetensors" }
+
+  /// Removes the folders `create()` made that the point left empty (no attack: no truth,
+  /// reconstructions, timelines or live snapshots), once its processes are done.
+  public func removeEmptyFolders() {
+    for sub in ["/truth", "/reconstructions", "/timelines", "/live"] {
+      if let inside = try? FileManager.default.contentsOfDirectory(atPath: path + sub), inside.isEmpty {
+        try? FileManager.default.removeItem(atPath: path + sub)
+      }
+    }
+  }
 
   public func create() throws(RunFolderError) {
     for sub in ["", "/events", "/truth", "/reconstructions", "/timelines", "/live"] {

@@ -13,6 +13,14 @@ public enum HTMLReport {
     let settings = try folder.readJSON([SettingSummary].self, from: folder.summary)
     let file = (try? Data(contentsOf: URL(fileURLWithPath: folder.scenario))).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let html = render(design: design, file: file, settings: settings, folder: folder)
+    let attacked = settings.filter { $0.attacks > 0 }
+    if !attacked.isEmpty {
+      try? FileManager.default.createDirectory(atPath: folder.path + "/charts", withIntermediateDirectories: true)
+      for c in leakageCharts(attacked, threshold: design.points.first?.scenario.attack?.threshold ?? 30) {
+        try folder.write(Data(c.svg.utf8), to: folder.path + "/charts/\(c.name).svg")
+        try folder.write(Data(c.csv.utf8), to: folder.path + "/charts/\(c.name).csv")
+      }
+    }
     let path = folder.path + "/report.html"
     try folder.write(Data(html.utf8), to: path)
     return path
@@ -25,13 +33,17 @@ public enum HTMLReport {
     body += "Recovered means PSNR ≥ \(Int(design.points.first?.scenario.attack?.threshold ?? 30)) dB.</p>\n"
     body += table(settings)
     if !attacked.isEmpty {
-      let labels = attacked.map(\.setting)
-      body += "<h2>Leakage against the defense</h2>\n<div class=charts>"
-      body += SVGChart(title: "PSNR (dB)", xLabels: labels, series: [("PSNR", "#1f77b4", attacked.map(\.psnr.mean))]).render()
-      body += SVGChart(title: "SSIM", xLabels: labels, series: [("SSIM", "#2ca02c", attacked.map(\.ssim.mean))]).render()
+      let threshold = design.points.first?.scenario.attack?.threshold ?? 30
+      let charts = Self.leakageCharts(attacked, threshold: threshold)
+      let heading = charts.first.map { $0.chart.data.isNumeric ? "Leakage against \($0.chart.data.axisTitle)" : "Leakage per setting" } ?? ""
+      body += "<h2>\(escape(heading))</h2>\n<div class=charts>"
+      for c in charts {
+        body += "<figure>" + c.svg + "<figcaption>" + download(c.name + ".svg", "image/svg+xml", c.svg, "SVG")
+          + " · " + download(c.name + ".csv", "text/csv", c.csv, "data (CSV)") + "</figcaption></figure>"
+      }
       body += "</div>\n"
       let tradeOff = PrivacyUtilityChart(attacked)
-      if !tradeOff.isEmpty { body += "<h2>Privacy against utility</h2>\n" + tradeOff.render() }
+      if tradeOff.isInformative { body += "<h2>Privacy against utility</h2>\n" + tradeOff.render() }
       let curves = distanceCurves(folder: folder, settings: settings)
       if !curves.isEmpty {
         body += "<h2>Gradient distance against iteration</h2>\n"
@@ -60,13 +72,26 @@ public enum HTMLReport {
       <style>
       body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
       table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-      th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}
+      th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:13px}
       .pics img{image-rendering:pixelated;margin-right:1em;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto}
       </style></head><body>
       \(body)
       </body></html>
 
       """
+  }
+
+  /// The leakage charts of a sweep (PSNR with its threshold, SSIM), each with its data.
+  static func leakageCharts(_ attacked: [SettingSummary], threshold: Double) -> [(name: String, chart: LeakageChart, svg: String, csv: String)] {
+    let psnr = LeakageChart(data: SweepSeries(attacked) { $0.psnr }, metric: "PSNR of the reconstruction (dB)", threshold: threshold)
+    var ssim = LeakageChart(data: SweepSeries(attacked) { $0.ssim }, metric: "SSIM of the reconstruction", threshold: nil)
+    ssim.ceiling = 1
+    return [("psnr", psnr, psnr.render(), psnr.data.csv(metric: "psnr")), ("ssim", ssim, ssim.render(), ssim.data.csv(metric: "ssim"))]
+  }
+
+  /// A link that downloads `text` as the file `name`, inline (the report fetches nothing).
+  static func download(_ name: String, _ type: String, _ text: String, _ label: String) -> String {
+    "<a download='\(name)' href='data:\(type);base64,\(Data(text.utf8).base64EncodedString())'>\(label)</a>"
   }
 
   static func table(_ settings: [SettingSummary]) -> String {
@@ -77,9 +102,9 @@ public enum HTMLReport {
         t += "<tr><td>\(escape(s.setting))</td><td>—</td><td>—</td><td>—</td><td>—</td><td>no attack</td><td>—</td>"
       } else {
         t += String(
-          format: "<tr><td>%@</td><td>%.2f ± %.2f</td><td>%.4f ± %.4f</td><td>%.3g</td><td>%.0f%%</td><td>%.0f%% of %d</td><td>%.1f ± %.1f</td>",
-          escape(s.setting), s.psnr.mean, s.psnr.std, s.ssim.mean, s.ssim.std, s.mse.mean, 100 * s.labelAccuracy.mean,
-          100 * s.successRate, s.attacks, s.attackSeconds.mean, s.attackSeconds.std)
+          format: "<tr><td>%@</td><td>%@</td><td>%@</td><td>%.3g</td><td>%.0f%%</td><td>%.0f%% of %d</td><td>%@</td>",
+          escape(s.setting), s.psnr.text("%.2f"), s.ssim.text("%.4f"), s.mse.mean, 100 * s.labelAccuracy.mean,
+          100 * s.successRate, s.attacks, s.attackSeconds.text("%.1f"))
       }
       t += "<td>\(s.accuracyText)</td><td>\(eps)</td><td>\(s.roundsFailed)</td><td>\(s.updatesDropped)</td></tr>\n"
     }

@@ -48,6 +48,15 @@ struct PrivacyUtilityChart {
 
   var isEmpty: Bool { curves.isEmpty && undefended == nil }
 
+  /// Worth drawing: some defense varies, and the accuracy moves (an attack-method or a reading
+  /// sweep changes nothing the clients do, and one FedSGD round leaves every point at chance).
+  var isInformative: Bool {
+    let accuracies = curves.flatMap(\.points).map(\.accuracy) + (undefended.map { [$0.accuracy] } ?? [])
+    let attackSide: Set<String> = ["attack_method", "fedavg_update"]
+    guard curves.contains(where: { !attackSide.contains($0.name) }), let lo = accuracies.min(), let hi = accuracies.max() else { return false }
+    return hi - lo >= 0.1
+  }
+
   func render(width: Double = 640, height: Double = 360) -> String {
     let (left, right, top, bottom) = (60.0, 170.0, 30.0, 45.0)
     let (pw, ph) = (width - left - right, height - top - bottom)

@@ -64,6 +64,7 @@ public final class Launcher: Sendable {
     summary.problems = problems + summary.problems
     if problems.isEmpty, let why = summary.noRoundAggregated { summary.problems.append(why) }
     do { try summary.write(to: folder) } catch { throw .folder(error) }
+    folder.removeEmptyFolders()
     if let first = summary.problems.first {
       throw .failed(first + (summary.problems.count > 1 ? " (and \(summary.problems.count - 1) more problems)" : "")
         + "; the summary of what was made is in \(folder.summary)")

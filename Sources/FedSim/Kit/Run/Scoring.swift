@@ -62,12 +62,40 @@ struct Scoring {
     let frames = (0..<r.snapshots.shape[0]).map { r.snapshots.sliced(alongAxis: 0, $0..<($0 + 1)).reshaped(to: r.images.shape) }
     let timeline = Pictures.timeline(frames.isEmpty ? [r.images] : frames, truth: truth, scale: Swift.max(1, 96 / scenario.model.imageSize))
     try? folder.write(Data(timeline), to: folder.timeline(round: r.round, client: r.client))
+    let scale = Swift.max(1, 64 / scenario.model.imageSize)
+    writePicture(Pictures.grid(rows: [truth, matched], scale: scale, columns: truth.shape[0]), round: r.round, client: r.client)
+    writeHistory(r, frames: frames, truth: truth)
     let row = RunSummary.Row(
       round: r.round, client: r.client, method: r.method.rawValue,
       defenses: scenario.defenses.isEmpty ? "none" : scenario.defenses.map(\.label).joined(separator: ", "),
       mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds,
       successIteration: successIteration(frames, r.snapshotIterations, truth: truth, threshold: threshold))
     return (row, [truth, matched])
+  }
+
+  private func writePicture(_ png: [UInt8], round: Int, client: Int) {
+    try? FileManager.default.createDirectory(atPath: folder.path + "/pictures", withIntermediateDirectories: true)
+    try? folder.write(Data(png), to: folder.picture(round: round, client: client))
+  }
+
+  /// `history/r<round>-c<client>.csv`: the attack's gradient distance at every iteration, and
+  /// the reconstruction's PSNR (worst image of the batch) at each snapshot.
+  private func writeHistory(_ r: Reconstruction, frames: [Tensor], truth: Tensor) {
+    var psnrAt: [Int: Double] = [:]
+    if frames.count == r.snapshotIterations.count {
+      for (frame, i) in zip(frames, r.snapshotIterations) {
+        psnrAt[i] = Leakage.matchedMSE(reconstruction: frame, truth: truth).map(Leakage.psnr(mse:)).min()
+      }
+    }
+    var csv = "iteration,gradient_distance,psnr_db\n"
+    let last = Swift.max(r.history.count, (r.snapshotIterations.max() ?? 0) + 1)
+    for i in 0..<last {
+      let d = i < r.history.count ? "\(r.history[i])" : ""
+      let p = psnrAt[i].map { "\($0)" } ?? ""
+      if !d.isEmpty || !p.isEmpty { csv += "\(i),\(d),\(p)\n" }
+    }
+    try? FileManager.default.createDirectory(atPath: folder.path + "/history", withIntermediateDirectories: true)
+    try? folder.write(Data(csv.utf8), to: folder.history(round: r.round, client: r.client))
   }
 
   /// The iteration of the first snapshot whose every image reaches `threshold` dB.

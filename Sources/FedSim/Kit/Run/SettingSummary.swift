@@ -6,10 +6,22 @@ public struct SettingSummary: Codable, Sendable {
   public struct Stat: Codable, Sendable {
     public var mean: Double
     public var std: Double
+    /// How many values (absent in summaries written before it was kept).
+    public var count: Int?
     init(_ values: [Double]) {
       let m = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
       mean = m
       std = values.count < 2 ? 0 : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+      count = values.count
+    }
+
+    /// Whether a spread exists: two values or more.
+    public var hasSpread: Bool { (count ?? 2) >= 2 }
+
+    /// "45.83 ± 15.17" with `format` for each number, or "45.83 ± —" when one value has no
+    /// spread; `scale` multiplies both (100 for percentages).
+    public func text(_ format: String, scale: Double = 1) -> String {
+      String(format: format, scale * mean) + " ± " + (hasSpread ? String(format: format, scale * std) : "—")
     }
   }
 
@@ -84,16 +96,19 @@ public struct SettingSummary: Codable, Sendable {
 
   var csvRow: String {
     let stats = [mse, psnr, ssim, labelAccuracy].flatMap { [$0.mean, $0.std] }
-    return "\"\(setting)\",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
+    return csvSettingField + ",\(repeats),\(attacks)," + stats.map { "\($0)" }.joined(separator: ",")
       + ",\(successRate),\(attackSeconds.mean),\(attackSeconds.std),"
       + (testAccuracy.map { "\($0.mean),\($0.std)," } ?? ",,") + (epsilon.map { "\($0)" } ?? "")
       + ",\(roundsFailed),\(updatesDropped)," + (successIteration.map { "\($0.mean),\($0.std)" } ?? ",")
       + "," + [byRound.first, byRound.last].map { r in r.map { "\($0.round),\($0.psnr.mean),\($0.successRate)" } ?? ",," }.joined(separator: ",")
   }
 
+  /// The setting's label as a CSV field (quoted, quotes doubled).
+  var csvSettingField: String { "\"" + setting.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
   /// "81.2% ± 1.0" or "no test set".
   var accuracyText: String {
-    testAccuracy.map { String(format: "%.1f%% ± %.1f", 100 * $0.mean, 100 * $0.std) } ?? "no test set"
+    testAccuracy.map { String(format: "%.1f%%", 100 * $0.mean) + " ± " + ($0.hasSpread ? String(format: "%.1f", 100 * $0.std) : "—") } ?? "no test set"
   }
 
   var markdownRow: String {
@@ -102,10 +117,10 @@ public struct SettingSummary: Codable, Sendable {
     if attacks == 0 {
       return "| \(setting) | — | — | — | — | no attack | — | — | \(accuracyText) | \(eps) | \(rounds) |"
     }
-    let reached = successIteration.map { String(format: "%.0f ± %.0f", $0.mean, $0.std) } ?? "—"
+    let reached = successIteration.map { $0.text("%.0f") } ?? "—"
     return String(
-      format: "| %@ | %.2f ± %.2f | %.4f ± %.4f | %.3g ± %.2g | %.0f%% | %.0f%% of %d | %@ | %.1f ± %.1f | %@ | %@ | %@ |",
-      setting, psnr.mean, psnr.std, ssim.mean, ssim.std, mse.mean, mse.std, 100 * labelAccuracy.mean,
-      100 * successRate, attacks, reached, attackSeconds.mean, attackSeconds.std, accuracyText, eps, rounds)
+      format: "| %@ | %@ | %@ | %@ | %.0f%% | %.0f%% of %d | %@ | %@ | %@ | %@ | %@ |",
+      setting, psnr.text("%.2f"), ssim.text("%.4f"), mse.text("%.3g"), 100 * labelAccuracy.mean,
+      100 * successRate, attacks, reached, attackSeconds.text("%.1f"), accuracyText, eps, rounds)
   }
 }

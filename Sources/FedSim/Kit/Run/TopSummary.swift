@@ -10,11 +10,31 @@ struct TopSummary {
 
   func write() throws(RunFolderError) {
     try folder.writeJSON(settings, to: folder.summary)
-    var csv = SettingSummary.csvHeader + "\n"
-    for s in settings { csv += s.csvRow + "\n" }
     try folder.write(Data(csv.utf8), to: folder.path + "/summary.csv")
     try folder.write(Data(markdown.utf8), to: folder.path + "/report.md")
     try HTMLReport.write(folder: folder)
+  }
+
+  /// `summary.csv`: after the setting's label, one column per swept key holding its value
+  /// (numbers as numbers, empty where a point leaves the key alone), then the statistics.
+  var csv: String {
+    var keys: [String] = []
+    for s in settings where s.setting != "base" {
+      for part in s.setting.components(separatedBy: ", ") {
+        let (k, _) = SweepSeries.split(part)
+        if !keys.contains(k) { keys.append(k) }
+      }
+    }
+    let header = SettingSummary.csvHeader.replacingOccurrences(of: "setting,", with: (["setting"] + keys).joined(separator: ",") + ",", options: .anchored)
+    var out = header + "\n"
+    for s in settings {
+      let values = Dictionary(s.setting.components(separatedBy: ", ").map(SweepSeries.split), uniquingKeysWith: { a, _ in a })
+      let cells = keys.map { k in values[k].map { v in Double(v) != nil ? v : "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? "" }
+      let row = s.csvRow
+      let afterSetting = row.index(row.startIndex, offsetBy: s.csvSettingField.count)
+      out += s.csvSettingField + (keys.isEmpty ? "" : "," + cells.joined(separator: ",")) + row[afterSetting...] + "\n"
+    }
+    return out
   }
 
   var markdown: String {
@@ -42,7 +62,7 @@ struct TopSummary {
     for s in settings {
       func cell(_ round: Int) -> String {
         guard let r = s.byRound.first(where: { $0.round == round }) else { return "— | —" }
-        return String(format: "%.2f ± %.2f | %.0f%%", r.psnr.mean, r.psnr.std, 100 * r.successRate)
+        return r.psnr.text("%.2f") + String(format: " | %.0f%%", 100 * r.successRate)
       }
       md += "| \(s.setting) | \(cell(first.round)) | \(cell(last.round)) | \(s.accuracyText) |\n"
     }
