@@ -77,3 +77,14 @@ struct LeakageChartTests {
     #expect(LeakageChart.short("../shared/data/cifar-100/test.bin") == "cifar-100")
   }
 }
+
+@Suite("Distance chart")
+struct DistanceChartTests {
+  @Test("a log axis ticks at whole decades, labelled as powers of ten")
+  func decades() {
+    let svg = SVGChart(title: "d", xLabels: nil, series: [("a", "#000", [900, 12, 0.5, 0.004])], logY: true).render()
+    let ticks = svg.components(separatedBy: "class='ytick'").dropFirst().compactMap { $0.split(separator: ">").dropFirst().first?.split(separator: "<").first }
+    #expect(ticks == ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹", "10²", "10³"])
+    #expect(SVGChart.power(-12) == "10⁻¹²")
+  }
+}

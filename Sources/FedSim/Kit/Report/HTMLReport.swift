@@ -52,18 +52,15 @@ public enum HTMLReport {
         ).render()
       }
     }
-    body += "<h2>Reconstructions</h2>\n"
-    for (k, s) in settings.enumerated() {
-      let point = folder.path + "/points/p\(k)-r0"
-      guard let grid = try? Data(contentsOf: URL(fileURLWithPath: point + "/grid.png")) else { continue }
-      body += "<h3>\(escape(s.setting))</h3>\n<p class=pics><img alt='truth above reconstruction' src='data:image/png;base64,\(grid.base64EncodedString())'>"
-      let timelines = ((try? FileManager.default.contentsOfDirectory(atPath: point + "/timelines")) ?? []).sorted()
-      for t in timelines where t.hasSuffix(".png") {
-        if let data = try? Data(contentsOf: URL(fileURLWithPath: point + "/timelines/" + t)) {
-          body += " <img alt='timeline \(escape(t))' title='the reconstruction emerging (\(escape(t)))' src='data:image/png;base64,\(data.base64EncodedString())'>"
-        }
+    body += "<h2>Reconstructions</h2>\n<p>Each tile: the client's private images (top) above the attack's reconstruction (bottom).</p>\n"
+    for (k, setting) in settings.enumerated() {
+      body += "<h3>\(escape(setting.setting))</h3>\n"
+      for r in 0..<design.repeats {
+        let tiles = Self.tiles(folder: RunFolder(folder.path + "/points/p\(k)-r\(r)"), repeat: r, repeats: design.repeats)
+        guard !tiles.isEmpty else { continue }
+        // The first repeat shown; the others a click away, all in the one file.
+        body += r == 0 ? "<div class=tiles>\(tiles)</div>\n" : "<details><summary>repeat \(r + 1)</summary><div class=tiles>\(tiles)</div></details>\n"
       }
-      body += "</p>\n"
     }
     body += "<h2>Scenario</h2>\n<pre>\(escape(file))</pre>\n"
     return """
@@ -73,12 +70,33 @@ public enum HTMLReport {
       body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
       table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
       th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:13px}
-      .pics img{image-rendering:pixelated;margin-right:1em;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto}
+      .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
       </style></head><body>
       \(body)
       </body></html>
 
       """
+  }
+
+  /// Every attacked update of one point's repeat: its picture, captioned with what the attack
+  /// got (PSNR, SSIM, labels), and its timeline.
+  static func tiles(folder: RunFolder, repeat r: Int, repeats: Int) -> String {
+    guard let summary = try? folder.readJSON(RunSummary.self, from: folder.summary) else { return "" }
+    var out = ""
+    for row in summary.rows {
+      guard let png = try? Data(contentsOf: URL(fileURLWithPath: folder.picture(round: row.round, client: row.client))) else { continue }
+      let labels = row.trueLabels.map { t in
+        "labels " + t.map(String.init).joined(separator: " ") + " → " + (row.recoveredLabels ?? []).map { $0 < 0 ? "?" : String($0) }.joined(separator: " ")
+      } ?? String(format: "labels %.0f%% right", 100 * row.labelAccuracy)
+      let caption = (repeats > 1 ? "repeat \(r + 1) · " : "") + "round \(row.round) · client \(row.client) · \(row.method)<br>"
+        + String(format: "PSNR %.1f dB · SSIM %.3f · ", row.psnr, row.ssim) + labels + (row.success ? " · <b>recovered</b>" : "")
+      out += "<figure class=tile><img alt='truth above reconstruction, round \(row.round), client \(row.client)' src='data:image/png;base64,\(png.base64EncodedString())'>"
+      if let timeline = try? Data(contentsOf: URL(fileURLWithPath: folder.timeline(round: row.round, client: row.client))) {
+        out += " <img alt='the reconstruction emerging' title='the reconstruction emerging, step by step' src='data:image/png;base64,\(timeline.base64EncodedString())'>"
+      }
+      out += "<figcaption>\(caption)</figcaption></figure>"
+    }
+    return out
   }
 
   /// The leakage charts of a sweep (PSNR with its threshold, SSIM), each with its data.
@@ -136,6 +154,12 @@ public enum HTMLReport {
 /// A line chart as inline SVG: categorical x (labels) or iteration x (nil labels), several
 /// series, linear or base-10 log y.
 struct SVGChart {
+  /// "10⁻³" for -3.
+  static func power(_ n: Int) -> String {
+    let digits: [Character: Character] = ["0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻"]
+    return "10" + String(String(n).map { digits[$0] ?? $0 })
+  }
+
   var title: String
   var xLabels: [String]?
   var series: [(name: String, colour: String, values: [Double])]
@@ -157,11 +181,13 @@ struct SVGChart {
     var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-size='11' font-family='sans-serif'>"
     s += "<text x='\(left)' y='18' font-weight='bold'>\(HTMLReport.escape(title))</text>"
     s += "<rect x='\(left)' y='\(top)' width='\(pw)' height='\(ph)' fill='none' stroke='#999'/>"
-    for k in 0...4 {
-      let v = lo + (hi - lo) * Double(k) / 4
+    // Log: a tick at every decade (every other past eight), labelled 10ⁿ; linear: quarters.
+    let ticks: [Double] = logY
+      ? Array(stride(from: lo, through: hi, by: hi - lo > 8 ? 2 : 1)) : (0...4).map { lo + (hi - lo) * Double($0) / 4 }
+    for v in ticks {
       let yy = top + (hi - v) / (hi - lo) * ph
-      let label = logY ? String(format: "1e%.1f", v) : String(format: "%.3g", v)
-      s += "<line x1='\(left)' x2='\(left + pw)' y1='\(yy)' y2='\(yy)' stroke='#eee'/><text x='\(left - 4)' y='\(yy + 4)' text-anchor='end'>\(label)</text>"
+      let label = logY ? Self.power(Int(v.rounded())) : String(format: "%.3g", v)
+      s += "<line x1='\(left)' x2='\(left + pw)' y1='\(yy)' y2='\(yy)' stroke='#eee'/><text class='ytick' x='\(left - 4)' y='\(yy + 4)' text-anchor='end'>\(label)</text>"
     }
     if let labels = xLabels {
       for (i, l) in labels.enumerated() {

@@ -18,10 +18,14 @@ public struct RunSummary: Codable, Sendable {
     /// The first snapshot iteration at which every image of the batch reached the success
     /// threshold (nil: it never did). Snapshots are about every 1/30 of the iterations.
     public var successIteration: Int?
+    /// The batch's true labels, and the labels the attack recovered for them, in the same order.
+    public var trueLabels: [Int]?
+    public var recoveredLabels: [Int]?
 
     enum CodingKeys: String, CodingKey {
       case round, client, method, defenses, mse, psnr, ssim, success
       case labelAccuracy = "label_acc", attackSeconds = "attack_s", successIteration = "success_iteration"
+      case trueLabels = "true_labels", recoveredLabels = "recovered_labels"
     }
   }
 

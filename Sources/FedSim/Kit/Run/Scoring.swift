@@ -69,7 +69,9 @@ struct Scoring {
       round: r.round, client: r.client, method: r.method.rawValue,
       defenses: scenario.defenses.isEmpty ? "none" : scenario.defenses.map(\.label).joined(separator: ", "),
       mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds,
-      successIteration: successIteration(frames, r.snapshotIterations, truth: truth, threshold: threshold))
+      successIteration: successIteration(frames, r.snapshotIterations, truth: truth, threshold: threshold),
+      trueLabels: batches.flatMap(\.labels),
+      recoveredLabels: s.assignment.map { $0 < r.labels.count ? r.labels[$0] : -1 })
     return (row, [truth, matched])
   }
 
