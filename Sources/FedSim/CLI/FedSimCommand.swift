@@ -10,8 +10,21 @@ struct FedSimCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fedsim",
     abstract: "A federated-learning testbed that shows and measures gradient leakage.",
-    subcommands: [Bench.self, Demo.self, Run.self, RunTask.self, Prepare.self, Score.self, Report.self, Attack.self, Record.self, Models.self, DataCommand.self, Version.self],
-    defaultSubcommand: Bench.self)
+    version: "fedsim " + FedSimVersion.description,
+    subcommands: [Bench.self, Demo.self, Run.self, RunTask.self, Prepare.self, Score.self, Report.self, Attack.self, Record.self, Models.self, DataCommand.self, Version.self])
+
+  /// A mistyped subcommand gets the nearest one suggested, before the parser's own message.
+  static func main() {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if let first = arguments.first, !first.hasPrefix("-") {
+      let names = configuration.subcommands.map { $0._commandName } + ["help"]
+      if !names.contains(first), let near = CommandSuggestion.nearest(first, in: names) {
+        FileHandle.standardError.write(Data("error: '\(first)' is not a fedsim command. Did you mean '\(near)'?\nSee 'fedsim --help'.\n".utf8))
+        Foundation.exit(64)
+      }
+    }
+    main(nil)
+  }
 }
 
 struct Bench: ParsableCommand {
@@ -142,9 +155,10 @@ struct Bench: ParsableCommand {
 
 struct Version: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print the versions of FedSim's native libraries.")
+    abstract: "Print FedSim's version and those of its native libraries.")
 
   func run() {
+    print("FedSim: \(FedSimVersion.description)")
     print("OpenBLAS: \(NativeLibraries.openBLAS)")
     print("ZeroMQ: \(NativeLibraries.zeroMQ)")
   }
@@ -268,4 +282,27 @@ func printJSONLine<T: Encodable>(_ value: T) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys]
   print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The command name nearest to a mistyped one, by edit distance (at most 2, or a prefix).
+enum CommandSuggestion {
+  static func nearest(_ typed: String, in names: [String]) -> String? {
+    if let prefixed = names.first(where: { $0.hasPrefix(typed) && typed.count >= 2 }) { return prefixed }
+    let scored = names.map { ($0, distance(Array(typed), Array($0))) }.filter { $0.1 <= 2 }
+    return scored.min { $0.1 < $1.1 }?.0
+  }
+
+  static func distance(_ a: [Character], _ b: [Character]) -> Int {
+    var row = Array(0...b.count)
+    for i in 1...Swift.max(1, a.count) where !a.isEmpty {
+      var previous = row[0]
+      row[0] = i
+      for j in stride(from: 1, through: b.count, by: 1) {
+        let current = row[j]
+        row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+        previous = current
+      }
+    }
+    return a.isEmpty ? b.count : row[b.count]
+  }
 }

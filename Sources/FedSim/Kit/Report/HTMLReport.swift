@@ -29,6 +29,7 @@ public enum HTMLReport {
   static func render(design: RunDesign, file: String, settings: [SettingSummary], folder: RunFolder) -> String {
     let attacked = settings.filter { $0.attacks > 0 }
     var body = "<h1>\(escape(design.name))</h1>\n"
+    if let meta = RunMetadata.read(folder) { body += "<p class=meta>Run \(escape(meta.line)).</p>\n" }
     body += "<p>Leakage per defense setting: mean ± std over \(design.repeats) repeat(s) and the attacked updates. "
     body += "Recovered means PSNR ≥ \(Int(design.points.first?.scenario.attack?.threshold ?? 30)) dB.</p>\n"
     body += table(settings)
@@ -70,7 +71,7 @@ public enum HTMLReport {
       body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
       table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
       th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:13px}
-      .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}
+      .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}.meta{color:#555;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto}
       </style></head><body>
       \(body)
       </body></html>

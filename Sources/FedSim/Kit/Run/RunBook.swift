@@ -47,6 +47,11 @@ struct RunBook {
       outcomes[k][r] = try? sub.readJSON(RunSummary.self, from: sub.summary)
     }
     finished[k] += 1
+    rewrite()
+  }
+
+  /// Writes the top summary and the reports from what has finished.
+  mutating func rewrite() {
     do throws(RunFolderError) { try TopSummary(design: design, folder: folder, settings: settings).write() } catch {
       writeError = error
     }

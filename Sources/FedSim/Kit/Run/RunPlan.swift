@@ -64,7 +64,11 @@ public final class RunPlan: Sendable {
   /// and the others still run; the run then fails naming every failed point. The top summary
   /// is rewritten as each point completes; the outcome is the same whatever `jobs` is.
   public func run(jobs: Int = 1, progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
-    defer { lock?.release() }
+    let start = RunMetadata.begin(folder, executor: "local, --jobs \(jobs)")
+    defer {
+      RunMetadata.end(folder, started: start)
+      lock?.release()
+    }
     // Never run a point here that a Slurm task may be running too.
     if let busy = try SlurmArray.queuedIfSlurm(in: folder).first {
       throw .failed(
@@ -83,13 +87,19 @@ public final class RunPlan: Sendable {
       },
       line: progress,
       done: { book.record($0, $1) })
+    RunMetadata.end(folder, started: start)
+    book.rewrite()  // the reports, with the session's wall time
     return try book.conclusion(stopped: stopped.withLock { $0 })
   }
 
   /// Runs the points not finished before as Slurm job arrays (`SlurmExecutor`), keeping the
   /// same books as a local run.
   public func run(slurm options: SlurmOptions, progress: @escaping (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
-    defer { lock?.release() }
+    let start = RunMetadata.begin(folder, executor: "slurm" + (options.partition.map { ", partition \($0)" } ?? ""))
+    defer {
+      RunMetadata.end(folder, started: start)
+      lock?.release()
+    }
     var book = RunBook(design: design, folder: folder)
     let executor = SlurmExecutor(options: options, book: book, fedsim: binaries + "/fedsim")
     slurm.withLock { $0 = executor }
@@ -101,6 +111,8 @@ public final class RunPlan: Sendable {
         pointHandler.withLock { $0 }?(pointFolder(k, repeat: r), design.points[k].label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
       }
     ) { book.record($0, $1) }
+    RunMetadata.end(folder, started: start)
+    book.rewrite()
     return try book.conclusion(stopped: stopped.withLock { $0 })
   }
 

@@ -38,7 +38,7 @@ struct TopSummary {
   }
 
   var markdown: String {
-    var md = "# \(design.name)\n\nLeakage per defense setting: mean ± std over \(design.repeats) repeat(s) and the attacked updates.\n\n"
+    var md = "# \(design.name)\n\n" + (RunMetadata.read(folder).map { "Run \($0.line).\n\n" } ?? "") + "Leakage per defense setting: mean ± std over \(design.repeats) repeat(s) and the attacked updates.\n\n"
     md += "| setting | PSNR (dB) | SSIM | MSE | label acc. | recovered | iterations to success | attack (s) | test accuracy | DP ε | rounds failed | updates dropped |\n"
     md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for s in settings { md += s.markdownRow + "\n" }
