@@ -64,7 +64,7 @@ struct LeakageChart {
     var s = ""
     if let t = threshold {
       let yy = py(t, y)
-      s += "<line class='threshold' x1='\(Self.left)' x2='\(Self.left + plotWidth)' y1='\(yy)' y2='\(yy)' stroke='#d62728' stroke-dasharray='6 4'/>"
+      s += "<line class='threshold' x1='\(Self.left)' x2='\(Self.left + plotWidth)' y1='\(yy)' y2='\(yy)' stroke='#d62728' stroke-width='1.5' stroke-dasharray='6 4'/>"
     }
     if let r = data.reference {
       let yy = py(r.mean, y)
