@@ -39,4 +39,20 @@ struct CommandLineTests {
     let (status, text) = try fedsim(["zzzzzz"])
     #expect(status != 0 && !text.contains("Did you mean"), "\(text)")
   }
+
+  @Test("the committed manual page covers what the parser offers (tools/make-manual.sh regenerates it)")
+  func manual() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let man = try String(contentsOf: root.appendingPathComponent("docs/man/fedsim.1"), encoding: .utf8)
+    let (_, help) = try fedsim(["--help"])
+    let subcommands = help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n").compactMap { line in
+      line.split(separator: " ").first.map(String.init)
+    }.filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0 == "-" } && $0 != "See" } ?? []
+    #expect(subcommands.count >= 10, "\(help)")
+    for name in subcommands { #expect(man.contains(".It Em \(name)") || man.contains(name), "the manual lacks \(name)") }
+    let (_, runHelp) = try fedsim(["run", "--help"])
+    for option in ["--executor", "--resume", "--jobs", "--spread-clients", "--sbatch-arg"] {
+      #expect(runHelp.contains(option) && man.contains(option.dropFirst(2)), "the manual lacks run \(option): regenerate it")
+    }
+  }
 }

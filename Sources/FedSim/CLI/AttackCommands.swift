@@ -17,6 +17,11 @@ struct Attack: ParsableCommand {
       If it also holds input and label_onehot, they are used only to score the attack. Writes \
       metrics.json, history.csv, reconstruction.png, history.png, convergence.svg and \
       reconstruction.safetensors to --out.
+
+      Examples:
+        fedsim attack --out attack-out
+        fedsim attack --update update.safetensors --method idlg --iterations 300
+        fedsim attack --method rgap
       """)
 
   @Option(help: "The update file (default: a built-in update of a shapes image on the DLG LeNet).")
@@ -84,9 +89,14 @@ extension Attack {
 struct Record: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Record the update a FedSGD client would share for some dataset images.",
-    discussion: "The model's weights come from --seed; the file also holds the private batch, for scoring.")
+    discussion: """
+      The model's weights come from --seed; the file also holds the private batch, for scoring.
 
-  @Option(help: "A dataset file or folder, or 'shapes' for the built-in set.") var data: String
+      Example:
+        fedsim record --data ../shared/data/cifar-100/test.bin --out update.safetensors
+      """)
+
+  @Option(help: "A dataset file or folder, or 'shapes' for the built-in set.", completion: .file()) var data: String
   @Option(help: "The first image.") var index = 0
   @Option(help: "Consecutive images in the batch.") var batch = 1
   @Option(help: "A model of the zoo.") var model = "lenet"

@@ -14,9 +14,15 @@ struct Demo: ParsableCommand {
       beside the adversary's reconstruction as it emerges (24-bit colour half blocks; plain \
       progress lines when output is not a colour terminal). With --defense it then runs the same \
       attack against the defended client and shows both results side by side.
+
+      Examples:
+        fedsim demo
+        fedsim demo --defense gaussian_noise=0.01
+        fedsim demo --image lion.png --method idlg
       """)
 
-  @Option(help: "A PNG picture to be the client's private image (default: a built-in shape).") var image: String?
+  @Option(help: "A PNG picture to be the client's private image (default: a built-in shape).", completion: .file(extensions: ["png"]))
+  var image: String?
   @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
   @Option(help: "A defense as NAME=VALUE, e.g. gaussian_noise=0.01, prune=0.9, clip=0.1, quantize=int8.") var defense: String?
   @Option(help: "Attack iterations (default: the method's).") var iterations: Int?

@@ -29,7 +29,13 @@ struct FedSimCommand: ParsableCommand {
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Time the DLG objective and its gradient on the DLG LeNet.")
+    abstract: "Time the DLG objective and its gradient on the DLG LeNet.",
+    discussion: """
+      Examples:
+        fedsim bench
+        fedsim bench --evals 200 --no-attack --no-transfer
+        fedsim bench --torch ../torch-venv/bin/python --threads 1
+      """)
 
   @Flag(help: "Print one JSON object per line.") var json = false
   @Option(help: "Timed evaluations per batch-1 case (batch 8 runs a quarter as many).") var evals = 1000
@@ -170,9 +176,10 @@ struct DataCommand: ParsableCommand {
 
   struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Print the format, count, image shape and class balance of a dataset file or folder.")
+      abstract: "Print the format, count, image shape and class balance of a dataset file or folder.",
+      discussion: "Example:\n  fedsim data info ../shared/data/cifar-10/test_batch.bin")
 
-    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.")
+    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.", completion: .file())
     var path: String
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -190,9 +197,11 @@ struct DataCommand: ParsableCommand {
 
 extension DataCommand {
   struct Preview: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a PNG grid of a dataset's first images.")
+    static let configuration = CommandConfiguration(
+      abstract: "Write a PNG grid of a dataset's first images.",
+      discussion: "Example:\n  fedsim data preview ../shared/data/mnist/t10k-images-idx3-ubyte.gz --out mnist.png")
 
-    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.")
+    @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.", completion: .file())
     var path: String
     @Option(help: "How many images.") var count = 40
     @Option(help: "Images per row.") var columns = 10
@@ -225,7 +234,8 @@ func fail(_ message: String) -> ExitCode {
 }
 
 struct Models: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the model zoo with options and parameter counts.")
+  static let configuration = CommandConfiguration(
+    abstract: "List the model zoo with options and parameter counts.", discussion: "Example:\n  fedsim models --classes 100")
 
   @Flag(help: "Print one JSON object per model.") var json = false
   @Option(help: "Classes for the parameter counts.") var classes = 10
@@ -260,7 +270,7 @@ extension DataCommand {
   struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Download a dataset from its publisher and check it against the published MD5.",
-      discussion: "Datasets: \(DatasetSource.all.map(\.name).joined(separator: ", ")).")
+      discussion: "Datasets: \(DatasetSource.all.map(\.name).joined(separator: ", ")).\n\nExample:\n  fedsim data fetch cifar-10 --to data")
 
     @Argument(help: "The dataset.") var name: String
     @Option(help: "The folder to write into.") var to: String

@@ -14,10 +14,14 @@ struct Prepare: ParsableCommand {
       (a shared file system, or copies gathered back before scoring). When they have all finished, \
       `fedsim score DIR` scores the point. Set federation.host to the server's address on the network \
       the others reach it by, and federation.port to a fixed port, so the commands can name it.
+
+      Example:
+        fedsim prepare scenarios/demo.yaml --out /shared/point \\
+          --set federation.host=10.0.0.1 --set federation.port=7700
       """)
 
-  @Argument(help: "The scenario YAML file.") var scenario: String
-  @Option(help: "The point's folder (must not exist, or be empty).") var out: String
+  @Argument(help: "The scenario YAML file.", completion: .file(extensions: ["yaml", "yml"])) var scenario: String
+  @Option(help: "The point's folder (must not exist, or be empty).", completion: .directory) var out: String
   @Option(name: .customLong("set"), help: "Override a scenario key: KEY=VALUE (repeatable).") var sets: [String] = []
   @Option(help: "Which point of a sweep, from 1.") var point = 1
 
@@ -53,9 +57,10 @@ struct Prepare: ParsableCommand {
 /// `fedsim score`: a point's leakage, after its processes have finished wherever they ran.
 struct Score: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Score a point whose processes were started by hand: pair reconstructions with the truth, write summary.json.")
+    abstract: "Score a point whose processes were started by hand: pair reconstructions with the truth, write summary.json.",
+    discussion: "Example:\n  fedsim score /shared/point")
 
-  @Argument(help: "The point's folder (from fedsim prepare).") var pointDirectory: String
+  @Argument(help: "The point's folder (from fedsim prepare).", completion: .directory) var pointDirectory: String
 
   func run() throws {
     let summary: RunSummary

@@ -7,12 +7,24 @@ import Foundation
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a federated-learning scenario: server, clients and adversary as separate processes.",
-    discussion: "Writes the run folder: scenario.json, events/, truth/, reconstructions/, summary.csv, summary.json, report.md.")
+    discussion: """
+      Writes the run folder: scenario.json, design.json, run.json, points/, summary.csv, summary.json, \
+      report.md, report.html, charts/.
 
-  @Argument(help: "The scenario YAML file.") var scenario: String?
-  @Option(help: "The run folder (default: runs/NAME-TIME).") var out: String?
+      Examples:
+        fedsim run scenarios/demo.yaml
+        fedsim run scenarios/cifar100-noise.yaml --jobs 2 --out runs/noise
+        fedsim run scenarios/demo.yaml --set attack.method=wdlg
+        fedsim run scenarios/demo.yaml --set 'sweep={prune: [0, 0.5]}'
+        fedsim run --resume runs/noise
+        fedsim run scenarios/scaling.yaml --executor slurm --time 20
+      """)
+
+  @Argument(help: "The scenario YAML file.", completion: .file(extensions: ["yaml", "yml"])) var scenario: String?
+  @Option(help: "The run folder (default: runs/NAME-TIME).", completion: .directory) var out: String?
   @Option(name: .customLong("set"), help: "Override a scenario key: KEY=VALUE (repeatable).") var sets: [String] = []
-  @Option(help: "Finish the interrupted run in this folder, keeping the points already done.") var resume: String?
+  @Option(help: "Finish the interrupted run in this folder, keeping the points already done.", completion: .directory)
+  var resume: String?
   @Option(help: "Points (or repeats) run at once, each with its own processes and ports (default: the number of cores).")
   var jobs: Int?
   @Option(help: "Serve a live view of the run on http://127.0.0.1:PORT (0: any free port), for projecting.") var serve: Int?
@@ -175,9 +187,10 @@ struct RunTask: ParsableCommand {
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write report.html for a run folder: one self-contained file (images and charts inline).")
+    abstract: "Write report.html for a run folder: one self-contained file (images and charts inline).",
+    discussion: "Example:\n  fedsim report runs/noise")
 
-  @Argument(help: "The run folder.") var runDirectory: String
+  @Argument(help: "The run folder.", completion: .directory) var runDirectory: String
 
   func run() throws {
     do { print("wrote " + (try HTMLReport.write(folder: RunFolder(runDirectory)))) } catch {
