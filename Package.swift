@@ -19,6 +19,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // The live view's HTTP and WebSocket server, and the templates of its page.
+    .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
   ],
   targets: [
     .systemLibrary(
@@ -60,7 +63,10 @@ let package = Package(
     // The launcher, scenario files (YAML), scoring, summaries, reports, the live view, benchmarks.
     .target(
       name: "FedSimKit",
-      dependencies: ["FedSimCore", "FedData", "Adversary", "Tensors", "COpenBLAS", "CZeroMQ", "Yams"],
+      dependencies: [
+        "FedSimCore", "FedData", "Adversary", "Tensors", "COpenBLAS", "CZeroMQ", "Yams",
+        .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "Mustache", package: "swift-mustache"),
+      ],
       path: "Sources/FedSim/Kit"),
     .executableTarget(
       name: "fedsim", dependencies: ["FedSimKit", "FedSimCore", "FedData", "Adversary", "Tensors", argumentParser],

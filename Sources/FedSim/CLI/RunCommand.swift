@@ -44,11 +44,14 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let plan = try makePlan()
+    var live: LiveServer?
     if let serve {
       do {
-        let server = try LiveServer(port: serve)
+        let server = try LiveServer.open(port: serve, points: plan.design.points.count * plan.design.repeats)
         plan.onPoint { server.show($0, label: $1) }
-        print("live view: http://127.0.0.1:\(server.port)/")
+        live = server
+        // At once, whatever buffers standard output: the audience needs the address first.
+        FileHandle.standardOutput.write(Data("live view: http://127.0.0.1:\(server.port)/\n".utf8))
       } catch { throw fail("\(error)") }
     }
     let finished = Locked(false)  // shared with the signal handlers
@@ -77,7 +80,8 @@ struct Run: ParsableCommand {
     bar.update(started)
     Self.printSettings(settings)
     print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
-    if serve != nil {
+    if let live {
+      live.finish(settings.map { "\($0.setting): PSNR \($0.psnr.text("%.1f")) dB, recovered \(Int((100 * $0.successRate).rounded()))% of \($0.attacks)" })
       finished.withLock { $0 = true }
       print("the live view stays up until Ctrl-C")
       while true { Thread.sleep(forTimeInterval: 3600) }

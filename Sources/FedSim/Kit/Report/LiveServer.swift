@@ -1,134 +1,127 @@
+import Adversary
 import FedData
 import FedSimCore
+import FlyingFox
+import FlyingSocks
 import Foundation
+import Mustache
 import Tensors
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// `fedsim run --serve`: a small HTTP server on 127.0.0.1 (never another address) showing the
-/// running scenario live, for projecting in class: the point under way, rounds and clients from
-/// the server's events, and the adversary's current reconstruction beside the truth.
-// Unchecked: `folder`, `label` and `active` are only touched under `lock`; `socket` and `port` are immutable.
-public final class LiveServer: @unchecked Sendable {
+/// `fedsim run --serve`: the running scenario, live, for projecting in class. FlyingFox serves
+/// it on 127.0.0.1 only (never another address):
+/// - `/`: the page (a Mustache template), which fills the screen;
+/// - `/socket`: a WebSocket pushing the state (`LiveState`) whenever it changes, so nothing polls;
+/// - `/state.json`: the same state, once;
+/// - `/live.png`: the client's private image above the adversary's current reconstruction (404
+///   until there is one: the page shows the picture only once the state says it exists).
+public final class LiveServer: Sendable {
   public let port: Int
-  private let socket: Int32
-  private let lock = NSLock()
-  private var folder: RunFolder?
-  private var label = ""
-  private var active = 0
+  private let server: HTTPServer
+  private let current = Locked<(folder: RunFolder?, label: String, point: Int, points: Int, finished: [String]?)>((nil, "", 0, 0, nil))
 
-  /// Binds 127.0.0.1:`port` (0: any free port) and starts serving on its own thread.
-  public init(port: Int) throws {
-    let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw FederationError.failed("--serve: cannot open a socket") }
-    var yes: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0, listen(fd, 16) == 0 else {
-      close(fd)
-      throw FederationError.failed("--serve: cannot listen on 127.0.0.1:\(port) (\(String(cString: strerror(errno))))")
-    }
-    var actual = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    self.port = Int(UInt16(bigEndian: actual.sin_port))
-    socket = fd
-    Thread { [self] in serve() }.start()
+  /// Seconds a connection may stay idle before the server closes it.
+  public static let patience: Double = 2
+
+  private init(server: HTTPServer, port: Int, points: Int) {
+    (self.server, self.port) = (server, port)
+    current.withLock { $0.points = points }
   }
 
-  /// The point now running.
-  public func show(_ folder: RunFolder, label: String) { lock.withLock { (self.folder, self.label) = (folder, label) } }
+  /// Binds 127.0.0.1:`port` (0: any free port) and serves until the process ends; `points`
+  /// is how many points (and repeats) the run has.
+  public static func start(port: Int, points: Int = 0) async throws -> LiveServer {
+    guard let p = UInt16(exactly: port) else { throw FederationError.failed("--serve: \(port) is not a port") }
+    let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: p), timeout: patience, logger: .disabled)
+    let running = Task { try await server.run() }
+    do {
+      try await server.waitUntilListening(timeout: 5)
+      guard case .ip4(_, let actual)? = await server.listeningAddress else { throw FederationError.failed("no address") }
+      let live = LiveServer(server: server, port: Int(actual), points: points)
+      await LiveRoutes(state: { [current = live.current] in state(current.withLock { $0 }) }, picture: { [current = live.current] in
+        current.withLock { $0.folder }.flatMap(picture)
+      }).install(on: server)
+      return live
+    } catch {
+      running.cancel()
+      let why = (try? await running.value).map { _ in "\(error)" } ?? "\(error)"
+      throw FederationError.failed("--serve: cannot listen on 127.0.0.1:\(port) (\(why))")
+    }
+  }
 
-  /// Connections served at once; more are closed at once (a crowd of idle sockets cannot
-  /// freeze the view).
-  static let connections = 32
-  /// Seconds a connection may take to send its request or take the answer.
-  public static let patience = 2
-
-  private func serve() {
-    while true {
-      let client = accept(socket, nil, nil)
-      guard client >= 0 else { continue }
-      guard lock.withLock({ () -> Bool in
-        guard active < Self.connections else { return false }
-        active += 1
-        return true
-      }) else {
-        close(client)
-        continue
+  /// `start`, for a caller outside Swift concurrency (the command line's main thread): it
+  /// blocks this thread, never one of the concurrency pool's, until the server listens.
+  public static func open(port: Int, points: Int = 0) throws -> LiveServer {
+    let outcome = Locked<Result<LiveServer, any Error>?>(nil)
+    let ready = DispatchSemaphore(value: 0)
+    Task {
+      do {
+        let live = try await start(port: port, points: points)
+        outcome.withLock { $0 = .success(live) }
+      } catch {
+        outcome.withLock { $0 = .failure(error) }
       }
-      Thread { [self] in
-        answer(client)
-        lock.withLock { active -= 1 }
-      }.start()
+      ready.signal()
+    }
+    ready.wait()
+    switch outcome.withLock({ $0 }) {
+    case .success(let live): return live
+    case .failure(let error): throw error
+    case nil: throw FederationError.failed("--serve: the server did not start")
     }
   }
 
-  /// Reads one request (waiting at most `patience`), answers it and closes the connection.
-  private func answer(_ client: Int32) {
-    defer { close(client) }
-    var timeout = timeval(tv_sec: Self.patience, tv_usec: 0)
-    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = read(client, &buffer, buffer.count)
-    guard n > 0 else { return }
-    let request = String(decoding: buffer[0..<n], as: UTF8.self)
-    let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
-    let (type, body) = respond(to: String(path.split(separator: "?").first ?? "/"))
-    var head = "HTTP/1.1 \(body == nil ? "404 Not Found" : "200 OK")\r\nContent-Type: \(type)\r\n"
-    head += "Content-Length: \(body?.count ?? 0)\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
-    let bytes = Array(head.utf8) + (body ?? [])
-    var sent = 0
-    while sent < bytes.count {
-      // MSG_NOSIGNAL: a viewer that hangs up must not kill the launcher with SIGPIPE.
-      let k = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-      guard k > 0 else { return }
-      sent += k
+  /// The point now running: its folder, its label, and which of the run's points it is.
+  public func show(_ folder: RunFolder, label: String) {
+    current.withLock { c in
+      (c.folder, c.label) = (folder, label)
+      c.point += 1
     }
   }
 
-  func respond(to path: String) -> (String, [UInt8]?) {
-    let (folder, label) = lock.withLock { (self.folder, self.label) }
-    switch path {
-    case "/": return ("text/html; charset=utf-8", Array(Self.page.utf8))
-    case "/state.json":
-      var state: [String: Any] = ["setting": label]
-      if let folder {
-        state["clients"] = EventLog.events(in: folder.events("server"), named: "client_joined").count
-        let records = (try? folder.readJSON([RoundRecord].self, from: folder.rounds)) ?? []
-        state["rounds"] = records.count
-        state["accuracy"] = records.last?.testAccuracy
-        if let live = try? SafetensorsFile(contentsOf: Self.latestLive(folder) ?? "") {
-          state["iteration"] = Int(live.metadata["iteration"] ?? "")
-          state["of"] = Int(live.metadata["of"] ?? "")
-          state["distance"] = Double(live.metadata["distance"] ?? "")
-        }
-      }
-      return ("application/json", (try? JSONSerialization.data(withJSONObject: state)).map(Array.init))
-    case "/live.png":
-      guard let folder, let path = Self.latestLive(folder), let live = try? SafetensorsFile(contentsOf: path),
-        let recon = try? live.tensor("reconstruction")
-      else { return ("image/png", nil) }
+  /// The run has finished: the page says so, with the summary's lines.
+  public func finish(_ lines: [String]) { current.withLock { $0.finished = lines } }
+
+  /// What the page shows, read from the point's folder.
+  static func state(_ c: (folder: RunFolder?, label: String, point: Int, points: Int, finished: [String]?)) -> LiveState {
+    var s = LiveState(setting: c.label, point: c.point, points: c.points, finished: c.finished != nil, summary: c.finished ?? [])
+    guard let folder = c.folder else { return s }
+    s.clients = EventLog.events(in: folder.events("server"), named: "client_joined").count
+    let records = (try? folder.readJSON([RoundRecord].self, from: folder.rounds)) ?? []
+    s.rounds = records.count
+    s.accuracy = records.last?.testAccuracy.map { 100 * $0 }
+    if let path = latestLive(folder), let live = try? SafetensorsFile(contentsOf: path) {
+      s.iteration = Int(live.metadata["iteration"] ?? "")
+      s.of = Int(live.metadata["of"] ?? "")
+      s.distance = Double(live.metadata["distance"] ?? "")
       let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent  // r<R>-c<C>
       let parts = name.dropFirst().split(separator: "-c").compactMap { Int($0) }
-      var rows = [recon]
-      if parts.count == 2, let truth = try? PrivateBatch(contentsOf: folder.truth(round: parts[0], client: parts[1])).images,
-        truth.shape == recon.shape
-      {
-        rows.insert(truth, at: 0)
+      if parts.count == 2 {
+        s.victim = "client \(parts[1]), round \(parts[0])"
+        if let recon = try? live.tensor("reconstruction"),
+          let truth = try? PrivateBatch(contentsOf: folder.truth(round: parts[0], client: parts[1])).images, truth.shape == recon.shape
+        {
+          s.psnr = Leakage.matchedMSE(reconstruction: recon, truth: truth).map(Leakage.psnr(mse:)).min()
+        }
       }
-      return ("image/png", Pictures.grid(rows: rows, scale: Swift.max(1, 192 / recon.shape[2])))
-    default: return ("text/plain", nil)
+      s.picture = true
+      s.version = "\(path):\(s.iteration ?? 0)"
     }
+    return s
+  }
+
+  static func picture(_ folder: RunFolder) -> [UInt8]? {
+    guard let path = latestLive(folder), let live = try? SafetensorsFile(contentsOf: path), let recon = try? live.tensor("reconstruction") else {
+      return nil
+    }
+    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    let parts = name.dropFirst().split(separator: "-c").compactMap { Int($0) }
+    var rows = [recon]
+    if parts.count == 2, let truth = try? PrivateBatch(contentsOf: folder.truth(round: parts[0], client: parts[1])).images,
+      truth.shape == recon.shape
+    {
+      rows.insert(truth, at: 0)
+    }
+    return Pictures.grid(rows: rows, scale: Swift.max(1, 192 / recon.shape[2]))
   }
 
   static func latestLive(_ folder: RunFolder) -> String? {
@@ -140,20 +133,75 @@ public final class LiveServer: @unchecked Sendable {
       return a < b
     }
   }
+}
 
-  static let page = """
-    <!doctype html><html lang="en"><head><meta charset="utf-8"><title>FedSim live</title>
-    <style>body{background:#111;color:#eee;font-family:system-ui,sans-serif;text-align:center}
-    img{image-rendering:pixelated;margin-top:1em}#s{font-size:28px}</style></head><body>
-    <h1>What the honest-but-curious server sees</h1><div id="s">waiting for the run…</div>
-    <p>top: the client's private image · bottom: the server's reconstruction from the gradient alone</p>
-    <img id="i" alt="reconstruction" src="/live.png">
-    <script>
-    async function tick(){try{const s=await (await fetch('/state.json')).json();
-    let t=(s.setting||'')+' · clients '+(s.clients||0)+' · rounds done '+(s.rounds||0);
-    if(s.iteration!=null)t+=' · attack iteration '+s.iteration+'/'+s.of+' · distance '+Number(s.distance).toExponential(2);
-    document.getElementById('s').textContent=t;document.getElementById('i').src='/live.png?'+Date.now();}catch(e){}}
-    setInterval(tick,1000);tick();
-    </script></body></html>
-    """
+/// The live page's state, as the WebSocket pushes it and `/state.json` answers.
+struct LiveState: Codable, Equatable, Sendable {
+  var setting = ""
+  var point = 0
+  var points = 0
+  var finished = false
+  var summary: [String] = []
+  var clients = 0
+  var rounds = 0
+  var accuracy: Double?
+  var victim: String?
+  var iteration: Int?
+  var of: Int?
+  var distance: Double?
+  var psnr: Double?
+  var picture = false
+  /// Changes whenever the picture does (the page reloads it then).
+  var version = ""
+
+  var json: String { (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}" }
+}
+
+/// The routes, and the WebSocket that pushes each new state.
+struct LiveRoutes: Sendable {
+  let state: @Sendable () -> LiveState
+  let picture: @Sendable () -> [UInt8]?
+
+  func install(on server: HTTPServer) async {
+    let page = LivePage.render()
+    await server.appendRoute("GET /") { _ in
+      HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: Data(page.utf8))
+    }
+    await server.appendRoute("GET /state.json") { [state] _ in
+      HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: Data(state().json.utf8))
+    }
+    await server.appendRoute("GET /live.png") { [picture] _ in
+      guard let png = picture() else { return HTTPResponse(statusCode: .notFound) }
+      return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"], body: Data(png))
+    }
+    await server.appendRoute("GET /socket", to: .webSocket(StatePusher(state: state)))
+    await server.appendRoute("*") { _ in HTTPResponse(statusCode: .notFound) }
+  }
+}
+
+/// Sends the state as a text message at once and again each time it changes (looked at every
+/// quarter second), until the viewer leaves.
+struct StatePusher: WSMessageHandler {
+  let state: @Sendable () -> LiveState
+
+  func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
+    let (out, continuation) = AsyncStream<WSMessage>.makeStream()
+    let pusher = Task {
+      var last: LiveState?
+      while !Task.isCancelled {
+        let now = state()
+        if now != last {
+          continuation.yield(.text(now.json))
+          last = now
+        }
+        try? await Task.sleep(nanoseconds: 250_000_000)
+      }
+    }
+    Task {
+      for await _ in client {}  // the viewer's messages are ignored; their end is the end
+      pusher.cancel()
+      continuation.finish()
+    }
+    return out
+  }
 }
