@@ -227,7 +227,10 @@ struct SweepTests {
       var rest = Substring(html)
       while let r = rest.range(of: attribute) {
         let after = rest[r.upperBound...].drop { $0 == "'" || $0 == "\"" }
-        #expect(attribute == "src=" && after.hasPrefix("data:image/png;base64,"), "\(attribute) points outside the file")
+        // Pictures are inline PNGs; links download the charts' inline SVG and CSV.
+        let inline = (attribute == "src=" && after.hasPrefix("data:image/png;base64,"))
+          || (attribute == "href=" && (after.hasPrefix("data:image/svg+xml;base64,") || after.hasPrefix("data:text/csv;base64,")))
+        #expect(inline, "\(attribute) points outside the file")
         rest = rest[r.upperBound...]
       }
     }
@@ -242,7 +245,9 @@ struct SweepTests {
     }
     #expect(images >= settings.count * 2, "a grid and a timeline per setting")
     for s in settings { #expect(html.contains("<tr><td>\(s)</td>")) }
-    #expect(html.components(separatedBy: "<svg").count - 1 >= 4)  // PSNR, SSIM, privacy–utility, distance
+    // PSNR, SSIM and the distance (privacy–utility only where a defense moves the accuracy).
+    #expect(html.components(separatedBy: "<svg").count - 1 >= 3)
+    #expect(html.contains("download='psnr.csv'") && html.contains("download='ssim.svg'"))
   }
 
   @Test("a sweep expands to its grid, in order")
@@ -282,7 +287,8 @@ struct SweepTests {
     #expect(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as? Date == keptDate)
     #expect(FileManager.default.fileExists(atPath: plan.pointFolder(1, repeat: 0).path + "/summary.json"))
     let csv = try String(contentsOfFile: folder.path + "/summary.csv", encoding: .utf8).split(separator: "\n")
-    #expect(csv.count == 3 && csv[0].hasPrefix("setting,repeats,attacks,mse_mean"))
+    #expect(csv.count == 3 && csv[0].hasPrefix("setting,prune,repeats,attacks,mse_mean"))
+    #expect(csv[2].hasPrefix("\"prune=0.5\",0.5,1,1,"), "the swept value as a number column: \(csv[2])")
     #expect(throws: FederationError.self) { try RunPlan(resuming: RunFolder(folder.path + "/nothing"), binaries: binaries) }
     try Self.checkSelfContainedReport(folder.path + "/report.html", settings: ["prune=0.0", "prune=0.5"])
     // A new run never reuses (or overwrites) a folder that holds one.

@@ -29,7 +29,7 @@ struct Demo: ParsableCommand {
   @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
 
   func run() throws {
-    let binaries = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().path
+    let binaries = binariesFolder()
     let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
     let root = out ?? "runs/demo-live-\(stamp)"
     var file = ScenarioFile()

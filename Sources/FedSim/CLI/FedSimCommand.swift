@@ -228,6 +228,11 @@ func loadDataset(_ path: String) throws -> ImageDataset {
 }
 
 /// Prints `message` to standard error and gives the exit code to throw.
+/// The folder of this executable, where its sibling processes (fed-server, …) are.
+func binariesFolder() -> String {
+  (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath().deletingLastPathComponent().path
+}
+
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
   return ExitCode(1)

@@ -49,9 +49,7 @@ struct Prepare: ParsableCommand {
     } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch { throw fail("\(error)") }
   }
 
-  static var binaries: String {
-    (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath().deletingLastPathComponent().path
-  }
+  static var binaries: String { binariesFolder() }
 }
 
 /// `fedsim score`: a point's leakage, after its processes have finished wherever they ran.

@@ -93,8 +93,7 @@ struct Run: ParsableCommand {
 
   /// The plan of a new run (the file, with its overrides, designed) or of the one to resume.
   private func makePlan() throws -> RunPlan {
-    let binaries = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
-      .resolvingSymlinksInPath().deletingLastPathComponent().path
+    let binaries = binariesFolder()
     if let resume {
       do { return try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
     }
@@ -175,8 +174,7 @@ struct RunTask: ParsableCommand {
   @Argument(help: "The task: point × repeats + repeat, from 0.") var task: Int
 
   func run() throws {
-    let binaries = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
-      .resolvingSymlinksInPath().deletingLastPathComponent().path
+    let binaries = binariesFolder()
     do {
       let plan = try RunPlan(resuming: RunFolder(runDirectory), binaries: binaries, locking: false)
       // Unbuffered, so the task's log keeps its lines in order with a final error.
