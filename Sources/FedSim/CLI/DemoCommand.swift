@@ -77,7 +77,10 @@ struct Demo: ParsableCommand {
       let captions = ["private image"] + finals.map { String(format: "%@: %.1f dB", $0.0, $0.2) }
       if TerminalPicture.colourTerminal {
         print("")
-        for line in TerminalPicture.lines([truth] + finals.map(\.1), captions: captions, scale: TerminalPicture.columns >= 210 ? 2 : 1) { print(line) }
+        let pictures = [truth] + finals.map(\.1)
+        let width = TerminalPicture.fit(
+          count: pictures.count, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 4)
+        for line in TerminalPicture.lines(pictures, captions: captions, width: width) { print(line) }
       } else {
         print(captions.joined(separator: " | "))
       }
@@ -136,11 +139,15 @@ final class Live {
         [truth.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(truth.shape.dropFirst())),
          recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst()))],
         captions: ["the client's private image", "what the server reconstructs"],
-        scale: TerminalPicture.columns >= 140 ? 2 : 1)
+        width: TerminalPicture.fit(count: 2, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5))
       var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)F" : ""
-      for line in [status] + pictures { text += line + "\u{1B}[K\n" }
+      // Cut to the terminal's width: a wrapped line would break the redraw into stripes.
+      let legend = "PSNR: how close the copy is, in dB; 30 and up is recognisable"
+      for line in [status, legend].map({ TerminalPicture.clipped($0, columns: TerminalPicture.columns) }) + pictures {
+        text += line + "\u{1B}[K\n"
+      }
       FileHandle.standardOutput.write(Data(text.utf8))
-      drawnLines = pictures.count + 1
+      drawnLines = pictures.count + 2
       if final { drawnLines = 0 }
     } else {
       let step = of > 0 ? iteration * 10 / of : 0

@@ -17,13 +17,40 @@ public enum TerminalPicture {
     return ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
   }
 
+  /// The terminal's height in rows (24 when unknown).
+  public static var rows: Int {
+    var size = winsize()
+    return ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_row > 0 ? Int(size.ws_row) : 24
+  }
+
+  /// The drawn width (columns, one per pixel) that fits `count` square pictures of `width`
+  /// pixels side by side within `columns` (gaps included) and, two pixels a row, within
+  /// `lines` rows: as large as fits, up to `largest` times the picture, and smaller than it
+  /// when the terminal is small (never wrapping, never scrolling).
+  public static func fit(count: Int, width: Int, columns: Int, lines: Int = .max, gap: Int = 3, largest: Int = 4) -> Int {
+    let room = (columns - 1 - gap * (count - 1)) / Swift.max(1, count)
+    let tall = lines == .max ? Int.max : 2 * Swift.max(2, lines)
+    return Swift.max(4, Swift.min(room, tall, width * largest))
+  }
+
+  /// `text` cut to `columns - 1` characters, so a status line never wraps.
+  public static func clipped(_ text: String, columns: Int) -> String {
+    text.count < columns ? text : String(text.prefix(Swift.max(1, columns - 2))) + "…"
+  }
+
   /// Lines that draw images `[C, H, W]` (values in [0, 1], 1 or 3 channels) side by side, each
   /// enlarged `scale` times, with a caption above each.
   public static func lines(_ images: [Tensor], captions: [String], scale: Int = 1, gap: Int = 3) -> [String] {
-    let (h, w) = (images[0].shape[1] * scale, images[0].shape[2] * scale)
+    lines(images, captions: captions, width: images[0].shape[2] * scale, gap: gap)
+  }
+
+  /// The same, each drawn `width` columns wide (nearest pixel, up or down; height in proportion).
+  public static func lines(_ images: [Tensor], captions: [String], width w: Int, gap: Int = 3) -> [String] {
+    let (sh, sw) = (images[0].shape[1], images[0].shape[2])
+    let h = Swift.max(2, w * sh / Swift.max(1, sw))
     func pixel(_ t: Tensor, _ y: Int, _ x: Int) -> (Int, Int, Int) {
       let c = t.shape[0]
-      let (yy, xx) = (y / scale, x / scale)
+      let (yy, xx) = (Swift.min(sh - 1, y * sh / h), Swift.min(sw - 1, x * sw / w))
       let v = (0..<3).map { k -> Int in
         let s = t.scalars[(Swift.min(k, c - 1) * t.shape[1] + yy) * t.shape[2] + xx]
         return Int((Swift.min(Swift.max(s, 0), 1) * 255).rounded())
@@ -32,10 +59,9 @@ public enum TerminalPicture {
     }
     let pad = String(repeating: " ", count: gap)
     var out = [captions.map { $0.count > w ? String($0.prefix(w)) : $0.padding(toLength: w, withPad: " ", startingAt: 0) }.joined(separator: pad)]
-    let scalars = images.map { $0 }
     for row in stride(from: 0, to: h, by: 2) {
       var line = ""
-      for (i, image) in scalars.enumerated() {
+      for (i, image) in images.enumerated() {
         if i > 0 { line += pad }
         for x in 0..<w {
           let (r1, g1, b1) = pixel(image, row, x)
@@ -47,5 +73,21 @@ public enum TerminalPicture {
       out.append(line)
     }
     return out
+  }
+
+  /// A line's width on screen: its characters, escape sequences left out.
+  public static func visibleWidth(_ line: String) -> Int {
+    var count = 0
+    var escape = false
+    for ch in line {
+      if escape {
+        if ch.isLetter { escape = false }
+      } else if ch == "\u{1B}" {
+        escape = true
+      } else {
+        count += 1
+      }
+    }
+    return count
   }
 }

@@ -1,0 +1,27 @@
+@testable import FedSimKit
+import Foundation
+import Tensors
+import Testing
+
+/// The demo's pictures at the sizes teachers' terminals have: never a line wider than the
+/// terminal (a wrapped line turns the redraw into stripes), never taller than it.
+@Suite("Terminal pictures")
+struct TerminalPictureTests {
+  @Test("2 and 3 pictures fit 80×24, 100×30, 120×40 and 200×60, scaled down or up", arguments: [(80, 24), (100, 30), (120, 40), (200, 60)])
+  func fits(_ size: (Int, Int)) {
+    let (columns, rows) = size
+    let image = Tensor(shape: [3, 32, 32], scalars: (0..<(3 * 32 * 32)).map { Float($0 % 7) / 7 })
+    for count in [2, 3] {
+      let width = TerminalPicture.fit(count: count, width: 32, columns: columns, lines: rows - 5)
+      let lines = TerminalPicture.lines(
+        Array(repeating: image, count: count), captions: Array(repeating: "a caption longer than the picture is wide", count: count),
+        width: width)
+      let widest = lines.map(TerminalPicture.visibleWidth).max() ?? 0
+      #expect(widest < columns, "\(count) pictures at \(columns) columns: a line of \(widest)")
+      #expect(lines.count <= rows - 4, "\(count) pictures at \(rows) rows: \(lines.count) lines")
+    }
+    // Large terminals get large pictures: 200×60 draws two pictures at least 3 times their size.
+    if columns == 200 { #expect(TerminalPicture.fit(count: 2, width: 32, columns: 200, lines: 55) >= 96) }
+    #expect(TerminalPicture.clipped(String(repeating: "x", count: 300), columns: columns).count < columns)
+  }
+}
