@@ -35,7 +35,7 @@ struct LiveServerTests {
   func idleConnections() async throws {
     let server = try await LiveServer.start(port: 0)
     // Bounded only to turn a hang (a server stuck behind idle connections) into a failure.
-    // Off the concurrency pool (the server's tasks need it); a socket waits at most 10 s.
+    // Off the concurrency pool (the server's tasks need it); a socket read is bounded.
     let outcome: (String, String)? = try await onThread { () -> (String, String) in
       let idle = (0..<40).compactMap { _ in Self.connectIdle(server.port) }
       defer { idle.forEach { close($0) } }
@@ -108,7 +108,9 @@ struct LiveServerTests {
       close(fd)
       return nil
     }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)  // a hung server becomes a failed read, not a hung test
+    // A hung server becomes a failed read, not a hung test; generous, because other suites may
+    // hold the concurrency pool the server's tasks run on for a minute (seen under CI).
+    var timeout = timeval(tv_sec: 180, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     return fd
   }
