@@ -431,7 +431,10 @@ extension FederationTests {
     let status = try await onThread { () -> Int32 in
       let p = Process()
       p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
-      p.arguments = ["demo", "--iterations", "20", "--defense", "gaussian_noise=0.1", "--out", dir + "/run"]
+      p.arguments = [
+        "demo", "--iterations", "20", "--data", "shapes", "--index", "5", "--defense", "gaussian_noise=0.1", "--defense", "prune=0.9",
+        "--out", dir + "/run",
+      ]
       _ = FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
       p.standardOutput = FileHandle(forWritingAtPath: dir + "/out.txt")
       try p.run()
@@ -442,9 +445,11 @@ extension FederationTests {
     #expect(status == 0, "\(text)")
     #expect(!text.contains("\u{1B}["), "escape codes in a file")
     #expect(text.components(separatedBy: "iteration 20/20").count - 1 >= 2)
-    #expect(text.contains("no defense · DLG") && text.contains("gaussian_noise=0.1 · DLG"))
-    #expect(text.contains("private image | no defense: ") && text.contains("report.html"))
-    for run in ["no-defense", "defended"] {
+    #expect(text.contains("no defense · DLG") && text.contains("gaussian_noise=0.1 · DLG") && text.contains("prune=0.9 · DLG"))
+    #expect(text.contains("the client's private image: image 5 of shapes, label "), "\(text)")
+    #expect(text.contains(" | no defense: ") && text.contains(" | prune=0.9: ") && text.contains("report.html"))
+    #expect(FileManager.default.fileExists(atPath: dir + "/run/private-image.png"))
+    for run in ["no-defense", "defended", "defended-2"] {
       #expect(FileManager.default.fileExists(atPath: dir + "/run/\(run)/report.html"))
       #expect(FileManager.default.fileExists(atPath: dir + "/run/\(run)/points/p0-r0/timelines/r1-c0.png"))
     }

@@ -24,7 +24,18 @@ struct Demo: ParsableCommand {
   @Option(help: "A PNG picture to be the client's private image (default: a built-in shape).", completion: .file(extensions: ["png"]))
   var image: String?
   @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
-  @Option(help: "A defense as NAME=VALUE, e.g. gaussian_noise=0.01, prune=0.9, clip=0.1, quantize=int8.") var defense: String?
+  @Option(help: "A real dataset image as the private image: a dataset file or folder (with --index).", completion: .file())
+  var data: String?
+  @Option(help: "Which image of --data (from 0).") var index = 0
+  @Option(help: "A defense as NAME=VALUE, e.g. gaussian_noise=0.01, prune=0.9, clip=0.1, quantize=int8 (repeatable: each its own column, up to 4).")
+  var defense: [String] = []
+
+  func validate() throws {
+    if data != nil && image != nil { throw ValidationError("give --image or --data, not both") }
+    if data == nil && index != 0 { throw ValidationError("--index needs --data") }
+    if defense.count > 4 { throw ValidationError("at most 4 --defense settings fit side by side") }
+    for d in defense { _ = try Self.parse(d) }
+  }
   @Option(help: "Attack iterations (default: the method's).") var iterations: Int?
   @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
 
@@ -32,12 +43,14 @@ struct Demo: ParsableCommand {
     let binaries = binariesFolder()
     let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
     let root = out ?? "runs/demo-live-\(stamp)"
+    let (picture, subject, className) = try privateImage(root: root)
+    if let subject { print("the client's private image: \(subject)") }
     var file = ScenarioFile()
     file.name = "demo-live"
     file.seed = 1
     file.dataset = ScenarioFile.DatasetSection()
-    file.dataset?.path = image ?? "shapes"
-    file.dataset?.count = image == nil ? 20 : nil
+    file.dataset?.path = picture ?? "shapes"
+    file.dataset?.count = picture == nil ? 20 : nil
     file.dataset?.testFraction = 0
     file.federation = ScenarioFile.FederationSection()
     file.federation?.clients = 1
@@ -47,10 +60,10 @@ struct Demo: ParsableCommand {
     file.attack?.iterations = iterations
     file.attack?.restarts = 2
     var runs = [("no defense", file, root + "/no-defense")]
-    if let defense {
+    for (k, d) in defense.enumerated() {
       var defended = file
-      defended.defenses = [try Self.parse(defense)]
-      runs.append((defense, defended, root + "/defended"))
+      defended.defenses = [try Self.parse(d)]
+      runs.append((d, defended, root + (k == 0 ? "/defended" : "/defended-\(k + 1)")))
     }
     var finals: [(String, Tensor, Double)] = []
     var truth: Tensor?
@@ -73,8 +86,8 @@ struct Demo: ParsableCommand {
         truth = t.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(t.shape.dropFirst()))
       }
     }
-    if finals.count == 2, let truth {
-      let captions = ["private image"] + finals.map { String(format: "%@: %.1f dB", $0.0, $0.2) }
+    if finals.count >= 2, let truth {
+      let captions = [className.map { "private: " + $0 } ?? "private image"] + finals.map { String(format: "%@: %.1f dB", $0.0, $0.2) }
       if TerminalPicture.colourTerminal {
         print("")
         let pictures = [truth] + finals.map(\.1)
@@ -86,6 +99,27 @@ struct Demo: ParsableCommand {
       }
     }
     print("run folders under \(root): report.html in each")
+  }
+
+  /// The private image: `--image` as it is, or image `--index` of `--data` written as a PNG
+  /// into the run folder; and what it shows ("image 7 of …, label 3: cat").
+  func privateImage(root: String) throws -> (path: String?, subject: String?, className: String?) {
+    guard let data else { return (image, nil, nil) }
+    let dataset = try loadDataset(data)
+    guard (0..<dataset.count).contains(index) else {
+      throw fail("--index \(index): \(data) holds \(dataset.count) images (0 to \(dataset.count - 1))")
+    }
+    let size = dataset.imageSize
+    let pixels = Array(dataset.pixels[(index * size)..<((index + 1) * size)])
+    let png = PNG.encode(channelMajor: pixels, channels: dataset.channels, height: dataset.height, width: dataset.width)
+    let path = root + "/private-image.png"
+    do {
+      try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+      try Data(png).write(to: URL(fileURLWithPath: path))
+    } catch { throw fail("cannot write \(path): \(error.localizedDescription)") }
+    let label = dataset.labels[index]
+    let name = label < dataset.classNames.count ? dataset.classNames[label] : "class \(label)"
+    return (path, "image \(index) of \(data), label \(label): \(name)", name)
   }
 
   /// `--defense NAME=VALUE` as a defense (any defense key; `quantize` takes fp16 or int8).
