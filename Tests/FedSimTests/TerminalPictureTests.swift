@@ -24,4 +24,12 @@ struct TerminalPictureTests {
     if columns == 200 { #expect(TerminalPicture.fit(count: 2, width: 32, columns: 200, lines: 55) >= 96) }
     #expect(TerminalPicture.clipped(String(repeating: "x", count: 300), columns: columns).count < columns)
   }
+
+  @Test("the 256-colour fallback picks the palette's nearest: cube corners, and greys from the ramp")
+  func palette() {
+    #expect(TerminalPicture.cube(255, 0, 0) == 196 && TerminalPicture.cube(0, 0, 255) == 21)
+    #expect(TerminalPicture.cube(0, 0, 0) == 16 && TerminalPicture.cube(255, 255, 255) == 231)
+    #expect(TerminalPicture.cube(128, 128, 128) == 244)  // the ramp's 128, not the cube's 135
+    #expect(TerminalPicture.cube(95, 135, 175) == 16 + 36 * 1 + 6 * 2 + 3)
+  }
 }

@@ -34,9 +34,13 @@ struct Demo: ParsableCommand {
     if data != nil && image != nil { throw ValidationError("give --image or --data, not both") }
     if data == nil && index != 0 { throw ValidationError("--index needs --data") }
     if defense.count > 4 { throw ValidationError("at most 4 --defense settings fit side by side") }
+    if !(replay >= 0 && replay <= 600) { throw ValidationError("--replay takes 0 to 600 seconds") }
     for d in defense { _ = try Self.parse(d) }
   }
   @Option(help: "Attack iterations (default: the method's).") var iterations: Int?
+  @Option(help: "After each attack, replay its recorded steps in slow motion over this many seconds (0: no replay).")
+  var replay: Double = 0
+  @Flag(help: "Wait for Enter between the undefended and each defended part (on a terminal).") var pause = false
   @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
 
   func run() throws {
@@ -81,6 +85,11 @@ struct Demo: ParsableCommand {
       }
       do { _ = try result.get() } catch { throw fail("\(error)") }
       let final = live.draw(final: true)
+      live.replay(seconds: replay)
+      if pause && isatty(0) == 1 && path != runs.last?.2 {
+        print("press Enter for the next part (\(runs[runs.firstIndex { $0.2 == path }! + 1].0))", terminator: "")
+        _ = readLine()
+      }
       if let f = final, let t = live.truth {
         finals.append((label, f.0, f.1))
         truth = t.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(t.shape.dropFirst()))
@@ -169,19 +178,7 @@ final class Live {
       format: "%@ · %@%@ · iteration %d/%d · gradient distance %.3g · PSNR %.1f dB%@", label, method.rawValue.uppercased(),
       trial > 0 ? " (start \(trial + 1))" : "", iteration, of, distance, psnr, final ? " · done" : "")
     if TerminalPicture.colourTerminal {
-      let pictures = TerminalPicture.lines(
-        [truth.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(truth.shape.dropFirst())),
-         recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst()))],
-        captions: ["the client's private image", "what the server reconstructs"],
-        width: TerminalPicture.fit(count: 2, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5))
-      var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)F" : ""
-      // Cut to the terminal's width: a wrapped line would break the redraw into stripes.
-      let legend = "PSNR: how close the copy is, in dB; 30 and up is recognisable"
-      for line in [status, legend].map({ TerminalPicture.clipped($0, columns: TerminalPicture.columns) }) + pictures {
-        text += line + "\u{1B}[K\n"
-      }
-      FileHandle.standardOutput.write(Data(text.utf8))
-      drawnLines = pictures.count + 2
+      paint(recon, status: status)
       if final { drawnLines = 0 }
     } else {
       let step = of > 0 ? iteration * 10 / of : 0
@@ -191,5 +188,41 @@ final class Live {
       }
     }
     return (recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst())), psnr)
+  }
+
+  /// Draws the truth beside `recon` under `status`, over the previous drawing.
+  private func paint(_ recon: Tensor, status: String) {
+    guard let truth else { return }
+    let pictures = TerminalPicture.lines(
+      [truth.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(truth.shape.dropFirst())),
+       recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst()))],
+      captions: ["the client's private image", "what the server reconstructs"],
+      width: TerminalPicture.fit(count: 2, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5))
+    var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)F" : ""
+    // Cut to the terminal's width: a wrapped line would break the redraw into stripes.
+    let legend = "PSNR: how close the copy is, in dB; 30 and up is recognisable"
+    for line in [status, legend].map({ TerminalPicture.clipped($0, columns: TerminalPicture.columns) }) + pictures {
+      text += line + "\u{1B}[K\n"
+    }
+    FileHandle.standardOutput.write(Data(text.utf8))
+    drawnLines = pictures.count + 2
+  }
+
+  /// Replays the finished attack's recorded snapshots over `seconds`, in slow motion, so a
+  /// class sees the picture emerge step by step (a colour terminal only).
+  func replay(seconds: Double) {
+    guard TerminalPicture.colourTerminal, seconds > 0, let truth,
+      let r = try? Reconstruction(contentsOf: folder.reconstruction(round: 1, client: 0)), r.snapshots.shape[0] > 0
+    else { return }
+    let n = r.snapshots.shape[0]
+    drawnLines = 0
+    for k in 0..<n {
+      let frame = r.snapshots.sliced(alongAxis: 0, k..<(k + 1)).reshaped(to: r.images.shape)
+      let psnr = Leakage.psnr(mse: Leakage.matchedMSE(reconstruction: frame, truth: truth).reduce(0, +))
+      let iteration = k < r.snapshotIterations.count ? r.snapshotIterations[k] : k
+      paint(frame, status: String(format: "%@ · replay · iteration %d/%d · PSNR %.1f dB", label, iteration, r.iterations, psnr))
+      Thread.sleep(forTimeInterval: seconds / Double(n))
+    }
+    drawnLines = 0
   }
 }

@@ -66,13 +66,36 @@ public enum TerminalPicture {
         for x in 0..<w {
           let (r1, g1, b1) = pixel(image, row, x)
           let (r2, g2, b2) = row + 1 < h ? pixel(image, row + 1, x) : (0, 0, 0)
-          line += "\u{1B}[38;2;\(r1);\(g1);\(b1)m\u{1B}[48;2;\(r2);\(g2);\(b2)m▀"
+          line += trueColour
+            ? "\u{1B}[38;2;\(r1);\(g1);\(b1)m\u{1B}[48;2;\(r2);\(g2);\(b2)m▀"
+            : "\u{1B}[38;5;\(cube(r1, g1, b1))m\u{1B}[48;5;\(cube(r2, g2, b2))m▀"
         }
         line += "\u{1B}[0m"
       }
       out.append(line)
     }
     return out
+  }
+
+  /// Whether the terminal says it takes 24-bit colour (`COLORTERM=truecolor` or `24bit`);
+  /// else pictures use the 256-colour palette, which every colour terminal has.
+  public static var trueColour: Bool {
+    let c = ProcessInfo.processInfo.environment["COLORTERM"]?.lowercased() ?? ""
+    return c == "truecolor" || c == "24bit"
+  }
+
+  /// The nearest of the 256-colour palette's 6×6×6 cube (16–231) or grey ramp (232–255).
+  public static func cube(_ r: Int, _ g: Int, _ b: Int) -> Int {
+    func level(_ v: Int) -> Int { v < 48 ? 0 : v < 115 ? 1 : (v - 35) / 40 }
+    let (lr, lg, lb) = (level(r), level(g), level(b))
+    let steps = [0, 95, 135, 175, 215, 255]
+    func square(_ d: Int) -> Int { d * d }
+    let cubeError: Int = square(steps[lr] - r) + square(steps[lg] - g) + square(steps[lb] - b)
+    let mean: Int = (r + g + b) / 3
+    let grey: Int = Swift.min(23, Swift.max(0, (mean - 3) / 10))
+    let greyValue: Int = 8 + 10 * grey
+    let greyError: Int = square(greyValue - r) + square(greyValue - g) + square(greyValue - b)
+    return greyError < cubeError ? 232 + grey : 16 + 36 * lr + 6 * lg + lb
   }
 
   /// A line's width on screen: its characters, escape sequences left out.
