@@ -41,6 +41,8 @@ struct Demo: ParsableCommand {
   @Option(help: "After each attack, replay its recorded steps in slow motion over this many seconds (0: no replay).")
   var replay: Double = 0
   @Flag(help: "Wait for Enter between the undefended and each defended part (on a terminal).") var pause = false
+  @Flag(help: "Big pictures: as large as the terminal allows, for a projector (default: at most 4× their size).")
+  var big = false
   @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
 
   func run() throws {
@@ -78,6 +80,7 @@ struct Demo: ParsableCommand {
         plan = try RunPlan(design: try scenario.design(source: "fedsim demo"), file: scenario, folder: folder, binaries: binaries)
       } catch { throw fail("\(error)") }
       let live = Live(folder: plan.pointFolder(0, repeat: 0), label: label, method: method)
+      live.largest = big ? 64 : 4
       let result = Background { try plan.run() }
       while !result.finished {
         live.draw()
@@ -101,7 +104,8 @@ struct Demo: ParsableCommand {
         print("")
         let pictures = [truth] + finals.map(\.1)
         let width = TerminalPicture.fit(
-          count: pictures.count, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 4)
+          count: pictures.count, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 4,
+          largest: big ? 64 : 4)
         for line in TerminalPicture.lines(pictures, captions: captions, width: width) { print(line) }
       } else {
         print(captions.joined(separator: " | "))
@@ -150,6 +154,8 @@ final class Live {
   let label: String
   let method: AttackMethod
   var truth: Tensor?
+  /// The largest enlargement of the pictures (the terminal may allow less).
+  var largest = 4
   private var drawnLines = 0
   private var lastIteration = -1
   private var lastPlainStep = -1
@@ -197,7 +203,8 @@ final class Live {
       [truth.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(truth.shape.dropFirst())),
        recon.sliced(alongAxis: 0, 0..<1).reshaped(to: Array(recon.shape.dropFirst()))],
       captions: ["the client's private image", "what the server reconstructs"],
-      width: TerminalPicture.fit(count: 2, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5))
+      width: TerminalPicture.fit(
+        count: 2, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5, largest: largest))
     var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)F" : ""
     // Cut to the terminal's width: a wrapped line would break the redraw into stripes.
     let legend = "PSNR: how close the copy is, in dB; 30 and up is recognisable"
