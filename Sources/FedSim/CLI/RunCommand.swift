@@ -182,7 +182,8 @@ struct RunTask: ParsableCommand {
       let placement = plan.slurmOptionsUsed?.spreadClients == true ? try NodePlacement.current() : nil
       if let placement { say("placement: server on \(placement.nodes[0]) (\(placement.serverAddress)), clients on \(placement.nodes.count == 1 ? placement.nodes[0] : placement.nodes.dropFirst().joined(separator: ", "))") }
       let summary = try plan.runTask(task, placement: placement, progress: say)
-      say("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.pointFolder(task / plan.design.repeats, repeat: task % plan.design.repeats).summary)")
+      let (k, r) = plan.design.task(task)
+      say("task \(task): \(summary.rows.count) attacked updates scored; wrote \(plan.folder.point(k, repeat: r).summary)")
     } catch { throw fail("\(error)") }
   }
 }

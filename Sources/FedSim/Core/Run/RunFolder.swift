@@ -34,6 +34,9 @@ public struct RunFolder: Sendable, Equatable {
   /// The adversary's latest snapshot of an attack under way (for live views).
   public func live(round: Int, client: Int) -> String { path + "/live/r\(round)-c\(client).safetensors" }
 
+  /// The folder of point `k`'s repeat `r` in a run's top folder (`points/p<k>-r<r>`).
+  public func point(_ k: Int, repeat r: Int) -> RunFolder { RunFolder(path + "/points/p\(k)-r\(r)") }
+
   /// Removes the folders `create()` made that the point left empty (no attack: no truth,
   /// reconstructions, timelines or live snapshots), once its processes are done.
   public func removeEmptyFolders() {

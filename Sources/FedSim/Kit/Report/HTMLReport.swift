@@ -57,7 +57,7 @@ public enum HTMLReport {
     for (k, setting) in settings.enumerated() {
       body += "<h3>\(escape(setting.setting))</h3>\n"
       for r in 0..<design.repeats {
-        let tiles = Self.tiles(folder: RunFolder(folder.path + "/points/p\(k)-r\(r)"), repeat: r, repeats: design.repeats)
+        let tiles = Self.tiles(folder: folder.point(k, repeat: r), repeat: r, repeats: design.repeats)
         guard !tiles.isEmpty else { continue }
         // The first repeat shown; the others a click away, all in the one file.
         body += r == 0 ? "<div class=tiles>\(tiles)</div>\n" : "<details><summary>repeat \(r + 1)</summary><div class=tiles>\(tiles)</div></details>\n"
@@ -136,7 +136,7 @@ public enum HTMLReport {
     let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
     var curves: [(String, String, [Double])] = []
     for (k, s) in settings.enumerated() {
-      let dir = folder.path + "/points/p\(k)-r0/reconstructions"
+      let dir = folder.point(k, repeat: 0).reconstructions
       guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().first,
         let file = try? SafetensorsFile(contentsOf: dir + "/" + name), let history = try? file.tensor("history")
       else { continue }

@@ -21,30 +21,32 @@ struct RunBook {
   /// Every task of the design, in order: task `i` is point `i / repeats`, repeat `i % repeats`.
   var tasks: [(point: Int, repeat: Int)] { design.points.indices.flatMap { k in (0..<design.repeats).map { (k, $0) } } }
 
-  func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { RunFolder(folder.path + "/points/p\(point)-r\(r)") }
+  /// Task `i`'s folder.
+  func folder(ofTask i: Int) -> RunFolder {
+    let (k, r) = design.task(i)
+    return folder.point(k, repeat: r)
+  }
 
   /// Task `i`'s name in messages.
   func name(_ i: Int) -> String {
-    let (k, r) = (i / design.repeats, i % design.repeats)
+    let (k, r) = design.task(i)
     return "point \(k + 1) (\(design.points[k].label)) repeat \(r + 1)"
   }
 
-  /// Whether task `i` finished before, without a problem (`--resume` keeps it).
-  func isFinished(_ i: Int) -> Bool {
-    let sub = pointFolder(i / design.repeats, repeat: i % design.repeats)
-    guard let done = try? sub.readJSON(RunSummary.self, from: sub.summary) else { return false }
-    return done.problems.isEmpty
+  /// What task `i`'s folder holds as its summary (nil: none yet, or unreadable).
+  func summary(ofTask i: Int) -> RunSummary? {
+    let sub = folder(ofTask: i)
+    return try? sub.readJSON(RunSummary.self, from: sub.summary)
   }
 
   /// Records task `i`'s outcome; a failure keeps what the point's summary holds, if anything.
   mutating func record(_ i: Int, _ outcome: Result<RunSummary, FederationError>) {
-    let (k, r) = (i / design.repeats, i % design.repeats)
+    let (k, r) = design.task(i)
     switch outcome {
     case .success(let summary): outcomes[k][r] = summary
     case .failure(let error):
       failures.append((i, "\(name(i)): \(error)"))
-      let sub = pointFolder(k, repeat: r)
-      outcomes[k][r] = try? sub.readJSON(RunSummary.self, from: sub.summary)
+      outcomes[k][r] = summary(ofTask: i)
     }
     finished[k] += 1
     rewrite()

@@ -57,61 +57,64 @@ public final class RunPlan: Sendable {
   /// Called as each point starts (its folder and label), e.g. by the live view.
   public func onPoint(_ handler: @escaping @Sendable (RunFolder, String) -> Void) { pointHandler.withLock { $0 = handler } }
 
-  public func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { RunFolder(folder.path + "/points/p\(point)-r\(r)") }
+  public func pointFolder(_ point: Int, repeat r: Int) -> RunFolder { folder.point(point, repeat: r) }
 
   /// Runs every point not finished before, `jobs` points (or repeats) at once, each with its
   /// own processes, ports and folder. A point that fails keeps its summary (with its problems)
   /// and the others still run; the run then fails naming every failed point. The top summary
   /// is rewritten as each point completes; the outcome is the same whatever `jobs` is.
   public func run(jobs: Int = 1, progress: (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
-    let start = RunMetadata.begin(folder, executor: "local, --jobs \(jobs)")
-    defer {
-      RunMetadata.end(folder, started: start)
-      lock?.release()
+    try session("local, --jobs \(jobs)") { (book: inout RunBook) throws(FederationError) in
+      // Never run a point here that a Slurm task may be running too.
+      if let busy = try SlurmArray.queuedIfSlurm(in: folder).first {
+        throw .failed(
+          "Slurm still holds \(busy.tasks.count) tasks of this run (job \(busy.job)): follow them with --resume \(folder.path) --executor slurm, or cancel them (scancel \(busy.job))")
+      }
+      let tasks = book.tasks
+      let tagged = jobs > 1
+      JobPool.run(
+        count: tasks.count, jobs: jobs, shouldStart: { [self] in !stopped.withLock { $0 } },
+        work: { [self] i, say in
+          let tag = tagged ? "[\(tasks[i].point + 1).\(tasks[i].repeat + 1)] " : ""
+          return Result<RunSummary, FederationError> { () throws(FederationError) in
+            try runTask(i, progress: { say($0.hasPrefix("point ") ? $0 : "  " + tag + $0) })
+          }
+        },
+        line: progress,
+        done: { book.record($0, $1) })
     }
-    // Never run a point here that a Slurm task may be running too.
-    if let busy = try SlurmArray.queuedIfSlurm(in: folder).first {
-      throw .failed(
-        "Slurm still holds \(busy.tasks.count) tasks of this run (job \(busy.job)): follow them with --resume \(folder.path) --executor slurm, or cancel them (scancel \(busy.job))")
-    }
-    var book = RunBook(design: design, folder: folder)
-    let tasks = book.tasks
-    let tagged = jobs > 1
-    JobPool.run(
-      count: tasks.count, jobs: jobs, shouldStart: { [self] in !stopped.withLock { $0 } },
-      work: { [self] i, say in
-        let tag = tagged ? "[\(tasks[i].point + 1).\(tasks[i].repeat + 1)] " : ""
-        return Result<RunSummary, FederationError> { () throws(FederationError) in
-          try runTask(i, progress: { say($0.hasPrefix("point ") ? $0 : "  " + tag + $0) })
-        }
-      },
-      line: progress,
-      done: { book.record($0, $1) })
-    RunMetadata.end(folder, started: start)
-    book.rewrite()  // the reports, with the session's wall time
-    return try book.conclusion(stopped: stopped.withLock { $0 })
   }
 
   /// Runs the points not finished before as Slurm job arrays (`SlurmExecutor`), keeping the
   /// same books as a local run.
   public func run(slurm options: SlurmOptions, progress: @escaping (String) -> Void = { _ in }) throws(FederationError) -> [SettingSummary] {
-    let start = RunMetadata.begin(folder, executor: "slurm" + (options.partition.map { ", partition \($0)" } ?? ""))
-    defer {
-      RunMetadata.end(folder, started: start)
-      lock?.release()
+    try session("slurm" + (options.partition.map { ", partition \($0)" } ?? "")) { (book: inout RunBook) throws(FederationError) in
+      let executor = SlurmExecutor(options: options, book: book, fedsim: binaries + "/fedsim")
+      slurm.withLock { $0 = executor }
+      if stopped.withLock({ $0 }) { throw .failed("stopped") }
+      try executor.run(
+        progress: progress, stopped: { [self] in stopped.withLock { $0 } },
+        started: { [self] t in  // the live view follows a task's folder on the shared file system
+          let (k, r) = design.task(t)
+          pointHandler.withLock { $0 }?(pointFolder(k, repeat: r), design.label(k, repeat: r))
+        }
+      ) { book.record($0, $1) }
     }
+  }
+
+  /// One session of the run, whichever executor runs it: `run.json` records its start and end,
+  /// `body` keeps the books, the reports are rewritten once it ends (with its wall time), and
+  /// the lock is released however it ends.
+  private func session(
+    _ executor: String, _ body: (inout RunBook) throws(FederationError) -> Void
+  ) throws(FederationError) -> [SettingSummary] {
+    let start = RunMetadata.begin(folder, executor: executor)
+    defer { lock?.release() }
     var book = RunBook(design: design, folder: folder)
-    let executor = SlurmExecutor(options: options, book: book, fedsim: binaries + "/fedsim")
-    slurm.withLock { $0 = executor }
-    if stopped.withLock({ $0 }) { throw .failed("stopped") }
-    try executor.run(
-      progress: progress, stopped: { [self] in stopped.withLock { $0 } },
-      started: { [self] t in  // the live view follows a task's folder on the shared file system
-        let (k, r) = (t / design.repeats, t % design.repeats)
-        pointHandler.withLock { $0 }?(pointFolder(k, repeat: r), design.points[k].label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
-      }
-    ) { book.record($0, $1) }
+    var failure: FederationError?
+    do throws(FederationError) { try body(&book) } catch { failure = error }
     RunMetadata.end(folder, started: start)
+    if let failure { throw failure }
     book.rewrite()
     return try book.conclusion(stopped: stopped.withLock { $0 })
   }
@@ -129,8 +132,8 @@ public final class RunPlan: Sendable {
   public func runTask(_ i: Int, placement: NodePlacement? = nil, progress: (String) -> Void = { _ in }) throws(FederationError) -> RunSummary {
     let count = design.points.count * design.repeats
     guard i >= 0 && i < count else { throw .failed("task \(i) is not in this run: its tasks are 0 to \(count - 1)") }
-    return try runPoint(
-      i / design.repeats, design.points[i / design.repeats], repeat: i % design.repeats, task: i, placement: placement, progress: progress)
+    let (k, r) = design.task(i)
+    return try runPoint(k, design.points[k], repeat: r, task: i, placement: placement, progress: progress)
   }
 
   private func runPoint(
@@ -147,7 +150,7 @@ public final class RunPlan: Sendable {
     s.seed = s.seed &+ UInt64(r)
     progress(name + "/\(design.repeats)")
     let launcher = try Launcher(scenario: s, folder: sub, binaries: binaries, lock: lock, placement: placement)
-    pointHandler.withLock { $0 }?(sub, point.label + (design.repeats > 1 ? " (repeat \(r + 1))" : ""))
+    pointHandler.withLock { $0 }?(sub, design.label(k, repeat: r))
     current.withLock { $0[task] = launcher }
     defer { current.withLock { $0[task] = nil } }
     // Stopped between the check and the registration: stop this one too.

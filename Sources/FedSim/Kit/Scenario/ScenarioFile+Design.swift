@@ -18,6 +18,12 @@ public struct RunDesign: Codable, Sendable, Equatable {
   /// Where the points run unless the command line says otherwise (absent: locally).
   public var executor: ExecutorKind?
   public var slurm: SlurmOptions?
+
+  /// Task `i` of the run: point `i / repeats`, repeat `i % repeats`.
+  public func task(_ i: Int) -> (point: Int, repeat: Int) { (i / repeats, i % repeats) }
+
+  /// Point `k`'s label, with its repeat when the run repeats points.
+  public func label(_ k: Int, repeat r: Int) -> String { points[k].label + (repeats > 1 ? " (repeat \(r + 1))" : "") }
 }
 
 /// Where a run's points run.

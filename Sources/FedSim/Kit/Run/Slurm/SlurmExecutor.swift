@@ -27,13 +27,13 @@ final class SlurmExecutor: Sendable {
     var pending: [Int: (job: String, index: Int)] = [:]
     for a in try adoptQueued() { for t in a.tasks { pending[t] = (a.job, t - a.base) } }
     if !pending.isEmpty { progress("  following \(pending.count) tasks still queued from before (job \(Set(pending.values.map(\.job)).sorted().joined(separator: ", ")))") }
-    var kept = 0
-    for t in all where pending[t] == nil && book.isFinished(t) {
-      record(t, Result { () throws(RunFolderError) in try readSummary(t) }.mapError { .folder($0) })
-      kept += 1
+    var missing: [Int] = []
+    for t in all where pending[t] == nil {
+      // Finished before, without a problem: kept, as --resume promises.
+      if let done = book.summary(ofTask: t), done.problems.isEmpty { record(t, .success(done)) } else { missing.append(t) }
     }
+    let kept = all.count - pending.count - missing.count
     if kept > 0 { progress("  \(kept) tasks finished before, kept") }
-    let missing = all.filter { pending[$0] == nil && !book.isFinished($0) }
     for a in try submit(missing, progress: progress) { for t in a.tasks { pending[t] = (a.job, t - a.base) } }
     try follow(&pending, progress: progress, stopped: stopped, started: started, record: record)
   }
@@ -136,22 +136,15 @@ final class SlurmExecutor: Sendable {
     let record = (try? SlurmCommand.run("scontrol", ["-o", "show", "job", job])).flatMap { SlurmText.records($0.out)[index] } ?? seen
     // Our own name for the log: scontrol's StdOut of a task that never started has no index.
     let log = SlurmArray.log(folder, job: job, index: index)
-    if book.isFinished(t), record == nil || record?.state == "COMPLETED" {
-      return Result { () throws(RunFolderError) in try readSummary(t) }.mapError { .folder($0) }
-    }
+    let summary = book.summary(ofTask: t)
+    if let summary, summary.problems.isEmpty, record == nil || record?.state == "COMPLETED" { return .success(summary) }
     var why = "Slurm task \(job)_\(index) " + (record.map { "\($0.state) (reason \($0.reason)" + ($0.exitCode.map { ", exit code \($0)" } ?? "") + ")" } ?? "ended")
-    let sub = book.pointFolder(t / book.design.repeats, repeat: t % book.design.repeats)
-    if let summary = try? sub.readJSON(RunSummary.self, from: sub.summary), let first = summary.problems.first {
+    if let first = summary?.problems.first {
       why += ": " + first
     } else if let text = try? String(contentsOfFile: log, encoding: .utf8), let last = text.split(whereSeparator: \.isNewline).last {
       why += ": " + last
     }
     let logged = FileManager.default.fileExists(atPath: log)
     return .failure(.failed(why + (logged ? "; log \(log)" : "; it never started (no log)")))
-  }
-
-  private func readSummary(_ t: Int) throws(RunFolderError) -> RunSummary {
-    let sub = book.pointFolder(t / book.design.repeats, repeat: t % book.design.repeats)
-    return try sub.readJSON(RunSummary.self, from: sub.summary)
   }
 }
