@@ -89,39 +89,22 @@ public final class LiveServer: Sendable {
     let records = (try? folder.readJSON([RoundRecord].self, from: folder.rounds)) ?? []
     s.rounds = records.count
     s.accuracy = records.last?.testAccuracy.map { 100 * $0 }
-    if let path = latestLive(folder), let live = try? SafetensorsFile(contentsOf: path) {
-      s.iteration = Int(live.metadata["iteration"] ?? "")
-      s.of = Int(live.metadata["of"] ?? "")
-      s.distance = Double(live.metadata["distance"] ?? "")
-      let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent  // r<R>-c<C>
-      let parts = name.dropFirst().split(separator: "-c").compactMap { Int($0) }
-      if parts.count == 2 {
-        s.victim = "client \(parts[1]), round \(parts[0])"
-        if let recon = try? live.tensor("reconstruction"),
-          let truth = try? PrivateBatch(contentsOf: folder.truth(round: parts[0], client: parts[1])).images, truth.shape == recon.shape
-        {
-          s.psnr = Leakage.matchedMSE(reconstruction: recon, truth: truth).map(Leakage.psnr(mse:)).min()
-        }
-      }
+    if let live = LiveSnapshot(folder) {
+      s.iteration = Int(live.file.metadata["iteration"] ?? "")
+      s.of = Int(live.file.metadata["of"] ?? "")
+      s.distance = Double(live.file.metadata["distance"] ?? "")
+      if let round = live.round, let client = live.client { s.victim = "client \(client), round \(round)" }
+      if let truth = live.truth { s.psnr = Leakage.matchedMSE(reconstruction: live.reconstruction, truth: truth).map(Leakage.psnr(mse:)).min() }
       s.picture = true
-      s.version = "\(path):\(s.iteration ?? 0)"
+      s.version = "\(live.path):\(s.iteration ?? 0)"
     }
     return s
   }
 
   static func picture(_ folder: RunFolder) -> [UInt8]? {
-    guard let path = latestLive(folder), let live = try? SafetensorsFile(contentsOf: path), let recon = try? live.tensor("reconstruction") else {
-      return nil
-    }
-    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    let parts = name.dropFirst().split(separator: "-c").compactMap { Int($0) }
-    var rows = [recon]
-    if parts.count == 2, let truth = try? PrivateBatch(contentsOf: folder.truth(round: parts[0], client: parts[1])).images,
-      truth.shape == recon.shape
-    {
-      rows.insert(truth, at: 0)
-    }
-    return Pictures.grid(rows: rows, scale: Swift.max(1, 192 / recon.shape[2]))
+    guard let live = LiveSnapshot(folder) else { return nil }
+    let rows = (live.truth.map { [$0] } ?? []) + [live.reconstruction]
+    return Pictures.grid(rows: rows, scale: Swift.max(1, 192 / live.reconstruction.shape[2]))
   }
 
   static func latestLive(_ folder: RunFolder) -> String? {
@@ -131,6 +114,32 @@ public final class LiveServer: Sendable {
       let a = (try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast
       let b = (try? FileManager.default.attributesOfItem(atPath: $1)[.modificationDate] as? Date) ?? .distantPast
       return a < b
+    }
+  }
+}
+
+/// The adversary's latest snapshot in a point's folder (`live/r<R>-c<C>.safetensors`): its
+/// reconstruction, whose update it is, and the private batch it is scored against (when the
+/// client's truth is there with the same shape).
+struct LiveSnapshot {
+  let path: String
+  let file: SafetensorsFile
+  let reconstruction: Tensor
+  let round: Int?, client: Int?
+  let truth: Tensor?
+
+  init?(_ folder: RunFolder) {
+    guard let path = LiveServer.latestLive(folder), let file = try? SafetensorsFile(contentsOf: path),
+      let reconstruction = try? file.tensor("reconstruction")
+    else { return nil }
+    (self.path, self.file, self.reconstruction) = (path, file, reconstruction)
+    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent  // r<R>-c<C>
+    let parts = name.dropFirst().split(separator: "-c").compactMap { Int($0) }
+    (round, client) = parts.count == 2 ? (parts[0], parts[1]) : (nil, nil)
+    if let round, let client, let t = try? PrivateBatch(contentsOf: folder.truth(round: round, client: client)).images, t.shape == reconstruction.shape {
+      truth = t
+    } else {
+      truth = nil
     }
   }
 }

@@ -34,16 +34,12 @@ struct PrivacyUtilityChart {
       }
       let parts = s.setting.components(separatedBy: ", ")
       let last = parts.last ?? s.setting
-      let key = parts.count > 1 ? parts.dropLast().joined(separator: ", ") + ", " + Self.key(last) : Self.key(last)
+      let (k, v) = SweepSeries.split(last)
+      let key = parts.count > 1 ? parts.dropLast().joined(separator: ", ") + ", " + k : k
       if groups[key] == nil { order.append(key) }
-      groups[key, default: []].append(Point(accuracy: 100 * accuracy, psnr: s.psnr.mean, label: Self.value(last)))
+      groups[key, default: []].append(Point(accuracy: 100 * accuracy, psnr: s.psnr.mean, label: v))
     }
     curves = order.map { Curve(name: $0, points: groups[$0] ?? []) }
-  }
-
-  private static func key(_ setting: String) -> String { String(setting.prefix { $0 != "=" }) }
-  private static func value(_ setting: String) -> String {
-    setting.firstIndex(of: "=").map { String(setting[setting.index(after: $0)...]) } ?? setting
   }
 
   var isEmpty: Bool { curves.isEmpty && undefended == nil }
