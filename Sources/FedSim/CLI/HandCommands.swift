@@ -30,9 +30,7 @@ struct Prepare: ParsableCommand {
     do {
       let file = try ScenarioFile.load(path: scenario).overriding(sets, source: scenario)
       let design = try file.design(source: scenario)
-      guard design.points.indices.contains(point - 1) else {
-        throw ValidationError("--point must be 1 to \(design.points.count)")
-      }
+      guard design.points.indices.contains(point - 1) else { throw fail("--point must be 1 to \(design.points.count)") }
       if let inside = try? FileManager.default.contentsOfDirectory(atPath: out), !inside.isEmpty {
         throw fail("\(out) exists and is not empty: choose another --out")
       }
@@ -46,7 +44,7 @@ struct Prepare: ParsableCommand {
       if s.attack != nil { print("  adversary:  \(bin)/fed-adversary \(out)" + (where_.map { " " + $0.tap } ?? "")) }
       if where_ == nil { print("(federation.port is 0: the others read the server's ports from \(out)/endpoints.json)") }
       print("then: \(bin)/fedsim score \(out)")
-    } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch { throw fail("\(error)") }
+    } catch let e as ExitCode { throw e } catch { throw fail("\(error)") }
   }
 
   static var binaries: String { binariesFolder() }

@@ -43,7 +43,9 @@ public final class LiveServer: Sendable {
       return live
     } catch {
       running.cancel()
-      let why = (try? await running.value).map { _ in "\(error)" } ?? "\(error)"
+      // The server's own failure (the port taken, say) says more than the wait's timeout.
+      var why = "\(error)"
+      if case .failure(let failure) = await running.result { why = "\(failure)" }
       throw FederationError.failed("--serve: cannot listen on 127.0.0.1:\(port) (\(why))")
     }
   }
