@@ -73,7 +73,7 @@ struct Demo: ParsableCommand {
     }
     var finals: [(String, Tensor, Double)] = []
     var truth: Tensor?
-    for (label, scenario, path) in runs {
+    for (n, (label, scenario, path)) in runs.enumerated() {
       let folder = RunFolder(path)
       let plan: RunPlan
       do {
@@ -89,8 +89,8 @@ struct Demo: ParsableCommand {
       do { _ = try result.get() } catch { throw fail("\(error)") }
       let final = live.draw(final: true)
       live.replay(seconds: replay)
-      if pause && isatty(0) == 1 && path != runs.last?.2 {
-        print("press Enter for the next part (\(runs[runs.firstIndex { $0.2 == path }! + 1].0))", terminator: "")
+      if pause && isatty(0) == 1 && n + 1 < runs.count {
+        print("press Enter for the next part (\(runs[n + 1].0))", terminator: "")
         _ = readLine()
       }
       if let f = final, let t = live.truth {

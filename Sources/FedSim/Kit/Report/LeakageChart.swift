@@ -130,10 +130,10 @@ extension LeakageChart {
 
   func xAxis() -> XAxis {
     let values = data.points.compactMap(\.value)
-    if data.isLogarithmic {
-      let positive = values.filter { $0 > 0 }
+    let positive = values.filter { $0 > 0 }
+    if data.isLogarithmic, let lo = positive.min(), let hi = positive.max() {
       var axis = XAxis(log: true, hasOff: values.contains { $0 <= 0 }, left: Self.left, width: plotWidth)
-      axis.decades = (Foundation.floor(Foundation.log10(positive.min()!)), Foundation.ceil(Foundation.log10(positive.max()!)))
+      axis.decades = (Foundation.floor(Foundation.log10(lo)), Foundation.ceil(Foundation.log10(hi)))
       return axis
     }
     return XAxis(log: false, linear: NiceAxis(low: values.min() ?? 0, high: values.max() ?? 1), hasOff: false, left: Self.left, width: plotWidth)

@@ -42,7 +42,7 @@ struct SweepSeries {
       if groups[name] == nil { order.append(name) }
       groups[name, default: []].append(Point(x: v, value: Double(v), mean: m.mean, std: m.std, samples: s.attacks))
     }
-    key = keys.count == 1 ? keys.first! : ""
+    key = keys.count == 1 ? keys.first ?? "" : ""
     series = order.map { Series(name: $0, points: groups[$0] ?? []) }
   }
 
