@@ -30,6 +30,9 @@ let package = Package(
     .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+      providers: [.apt(["libturbojpeg0-dev"])]),
 
     // The numeric core and the attacks: no federation in them.
     .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
@@ -38,7 +41,7 @@ let package = Package(
       exclude: ["Role", "Process"]),
 
     // Datasets, transforms, partitions, image files and the training loop over them.
-    .target(name: "FedData", dependencies: ["Tensors", "CZlib"], path: "Sources/FedSim/Data"),
+    .target(name: "FedData", dependencies: ["Tensors", "CZlib", "CTurboJPEG"], path: "Sources/FedSim/Data"),
     // What every process speaks: the resolved scenario, wire messages, ZeroMQ, the run folder,
     // the event log and round records, the update-file format. No YAML, no reports.
     .target(

@@ -16,6 +16,7 @@ import torch, torch.nn as nn
 import torchvision.models.resnet as R
 import torchvision.models.densenet as D
 import torchvision.models.inception as I
+from safetensors_writer import write_safetensors
 
 torch.set_default_dtype(torch.float64)
 MASK = (1 << 64) - 1
@@ -115,17 +116,6 @@ CASES = [
     ("mlp", {"classes": 10}, [2, 1, 28, 28], mlp),
     ("resnet18", {"classes": 10, "stem": "cifar", "activation": "sigmoid"}, [1, 3, 32, 32], lambda: resnet18_cifar(10, nn.Sigmoid)),
 ]
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, a in tensors.items():
-        b = np.ascontiguousarray(np.asarray(a, dtype=np.float32)).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(np.shape(a)), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b); offset += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode(); h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
 
 
 def main(out):

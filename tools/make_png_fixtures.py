@@ -5,7 +5,7 @@ import os, sys
 import numpy as np
 from PIL import Image
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from make_model_reference import write_safetensors
+from safetensors_writer import write_safetensors
 
 out = sys.argv[1]; os.makedirs(out, exist_ok=True)
 rng = np.random.default_rng(3)

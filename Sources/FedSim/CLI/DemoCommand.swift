@@ -18,10 +18,12 @@ struct Demo: ParsableCommand {
       Examples:
         fedsim demo
         fedsim demo --defense gaussian_noise=0.01
-        fedsim demo --image lion.png --method idlg
+        fedsim demo --image lion.jpg --method idlg
       """)
 
-  @Option(help: "A PNG picture to be the client's private image (default: a built-in shape).", completion: .file(extensions: ["png"]))
+  @Option(
+    help: "A PNG or JPEG picture to be the client's private image (default: a built-in shape).",
+    completion: .file(extensions: ImageFile.extensions))
   var image: String?
   @Option(help: "dlg, idlg, wdlg or ig.") var method: AttackMethod = .dlg
   @Option(help: "A real dataset image as the private image: a dataset file or folder (with --index).", completion: .file())

@@ -3,13 +3,15 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Mutated image and dataset files (Pillow's PNGs, some with their chunk CRCs made right again, of every colour type, SciPy's SVHN .mat files,
-/// a gzip stream) through FedSim's own decoders: a clear error naming the file, or a decoded
-/// image; never a crash or a hang.
-@Suite("Fuzzing: PNG, .mat and gzip files")
+/// Mutated image and dataset files (Pillow's PNGs, some with their chunk CRCs made right again, of
+/// every colour type, Pillow's JPEGs, some with hostile frame sizes, SciPy's SVHN .mat files, a
+/// gzip stream) through FedSim's decoders: a clear error naming the file, or a decoded image;
+/// never a crash or a hang.
+@Suite("Fuzzing: PNG, JPEG, .mat and gzip files")
 struct ImageFileFuzzTests {
   static let fixtures = SharedData.repositoryRoot + "/Tests/Fixtures"
-  static let bases = ["png/rgb.png", "png/rgba.png", "png/palette.png", "png/gray16.png", "png/gray-alpha.png", "svhn/test_32x32.mat", "svhn/uncompressed_32x32.mat"]
+  static let bases = ["png/rgb.png", "png/rgba.png", "png/palette.png", "png/gray16.png", "png/gray-alpha.png", "svhn/test_32x32.mat", "svhn/uncompressed_32x32.mat",
+    "jpeg/rgb-420.jpg", "jpeg/progressive.jpg", "jpeg/gray.jpg"]
 
   /// One to four byte edits: flips, runs of a byte, a cut, a splice of the file into itself.
   static func mutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
@@ -64,6 +66,22 @@ struct ImageFileFuzzTests {
     return out
   }
 
+  /// A JPEG whose start-of-frame gives a hostile height or width (0, 1, 65535) or component count.
+  static func jpegMutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
+    var bytes = base
+    guard let sof = (2..<(bytes.count - 9)).first(where: { bytes[$0] == 0xFF && [0xC0, 0xC1, 0xC2].contains(bytes[$0 + 1]) }) else {
+      return bytes
+    }
+    let field = fuzz.pick([5, 7, 9])  // height, width (two bytes each), components
+    if field == 9 {
+      bytes[sof + 9] = fuzz.pick([0, 2, 4, 255])
+    } else {
+      let v = fuzz.pick([0, 1, 0xFFFF, 0x8000])
+      (bytes[sof + field], bytes[sof + field + 1]) = (UInt8(v >> 8), UInt8(v & 0xFF))
+    }
+    return bytes
+  }
+
   static func crc32(_ bytes: [UInt8]) -> UInt32 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes {
@@ -80,7 +98,9 @@ struct ImageFileFuzzTests {
 
   static func attempt(_ path: String, _ bytes: [UInt8]) -> Outcome {
     do {
-      if path.hasSuffix(".png") {
+      if path.hasSuffix(".jpg") {
+        _ = try ImageFile.decode(bytes, path: path)
+      } else if path.hasSuffix(".png") {
         _ = try PNG.decode(bytes, path: path)
         _ = try PNG.decodeAnimation(bytes, path: path)
       } else if path.hasSuffix(".gz") {
@@ -94,10 +114,10 @@ struct ImageFileFuzzTests {
     }
   }
 
-  @Test("mutated PNG, .mat and gzip files: errors naming the file, or images; never a crash or a hang")
+  @Test("mutated PNG, JPEG, .mat and gzip files: errors naming the file, or images; never a crash or a hang")
   func mutants() throws {
     var fuzz = Fuzz(seed: 23)
-    let cases = Fuzz.cases(300)
+    let cases = Fuzz.cases(400)
     let dir = NSTemporaryDirectory() + "fedsim-fuzz-img-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -107,7 +127,9 @@ struct ImageFileFuzzTests {
     var (errors, read) = (0, 0)
     for n in 0..<cases {
       let (name, base) = fuzz.pick(originals)
-      let bytes = name.hasSuffix(".png") && fuzz.chance(0.6) ? Self.pngMutant(base, &fuzz) : Self.mutant(base, &fuzz)
+      let bytes =
+        name.hasSuffix(".png") && fuzz.chance(0.6)
+        ? Self.pngMutant(base, &fuzz) : name.hasSuffix(".jpg") && fuzz.chance(0.3) ? Self.jpegMutant(base, &fuzz) : Self.mutant(base, &fuzz)
       let path = dir + "/case-\(n)-" + (name as NSString).lastPathComponent
       try Data(bytes).write(to: URL(fileURLWithPath: path))
       guard let outcome = bounded(seconds: 30, { Self.attempt(path, bytes) }) else {

@@ -14,7 +14,7 @@ extension ImageDataset {
       let hasClassFolders = names.contains { name in
         var sub: ObjCBool = false
         return FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub) && sub.boolValue
-          && ((try? FileManager.default.contentsOfDirectory(atPath: path + "/" + name)) ?? []).contains { $0.lowercased().hasSuffix(".png") }
+          && ((try? FileManager.default.contentsOfDirectory(atPath: path + "/" + name)) ?? []).contains(where: ImageFile.isImageName)
       }
       if hasClassFolders { return try readImageFolder(path) }
       let candidates = names.filter { $0.contains("images-idx3") || $0.hasSuffix(".bin") || $0.hasSuffix(".mat") }
@@ -22,7 +22,7 @@ extension ImageDataset {
         throw .unrecognized(
           path: path,
           reason: candidates.isEmpty
-            ? "the folder holds no IDX images file, no CIFAR .bin file and no class folders of PNG images"
+            ? "the folder holds no IDX images file, no CIFAR .bin file and no class folders of PNG or JPEG images"
             : "the folder holds several data files (\(candidates.joined(separator: ", "))); name one")
       }
       return try load(path + "/" + candidates[0])
@@ -148,7 +148,7 @@ extension ImageDataset {
 }
 
 extension ImageDataset {
-  /// A folder of PNG images with one sub-folder per class (`root/<class>/*.png`), as
+  /// A folder of PNG or JPEG images with one sub-folder per class (`root/<class>/*.png|jpg`), as
   /// torchvision's ImageFolder: classes sorted by name, images sorted within each. All images
   /// must share one size and channel count.
   public static func readImageFolder(_ root: String) throws(DatasetError) -> ImageDataset {
@@ -157,15 +157,15 @@ extension ImageDataset {
       var isDir: ObjCBool = false
       return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &isDir) && isDir.boolValue
     }.sorted()
-    guard !classes.isEmpty else { throw .unrecognized(path: root, reason: "no class sub-folders of PNG images") }
+    guard !classes.isEmpty else { throw .unrecognized(path: root, reason: "no class sub-folders of PNG or JPEG images") }
     var pixels: [UInt8] = []
     var labels: [Int] = []
     var shape: (Int, Int, Int)?
     for (label, name) in classes.enumerated() {
-      let files = ((try? fm.contentsOfDirectory(atPath: root + "/" + name)) ?? []).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+      let files = ((try? fm.contentsOfDirectory(atPath: root + "/" + name)) ?? []).filter(ImageFile.isImageName).sorted()
       for file in files {
         let path = root + "/" + name + "/" + file
-        let image = try PNG.read(path)
+        let image = try ImageFile.read(path)
         let s = (image.channels, image.height, image.width)
         if let shape, shape != s {
           throw .malformed(path: path, reason: "is \(s.0)×\(s.1)×\(s.2), the folder's first image is \(shape.0)×\(shape.1)×\(shape.2)")
@@ -175,7 +175,7 @@ extension ImageDataset {
         labels.append(label)
       }
     }
-    guard let shape else { throw .unrecognized(path: root, reason: "the class folders hold no .png files") }
+    guard let shape else { throw .unrecognized(path: root, reason: "the class folders hold no .png, .jpg or .jpeg files") }
     return ImageDataset(
       source: root, format: .imageFolder, channels: shape.0, height: shape.1, width: shape.2, pixels: pixels,
       labels: labels, classNames: classes)

@@ -2,10 +2,10 @@ import Foundation
 import Tensors
 
 extension ImageDataset {
-  /// One picture (a PNG file) as a one-image dataset, scaled and centre-cropped to `size`×`size`
+  /// One picture (a PNG or JPEG file) as a one-image dataset, scaled and centre-cropped to `size`×`size`
   /// RGB, labelled 0 of `classes` classes: a teacher's own image for the classroom demo.
   public static func picture(_ path: String, size: Int = 32, classes: Int = 10) throws(DatasetError) -> ImageDataset {
-    let image = try PNG.read(path)
+    let image = try ImageFile.read(path)
     var rgb = image.pixels
     if image.channels == 1 { rgb = rgb + rgb + rgb }
     let native = ImageDataset(

@@ -148,10 +148,11 @@ struct DatasetShape {
 
   func source(count: Int?) -> DataPlan.Source { Self.source(path, count: count) }
 
-  /// What a scenario's `dataset.path` names: the built-in shapes, one PNG, or a dataset.
+  /// What a scenario's `dataset.path` names: the built-in shapes, one picture (PNG or JPEG), or a
+  /// dataset.
   static func source(_ path: String, count: Int?) -> DataPlan.Source {
     if path == "shapes" { return .shapes(count: count ?? 200) }
-    if path.lowercased().hasSuffix(".png") { return .picture(path: path) }
+    if ImageFile.isImageName(path) { return .picture(path: path) }
     return .files(path: path, limit: count)
   }
 }
