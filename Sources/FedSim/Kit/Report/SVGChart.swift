@@ -14,9 +14,12 @@ struct SVGChart {
   var series: [(name: String, colour: String, values: [Double])]
   var logY = false
 
-  func render(width: Double = 520, height: Double = 300) -> String {
-    let (left, right, top, bottom) = (60.0, xLabels == nil ? 20.0 : 90.0, 30.0, xLabels == nil ? 40.0 : 90.0)
-    let (pw, ph) = (width - left - right, height - top - bottom)
+  func render(plotWidth: Double = 440, height: Double = 300) -> String {
+    // The legend sits right of the plot, never over the curves (about 6 px a character).
+    let legend = series.count > 1 ? 24 + 6 * Double(series.map(\.name.count).max() ?? 0) : 0
+    let (left, right, top, bottom) = (60.0, (xLabels == nil ? 20.0 : 90.0) + legend, 30.0, xLabels == nil ? 40.0 : 90.0)
+    let width = left + plotWidth + right
+    let (pw, ph) = (plotWidth, height - top - bottom)
     let all = series.flatMap(\.values).filter { $0.isFinite && (!logY || $0 > 0) }
     guard !all.isEmpty else { return "" }
     let t = { (v: Double) in logY ? log10(v) : v }
@@ -65,7 +68,9 @@ struct SVGChart {
         for (i, v) in se.values.enumerated() where v.isFinite { s += "<circle cx='\(x(i))' cy='\(y(v))' r='3' fill='\(se.colour)'/>" }
       }
       if series.count > 1 {
-        s += "<text x='\(left + 8)' y='\(top + 14 + 13 * Double(k))' fill='\(se.colour)'>\(HTMLReport.escape(se.name))</text>"
+        let (lx, ly) = (left + pw + 14, top + 10 + 15 * Double(k))
+        s += "<line x1='\(lx)' x2='\(lx + 14)' y1='\(ly - 4)' y2='\(ly - 4)' stroke='\(se.colour)' stroke-width='2'/>"
+        s += "<text x='\(lx + 18)' y='\(ly)'>\(HTMLReport.escape(se.name))</text>"
       }
     }
     return s + "</svg>\n"
