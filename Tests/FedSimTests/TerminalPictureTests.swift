@@ -14,11 +14,13 @@ struct TerminalPictureTests {
     for count in [2, 3] {
       let width = TerminalPicture.fit(count: count, width: 32, columns: columns, lines: rows - 5)
       let lines = TerminalPicture.lines(
-        Array(repeating: image, count: count), captions: Array(repeating: "a caption longer than the picture is wide", count: count),
-        width: width)
+        Array(repeating: image, count: count),
+        captions: Array(repeating: "gaussian_noise=0.01, a caption longer than the picture\n9.0 dB", count: count), width: width)
       let widest = lines.map(TerminalPicture.visibleWidth).max() ?? 0
       #expect(widest < columns, "\(count) pictures at \(columns) columns: a line of \(widest)")
-      #expect(lines.count <= rows - 4, "\(count) pictures at \(rows) rows: \(lines.count) lines")
+      // A heading, two caption lines, the pictures and the last line fill at most the screen.
+      #expect(lines.count <= rows - 3, "\(count) pictures at \(rows) rows: \(lines.count) lines")
+      #expect(lines[1].hasPrefix("9.0 dB "), "the second caption line under each picture: \(lines[1])")
     }
     // Large terminals get large pictures: 200×60 draws two pictures at least 3 times their size.
     if columns == 200 { #expect(TerminalPicture.fit(count: 2, width: 32, columns: 200, lines: 55) >= 96) }

@@ -101,16 +101,20 @@ struct Demo: ParsableCommand {
       }
     }
     if finals.count >= 2, let truth {
-      let captions = [className.map { "private: " + $0 } ?? "private image"] + finals.map { String(format: "%@: %.1f dB", $0.0, $0.2) }
+      // Two caption lines: the name (cut to the picture's width if need be), then the figure.
+      let captions = [className.map { "private image\n" + $0 } ?? "private image"] + finals.map { String(format: "%@\n%.1f dB", $0.0, $0.2) }
       if TerminalPicture.colourTerminal {
-        print("")
+        // A clean screen for the payoff: a heading, the captions, the pictures, the last line.
+        print("\u{1B}[2J\u{1B}[H" + TerminalPicture.clipped(
+          "What the server reconstructs from each shared update (PSNR: 30 dB and up is recognisable)",
+          columns: TerminalPicture.columns))
         let pictures = [truth] + finals.map(\.1)
         let width = TerminalPicture.fit(
-          count: pictures.count, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 4,
+          count: pictures.count, width: truth.shape[2], columns: TerminalPicture.columns, lines: TerminalPicture.rows - 5,
           largest: big ? 64 : 4)
         for line in TerminalPicture.lines(pictures, captions: captions, width: width) { print(line) }
       } else {
-        print(captions.joined(separator: " | "))
+        print(captions.map { $0.replacingOccurrences(of: "\n", with: ": ") }.joined(separator: " | "))
       }
     }
     print("run folders under \(root): report.html in each")

@@ -81,7 +81,7 @@ struct Run: ParsableCommand {
     Self.printSettings(settings)
     print("wrote \(plan.folder.path)/summary.csv, summary.json, report.md, report.html")
     if let live {
-      live.finish(settings.map { "\($0.setting): PSNR \($0.psnr.text("%.1f")) dB, recovered \(Int((100 * $0.successRate).rounded()))% of \($0.attacks)" })
+      live.finish(settings.map { "\($0.setting): PSNR \($0.psnr.brief("%.1f")) dB, recovered \(Int((100 * $0.successRate).rounded()))% of \($0.attacks)" })
       finished.withLock { $0 = true }
       print("the live view stays up until Ctrl-C")
       while true { Thread.sleep(forTimeInterval: 3600) }
@@ -133,7 +133,7 @@ struct Run: ParsableCommand {
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }
     for s in settings where s.attacks > 0 {
-      print("\(s.setting): PSNR \(s.psnr.text("%.2f")) dB, " + String(format: "SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, ",
+      print("\(s.setting): PSNR \(s.psnr.brief("%.2f")) dB, " + String(format: "SSIM %.4f, labels %.0f%%, recovered %.0f%% of %d, ",
         s.ssim.mean, 100 * s.labelAccuracy.mean, 100 * s.successRate, s.attacks) + accuracy(s)
         + (s.epsilon.map { String(format: ", DP-SGD ε %.3g", $0) } ?? ""))
     }

@@ -13,10 +13,10 @@ enum LivePage {
     main{display:flex;height:100vh;align-items:center;justify-content:center;gap:4vw;padding:2vh 3vw;box-sizing:border-box}
     #pic{height:86vh;max-width:55vw;object-fit:contain;image-rendering:pixelated;display:none}
     #wait{font-size:3vh;color:#888;width:40vw;text-align:center}
-    aside{font-size:2.6vh;line-height:1.5;max-width:38vw}
+    aside{font-size:2.6vh;line-height:1.45;max-width:38vw;max-height:96vh;overflow:hidden}
     h1{font-size:3.4vh;margin:0 0 1vh}
     .big{font-size:7vh;font-weight:700}.label{color:#999}.done{color:#7c7}
-    ul{padding-left:1.2em;font-size:2.2vh}
+    ul{padding-left:1.2em;font-size:2vh;line-height:1.3;margin:1vh 0}
     </style></head><body><main>
     <img id="pic" alt="{{pictureAlt}}"><div id="wait">{{waiting}}</div>
     <aside><h1>{{heading}}</h1>

@@ -9,7 +9,7 @@ enum ReportTemplate {
     <html lang="en"><head><meta charset="utf-8"><title>{{title}} — FedSim report</title>
     <style>
     body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-    table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+    table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td{white-space:nowrap}
     th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:13px}
     .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}.meta{color:#555;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto}
     </style></head><body>

@@ -39,7 +39,7 @@ public enum TerminalPicture {
   }
 
   /// Lines that draw images `[C, H, W]` (values in [0, 1], 1 or 3 channels) side by side, each
-  /// enlarged `scale` times, with a caption above each.
+  /// enlarged `scale` times, with a caption above each (one line or several, split at "\n").
   public static func lines(_ images: [Tensor], captions: [String], scale: Int = 1, gap: Int = 3) -> [String] {
     lines(images, captions: captions, width: images[0].shape[2] * scale, gap: gap)
   }
@@ -58,7 +58,14 @@ public enum TerminalPicture {
       return (v[0], v[1], v[2])
     }
     let pad = String(repeating: " ", count: gap)
-    var out = [captions.map { $0.count > w ? String($0.prefix(w)) : $0.padding(toLength: w, withPad: " ", startingAt: 0) }.joined(separator: pad)]
+    // A caption may have several lines ("\n"); each is cut or padded to the picture's width.
+    let split = captions.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+    var out = (0..<(split.map(\.count).max() ?? 0)).map { k in
+      split.map { lines in
+        let c = k < lines.count ? lines[k] : ""
+        return c.count > w ? String(c.prefix(w)) : c.padding(toLength: w, withPad: " ", startingAt: 0)
+      }.joined(separator: pad)
+    }
     for row in stride(from: 0, to: h, by: 2) {
       var line = ""
       for (i, image) in images.enumerated() {

@@ -23,6 +23,11 @@ public struct SettingSummary: Codable, Sendable {
     public func text(_ format: String, scale: Double = 1) -> String {
       String(format: format, scale * mean) + " ± " + (hasSpread ? String(format: format, scale * std) : "—")
     }
+
+    /// For a sentence: "45.83 ± 15.17", or "45.83" alone when one value has no spread.
+    public func brief(_ format: String, scale: Double = 1) -> String {
+      hasSpread ? text(format, scale: scale) : String(format: format, scale * mean)
+    }
   }
 
   /// The leakage of the updates of one attacked round.
