@@ -1,3 +1,4 @@
+import FedData
 import Foundation
 import Testing
 
@@ -54,5 +55,18 @@ struct CommandLineTests {
     for option in ["--executor", "--resume", "--jobs", "--spread-clients", "--sbatch-arg"] {
       #expect(runHelp.contains(option) && man.contains(option.dropFirst(2)), "the manual lacks run \(option): regenerate it")
     }
+  }
+
+  @Test("data preview of one image is that image alone, scaled; of 12 a 10-wide grid; --count 0 a usage error")
+  func preview() throws {
+    let out = NSTemporaryDirectory() + "fedsim-preview-\(UUID().uuidString).png"
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    for (count, size) in [(1, (66, 66)), (12, (651, 131))] {
+      let (status, text) = try fedsim(["data", "preview", "shapes", "--count", "\(count)", "--out", out])
+      let image = try PNG.read(out)
+      #expect(status == 0 && (image.width, image.height) == size, "\(count): \(image.width)×\(image.height), \(text)")
+    }
+    let (status, _) = try fedsim(["data", "preview", "shapes", "--count", "0", "--out", out])
+    #expect(status == 64)
   }
 }

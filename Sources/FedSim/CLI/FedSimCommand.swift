@@ -204,13 +204,23 @@ extension DataCommand {
     @Argument(help: "An IDX images file, a CIFAR .bin file, a folder holding one, or 'shapes'.", completion: .file())
     var path: String
     @Option(help: "How many images.") var count = 40
-    @Option(help: "Images per row.") var columns = 10
+    @Option(help: "Images per row (at most).") var columns = 10
+    @Option(help: "Each pixel drawn as SCALE×SCALE.") var scale = 2
     @Option(help: "The PNG to write.") var out = "preview.png"
+
+    func validate() throws {
+      guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+      guard (1...100).contains(columns) else { throw ValidationError("--columns must be 1 to 100") }
+      guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
+    }
 
     func run() throws {
       let dataset = try loadDataset(path)
-      var grid = ImageGrid(channels: dataset.channels, height: dataset.height, width: dataset.width, columns: columns)
-      for i in 0..<min(count, dataset.count) {
+      let shown = min(count, dataset.count)
+      // No more columns than images: one image is a one-tile picture, not a mostly white row.
+      var grid = ImageGrid(
+        channels: dataset.channels, height: dataset.height, width: dataset.width, columns: min(columns, shown), scale: scale)
+      for i in 0..<shown {
         grid.append(Array(dataset.pixels[(i * dataset.imageSize)..<((i + 1) * dataset.imageSize)]))
       }
       do { try Data(grid.png()).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
