@@ -7,14 +7,18 @@ import Foundation
 import Tensors
 
 extension AttackMethod: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {}
+extension ActivationScope: ExpressibleByArgument {}
 
 struct Attack: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Reconstruct the private images behind a recorded update (safetensors).",
     discussion: """
       The update file holds the model weights as param.<name>, the shared gradient as \
-      grad.<name>, and metadata model, classes, channels, size (optionally batch, activation). \
-      If it also holds input and label_onehot, they are used only to score the attack. Writes \
+      grad.<name>, and metadata model, classes, channels, size (optionally batch, activation, \
+      normalize). If it also holds input and label_onehot, they are used only to score the \
+      attack. The attack optimises in the model's input space and scores in pixels, with the \
+      normalisation undone (metadata normalize, or --normalize). Writes \
       metrics.json, history.csv, reconstruction.png, history.png, convergence.svg and \
       reconstruction.safetensors to --out.
 
@@ -22,6 +26,7 @@ struct Attack: ParsableCommand {
         fedsim attack --out attack-out
         fedsim attack --update update.safetensors --method idlg --iterations 300
         fedsim attack --method rgap
+        fedsim attack --update resnet18.safetensors --normalize imagenet --restarts 1
       """)
 
   @Option(help: "The update file (default: a built-in update of a shapes image on the DLG LeNet).")
@@ -38,6 +43,10 @@ struct Attack: ParsableCommand {
   @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
   @Option(help: "The folder to write the results into.") var out = "attack-out"
   @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "The model's input normalisation, when the file does not say: imagenet, none, or MEAN,…/STD,….")
+  var normalize: String?
+  @Option(help: "Where the activation goes, when the file does not say: all, or modules (as torchvision's nn.ReLU modules swapped: DenseNet's last and Inception's ReLUs stay).")
+  var activationScope: ActivationScope?
 
   func validate() throws {
     if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
@@ -46,9 +55,17 @@ struct Attack: ParsableCommand {
 
   func run() throws {
     BLAS.threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
-    let recorded: RecordedUpdate
+    var recorded: RecordedUpdate
     if let update {
-      do { recorded = try RecordedUpdate(contentsOf: update) } catch { throw fail("\(error)") }
+      do { recorded = try RecordedUpdate(contentsOf: update, activationScope: activationScope) } catch { throw fail("\(error)") }
+      if let normalize {
+        do { recorded.normalization = try Normalization.parse(normalize, channels: recorded.spec.channels) } catch {
+          throw fail("--normalize \(normalize): \(error)")
+        }
+      }
+      if recorded.normalization == nil, let x = recorded.input, let lo = x.scalars.min(), let hi = x.scalars.max(), lo < -0.01 || hi > 1.01 {
+        print(String(format: "warning: the recorded input spans [%.2f, %.2f], not [0, 1]: scored as it is; if the model's input is normalised, say how with --normalize (e.g. imagenet)", lo, hi))
+      }
     } else {
       recorded = try Self.builtInUpdate()
       print("attacking the built-in update: shapes image 0 on the DLG LeNet (10 classes, seed 0)")
@@ -102,7 +119,19 @@ struct Record: ParsableCommand {
   @Option(help: "A model of the zoo.") var model = "lenet"
   @Option(help: "Classes of the model's output (default: the dataset's).") var classes: Int?
   @Option(help: "The seed of the model's weights.") var seed: UInt64 = 0
+  @Option(help: "Resize (antialiased bilinear) and centre-crop the images to SIZE×SIZE, as torchvision does (default: their own size).")
+  var size: Int?
+  @Option(help: "The model's input normalisation: none, imagenet, or MEAN,…/STD,….") var normalize = "none"
+  @Option(help: "The model's activation: relu, sigmoid, tanh, leaky-relu … (default: the model's own).")
+  var activation: Activation?
+  @Option(help: "Where it goes: all, or modules (only where torchvision has nn.ReLU modules).")
+  var activationScope: ActivationScope?
   @Option(help: "The update file to write.") var out: String
+
+  func validate() throws {
+    if let size, !(4...1024).contains(size) { throw ValidationError("--size must be 4 to 1024") }
+    if !(1...64).contains(batch) { throw ValidationError("--batch must be 1 to 64") }
+  }
 
   func run() throws {
     let dataset = try loadDataset(data)
@@ -110,9 +139,14 @@ struct Record: ParsableCommand {
     guard batch >= 1, index >= 0, index + batch <= dataset.count else {
       throw fail("\(data) has \(dataset.count) images; \(index)..<\(index + batch) is out of range")
     }
+    let normalization: Normalization?
+    do { normalization = try Normalization.parse(normalize, channels: dataset.channels) } catch {
+      throw fail("--normalize \(normalize): \(error)")
+    }
     let spec = ModelSpec(
-      name: model, channels: dataset.channels, imageSize: dataset.height,
-      classes: classes ?? dataset.classes)
+      name: model, channels: dataset.channels, imageSize: size ?? dataset.height,
+      classes: classes ?? dataset.classes, activation: activation, auxiliaryHead: model == "inception_v3" ? false : nil,
+      activationScope: activationScope)
     var generator = SeededGenerator(seed: seed)
     let net: AnyModel
     do { net = try ModelZoo.make(spec, generator: &generator) } catch { throw fail("\(error)") }
@@ -121,9 +155,13 @@ struct Record: ParsableCommand {
     guard labels.allSatisfy({ $0 < spec.classes }) else {
       throw fail("labels reach \(labels.max()!), beyond the model's \(spec.classes) classes")
     }
-    let update = RecordedUpdate(spec: spec, model: net, input: dataset.images(indices), labels: labels)
+    let pixels = dataset.images(indices, transform: ImageTransform(resize: size, centerCrop: size))
+    let input = normalization?.apply(pixels) ?? pixels
+    let update = RecordedUpdate(spec: spec, model: net, input: input, labels: labels, normalization: normalization)
     do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(describe(error))") }
-    print("wrote \(out): \(model) (\(spec.classes) classes), images \(indices.first!)…\(indices.last!) with labels \(labels)")
+    print(
+      "wrote \(out): \(model) (\(spec.classes) classes, \(spec.activation.rawValue), \(spec.imageSize)×\(spec.imageSize), "
+        + "normalised: \(normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)")
   }
 }
 

@@ -49,12 +49,15 @@ public struct DenseNet121: Layer {
   public var features: Sequential
   public var classifier: Linear
   public var activation: Activation
+  /// The activation after `norm5` (torchvision's functional ReLU).
+  public var finalActivation: Activation
 
   public init(
-    channels: Int = 3, classes: Int = 1000, activation: Activation = .relu, initializer: Initializer = .pytorchDefault,
-    generator: inout SeededGenerator
+    channels: Int = 3, classes: Int = 1000, activation: Activation = .relu, finalActivation: Activation? = nil,
+    initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator
   ) {
     self.activation = activation
+    self.finalActivation = finalActivation ?? activation
     var parts: [(String, any Layer)] = [
       ("conv0", Conv2d(channels, 64, kernel: 7, stride: 2, padding: 3, bias: false, initializer: initializer, generator: &generator)),
       ("norm0", BatchNorm2d(64, initializer: initializer, generator: &generator)),
@@ -79,7 +82,7 @@ public struct DenseNet121: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    classifier(activation(features(x)).mean(alongAxes: [2, 3]))
+    classifier(finalActivation(features(x)).mean(alongAxes: [2, 3]))
   }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {

@@ -8,6 +8,15 @@ public struct AnyModel: Layer {
   }
 }
 
+/// Where a zoo model's activation goes. `all`: every activation (FedSim's meaning of "sigmoid
+/// ResNet"). `modules`: as a torchvision model whose `nn.ReLU` modules were swapped for it, the
+/// way the DLG study's scripts and `make_bigmodel_update.py` swap: torchvision's functional ReLUs
+/// stay ReLU (DenseNet-121's last one, after `norm5`, and every one of Inception-v3's, whose
+/// `BasicConv2d` calls `F.relu`). ResNet-18 has ReLU modules only: both scopes agree.
+public enum ActivationScope: String, Sendable, Codable, CaseIterable {
+  case all, modules
+}
+
 /// What to build: a zoo model by name with its options.
 public struct ModelSpec: Sendable, Codable, Equatable {
   public var name: String
@@ -22,10 +31,13 @@ public struct ModelSpec: Sendable, Codable, Equatable {
   public var auxiliaryHead: Bool?
   /// The MLP's hidden widths.
   public var hidden: [Int]?
+  /// Where the activation goes (nil: everywhere).
+  public var activationScope: ActivationScope?
 
   public init(
     name: String, channels: Int = 3, imageSize: Int = 32, classes: Int = 10, activation: Activation? = nil,
-    initializer: Initializer? = nil, stem: ResNet18.Stem? = nil, auxiliaryHead: Bool? = nil, hidden: [Int]? = nil
+    initializer: Initializer? = nil, stem: ResNet18.Stem? = nil, auxiliaryHead: Bool? = nil, hidden: [Int]? = nil,
+    activationScope: ActivationScope? = nil
   ) {
     let entry = ModelZoo.entries.first { $0.name == name }
     self.name = name
@@ -37,6 +49,7 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     self.stem = stem
     self.auxiliaryHead = auxiliaryHead
     self.hidden = hidden
+    self.activationScope = activationScope
   }
 }
 
@@ -101,10 +114,13 @@ public enum ModelZoo {
       return AnyModel(ResNet18(channels: c, classes: k, stem: stem, activation: a, initializer: i, generator: &generator))
     case "densenet121":
       guard s >= 32 else { throw .unsupported("densenet121", reason: "images must be at least 32×32") }
-      return AnyModel(DenseNet121(channels: c, classes: k, activation: a, initializer: i, generator: &generator))
+      let last: Activation = spec.activationScope == .modules ? .relu : a
+      return AnyModel(DenseNet121(channels: c, classes: k, activation: a, finalActivation: last, initializer: i, generator: &generator))
     case "inception_v3":
       guard s >= 75 else { throw .unsupported("inception_v3", reason: "images must be at least 75×75 (299 is usual)") }
-      return AnyModel(InceptionV3(channels: c, classes: k, auxiliaryHead: spec.auxiliaryHead ?? true, activation: a, initializer: i, generator: &generator))
+      let inner: Activation = spec.activationScope == .modules ? .relu : a
+      return AnyModel(
+        InceptionV3(channels: c, classes: k, auxiliaryHead: spec.auxiliaryHead ?? true, activation: inner, initializer: i, generator: &generator))
     default:
       throw .unknownModel(spec.name)
     }

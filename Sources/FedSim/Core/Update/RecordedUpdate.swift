@@ -1,9 +1,12 @@
+import FedData
 import Tensors
 
 /// One client's shared update as a safetensors file: the model weights as `param.<state_dict
 /// name>`, the shared gradient as `grad.<parameter name>`, and metadata `model`, `classes`,
-/// `channels`, `size` (optionally `activation` and `batch`). It may also hold the private
-/// `input` and `label_onehot`, used only to score an attack, never by it.
+/// `channels`, `size` (optionally `activation`, `activation_scope`, `batch` and `normalize`: imagenet, none or
+/// MEAN,…/STD,…). It may also hold the private `input` (as the model saw it, normalised when the
+/// model's input is) and `label_onehot`, used only to score an attack, never by it. Inception-v3's
+/// auxiliary head is there when its weights are (`param.AuxLogits.*`).
 public struct RecordedUpdate: Sendable {
   public var spec: ModelSpec
   public var model: AnyModel
@@ -11,19 +14,25 @@ public struct RecordedUpdate: Sendable {
   public var gradient: [Tensor]
   /// The number of private examples behind the gradient.
   public var batch: Int
-  /// The private images `[B, C, H, W]` in [0, 1], when recorded (for scoring only).
+  /// The private images `[B, C, H, W]` as the model saw them, when recorded (for scoring only).
   public var input: Tensor?
+  /// The model's input normalisation (nil: the model takes pixels in [0, 1]).
+  public var normalization: Normalization?
   /// The private labels, when recorded (for scoring only).
   public var labels: [Int]?
 
   /// The shape of the private batch.
   public var inputShape: [Int] { [batch, spec.channels, spec.imageSize, spec.imageSize] }
 
-  /// What a FedSGD client with `model` shares for `input` and `labels`.
-  public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int]) {
+  /// Images in the model's input space as pixels in [0, 1] (the normalisation undone).
+  public func pixels(_ x: Tensor) -> Tensor { normalization?.undo(x) ?? x }
+
+  /// What a FedSGD client with `model` shares for `input` (as the model sees it) and `labels`.
+  public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int], normalization: Normalization? = nil) {
     self.spec = spec
     self.model = model
     self.input = input
+    self.normalization = normalization
     self.labels = labels
     batch = input.shape[0]
     gradient = sharedGradient(
@@ -33,13 +42,16 @@ public struct RecordedUpdate: Sendable {
   /// Reads an update file, with errors that name the file and what is wrong in it. Every
   /// number in it is bounded (`ScenarioLimits`) and every tensor must be finite, so no file
   /// can exhaust memory, trap, or feed NaN to an attack or its scoring.
-  public init(contentsOf path: String) throws(UpdateFileError) {
+  /// `activationScope` overrides the file's `activation_scope` metadata.
+  public init(contentsOf path: String, activationScope: ActivationScope? = nil) throws(UpdateFileError) {
     let file: SafetensorsFile
     do { file = try SafetensorsFile(contentsOf: path) } catch {
       throw .unreadable(path: path, reason: error.description)
     }
     let meta = UpdateMetadata(file: file, path: path)
     spec = try meta.spec()
+    if let activationScope { spec.activationScope = activationScope }
+    normalization = try meta.normalization(channels: spec.channels)
     model = try Self.model(spec, file: file, path: path)
     gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
       try Self.tensor(file, "grad." + name, path: path, shape: p.shape)
@@ -101,6 +113,7 @@ public struct RecordedUpdate: Sendable {
     let metadata = [
       "model": spec.name, "classes": "\(spec.classes)", "channels": "\(spec.channels)",
       "size": "\(spec.imageSize)", "activation": spec.activation.rawValue, "batch": "\(batch)",
+      "normalize": normalization?.text ?? "none", "activation_scope": (spec.activationScope ?? .all).rawValue,
     ]
     try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
   }
@@ -149,9 +162,25 @@ struct UpdateMetadata {
       guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: a) }
       activation = parsed
     }
+    var scope: ActivationScope?
+    if let text = file.metadata["activation_scope"] {
+      guard let parsed = ActivationScope(rawValue: text) else { throw .badMetadata(path: path, key: "activation_scope", value: text) }
+      scope = parsed
+    }
+    // Inception-v3 with or without its auxiliary head: whichever the weights are for.
+    let auxiliary = name == "inception_v3" ? file.tensors.keys.contains { $0.hasPrefix("param.AuxLogits.") } : nil
     return ModelSpec(
       name: name, channels: try integer("channels", 1...4), imageSize: try integer("size", 4...ScenarioLimits.imageSize),
-      classes: try integer("classes", 2...ScenarioLimits.classes), activation: activation)
+      classes: try integer("classes", 2...ScenarioLimits.classes), activation: activation, auxiliaryHead: auxiliary,
+      activationScope: scope)
+  }
+
+  /// The `normalize` metadata (absent: none).
+  func normalization(channels: Int) throws(UpdateFileError) -> Normalization? {
+    guard let text = file.metadata["normalize"] else { return nil }
+    do { return try Normalization.parse(text, channels: channels) } catch {
+      throw .badMetadata(path: path, key: "normalize", value: "\(text) (\(error))")
+    }
   }
 
   /// The batch the metadata declares (else `fallback`), bounded so that the attack's dummy batch

@@ -72,6 +72,8 @@ public enum AttackRun {
     public var snapshots: [(iteration: Int, images: Tensor)] = []
   }
 
+  /// The attack optimises in the model's input space (normalised when the model's input is) and
+  /// is scored, pictured and stored as pixels in [0, 1]: `update.pixels` of both sides.
   public static func run(
     update: RecordedUpdate, configuration: AttackConfiguration, threshold: Double = 30,
     snapshotEvery: Int? = nil, progress: (AttackProgress) -> Void = { _ in }
@@ -81,27 +83,32 @@ public enum AttackRun {
       model: update.model, sharedGradient: update.gradient, inputShape: update.inputShape,
       classes: update.spec.classes)
     var traces = [Trace](repeating: Trace(), count: configuration.restarts)
-    let result = try inversion.attack(configuration) { p in
+    let truth = update.input.map(update.pixels)
+    var configuration = configuration
+    if let n = update.normalization { configuration.pixelRange = n.inputRange }
+    var result = try inversion.attack(configuration) { p in
       var t = traces[p.trial]
       t.distance.append(p.distance)
-      if let truth = update.input {
-        let images = Leakage.matchedMSE(reconstruction: p.reconstruction, truth: truth)
+      let seen = update.pixels(p.reconstruction)
+      if let truth {
+        let images = Leakage.matchedMSE(reconstruction: seen, truth: truth)
         t.mse.append(images.reduce(0, +) / Double(images.count))
         t.minimumPSNR.append(images.map { Leakage.psnr(mse: $0) }.min()!)
       }
       if p.iteration % every == 0 || p.iteration == configuration.iterations {
-        t.snapshots.append((p.iteration, p.reconstruction))
+        t.snapshots.append((p.iteration, seen))
       }
       traces[p.trial] = t
       progress(p)
     }
     let trace = traces[result.keptTrial]
+    result.reconstruction = update.pixels(result.reconstruction)
     var metrics = AttackMetrics(
       method: configuration.method, iterations: result.iterations, evaluations: result.evaluations,
       wallSeconds: result.wallSeconds, batch: update.batch, restarts: configuration.restarts,
       starts: result.starts, keptStart: result.keptTrial, seed: configuration.seed, distance: result.distance, recoveries: result.recoveries,
       labels: result.labels, threshold: threshold, trueLabels: update.labels)
-    if let truth = update.input {
+    if let truth {
       let score = Leakage.score(
         reconstruction: result.reconstruction, truth: truth, labels: result.labels,
         trueLabels: update.labels ?? result.labels, threshold: threshold)
@@ -143,7 +150,7 @@ public enum AttackRun {
     let scale = Swift.max(1, 96 / size)
     var rows: [Tensor] = []
     var recon = result.reconstruction
-    if let truth = update.input {
+    if let truth = update.input.map(update.pixels) {
       let order = Leakage.assignment(reconstruction: recon, truth: truth)
       recon = concat(order.map { recon.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)
       rows.append(truth)
@@ -158,7 +165,7 @@ public enum AttackRun {
     }
     try put("history.png", Data(Pictures.grid(rows: strip, scale: Swift.max(1, 64 / size))))
 
-    try put("timeline.png", Data(Pictures.timeline(trace.snapshots.map(\.images), truth: update.input, scale: Swift.max(1, 96 / size))))
+    try put("timeline.png", Data(Pictures.timeline(trace.snapshots.map(\.images), truth: update.input.map(update.pixels), scale: Swift.max(1, 96 / size))))
 
     var panels = [
       LineChart.Panel(
