@@ -35,6 +35,7 @@ struct Bench: ParsableCommand {
         fedsim bench
         fedsim bench --evals 200 --no-attack --no-transfer
         fedsim bench --torch ../torch-venv/bin/python --threads 1
+        fedsim bench --big-models --no-dlg --no-training --no-attack --no-transfer --torch ../torch-venv/bin/python
       """)
 
   @Flag(help: "Print one JSON object per line.") var json = false
@@ -59,6 +60,9 @@ struct Bench: ParsableCommand {
   @Option(help: "The CIFAR-100 test file for the attack (the built-in shapes when it is missing).")
   var attackData = "../shared/data/cifar-100/test.bin"
   @Option(help: "The image the attack reconstructs.") var attackImage = 0
+  @Flag(help: "Also time one DLG evaluation on ResNet-18 (224), DenseNet-121 (224) and Inception-v3 (299, batch 2), sigmoid.")
+  var bigModels = false
+  @Option(help: "Timed evaluations per big model.") var bigEvals = 5
 
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
@@ -71,6 +75,7 @@ struct Bench: ParsableCommand {
     for c in cases { try benchObjective(c, threads: threads, anchor: anchor) }
     if training { try benchTraining(threads: threads, anchor: anchor) }
     if attack { try benchAttack(threads: threads, anchor: anchor) }
+    if bigModels { for c in BigModelBenchmark.Case.standard { try benchBigModel(c, threads: threads, anchor: anchor) } }
     if transfer {
       let r = try TransferBenchmark.run()
       if json {
@@ -107,6 +112,26 @@ struct Bench: ParsableCommand {
       line += "  pytorch: no anchor for this distance"
     }
     print(line + String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB))
+  }
+
+  func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?) throws {
+    var r = try BigModelBenchmark.run(c, evals: bigEvals)
+    if let anchor {
+      let t = try anchor.run(
+        script: "torch_bigmodel_evals.py", arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
+        threads: threads)
+      r.torchMsPerEval = t["ms_per_eval"] as? Double
+      r.torchPeakRSSMiB = t["anchor_peak_rss_mib"] as? Double
+      r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
+    }
+    if json { return try printJSONLine(r) }
+    var line = String(
+      format: "DLG objective  %@ 3x%dx%d  batch %d  sigmoid  %.0f ms/eval  (%d evals, %d thread%@, peak %.0f MiB)",
+      r.model, r.size, r.size, r.batch, r.msPerEval, r.evals, r.threads, r.threads == 1 ? "" : "s", r.peakRSSMiB)
+    if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
+      line += String(format: "  pytorch %.0f ms (peak %.0f MiB)  ×%.2f", t, r.torchPeakRSSMiB ?? .nan, s)
+    }
+    print(line)
   }
 
   func benchTraining(threads: Int, anchor: TorchAnchor?) throws {

@@ -1,0 +1,66 @@
+import Adversary
+import FedSimCore
+import Foundation
+import Tensors
+
+/// One DLG evaluation (forward, create-graph backward, gradient distance, backward to the dummy
+/// image and label logits) on the big-model study's models, as
+/// `../shared/anchors/torch_bigmodel_evals.py` times it: torchvision's architecture with its
+/// `nn.ReLU` modules swapped for sigmoid (`activation_scope: modules`), random weights, 10
+/// classes, a uniform image, batch 2 for Inception-v3 (its batch norm needs two).
+public enum BigModelBenchmark {
+  public struct Case: Sendable {
+    public var model: String
+    public var size: Int
+    public var batch: Int
+    /// The study's three: ResNet-18 and DenseNet-121 at 224, Inception-v3 at 299.
+    public static let standard = [
+      Case(model: "resnet18", size: 224, batch: 1), Case(model: "densenet121", size: 224, batch: 1),
+      Case(model: "inception_v3", size: 299, batch: 2),
+    ]
+  }
+
+  public struct Result: Sendable, Codable {
+    public var benchmark = "dlg_objective_big"
+    public var impl = "fedsim"
+    public var model: String
+    public var size: Int
+    public var batch: Int
+    public var parameters: Int
+    public var threads: Int
+    public var evals: Int
+    public var msPerEval: Double
+    /// The process's peak resident memory after this case (MiB; cases run smallest first).
+    public var peakRSSMiB: Double
+    public var torchMsPerEval: Double?
+    /// PyTorch's process's peak resident memory (MiB), read from the kernel when it exits.
+    public var torchPeakRSSMiB: Double?
+    public var speedupOverTorch: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case benchmark, impl, model, size, batch, parameters, threads, evals
+      case msPerEval = "ms_per_eval", peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
+      case torchPeakRSSMiB = "torch_peak_rss_mib", speedupOverTorch = "speedup_over_torch"
+    }
+  }
+
+  public static func run(_ c: Case, evals: Int, classes: Int = 10) throws -> Result {
+    var gen = SeededGenerator(seed: 0)
+    let spec = ModelSpec(
+      name: c.model, channels: 3, imageSize: c.size, classes: classes, activation: .sigmoid,
+      auxiliaryHead: c.model == "inception_v3" ? false : nil, activationScope: .modules)
+    let model = try ModelZoo.make(spec, generator: &gen)
+    let x = Tensor.uniform([c.batch, 3, c.size, c.size], using: &gen)
+    let truth = sharedGradient(model: model, input: x, targets: oneHot((0..<c.batch).map { $0 % classes }, classes: classes))
+    let objective = DLGObjective(model: model, sharedGradient: truth, distance: .l2)
+    let dx = Tensor.normal(x.shape, using: &gen)
+    let dy = Tensor.normal([c.batch, classes], using: &gen)
+    _ = objective.evaluate(input: dx, labelLogits: dy)  // warm-up, as the anchor's
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<evals { _ = objective.evaluate(input: dx, labelLogits: dy) }
+    let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    return Result(
+      model: c.model, size: c.size, batch: c.batch, parameters: model.parameters.reduce(0) { $0 + $1.scalarCount },
+      threads: BLAS.threads, evals: evals, msPerEval: 1000 * wall / Double(evals), peakRSSMiB: ProcessMemory.peakMiB())
+  }
+}
