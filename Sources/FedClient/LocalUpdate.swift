@@ -32,7 +32,8 @@ struct LocalUpdate {
     var order = mine
     order.shuffle(using: &generator)
     let batch = Array(order.prefix(setup.scenario.federation.localBatch))
-    let images = setup.dataset.images(batch)
+    let pixels = setup.dataset.images(batch, transform: setup.pixels)
+    let images = setup.scenario.model.input(pixels)
     let labels = setup.dataset.labels(batch)
     let gradient: [Tensor]
     if let dp = setup.scenario.privacy.dpSGD {
@@ -42,7 +43,7 @@ struct LocalUpdate {
     }
     return Result(
       update: gradient, examples: batch.count, batch: batch.count, steps: 1,
-      privateBatch: PrivateBatch(images: images, labels: labels))
+      privateBatch: PrivateBatch(images: pixels, labels: labels))
   }
 
   private func fedAvg(_ model: AnyModel, _ mine: [Int], _ generator: inout SeededGenerator) -> Result {
@@ -50,7 +51,7 @@ struct LocalUpdate {
     let batch = Swift.min(f.localBatch, mine.count)
     var local = model
     var optimizer = SGD(learningRate: Float(f.learningRate))
-    let training = LocalTraining(batchSize: batch)
+    let training = LocalTraining(batchSize: batch, transform: setup.modelInput)
     for _ in 0..<f.epochs {
       if let dp = setup.scenario.privacy.dpSGD {
         dpEpoch(&local, dp, mine, &generator)
@@ -61,7 +62,8 @@ struct LocalUpdate {
     let steps = f.epochs * ((mine.count + batch - 1) / batch)
     return Result(
       update: zip(local.parameters, model.parameters).map { $0 - $1 }, examples: mine.count, batch: batch,
-      steps: steps, privateBatch: PrivateBatch(images: setup.dataset.images(mine), labels: setup.dataset.labels(mine)))
+      steps: steps,
+      privateBatch: PrivateBatch(images: setup.dataset.images(mine, transform: setup.pixels), labels: setup.dataset.labels(mine)))
   }
 
   private func dpEpoch(_ local: inout AnyModel, _ dp: DPSGDSettings, _ mine: [Int], _ generator: inout SeededGenerator) {
@@ -71,7 +73,7 @@ struct LocalUpdate {
     for start in stride(from: 0, to: order.count, by: f.localBatch) {
       let batch = Array(order[start..<Swift.min(start + f.localBatch, order.count)])
       let g = dp.gradient(
-        local, images: setup.dataset.images(batch), labels: setup.dataset.labels(batch),
+        local, images: setup.dataset.images(batch, transform: setup.modelInput), labels: setup.dataset.labels(batch),
         classes: setup.scenario.model.classes, generator: &generator)
       local = local.withParameters(zip(local.parameters, g).map { $0 - $1 * Float(f.learningRate) })
     }

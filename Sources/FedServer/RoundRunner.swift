@@ -70,7 +70,7 @@ struct RoundRunner {
 
   private func testAccuracy(_ model: AnyModel) -> Double? {
     guard !setup.testIndices.isEmpty else { return nil }
-    return LocalTraining(batchSize: 64).accuracy(model, on: setup.dataset, indices: setup.testIndices)
+    return LocalTraining(batchSize: 64, transform: setup.modelInput).accuracy(model, on: setup.dataset, indices: setup.testIndices)
   }
 
   /// DP-SGD's ε so far, the largest over clients (nil without DP-SGD).

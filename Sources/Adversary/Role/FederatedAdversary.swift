@@ -82,22 +82,26 @@ public struct FederatedAdversary: Sendable {
     let r = try inversion.attack(
       AttackConfiguration(
         method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed,
+        pixelRange: spec.normalization?.inputRange ?? 0...1,
         localSteps: replay ? LocalSteps(steps: h.steps, learningRate: Float(h.learningRate)) : nil)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
-      snapshots[p.trial, default: []].append((p.iteration, p.reconstruction))
+      // Everything written is in pixels: the attack works in the model's input space.
+      let seen = spec.pixels(p.reconstruction)
+      snapshots[p.trial, default: []].append((p.iteration, seen))
       // The attack under way, for live views (fedsim demo, --serve); best effort.
       try? SafetensorsFile(
-        tensors: ["reconstruction": p.reconstruction],
+        tensors: ["reconstruction": seen],
         metadata: ["iteration": "\(p.iteration)", "of": "\(a.iterations)", "trial": "\(p.trial)", "distance": "\(p.distance)"]
       ).write(to: live)
     }
     for layer in r.layers {
       log.log(layer.determined ? "rgap_layer" : "rgap_rank_deficient", ["round": h.round, "client": h.client, "report": layer.summary])
     }
-    let kept = snapshots[r.keptTrial] ?? [(r.iterations, r.reconstruction)]
+    let images = spec.pixels(r.reconstruction)
+    let kept = snapshots[r.keptTrial] ?? [(r.iterations, images)]
     try Reconstruction(
-      round: h.round, client: h.client, clients: h.clients, method: a.method, images: r.reconstruction, labels: r.labels,
+      round: h.round, client: h.client, clients: h.clients, method: a.method, images: images, labels: r.labels,
       history: r.history, snapshots: concat(kept.map { $0.image.reshaped(to: [1] + $0.image.shape) }, alongAxis: 0),
       snapshotIterations: kept.map(\.iteration), iterations: r.iterations, evaluations: r.evaluations,
       wallSeconds: r.wallSeconds, distance: r.distance

@@ -63,6 +63,7 @@ struct Bench: ParsableCommand {
   @Flag(help: "Also time one DLG evaluation on ResNet-18 (224), DenseNet-121 (224) and Inception-v3 (299, batch 2), sigmoid.")
   var bigModels = false
   @Option(help: "Timed evaluations per big model.") var bigEvals = 5
+  @Option(help: "Time only this big model (resnet18, densenet121 or inception_v3).") var bigModel: String?
 
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
@@ -75,7 +76,11 @@ struct Bench: ParsableCommand {
     for c in cases { try benchObjective(c, threads: threads, anchor: anchor) }
     if training { try benchTraining(threads: threads, anchor: anchor) }
     if attack { try benchAttack(threads: threads, anchor: anchor) }
-    if bigModels { for c in BigModelBenchmark.Case.standard { try benchBigModel(c, threads: threads, anchor: anchor) } }
+    if bigModels {
+      let chosen = BigModelBenchmark.Case.standard.filter { bigModel == nil || $0.model == bigModel }
+      if chosen.isEmpty { throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3") }
+      for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor) }
+    }
     if transfer {
       let r = try TransferBenchmark.run()
       if json {

@@ -33,11 +33,13 @@ public struct ModelSpec: Sendable, Codable, Equatable {
   public var hidden: [Int]?
   /// Where the activation goes (nil: everywhere).
   public var activationScope: ActivationScope?
+  /// How the model's input is normalised (nil: it takes pixels in [0, 1]).
+  public var normalization: Normalization?
 
   public init(
     name: String, channels: Int = 3, imageSize: Int = 32, classes: Int = 10, activation: Activation? = nil,
     initializer: Initializer? = nil, stem: ResNet18.Stem? = nil, auxiliaryHead: Bool? = nil, hidden: [Int]? = nil,
-    activationScope: ActivationScope? = nil
+    activationScope: ActivationScope? = nil, normalization: Normalization? = nil
   ) {
     let entry = ModelZoo.entries.first { $0.name == name }
     self.name = name
@@ -50,7 +52,13 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     self.auxiliaryHead = auxiliaryHead
     self.hidden = hidden
     self.activationScope = activationScope
+    self.normalization = normalization
   }
+
+  /// Images as the model takes them: normalised when its input is.
+  public func input(_ pixels: Tensor) -> Tensor { normalization?.apply(pixels) ?? pixels }
+  /// The model's input as pixels in [0, 1] (the normalisation undone).
+  public func pixels(_ input: Tensor) -> Tensor { normalization?.undo(input) ?? input }
 }
 
 extension ModelSpec {
@@ -95,17 +103,33 @@ public enum ModelZoo {
     Entry(name: "inception_v3", summary: "Inception-v3 (torchvision names)", defaultActivation: .relu, defaultImageSize: 299, options: "size 299 (≥ 75); auxiliary head on/off"),
   ]
 
+  /// Whether the zoo builds `spec` (its name and the input sizes the model takes), without
+  /// building it.
+  public static func check(_ spec: ModelSpec) throws(ModelError) {
+    let s = spec.imageSize
+    switch spec.name {
+    case "cnn6" where s < 8: throw .unsupported("cnn6", reason: "images must be at least 8×8")
+    case "fedavg_cnn" where s < 4: throw .unsupported("fedavg_cnn", reason: "images must be at least 4×4")
+    case "densenet121" where s < 32: throw .unsupported("densenet121", reason: "images must be at least 32×32")
+    case "inception_v3" where s < 75: throw .unsupported("inception_v3", reason: "images must be at least 75×75 (299 is usual)")
+    case _ where !entries.contains(where: { $0.name == spec.name }): throw .unknownModel(spec.name)
+    default: return
+    }
+    if let n = spec.normalization, n.mean.count != spec.channels {
+      throw .unsupported(spec.name, reason: "its normalisation is for \(n.mean.count) channels, its input has \(spec.channels)")
+    }
+  }
+
   /// Builds the model `spec` names, drawing its weights from `generator`.
   public static func make(_ spec: ModelSpec, generator: inout SeededGenerator) throws(ModelError) -> AnyModel {
+    try check(spec)
     let (c, k, s, a, i) = (spec.channels, spec.classes, spec.imageSize, spec.activation, spec.initializer)
     switch spec.name {
     case "lenet":
       return AnyModel(LeNet(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
     case "cnn6":
-      guard s >= 8 else { throw .unsupported("cnn6", reason: "images must be at least 8×8") }
       return AnyModel(CNN6(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
     case "fedavg_cnn":
-      guard s >= 4 else { throw .unsupported("fedavg_cnn", reason: "images must be at least 4×4") }
       return AnyModel(FedAvgCNN(channels: c, classes: k, imageSize: s, activation: a, initializer: i, generator: &generator))
     case "mlp":
       return AnyModel(MLP(inputs: c * s * s, hidden: spec.hidden ?? [256], classes: k, activation: a, initializer: i, generator: &generator))
@@ -113,11 +137,9 @@ public enum ModelZoo {
       let stem = spec.stem ?? (s <= 64 ? .cifar : .imagenet)
       return AnyModel(ResNet18(channels: c, classes: k, stem: stem, activation: a, initializer: i, generator: &generator))
     case "densenet121":
-      guard s >= 32 else { throw .unsupported("densenet121", reason: "images must be at least 32×32") }
       let last: Activation = spec.activationScope == .modules ? .relu : a
       return AnyModel(DenseNet121(channels: c, classes: k, activation: a, finalActivation: last, initializer: i, generator: &generator))
     case "inception_v3":
-      guard s >= 75 else { throw .unsupported("inception_v3", reason: "images must be at least 75×75 (299 is usual)") }
       let inner: Activation = spec.activationScope == .modules ? .relu : a
       return AnyModel(
         InceptionV3(channels: c, classes: k, auxiliaryHead: spec.auxiliaryHead ?? true, activation: inner, initializer: i, generator: &generator))

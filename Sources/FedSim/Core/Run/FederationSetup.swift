@@ -8,14 +8,25 @@ public struct FederationSetup: Sendable {
   public let dataset: ImageDataset
   public let testIndices: [Int]
   public let clientIndices: [[Int]]
+  /// The images as the client holds them: resized (antialiased bilinear) and centre-cropped to
+  /// the model's size when the data's differs, as torchvision's Resize and CenterCrop. What an
+  /// attack is scored against.
+  public let pixels: ImageTransform
+  /// The images as the model takes them: `pixels`, then normalised when its input is.
+  public let modelInput: ImageTransform
 
   public init(_ s: Scenario) throws(FederationError) {
     scenario = s
     let data: ImageDataset
-    do { data = try s.data.source.load(seed: s.seed) } catch { throw .dataset(error) }
-    guard data.channels == s.model.channels, data.height == s.model.imageSize, data.width == s.model.imageSize else {
+    do { data = try s.data.source.load(seed: s.seed, size: s.model.imageSize) } catch { throw .dataset(error) }
+    guard data.channels == s.model.channels, data.height == data.width else {
       throw .model("the dataset's images are \(data.channels)×\(data.height)×\(data.width) but the model takes \(s.model.channels)×\(s.model.imageSize)×\(s.model.imageSize)")
     }
+    let size = s.model.imageSize
+    pixels = data.height == size ? ImageTransform() : ImageTransform(resize: size, centerCrop: size)
+    var input = pixels
+    (input.mean, input.std) = (s.model.normalization?.mean, s.model.normalization?.std)
+    modelInput = input
     if let top = data.labels.max(), top >= s.model.classes {
       throw .model("the dataset has label \(top) but the model has \(s.model.classes) classes")
     }
@@ -45,10 +56,11 @@ public struct FederationSetup: Sendable {
 
 extension DataPlan.Source {
   /// The images this source names (the shapes drawn with `seed`).
-  public func load(seed: UInt64) throws(DatasetError) -> ImageDataset {
+  /// The images, a picture already at `size` (other sources keep their own size).
+  public func load(seed: UInt64, size: Int = 32) throws(DatasetError) -> ImageDataset {
     switch self {
     case .shapes(let count): return ImageDataset.shapes(count: count, seed: seed)
-    case .picture(let path): return try ImageDataset.picture(path)
+    case .picture(let path): return try ImageDataset.picture(path, size: size)
     case .files(let path, let limit):
       let data = try ImageDataset.load(path)
       guard let limit, limit < data.count else { return data }

@@ -51,6 +51,7 @@ extension Scenario {
     try check((1...4).contains(model.channels), "model.channels", "must be 1 to 4")
     try check((4...ScenarioLimits.imageSize).contains(model.imageSize), "model.size", "must be 4 to \(ScenarioLimits.imageSize)")
     try check((2...ScenarioLimits.classes).contains(model.classes), "model.classes", "must be 2 to \(ScenarioLimits.classes)")
+    do { try ModelZoo.check(model) } catch { try check(false, "model", "\(error)") }
   }
 
   private func validateData(_ check: Check) throws(ScenarioError) {

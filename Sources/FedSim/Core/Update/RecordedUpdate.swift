@@ -17,7 +17,10 @@ public struct RecordedUpdate: Sendable {
   /// The private images `[B, C, H, W]` as the model saw them, when recorded (for scoring only).
   public var input: Tensor?
   /// The model's input normalisation (nil: the model takes pixels in [0, 1]).
-  public var normalization: Normalization?
+  public var normalization: Normalization? {
+    get { spec.normalization }
+    set { spec.normalization = newValue }
+  }
   /// The private labels, when recorded (for scoring only).
   public var labels: [Int]?
 
@@ -25,14 +28,14 @@ public struct RecordedUpdate: Sendable {
   public var inputShape: [Int] { [batch, spec.channels, spec.imageSize, spec.imageSize] }
 
   /// Images in the model's input space as pixels in [0, 1] (the normalisation undone).
-  public func pixels(_ x: Tensor) -> Tensor { normalization?.undo(x) ?? x }
+  public func pixels(_ x: Tensor) -> Tensor { spec.pixels(x) }
 
   /// What a FedSGD client with `model` shares for `input` (as the model sees it) and `labels`.
   public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int], normalization: Normalization? = nil) {
     self.spec = spec
     self.model = model
     self.input = input
-    self.normalization = normalization
+    if let normalization { self.spec.normalization = normalization }
     self.labels = labels
     batch = input.shape[0]
     gradient = sharedGradient(
@@ -51,7 +54,7 @@ public struct RecordedUpdate: Sendable {
     let meta = UpdateMetadata(file: file, path: path)
     spec = try meta.spec()
     if let activationScope { spec.activationScope = activationScope }
-    normalization = try meta.normalization(channels: spec.channels)
+    spec.normalization = try meta.normalization(channels: spec.channels)
     model = try Self.model(spec, file: file, path: path)
     gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
       try Self.tensor(file, "grad." + name, path: path, shape: p.shape)

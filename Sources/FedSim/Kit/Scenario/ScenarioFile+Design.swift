@@ -62,9 +62,14 @@ extension ScenarioFile {
   /// This file's one point (no sweep) with every default filled in, validated.
   func resolved(_ shape: DatasetShape, source: String) throws(ScenarioError) -> Scenario {
     let m = model ?? ModelSection()
+    let normalization: Normalization?
+    do { normalization = try Normalization.parse(m.normalize ?? "none", channels: shape.channels) } catch {
+      throw .invalid(source: source, key: "model.normalize", reason: "\(error)")
+    }
     let spec = ModelSpec(
-      name: m.name ?? "lenet", channels: shape.channels, imageSize: shape.size, classes: m.classes ?? shape.classes,
-      activation: m.activation, initializer: m.initializer)
+      name: m.name ?? "lenet", channels: shape.channels, imageSize: m.size ?? shape.size, classes: m.classes ?? shape.classes,
+      activation: m.activation, initializer: m.initializer, auxiliaryHead: m.auxiliaryHead, activationScope: m.activationScope,
+      normalization: normalization)
     let d = dataset ?? DatasetSection()
     let f = federation ?? FederationSection()
     let clients = f.clients ?? 2

@@ -68,7 +68,7 @@ struct KeyTree: Sendable {
   static let scenario = KeyTree(children: [
     "name": .leaves([]), "seed": .leaves([]), "repeats": .leaves([]), "defenses": .leaves([]),
     "secure_aggregation": .leaves([]), "executor": .leaves([]), "slurm": .leaves(SlurmOptions.keys),
-    "model": .leaves(["name", "activation", "classes", "init"]),
+    "model": .leaves(ScenarioFile.ModelSection.keys),
     "dataset": .leaves(["path", "count", "partition", "alpha", "shards", "test_fraction"]),
     "federation": .leaves([
       "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "port", "security",

@@ -41,6 +41,23 @@ extension ScenarioFile {
     return points
   }
 
+  /// A model sweep's value: its keys over the file's model section, and its local batch.
+  static func choose(_ c: ModelChoice, _ f: inout ScenarioFile) {
+    var m = f.model ?? ModelSection()
+    let given = c.model
+    m.name = given.name ?? m.name
+    m.activation = given.activation ?? m.activation
+    m.classes = given.classes ?? m.classes
+    m.initializer = given.initializer ?? m.initializer
+    m.size = given.size ?? m.size
+    m.normalize = given.normalize ?? m.normalize
+    m.activationScope = given.activationScope ?? m.activationScope
+    m.auxiliaryHead = given.auxiliaryHead ?? m.auxiliaryHead
+    f.model = m
+    if let b = c.localBatch { Self.edit(&f.federation, ScenarioFile.FederationSection()) { $0.localBatch = b } }
+    if let n = c.iterations, f.attack != nil { Self.edit(&f.attack, AttackSection()) { $0.iterations = n } }
+  }
+
   private func axes(_ w: Sweep) -> [Axis] {
     var axes: [Axis] = []
     if let paths = w.dataset {
@@ -49,8 +66,8 @@ extension ScenarioFile {
     if let parts = w.partition {
       axes.append(Axis(name: "partition", values: parts.map { v in (v, { f in Self.edit(&f.dataset, DatasetSection()) { $0.partition = v } }) }))
     }
-    if let names = w.model {
-      axes.append(Axis(name: "model", values: names.map { v in (v, { f in Self.edit(&f.model, ModelSection()) { $0.name = v } }) }))
+    if let choices = w.model {
+      axes.append(Axis(name: "model", values: choices.map { c in (c.label, { f in Self.choose(c, &f) }) }))
     }
     for (key, values) in [
       ("gaussian_noise", w.gaussianNoise), ("laplace_noise", w.laplaceNoise), ("clip", w.clip), ("prune", w.prune),

@@ -1,0 +1,91 @@
+import FedData
+import FedSimCore
+import FedSimKit
+import Foundation
+import Tensors
+import TestSupport
+import Testing
+
+/// The model's input in a scenario: its size (the data resized and centre-cropped to it), its
+/// normalisation, where its activation goes, Inception-v3's head, and model sweeps whose values
+/// carry their own settings.
+@Suite("Model inputs in scenarios")
+struct ModelInputScenarioTests {
+  @Test("model keys resolve into the model: size, normalize, activation_scope, auxiliary_head")
+  func keys() throws {
+    let s = try TestScenario.resolve(
+      "dataset: {path: shapes, count: 8}\nmodel: {name: inception_v3, size: 80, normalize: imagenet, activation: sigmoid, activation_scope: modules, auxiliary_head: false}")
+    #expect(s.model.imageSize == 80 && s.model.normalization == .imageNet && s.model.activationScope == .modules)
+    #expect(s.model.auxiliaryHead == false && s.model.activation == .sigmoid)
+    let custom = try TestScenario.resolve("dataset: {path: shapes, count: 8}\nmodel: {normalize: '0.5,0.5,0.5/0.25,0.25,0.25'}")
+    #expect(custom.model.normalization?.std == [0.25, 0.25, 0.25] && custom.model.imageSize == 32)
+  }
+
+  @Test("bad model inputs are errors naming the key")
+  func errors() throws {
+    for (yaml, key) in [
+      ("model: {normalize: imagenette}", "model.normalize"), ("model: {normalize: '1,2/3,4'}", "model.normalize"),
+      ("model: {name: inception_v3, size: 64}", "model"), ("model: {size: 2}", "model.size"),
+      ("model: {activation_scope: some}", "activation_scope"),
+    ] {
+      #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) }
+      do { _ = try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) } catch {
+        #expect("\(error)".contains(key), "\(yaml): \(error)")
+      }
+    }
+  }
+
+  @Test("a model sweep takes names or sections with their own local batch and attack budget; unknown keys are errors")
+  func sweep() throws {
+    let file = try TestScenario.file(
+      """
+      dataset: {path: shapes, count: 8}
+      attack: {iterations: 300}
+      sweep:
+        model:
+          - lenet
+          - {name: resnet18, size: 64, normalize: imagenet, iterations: 20}
+          - {name: inception_v3, size: 75, auxiliary_head: false, local_batch: 2, iterations: 5}
+      """)
+    let points = try file.design(source: "t").points
+    #expect(points.map(\.label) == ["model=lenet", "model=resnet18-64", "model=inception_v3-75"])
+    #expect(points.map(\.scenario.attack?.iterations) == [300, 20, 5])
+    #expect(points.map(\.scenario.federation.localBatch) == [1, 1, 2])
+    #expect(points[1].scenario.model.normalization == .imageNet && points[0].scenario.model.normalization == nil)
+    #expect(points[2].scenario.model.auxiliaryHead == false && points[2].scenario.model.imageSize == 75)
+    #expect(throws: ScenarioError.self) {
+      try TestScenario.file("dataset: {path: shapes, count: 8}\nsweep:\n  model:\n    - {name: lenet, colour: red}").design(source: "t")
+    }
+  }
+
+  @Test("a normalised, resized federation: the client's truth and the adversary's reconstruction are pixels, and the attack leaks")
+  func normalisedFederation() async throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try TestScenario.file(
+      """
+      name: normalised
+      dataset: {path: shapes, count: 6, test_fraction: 0}
+      model: {size: 24, normalize: imagenet, classes: 10}
+      federation: {clients: 1, rounds: 1, deadline: 30}
+      attack: {method: idlg, iterations: 150, restarts: 2}
+      """)
+    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-normalised-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(atPath: folder.path) }
+    let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+    let summary = try await onThread { try plan.run() }
+    let point = plan.pointFolder(0, repeat: 0)
+    let truth = try PrivateBatch(contentsOf: point.truth(round: 1, client: 0)).images
+    #expect(truth.shape == [1, 3, 24, 24])
+    #expect(truth.scalars.allSatisfy { $0 >= 0 && $0 <= 1 }, "the truth is pixels, not the normalised input")
+    // The shape as the client holds it: the built-in 32×32 shape resized to 24, as torchvision does.
+    let resized = ImageDataset.shapes(count: 6, seed: 0).images(Array(0..<6), transform: ImageTransform(resize: 24, centerCrop: 24))
+    let nearest = (0..<6).map { k in
+      zip(resized.sliced(alongAxis: 0, k..<(k + 1)).scalars, truth.scalars).map { Swift.abs($0 - $1) }.max() ?? 1
+    }.min() ?? 1
+    #expect(nearest < 1e-6, "the truth is one of the shapes resized to 24: \(nearest)")
+    let recon = try Reconstruction(contentsOf: point.reconstruction(round: 1, client: 0)).images
+    #expect(recon.scalars.min() ?? -1 > -0.5 && recon.scalars.max() ?? 2 < 1.5, "the reconstruction is stored as pixels")
+    let psnr = try #require(summary.first?.psnr.mean)
+    #expect(psnr > 25, "the attack on the normalised model leaks: \(psnr) dB")
+  }
+}
