@@ -85,6 +85,10 @@ struct ModelInputScenarioTests {
     #expect(nearest < 1e-6, "the truth is one of the shapes resized to 24: \(nearest)")
     let recon = try Reconstruction(contentsOf: point.reconstruction(round: 1, client: 0)).images
     #expect(recon.scalars.min() ?? -1 > -0.5 && recon.scalars.max() ?? 2 < 1.5, "the reconstruction is stored as pixels")
+    // The report shows how the reconstruction emerged: a strip of steps and MSE against iteration.
+    let html = try String(contentsOfFile: folder.path + "/report.html", encoding: .utf8)
+    #expect(html.contains("How the reconstruction emerges") && html.contains("truth, then steps 0, 10, 50, 100, 150"))
+    #expect(html.contains("MSE of the reconstruction against the truth"))
     let psnr = try #require(summary.first?.psnr.mean)
     #expect(psnr > 25, "the attack on the normalised model leaks: \(psnr) dB")
   }

@@ -19,6 +19,7 @@ struct Demo: ParsableCommand {
         fedsim demo
         fedsim demo --defense gaussian_noise=0.01
         fedsim demo --image lion.jpg --method idlg
+        fedsim demo --model resnet18 --size 224 --normalize imagenet --iterations 20
       """)
 
   @Option(
@@ -40,6 +41,9 @@ struct Demo: ParsableCommand {
     for d in defense { _ = try Self.parse(d) }
   }
   @Option(help: "Attack iterations (default: the method's).") var iterations: Int?
+  @Option(help: "A model of the zoo (default: the DLG LeNet).") var model: String?
+  @Option(help: "The model's input size: the picture resized and centre-cropped to it (default: 32).") var size: Int?
+  @Option(help: "The model's input normalisation: none, imagenet, or MEAN,…/STD,….") var normalize: String?
   @Option(help: "After each attack, replay its recorded steps in slow motion over this many seconds (0: no replay).")
   var replay: Double = 0
   @Flag(help: "Wait for Enter between the undefended and each defended part (on a terminal).") var pause = false
@@ -63,6 +67,12 @@ struct Demo: ParsableCommand {
     file.federation = ScenarioFile.FederationSection()
     file.federation?.clients = 1
     file.federation?.deadline = 30
+    if model != nil || size != nil || normalize != nil {
+      var m = ScenarioFile.ModelSection()
+      (m.name, m.size, m.normalize) = (model, size, normalize)
+      if model == "inception_v3" { m.auxiliaryHead = false }
+      file.model = m
+    }
     file.attack = ScenarioFile.AttackSection()
     file.attack?.method = AttackKind(rawValue: method.rawValue)
     file.attack?.iterations = iterations

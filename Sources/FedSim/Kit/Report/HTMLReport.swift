@@ -56,6 +56,7 @@ public enum HTMLReport {
       distance: curves.isEmpty
         ? nil
         : SVGChart(title: "the attack's gradient distance (first repeat, first victim)", xLabels: nil, series: curves, logY: true).render(),
+      evolution: evolution(folder: folder, settings: settings),
       settings: settings.enumerated().map { k, setting in
         let groups = (0..<design.repeats).map { r in
           ReportView.TileGroup(
@@ -93,6 +94,23 @@ public enum HTMLReport {
       curves.append(("\(s.setting) (\(method))", colours[curves.count % colours.count], history.scalars.map(Double.init)))
     }
     return curves
+  }
+
+  /// Each setting's evolution strip, and MSE against iteration for all of them on one chart.
+  static func evolution(folder: RunFolder, settings: [SettingSummary]) -> ReportView.EvolutionBlock? {
+    let all = settings.enumerated().compactMap { k, s in Evolution.read(folder.point(k, repeat: 0), setting: s.setting) }
+    guard !all.isEmpty else { return nil }
+    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    let chart = SVGChart(
+      title: "MSE of the reconstruction against the truth (first repeat, first victim)", xLabels: nil,
+      series: all.enumerated().map { ($1.setting, colours[$0 % colours.count], $1.mse.map(\.y)) }, logY: true,
+      iterations: all.map { $0.mse.map { Int($0.x) } })
+    return ReportView.EvolutionBlock(
+      strips: all.map {
+        ReportView.Strip(
+          setting: $0.setting, picture: "data:image/png;base64," + Data($0.strip).base64EncodedString(),
+          steps: $0.steps.map(String.init).joined(separator: ", "))
+      }, mse: chart.render())
   }
 
   /// Text for SVG drawn by hand (the charts): `&`, `<`, `>` and `'` escaped.

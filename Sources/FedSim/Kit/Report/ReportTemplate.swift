@@ -25,6 +25,10 @@ enum ReportTemplate {
     {{{.}}}{{/tradeOff}}
     {{#distance}}<h2>Gradient distance against iteration</h2>
     {{{.}}}{{/distance}}
+    {{#evolution}}<h2>How the reconstruction emerges</h2>
+    <p>First repeat, first attacked update: the private image, then the reconstruction at the steps named (the nearest snapshots).</p>
+    {{#strips}}<figure class=tile><figcaption><b>{{setting}}</b> · truth, then steps {{steps}}</figcaption><img alt='the reconstruction of {{setting}} at steps {{steps}}' src='{{picture}}'></figure>
+    {{/strips}}{{{mse}}}{{/evolution}}
     <h2>Reconstructions</h2>
     <p>Each tile: the client's private images (top) above the attack's reconstruction (bottom).</p>
     {{#settings}}<h3>{{name}}</h3>

@@ -22,6 +22,13 @@ struct ReportView {
     var recovered: Bool
   }
   struct TileGroup { var label: String; var tiles: [Tile] }
+  /// One setting's evolution strip: truth, then the reconstruction at the shown steps.
+  struct Strip { var setting, picture, steps: String }
+  struct EvolutionBlock {
+    var strips: [Strip]
+    /// MSE against iteration, every setting on one chart (SVG).
+    var mse: String
+  }
   struct Setting {
     var name: String
     /// The first repeat, shown; the others folded, a click away in the same file.
@@ -37,6 +44,7 @@ struct ReportView {
   var leakageCharts: ChartBlock?
   var tradeOff: String?
   var distance: String?
+  var evolution: EvolutionBlock?
   var settings: [Setting]
   var scenario: String
 }

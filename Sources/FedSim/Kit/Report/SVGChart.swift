@@ -13,6 +13,8 @@ struct SVGChart {
   var xLabels: [String]?
   var series: [(name: String, colour: String, values: [Double])]
   var logY = false
+  /// The iteration of each value, series by series (nil: the value's index).
+  var iterations: [[Int]]? = nil
 
   func render(plotWidth: Double = 440, height: Double = 300) -> String {
     // The legend sits right of the plot, never over the curves (about 6 px a character).
@@ -27,8 +29,9 @@ struct SVGChart {
     if logY { (lo, hi) = (floor(lo), ceil(hi)) }
     if hi - lo < 1e-9 { (lo, hi) = (lo - 1, hi + 1) }
     if !logY { lo = Swift.min(lo, 0) }
-    let n = Swift.max(2, series.map(\.values.count).max()!)
+    let n = Swift.max(2, iterations.map { ($0.flatMap { $0 }.max() ?? 0) + 1 } ?? series.map(\.values.count).max() ?? 0)
     func x(_ i: Int) -> Double { left + Double(i) / Double(n - 1) * pw }
+    func at(_ k: Int, _ i: Int) -> Int { iterations.map { i < $0[k].count ? $0[k][i] : i } ?? i }
     func y(_ v: Double) -> Double { top + (hi - t(v)) / (hi - lo) * ph }
     var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-size='11' font-family='sans-serif'>"
     s += "<text x='\(left)' y='18' font-weight='bold'>\(HTMLReport.escape(title))</text>"
@@ -60,7 +63,7 @@ struct SVGChart {
           pen = false
           continue
         }
-        path += String(format: "%@%.1f,%.1f ", pen ? "L" : "M", x(i), y(v))
+        path += String(format: "%@%.1f,%.1f ", pen ? "L" : "M", x(at(k, i)), y(v))
         pen = true
       }
       s += "<path d='\(path)' fill='none' stroke='\(se.colour)' stroke-width='1.5'/>"
