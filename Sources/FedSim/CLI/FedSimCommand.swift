@@ -79,7 +79,8 @@ struct Bench: ParsableCommand {
     if bigModels {
       let chosen = BigModelBenchmark.Case.standard.filter { bigModel == nil || $0.model == bigModel }
       if chosen.isEmpty { throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3") }
-      for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor) }
+      let peak = BLAS.peakGFLOPs()
+      for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor, peak: peak) }
     }
     if transfer {
       let r = try TransferBenchmark.run()
@@ -119,8 +120,8 @@ struct Bench: ParsableCommand {
     print(line + String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB))
   }
 
-  func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?) throws {
-    var r = try BigModelBenchmark.run(c, evals: bigEvals)
+  func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?, peak: Double) throws {
+    var r = try BigModelBenchmark.run(c, evals: bigEvals, peak: peak)
     if let anchor {
       let t = try anchor.run(
         script: "torch_bigmodel_evals.py", arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
@@ -131,8 +132,10 @@ struct Bench: ParsableCommand {
     }
     if json { return try printJSONLine(r) }
     var line = String(
-      format: "DLG objective  %@ 3x%dx%d  batch %d  sigmoid  %.0f ms/eval  (%d evals, %d thread%@, peak %.0f MiB)",
-      r.model, r.size, r.size, r.batch, r.msPerEval, r.evals, r.threads, r.threads == 1 ? "" : "s", r.peakRSSMiB)
+      format: "DLG objective  %@ 3x%dx%d  batch %d  sigmoid  %.0f ms/eval  (%d evals, %d thread%@, peak %.0f MiB; "
+        + "%.1f GFLOP of products, floor %.0f ms at %.0f GFLOP/s)",
+      r.model, r.size, r.size, r.batch, r.msPerEval, r.evals, r.threads, r.threads == 1 ? "" : "s", r.peakRSSMiB,
+      r.gflopPerEval, r.floorMs, r.peakGFLOPs)
     if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
       line += String(format: "  pytorch %.0f ms (peak %.0f MiB)  ×%.2f", t, r.torchPeakRSSMiB ?? .nan, s)
     }

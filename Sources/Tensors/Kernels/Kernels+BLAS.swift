@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 
 extension Kernels {
   /// `c = alpha · op(a) · op(b) + beta · c`, row-major, through OpenBLAS `cblas_sgemm`.
@@ -14,10 +15,14 @@ extension Kernels {
       for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
       return
     }
+    gemmFLOPs.add(2 &* m &* n &* k, ordering: .relaxed)
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
+
+  /// Floating-point operations issued to `gemm` since the process began (2·m·n·k a call).
+  static let gemmFLOPs = Atomic<Int>(0)
 
   /// Sets the number of threads OpenBLAS uses.
   static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
@@ -29,6 +34,24 @@ extension Kernels {
 /// Threads used by the BLAS kernels. `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized
 /// problems.
 public enum BLAS {
+  /// Floating-point operations issued to matrix products so far (2·m·n·k each): the benchmarks'
+  /// measure of the work a computation needs, against which its time is set.
+  public static var matrixFLOPs: Int { Kernels.gemmFLOPs.load(ordering: .relaxed) }
+
+  /// This machine's matrix-product rate in GFLOP/s on the BLAS threads set: a `size`³ product,
+  /// the best of three.
+  public static func peakGFLOPs(size: Int = 2048) -> Double {
+    let a = Tensor(shape: [size, size], scalars: [Float](repeating: 0.5, count: size * size))
+    let clock = ContinuousClock()
+    var best = Double.infinity
+    for _ in 0..<3 {
+      let d = clock.measure { _ = withoutGradients { matmul(a, a) } }
+      best = Swift.min(best, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+    return 2 * Double(size) * Double(size) * Double(size) / best / 1e9
+  }
+
+
   public static var threads: Int {
     get { Kernels.blasThreads }
     set { Kernels.setBLASThreads(newValue) }

@@ -30,6 +30,11 @@ public enum BigModelBenchmark {
     public var threads: Int
     public var evals: Int
     public var msPerEval: Double
+    /// Matrix-product work of one evaluation (GFLOP), this machine's product rate (GFLOP/s), and
+    /// so the time the products alone need at that rate: the floor.
+    public var gflopPerEval: Double
+    public var peakGFLOPs: Double
+    public var floorMs: Double
     /// The process's peak resident memory after this case (MiB; cases run smallest first).
     public var peakRSSMiB: Double
     public var torchMsPerEval: Double?
@@ -39,12 +44,14 @@ public enum BigModelBenchmark {
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, parameters, threads, evals
-      case msPerEval = "ms_per_eval", peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
+      case msPerEval = "ms_per_eval", gflopPerEval = "gflop_per_eval", peakGFLOPs = "peak_gflops", floorMs = "floor_ms"
+      case peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
       case torchPeakRSSMiB = "torch_peak_rss_mib", speedupOverTorch = "speedup_over_torch"
     }
   }
 
-  public static func run(_ c: Case, evals: Int, classes: Int = 10) throws -> Result {
+  /// `peak`: this machine's matrix-product rate (GFLOP/s), measured once for all cases.
+  public static func run(_ c: Case, evals: Int, classes: Int = 10, peak: Double) throws -> Result {
     var gen = SeededGenerator(seed: 0)
     let spec = ModelSpec(
       name: c.model, channels: 3, imageSize: c.size, classes: classes, activation: .sigmoid,
@@ -56,11 +63,14 @@ public enum BigModelBenchmark {
     let dx = Tensor.normal(x.shape, using: &gen)
     let dy = Tensor.normal([c.batch, classes], using: &gen)
     _ = objective.evaluate(input: dx, labelLogits: dy)  // warm-up, as the anchor's
+    let flops = BLAS.matrixFLOPs
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<evals { _ = objective.evaluate(input: dx, labelLogits: dy) }
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let gflop = Double(BLAS.matrixFLOPs - flops) / Double(evals) / 1e9
     return Result(
       model: c.model, size: c.size, batch: c.batch, parameters: model.parameters.reduce(0) { $0 + $1.scalarCount },
-      threads: BLAS.threads, evals: evals, msPerEval: 1000 * wall / Double(evals), peakRSSMiB: ProcessMemory.peakMiB())
+      threads: BLAS.threads, evals: evals, msPerEval: 1000 * wall / Double(evals), gflopPerEval: gflop, peakGFLOPs: peak,
+      floorMs: 1000 * gflop / peak, peakRSSMiB: ProcessMemory.peakMiB())
   }
 }
