@@ -30,7 +30,12 @@ public func gradients(
         let input = node.inputs[i]
         let p = partial.shape == input.shape ? partial : partial.summed(toShape: input.shape)
         let key = ObjectIdentifier(inputNode)
-        grads[key] = grads[key].map { $0 + p } ?? p
+        if var sum = grads.removeValue(forKey: key) {
+          sum.accumulate(p)
+          grads[key] = sum
+        } else {
+          grads[key] = p
+        }
       }
     }
     return inputs.map { x in grads[ObjectIdentifier(x.node!)] ?? Tensor.zeros(x.shape) }

@@ -102,12 +102,23 @@ extension Kernels {
       let pa = a + off[1]
       let pb = b + off[2]
       let (sa, sb) = (inner[1], inner[2])
+      // Unit strides apart, so the common runs (a channel's plane against its scalar) vectorise.
       if sb == 0 {
         let s = pb[0]
-        for i in 0..<n { o[i] = f(pa[i &* sa], s) }
+        if sa == 1 {
+          for i in 0..<n { o[i] = f(pa[i], s) }
+        } else {
+          for i in 0..<n { o[i] = f(pa[i &* sa], s) }
+        }
       } else if sa == 0 {
         let s = pa[0]
-        for i in 0..<n { o[i] = f(s, pb[i &* sb]) }
+        if sb == 1 {
+          for i in 0..<n { o[i] = f(s, pb[i]) }
+        } else {
+          for i in 0..<n { o[i] = f(s, pb[i &* sb]) }
+        }
+      } else if sa == 1 && sb == 1 {
+        for i in 0..<n { o[i] = f(pa[i], pb[i]) }
       } else {
         for i in 0..<n { o[i] = f(pa[i &* sa], pb[i &* sb]) }
       }
@@ -200,9 +211,15 @@ extension Kernels {
         let s = src + off[0]
         let o = acc + off[1]
         if inner[1] == 0 {
-          var t = 0.0
-          for i in 0..<n { t += Double(s[i &* inner[0]]) }
-          o[0] += t
+          if inner[0] == 1 {
+            o[0] += sumAll(s, count: n)  // a contiguous run (a channel's plane): in SIMD lanes
+          } else {
+            var t = 0.0
+            for i in 0..<n { t += Double(s[i &* inner[0]]) }
+            o[0] += t
+          }
+        } else if inner[0] == 1 && inner[1] == 1 {
+          for i in 0..<n { o[i] += Double(s[i]) }
         } else {
           for i in 0..<n { o[i &* inner[1]] += Double(s[i &* inner[0]]) }
         }

@@ -72,6 +72,18 @@ extension Tensor {
   public static func / (a: Float, b: Tensor) -> Tensor { Tensor(a) / b }
 
   public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+
+  /// `self + other` for a tensor of the same shape: written into this tensor's own storage when
+  /// nothing else holds it and neither is in a graph (a backward pass's sums of gradients), so no
+  /// new storage is made; a new tensor otherwise.
+  mutating func accumulate(_ other: Tensor) {
+    guard node == nil, other.node == nil, other.shape == shape, isKnownUniquelyReferenced(&storage) else {
+      self = self + other
+      return
+    }
+    let (d, s) = (storage.base, other.storage.base)
+    for i in 0..<scalarCount { d[i] += s[i] }
+  }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
 }
