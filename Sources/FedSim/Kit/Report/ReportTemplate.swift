@@ -11,7 +11,7 @@ enum ReportTemplate {
     body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
     table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td{white-space:nowrap}
     th:first-child,td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:13px}
-    .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}.meta{color:#555;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto}
+    .tiles{display:flex;flex-wrap:wrap;gap:1.2em}.tile img{image-rendering:pixelated;vertical-align:top}.tile figcaption{font-size:12px;margin-top:4px}details{margin:.5em 0}.strip{margin:.4em 0}.strip img{max-width:100%;image-rendering:pixelated}.strip figcaption{font-size:13px}.meta{color:#555;font-size:13px}pre{background:#f6f6f6;padding:1em;overflow:auto}
     </style></head><body>
     <h1>{{title}}</h1>
     {{#meta}}<p class=meta>Run {{.}}.</p>{{/meta}}
@@ -27,7 +27,7 @@ enum ReportTemplate {
     {{{.}}}{{/distance}}
     {{#evolution}}<h2>How the reconstruction emerges</h2>
     <p>First repeat, first attacked update: the private image, then the reconstruction at the steps named (the nearest snapshots).</p>
-    {{#strips}}<figure class=tile><figcaption><b>{{setting}}</b> · truth, then steps {{steps}}</figcaption><img alt='the reconstruction of {{setting}} at steps {{steps}}' src='{{picture}}'></figure>
+    {{#strips}}<figure class=strip><figcaption><b>{{setting}}</b> · truth, then steps {{steps}}</figcaption><img alt='the reconstruction of {{setting}} at steps {{steps}}' src='{{picture}}'></figure>
     {{/strips}}{{{mse}}}{{/evolution}}
     <h2>Reconstructions</h2>
     <p>Each tile: the client's private images (top) above the attack's reconstruction (bottom).</p>
