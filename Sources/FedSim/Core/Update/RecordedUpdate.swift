@@ -113,11 +113,12 @@ public struct RecordedUpdate: Sendable {
       tensors["input"] = input
       tensors["label_onehot"] = oneHot(labels, classes: spec.classes)
     }
-    let metadata = [
+    var metadata = [
       "model": spec.name, "classes": "\(spec.classes)", "channels": "\(spec.channels)",
       "size": "\(spec.imageSize)", "activation": spec.activation.rawValue, "batch": "\(batch)",
-      "normalize": normalization?.text ?? "none", "activation_scope": (spec.activationScope ?? .all).rawValue,
+      "normalize": normalization?.text ?? "none",
     ]
+    if let scope = spec.activationScope { metadata["activation_scope"] = scope.rawValue }
     try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
   }
 }
