@@ -22,10 +22,9 @@ struct SVGChart {
     let (left, right, top, bottom) = (60.0, (xLabels == nil ? 20.0 : 90.0) + legend, 30.0, xLabels == nil ? 40.0 : 90.0)
     let width = left + plotWidth + right
     let (pw, ph) = (plotWidth, height - top - bottom)
-    let all = series.flatMap(\.values).filter { $0.isFinite && (!logY || $0 > 0) }
-    guard !all.isEmpty else { return "" }
     let t = { (v: Double) in logY ? log10(v) : v }
-    var (lo, hi) = (all.map(t).min()!, all.map(t).max()!)
+    let all = series.flatMap(\.values).filter { $0.isFinite && (!logY || $0 > 0) }.map(t)
+    guard var lo = all.min(), var hi = all.max() else { return "" }
     if logY { (lo, hi) = (floor(lo), ceil(hi)) }
     if hi - lo < 1e-9 { (lo, hi) = (lo - 1, hi + 1) }
     if !logY { lo = Swift.min(lo, 0) }
