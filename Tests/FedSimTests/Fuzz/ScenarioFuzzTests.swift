@@ -65,10 +65,23 @@ struct ScenarioFuzzTests {
       local_batch: [1, 2]
       attack_method: [dlg, idlg]
     """,
+    """
+    name: fuzz-models
+    model: {name: lenet, size: 24, normalize: imagenet, activation: sigmoid, activation_scope: all}
+    dataset: {path: shapes, count: 12, test_fraction: 0}
+    federation: {clients: 2}
+    attack: {iterations: 3}
+    sweep:
+      model:
+        - lenet
+        - {name: cnn6, size: 16, normalize: '0.5,0.5,0.5/0.25,0.25,0.25', local_batch: 2, iterations: 2}
+        - {name: mlp, auxiliary_head: false}
+    """,
   ]
 
   static let keys = [
     "name", "seed", "repeats", "defenses", "secure_aggregation", "model.name", "model.activation", "model.classes",
+    "model.size", "model.normalize", "model.activation_scope", "model.auxiliary_head", "sweep.model",
     "dataset.path", "dataset.count", "dataset.partition", "dataset.alpha", "dataset.shards", "dataset.test_fraction",
     "federation.clients", "federation.rounds", "federation.algorithm", "federation.local_batch", "federation.epochs",
     "federation.learning_rate", "federation.sample", "federation.deadline", "federation.quorum", "federation.host",
