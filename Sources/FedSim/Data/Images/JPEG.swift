@@ -11,7 +11,7 @@ public enum JPEG {
 
   public static func decode(_ bytes: [UInt8], path: String) throws(DatasetError) -> DecodedImage {
     func fail(_ why: String) -> DatasetError { .malformed(path: path, reason: "not a readable JPEG: \(why)") }
-    guard bytes.count >= 4, Array(bytes.prefix(3)) == signature else { throw fail("no JPEG start-of-image marker") }
+    guard bytes.count >= 4, bytes.starts(with: signature) else { throw fail("no JPEG start-of-image marker") }
     guard let handle = tjInitDecompress() else { throw fail("libjpeg-turbo could not start a decompressor") }
     defer { tjDestroy(handle) }
     func libraryError() -> String { tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error" }
@@ -68,7 +68,7 @@ public enum ImageFile {
 
   public static func decode(_ bytes: [UInt8], path: String) throws(DatasetError) -> DecodedImage {
     if bytes.starts(with: JPEG.signature) { return try JPEG.decode(bytes, path: path) }
-    if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.decode(bytes, path: path) }
+    if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, path: path) }
     throw .malformed(path: path, reason: "neither a PNG nor a JPEG (its first bytes are neither signature)")
   }
 

@@ -41,7 +41,7 @@ extension PNG {
   /// them), and the frame count its acTL chunk declares. A plain PNG is one frame.
   public static func decodeAnimation(_ bytes: [UInt8], path: String) throws(DatasetError) -> (declared: Int, frames: [DecodedImage]) {
     func fail(_ why: String) -> DatasetError { .malformed(path: path, reason: "not a readable APNG: \(why)") }
-    guard bytes.count >= 8, Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { throw fail("no PNG signature") }
+    guard bytes.starts(with: PNG.signature) else { throw fail("no PNG signature") }
     func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
     var header: [UInt8] = []
     var declared = 1
@@ -68,7 +68,7 @@ extension PNG {
     }
     guard !header.isEmpty else { throw fail("no IHDR") }
     let frames = try parts.map { (data: [UInt8]) throws(DatasetError) -> DecodedImage in
-      var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+      var png = PNG.signature
       appendChunk("IHDR", header, to: &png)
       appendChunk("IDAT", data, to: &png)
       appendChunk("IEND", [], to: &png)
@@ -86,8 +86,7 @@ struct PNGChunks {
   var compressed: [UInt8] = []
 
   init(_ bytes: [UInt8], _ fail: (String) -> DatasetError) throws(DatasetError) {
-    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw fail("no PNG signature") }
+    guard bytes.starts(with: PNG.signature) else { throw fail("no PNG signature") }
     func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
     var offset = 8
     var ended = false

@@ -8,6 +8,8 @@ public enum PNG {
   /// header cannot ask for more memory than a photo needs.
   public static let largestSide = 16_384
   public static let largestPixels = 1 << 26
+  /// The eight bytes every PNG file begins with.
+  public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
   /// The PNG bytes of an image whose `pixels` are row-major, channels interleaved (1 or 3).
   public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
     precondition(channels == 1 || channels == 3, "PNG.encode writes greyscale or RGB")
@@ -48,7 +50,7 @@ public enum PNG {
   }
 
   private static func signatureAndHeader(width: Int, height: Int, channels: Int) -> [UInt8] {
-    var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    var out = signature
     var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
     header += [8, channels == 3 ? 2 : 0, 0, 0, 0]
     appendChunk("IHDR", header, to: &out)
