@@ -78,10 +78,10 @@ final class Live {
     guard TerminalPicture.colourTerminal, seconds > 0, let truth,
       let r = try? Reconstruction(contentsOf: folder.reconstruction(round: 1, client: 0)), r.snapshots.shape[0] > 0
     else { return }
-    let n = r.snapshots.shape[0]
+    let frames = r.frames
+    let n = frames.count
     drawnLines = 0
-    for k in 0..<n {
-      let frame = r.snapshots.sliced(alongAxis: 0, k..<(k + 1)).reshaped(to: r.images.shape)
+    for (k, frame) in frames.enumerated() {
       let psnr = Leakage.psnr(mse: Leakage.matchedMSE(reconstruction: frame, truth: truth).reduce(0, +))
       let iteration = k < r.snapshotIterations.count ? r.snapshotIterations[k] : k
       paint(frame, status: String(format: "%@ · replay · iteration %d/%d · PSNR %.1f dB", label, iteration, r.iterations, psnr))

@@ -33,6 +33,20 @@ public struct PrivateBatch: Sendable {
   }
 }
 
+extension PrivateBatch {
+  /// The private batches behind a reconstruction, in its clients' order, as one batch: what it
+  /// is scored against (`folder`: the point's run folder).
+  public init(behind r: Reconstruction, in folder: RunFolder) throws(RunFileError) {
+    let batches = try r.clients.map { c throws(RunFileError) in try PrivateBatch(contentsOf: folder.truth(round: r.round, client: c)) }
+    for (c, b) in zip(r.clients, batches) where b.images.shape.dropFirst() != batches[0].images.shape.dropFirst() {
+      throw .unreadable(
+        path: folder.truth(round: r.round, client: c),
+        reason: "holds \(b.images.shape) images, client \(r.clients[0])'s are \(batches[0].images.shape)")
+    }
+    self.init(images: concat(batches.map(\.images), alongAxis: 0), labels: batches.flatMap(\.labels))
+  }
+}
+
 public enum RunFileError: Error, CustomStringConvertible, Equatable {
   case unreadable(path: String, reason: String)
   case unwritable(path: String, reason: String)

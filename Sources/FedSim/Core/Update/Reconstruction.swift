@@ -19,6 +19,8 @@ public struct Reconstruction: Sendable {
   public var snapshots: Tensor
   /// The iteration of each snapshot (empty: not recorded, in files from before they were).
   public var snapshotIterations: [Int]
+  /// The snapshots one by one, each a batch `[B, C, H, W]`.
+  public var frames: [Tensor] { (0..<snapshots.shape[0]).map { snapshots.sliced(alongAxis: 0, $0..<($0 + 1)).reshaped(to: images.shape) } }
   public var iterations: Int
   public var evaluations: Int
   public var wallSeconds: Double

@@ -24,10 +24,9 @@ struct Evolution {
     let dir = folder.reconstructions
     guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().first,
       let r = try? Reconstruction(contentsOf: dir + "/" + name), !r.snapshotIterations.isEmpty,
-      let batches = try? r.clients.map({ c throws(RunFileError) in try PrivateBatch(contentsOf: folder.truth(round: r.round, client: c)) })
+      let truth = try? PrivateBatch(behind: r, in: folder).images
     else { return nil }
-    let truth = concat(batches.map(\.images), alongAxis: 0)
-    let frames = (0..<r.snapshots.shape[0]).map { r.snapshots.sliced(alongAxis: 0, $0..<($0 + 1)).reshaped(to: r.images.shape) }
+    let frames = r.frames
     guard truth.shape == r.images.shape, frames.count == r.snapshotIterations.count else { return nil }
     let mse = zip(r.snapshotIterations, frames).map { i, f in
       let each = Leakage.matchedMSE(reconstruction: f, truth: truth)

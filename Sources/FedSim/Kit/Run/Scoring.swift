@@ -50,16 +50,16 @@ struct Scoring {
   /// One reconstruction's row, and its truth and matched reconstruction as two picture rows.
   private func score(_ path: String) throws(RunFileError) -> (RunSummary.Row, [Tensor]) {
     let r = try Reconstruction(contentsOf: path)
-    let batches = try r.clients.map { c throws(RunFileError) in try PrivateBatch(contentsOf: folder.truth(round: r.round, client: c)) }
-    let truth = concat(batches.map(\.images), alongAxis: 0)
+    let behind = try PrivateBatch(behind: r, in: folder)
+    let truth = behind.images
     guard truth.shape == r.images.shape else {
       throw .unreadable(path: path, reason: "reconstructs \(r.images.shape) but the private batch is \(truth.shape)")
     }
     let threshold = scenario.attack?.threshold ?? 30
     let s = Leakage.score(
-      reconstruction: r.images, truth: truth, labels: r.labels, trueLabels: batches.flatMap(\.labels), threshold: threshold)
+      reconstruction: r.images, truth: truth, labels: r.labels, trueLabels: behind.labels, threshold: threshold)
     let matched = concat(s.assignment.map { r.images.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)
-    let frames = (0..<r.snapshots.shape[0]).map { r.snapshots.sliced(alongAxis: 0, $0..<($0 + 1)).reshaped(to: r.images.shape) }
+    let frames = r.frames
     let timeline = Pictures.timeline(frames.isEmpty ? [r.images] : frames, truth: truth, scale: Swift.max(1, 96 / scenario.model.imageSize))
     try? folder.write(Data(timeline), to: folder.timeline(round: r.round, client: r.client))
     let scale = Swift.max(1, 64 / scenario.model.imageSize)
@@ -70,7 +70,7 @@ struct Scoring {
       defenses: scenario.defenses.isEmpty ? "none" : scenario.defenses.map(\.label).joined(separator: ", "),
       mse: s.mse, psnr: s.psnr, ssim: s.ssim, labelAccuracy: s.labelAccuracy, success: s.success, attackSeconds: r.wallSeconds,
       successIteration: successIteration(frames, r.snapshotIterations, truth: truth, threshold: threshold),
-      trueLabels: batches.flatMap(\.labels),
+      trueLabels: behind.labels,
       recoveredLabels: s.assignment.map { $0 < r.labels.count ? r.labels[$0] : -1 })
     return (row, [truth, matched])
   }
