@@ -30,11 +30,11 @@ struct BigModelInputTests {
 
   @Test("an update's normalisation is kept in its metadata and undone for pixels")
   func metadata() throws {
-    let spec = ModelSpec(name: "lenet", channels: 3, imageSize: 16, classes: 4)
+    let spec = ModelSpec(name: "lenet", channels: 3, imageSize: 16, classes: 4, normalization: .imageNet)
     var generator = SeededGenerator(seed: 1)
     let model = try ModelZoo.make(spec, generator: &generator)
     let pixels = Tensor.uniform([1, 3, 16, 16], using: &generator)
-    let update = RecordedUpdate(spec: spec, model: model, input: Normalization.imageNet.apply(pixels), labels: [2], normalization: .imageNet)
+    let update = RecordedUpdate(spec: spec, model: model, input: Normalization.imageNet.apply(pixels), labels: [2])
     let path = NSTemporaryDirectory() + "fedsim-norm-\(UUID().uuidString).safetensors"
     defer { try? FileManager.default.removeItem(atPath: path) }
     try update.write(to: path)

@@ -82,7 +82,7 @@ public struct FederatedAdversary: Sendable {
     let r = try inversion.attack(
       AttackConfiguration(
         method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed,
-        pixelRange: spec.normalization?.inputRange ?? 0...1,
+        pixelRange: spec.inputRange,
         localSteps: replay ? LocalSteps(steps: h.steps, learningRate: Float(h.learningRate)) : nil)
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }

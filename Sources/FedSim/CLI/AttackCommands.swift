@@ -58,11 +58,7 @@ struct Attack: ParsableCommand {
     var recorded: RecordedUpdate
     if let update {
       do { recorded = try RecordedUpdate(contentsOf: update, activationScope: activationScope) } catch { throw fail("\(error)") }
-      if let normalize {
-        do { recorded.normalization = try Normalization.parse(normalize, channels: recorded.spec.channels) } catch {
-          throw fail("--normalize \(normalize): \(error)")
-        }
-      }
+      if let normalize { recorded.normalization = try parseNormalize(normalize, channels: recorded.spec.channels) }
       if recorded.normalization == nil, let x = recorded.input, let lo = x.scalars.min(), let hi = x.scalars.max(), lo < -0.01 || hi > 1.01 {
         print(String(format: "warning: the recorded input spans [%.2f, %.2f], not [0, 1]: scored as it is; if the model's input is normalised, say how with --normalize (e.g. imagenet)", lo, hi))
       }
@@ -139,14 +135,10 @@ struct Record: ParsableCommand {
     guard batch >= 1, index >= 0, index + batch <= dataset.count else {
       throw fail("\(data) has \(dataset.count) images; \(index)..<\(index + batch) is out of range")
     }
-    let normalization: Normalization?
-    do { normalization = try Normalization.parse(normalize, channels: dataset.channels) } catch {
-      throw fail("--normalize \(normalize): \(error)")
-    }
     let spec = ModelSpec(
       name: model, channels: dataset.channels, imageSize: size ?? dataset.height,
       classes: classes ?? dataset.classes, activation: activation, auxiliaryHead: model == "inception_v3" ? false : nil,
-      activationScope: activationScope)
+      activationScope: activationScope, normalization: try parseNormalize(normalize, channels: dataset.channels))
     var generator = SeededGenerator(seed: seed)
     let net: AnyModel
     do { net = try ModelZoo.make(spec, generator: &generator) } catch { throw fail("\(error)") }
@@ -156,13 +148,17 @@ struct Record: ParsableCommand {
       throw fail("labels reach \(labels.max()!), beyond the model's \(spec.classes) classes")
     }
     let pixels = dataset.images(indices, transform: ImageTransform(resize: size, centerCrop: size))
-    let input = normalization?.apply(pixels) ?? pixels
-    let update = RecordedUpdate(spec: spec, model: net, input: input, labels: labels, normalization: normalization)
+    let update = RecordedUpdate(spec: spec, model: net, input: spec.input(pixels), labels: labels)
     do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(describe(error))") }
     print(
       "wrote \(out): \(model) (\(spec.classes) classes, \(spec.activation.rawValue), \(spec.imageSize)×\(spec.imageSize), "
-        + "normalised: \(normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)")
+        + "normalised: \(spec.normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)")
   }
+}
+
+/// `--normalize TEXT` for images of `channels` channels, or exits naming the option.
+func parseNormalize(_ text: String, channels: Int) throws -> Normalization? {
+  do { return try Normalization.parse(text, channels: channels) } catch { throw fail("--normalize \(text): \(error)") }
 }
 
 /// A file-system error as a person reads it: the POSIX reason when there is one.

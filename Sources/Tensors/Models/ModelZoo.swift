@@ -59,6 +59,8 @@ public struct ModelSpec: Sendable, Codable, Equatable {
   public func input(_ pixels: Tensor) -> Tensor { normalization?.apply(pixels) ?? pixels }
   /// The model's input as pixels in [0, 1] (the normalisation undone).
   public func pixels(_ input: Tensor) -> Tensor { normalization?.undo(input) ?? input }
+  /// Where the model's input lies for pixels in [0, 1]: the range a boxed attack keeps to.
+  public var inputRange: ClosedRange<Float> { normalization?.inputRange ?? 0...1 }
 }
 
 extension ModelSpec {

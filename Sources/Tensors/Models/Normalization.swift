@@ -1,5 +1,4 @@
 import Foundation
-import Tensors
 
 /// A model's input normalisation, x' = (x − mean) / std per channel, as torchvision's
 /// `Normalize`: the model sees x'; pictures and scores are in x ∈ [0, 1]. An attack optimises in
@@ -9,9 +8,14 @@ public struct Normalization: Sendable, Codable, Equatable {
   public var std: [Float]
 
   /// ImageNet's statistics, as torchvision's models and the DLG study use them.
-  public static let imageNet = Normalization(uncheckedMean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+  public static let imageNet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 
-  init(uncheckedMean mean: [Float], std: [Float]) { (self.mean, self.std) = (mean, std) }
+  /// A normalisation the code states (one mean and one std per channel); values a user gives go
+  /// through `init(mean:std:channels:)` or `parse`, which check them.
+  public init(mean: [Float], std: [Float]) {
+    precondition(!mean.isEmpty && mean.count == std.count, "one mean and one std per channel")
+    (self.mean, self.std) = (mean, std)
+  }
 
   /// A normalisation for `channels` channels; every std positive, every value finite.
   public init(mean: [Float], std: [Float], channels: Int) throws(NormalizationError) {
@@ -32,7 +36,7 @@ public struct Normalization: Sendable, Codable, Equatable {
     case "imagenet":
       guard channels != 3 else { return .imageNet }
       guard channels == 1 else { throw .invalid("imagenet is for 1 or 3 channels, the images have \(channels)") }
-      return Normalization(uncheckedMean: [imageNet.mean.reduce(0, +) / 3], std: [imageNet.std.reduce(0, +) / 3])
+      return Normalization(mean: [imageNet.mean.reduce(0, +) / 3], std: [imageNet.std.reduce(0, +) / 3])
     default:
       let parts = text.split(separator: "/", omittingEmptySubsequences: false)
       let numbers = parts.map { $0.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) } }

@@ -24,9 +24,7 @@ public struct FederationSetup: Sendable {
     }
     let size = s.model.imageSize
     pixels = data.height == size ? ImageTransform() : ImageTransform(resize: size, centerCrop: size)
-    var input = pixels
-    (input.mean, input.std) = (s.model.normalization?.mean, s.model.normalization?.std)
-    modelInput = input
+    modelInput = ImageTransform(resize: pixels.resize, centerCrop: pixels.centerCrop, normalization: s.model.normalization)
     if let top = data.labels.max(), top >= s.model.classes {
       throw .model("the dataset has label \(top) but the model has \(s.model.classes) classes")
     }

@@ -30,12 +30,12 @@ public struct RecordedUpdate: Sendable {
   /// Images in the model's input space as pixels in [0, 1] (the normalisation undone).
   public func pixels(_ x: Tensor) -> Tensor { spec.pixels(x) }
 
-  /// What a FedSGD client with `model` shares for `input` (as the model sees it) and `labels`.
-  public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int], normalization: Normalization? = nil) {
+  /// What a FedSGD client with `model` shares for `input` (as the model sees it: `spec.input`
+  /// of the pixels) and `labels`.
+  public init(spec: ModelSpec, model: AnyModel, input: Tensor, labels: [Int]) {
     self.spec = spec
     self.model = model
     self.input = input
-    if let normalization { self.spec.normalization = normalization }
     self.labels = labels
     batch = input.shape[0]
     gradient = sharedGradient(

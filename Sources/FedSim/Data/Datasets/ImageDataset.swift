@@ -70,17 +70,17 @@ public struct ImageDataset: Sendable {
 public struct ImageTransform: Sendable, Codable, Equatable {
   public var resize: Int?
   public var centerCrop: Int?
-  public var mean: [Float]?
-  public var std: [Float]?
+  /// The model's input normalisation (`Normalization.imageNet` for torchvision's models).
+  public var normalization: Normalization?
 
-  public init(resize: Int? = nil, centerCrop: Int? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
-    precondition((mean == nil) == (std == nil) && mean?.count == std?.count, "mean and std go together")
+  public init(resize: Int? = nil, centerCrop: Int? = nil, normalization: Normalization? = nil) {
     precondition((resize ?? 1) > 0 && (centerCrop ?? 1) > 0, "sizes must be positive")
-    (self.resize, self.centerCrop, self.mean, self.std) = (resize, centerCrop, mean, std)
+    (self.resize, self.centerCrop, self.normalization) = (resize, centerCrop, normalization)
   }
 
-  /// ImageNet's statistics, as torchvision's pretrained models expect.
-  public static let imageNet = (mean: [Float](arrayLiteral: 0.485, 0.456, 0.406), std: [Float](arrayLiteral: 0.229, 0.224, 0.225))
+  public init(resize: Int? = nil, centerCrop: Int? = nil, mean: [Float], std: [Float]) {
+    self.init(resize: resize, centerCrop: centerCrop, normalization: Normalization(mean: mean, std: std))
+  }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
     var y = x
@@ -100,9 +100,6 @@ public struct ImageTransform: Sendable, Codable, Equatable {
       let left = Int((Double(y.shape[3] - crop) / 2).rounded(.toNearestOrEven))
       y = y.sliced(starts: [0, 0, top, left], ends: [y.shape[0], y.shape[1], top + crop, left + crop])
     }
-    guard let mean, let std else { return y }
-    let c = y.shape[1]
-    precondition(mean.count == c, "normalisation for \(mean.count) channels, images have \(c)")
-    return (y - Tensor(shape: [1, c, 1, 1], scalars: mean)) / Tensor(shape: [1, c, 1, 1], scalars: std)
+    return normalization?.apply(y) ?? y
   }
 }

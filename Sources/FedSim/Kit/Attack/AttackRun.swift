@@ -85,7 +85,7 @@ public enum AttackRun {
     var traces = [Trace](repeating: Trace(), count: configuration.restarts)
     let truth = update.input.map(update.pixels)
     var configuration = configuration
-    if let n = update.normalization { configuration.pixelRange = n.inputRange }
+    configuration.pixelRange = update.spec.inputRange
     var result = try inversion.attack(configuration) { p in
       var t = traces[p.trial]
       t.distance.append(p.distance)
@@ -150,7 +150,8 @@ public enum AttackRun {
     let scale = Swift.max(1, 96 / size)
     var rows: [Tensor] = []
     var recon = result.reconstruction
-    if let truth = update.input.map(update.pixels) {
+    let truth = update.input.map(update.pixels)
+    if let truth {
       let order = Leakage.assignment(reconstruction: recon, truth: truth)
       recon = concat(order.map { recon.sliced(alongAxis: 0, $0..<($0 + 1)) }, alongAxis: 0)
       rows.append(truth)
@@ -165,7 +166,7 @@ public enum AttackRun {
     }
     try put("history.png", Data(Pictures.grid(rows: strip, scale: Swift.max(1, 64 / size))))
 
-    try put("timeline.png", Data(Pictures.timeline(trace.snapshots.map(\.images), truth: update.input.map(update.pixels), scale: Swift.max(1, 96 / size))))
+    try put("timeline.png", Data(Pictures.timeline(trace.snapshots.map(\.images), truth: truth, scale: Swift.max(1, 96 / size))))
 
     var panels = [
       LineChart.Panel(
