@@ -32,14 +32,6 @@ struct Demo: ParsableCommand {
   @Option(help: "Which image of --data (from 0).") var index = 0
   @Option(help: "A defense as NAME=VALUE, e.g. gaussian_noise=0.01, prune=0.9, clip=0.1, quantize=int8 (repeatable: each its own column, up to 4).")
   var defense: [String] = []
-
-  func validate() throws {
-    if data != nil && image != nil { throw ValidationError("give --image or --data, not both") }
-    if data == nil && index != 0 { throw ValidationError("--index needs --data") }
-    if defense.count > 4 { throw ValidationError("at most 4 --defense settings fit side by side") }
-    if !(replay >= 0 && replay <= 600) { throw ValidationError("--replay takes 0 to 600 seconds") }
-    for d in defense { _ = try Self.parse(d) }
-  }
   @Option(help: "Attack iterations (default: the method's).") var iterations: Int?
   @Option(help: "A model of the zoo (default: the DLG LeNet).") var model: String?
   @Option(help: "The model's input size: the picture resized and centre-cropped to it (default: 32).") var size: Int?
@@ -50,6 +42,14 @@ struct Demo: ParsableCommand {
   @Flag(help: "Big pictures: as large as the terminal allows, for a projector (default: at most 4× their size).")
   var big = false
   @Option(help: "The run folder (default: runs/demo-live-TIME).") var out: String?
+
+  func validate() throws {
+    if data != nil && image != nil { throw ValidationError("give --image or --data, not both") }
+    if data == nil && index != 0 { throw ValidationError("--index needs --data") }
+    if defense.count > 4 { throw ValidationError("at most 4 --defense settings fit side by side") }
+    if !(replay >= 0 && replay <= 600) { throw ValidationError("--replay takes 0 to 600 seconds") }
+    for d in defense { _ = try Self.parse(d) }
+  }
 
   func run() throws {
     let binaries = binariesFolder()

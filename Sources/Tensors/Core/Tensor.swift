@@ -1,8 +1,8 @@
 /// A dense, row-major Float32 tensor of any rank, with an optional place in an autodiff graph.
 ///
 /// `Tensor` is a value: no one can see its storage change (it changes in place only when nothing
-/// else holds it) and its graph node points only at the tensors it was computed from. Gradients are returned by `gradients(of:wrt:createGraph:)`,
-/// never stored on tensors.
+/// else holds it) and its graph node points only at the tensors it was computed from. Gradients
+/// are returned by `gradients(of:wrt:createGraph:)`, never stored on tensors.
 public struct Tensor: Sendable {
   /// The extent of each axis, outermost first. A scalar has an empty shape.
   public let shape: [Int]

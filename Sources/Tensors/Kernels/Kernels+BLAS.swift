@@ -51,7 +51,6 @@ public enum BLAS {
     return 2 * Double(size) * Double(size) * Double(size) / best / 1e9
   }
 
-
   public static var threads: Int {
     get { Kernels.blasThreads }
     set { Kernels.setBLASThreads(newValue) }

@@ -41,19 +41,10 @@ extension ScenarioFile {
     return points
   }
 
-  /// A model sweep's value: its keys over the file's model section, and its local batch.
+  /// A model sweep's value: its keys over the file's model section, its local batch and its
+  /// attack budget.
   static func choose(_ c: ModelChoice, _ f: inout ScenarioFile) {
-    var m = f.model ?? ModelSection()
-    let given = c.model
-    m.name = given.name ?? m.name
-    m.activation = given.activation ?? m.activation
-    m.classes = given.classes ?? m.classes
-    m.initializer = given.initializer ?? m.initializer
-    m.size = given.size ?? m.size
-    m.normalize = given.normalize ?? m.normalize
-    m.activationScope = given.activationScope ?? m.activationScope
-    m.auxiliaryHead = given.auxiliaryHead ?? m.auxiliaryHead
-    f.model = m
+    f.model = c.model.overlaid(on: f.model ?? ModelSection())
     if let b = c.localBatch { Self.edit(&f.federation, ScenarioFile.FederationSection()) { $0.localBatch = b } }
     if let n = c.iterations, f.attack != nil { Self.edit(&f.attack, AttackSection()) { $0.iterations = n } }
   }

@@ -128,56 +128,6 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
   /// alone from the file's own setting (which is then the first point, `base`). A noise,
   /// clipping or pruning value of 0 means that defense is off at that point; `local_batch` is
   /// the clients' batch size.
-  /// One value of a model sweep: a zoo model's name, or a model section with, where the model
-  /// needs its own, a local batch (Inception-v3's batch norm needs two images) and an attack
-  /// budget (`iterations`, for the costly models).
-  public struct ModelChoice: Codable, Sendable, Equatable {
-    public var model: ModelSection
-    public var localBatch: Int?
-    public var iterations: Int?
-    static let extraKeys = ["local_batch", "iterations"]
-
-    public init(model: ModelSection, localBatch: Int? = nil, iterations: Int? = nil) {
-      (self.model, self.localBatch, self.iterations) = (model, localBatch, iterations)
-    }
-
-    struct Key: CodingKey {
-      var stringValue: String
-      var intValue: Int? { nil }
-      init(stringValue: String) { self.stringValue = stringValue }
-      init?(intValue: Int) { nil }
-    }
-
-    public init(from decoder: Decoder) throws {
-      if let name = try? decoder.singleValueContainer().decode(String.self) {
-        var m = ModelSection()
-        m.name = name
-        self.init(model: m)
-        return
-      }
-      let keyed = try decoder.container(keyedBy: Key.self)
-      let allowed = ModelSection.keys + Self.extraKeys
-      for key in keyed.allKeys where !allowed.contains(key.stringValue) {
-        throw DecodingError.dataCorruptedError(
-          forKey: key, in: keyed, debugDescription: "'\(key.stringValue)' is not a model sweep key (\(allowed.joined(separator: ", ")))")
-      }
-      self.init(
-        model: try ModelSection(from: decoder),
-        localBatch: try keyed.decodeIfPresent(Int.self, forKey: Key(stringValue: "local_batch")),
-        iterations: try keyed.decodeIfPresent(Int.self, forKey: Key(stringValue: "iterations")))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-      try model.encode(to: encoder)
-      var keyed = encoder.container(keyedBy: Key.self)
-      try keyed.encodeIfPresent(localBatch, forKey: Key(stringValue: "local_batch"))
-      try keyed.encodeIfPresent(iterations, forKey: Key(stringValue: "iterations"))
-    }
-
-    /// The point's label: the name, and the size when one is set.
-    var label: String { (model.name ?? "lenet") + (model.size.map { "-\($0)" } ?? "") }
-  }
-
   public struct Sweep: Codable, Sendable, Equatable {
     public init() {}
     public var combine: Combine?
