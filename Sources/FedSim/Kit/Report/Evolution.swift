@@ -19,13 +19,10 @@ struct Evolution {
   /// The steps the DLG study shows.
   static let shownSteps = [0, 10, 50, 100, 300]
 
-  /// The first attacked update of `folder` (a point's first repeat), or nil when it has none.
-  static func read(_ folder: RunFolder, setting: String) -> Evolution? {
-    let dir = folder.reconstructions
-    guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().first,
-      let r = try? Reconstruction(contentsOf: dir + "/" + name), !r.snapshotIterations.isEmpty,
-      let truth = try? PrivateBatch(behind: r, in: folder).images
-    else { return nil }
+  /// How `r`, an attack of the point in `folder`, emerged; nil when it kept no snapshots or its
+  /// truth is not there.
+  init?(_ r: Reconstruction, folder: RunFolder, setting: String) {
+    guard !r.snapshotIterations.isEmpty, let truth = try? PrivateBatch(behind: r, in: folder).images else { return nil }
     let frames = r.frames
     guard truth.shape == r.images.shape, frames.count == r.snapshotIterations.count else { return nil }
     let mse = zip(r.snapshotIterations, frames).map { i, f in
@@ -34,7 +31,7 @@ struct Evolution {
     }
     // The nearest snapshot to each shown step within the run, and the last.
     let last = r.snapshotIterations.count - 1
-    var chosen = shownSteps.filter { $0 <= r.snapshotIterations[last] }.map { step in
+    var chosen = Self.shownSteps.filter { $0 <= r.snapshotIterations[last] }.map { step in
       r.snapshotIterations.indices.min { abs(r.snapshotIterations[$0] - step) < abs(r.snapshotIterations[$1] - step) } ?? last
     }
     chosen.append(last)
@@ -44,7 +41,16 @@ struct Evolution {
     let order = Leakage.assignment(reconstruction: r.images, truth: truth)
     let shown = concat([truth.sliced(alongAxis: 0, 0..<1)] + unique.map { frames[$0].sliced(alongAxis: 0, order[0]..<(order[0] + 1)) }, alongAxis: 0)
     let scale = Swift.max(1, 96 / truth.shape[2])
-    return Evolution(
-      setting: setting, strip: Pictures.grid(rows: [shown], scale: scale), steps: unique.map { r.snapshotIterations[$0] }, mse: mse)
+    (self.setting, self.strip) = (setting, Pictures.grid(rows: [shown], scale: scale))
+    (self.steps, self.mse) = (unique.map { r.snapshotIterations[$0] }, mse)
+  }
+}
+
+extension RunFolder {
+  /// The point's first attacked update (by file name: the first round, the first client), or
+  /// nil when it has none or it cannot be read.
+  func firstReconstruction() -> Reconstruction? {
+    guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: reconstructions)) ?? []).sorted().first else { return nil }
+    return try? Reconstruction(contentsOf: reconstructions + "/" + name)
   }
 }

@@ -43,7 +43,17 @@ public enum HTMLReport {
   ) -> ReportView {
     let attacked = settings.filter { $0.attacks > 0 }
     let tradeOff = PrivacyUtilityChart(attacked)
-    let curves = attacked.isEmpty ? [] : distanceCurves(folder: folder, settings: settings)
+    // Each setting's first attacked update (first repeat), read once for the distance chart and the evolution.
+    let firsts: [(setting: String, folder: RunFolder, attack: Reconstruction)] =
+      attacked.isEmpty
+      ? []
+      : settings.enumerated().compactMap { k, s in
+        let point = folder.point(k, repeat: 0)
+        return point.firstReconstruction().map { (s.setting, point, $0) }
+      }
+    let curves = firsts.enumerated().map { n, f in
+      ("\(f.setting) (\(f.attack.method.rawValue))", SVGChart.palette[n % SVGChart.palette.count], f.attack.history)
+    }
     return ReportView(
       title: design.name, meta: RunMetadata.read(folder)?.line, repeats: design.repeats, threshold: Int(threshold(design)),
       rows: settings.map(ReportView.Row.init),
@@ -56,7 +66,7 @@ public enum HTMLReport {
       distance: curves.isEmpty
         ? nil
         : SVGChart(title: "the attack's gradient distance (first repeat, first victim)", xLabels: nil, series: curves, logY: true).render(),
-      evolution: evolution(folder: folder, settings: settings),
+      evolution: evolution(firsts.compactMap { Evolution($0.attack, folder: $0.folder, setting: $0.setting) }),
       settings: settings.enumerated().map { k, setting in
         let groups = (0..<design.repeats).map { r in
           ReportView.TileGroup(
@@ -80,30 +90,12 @@ public enum HTMLReport {
     ]
   }
 
-  /// The attack's distance per iteration for the first repeat's first reconstruction of each
-  /// setting (the adversary stores it beside the reconstruction).
-  static func distanceCurves(folder: RunFolder, settings: [SettingSummary]) -> [(String, String, [Double])] {
-    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-    var curves: [(String, String, [Double])] = []
-    for (k, s) in settings.enumerated() {
-      let dir = folder.point(k, repeat: 0).reconstructions
-      guard let name = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().first,
-        let file = try? SafetensorsFile(contentsOf: dir + "/" + name), let history = try? file.tensor("history")
-      else { continue }
-      let method = file.metadata["method"] ?? ""
-      curves.append(("\(s.setting) (\(method))", colours[curves.count % colours.count], history.scalars.map(Double.init)))
-    }
-    return curves
-  }
-
   /// Each setting's evolution strip, and MSE against iteration for all of them on one chart.
-  static func evolution(folder: RunFolder, settings: [SettingSummary]) -> ReportView.EvolutionBlock? {
-    let all = settings.enumerated().compactMap { k, s in Evolution.read(folder.point(k, repeat: 0), setting: s.setting) }
+  static func evolution(_ all: [Evolution]) -> ReportView.EvolutionBlock? {
     guard !all.isEmpty else { return nil }
-    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
     let chart = SVGChart(
       title: "MSE of the reconstruction against the truth (first repeat, first victim)", xLabels: nil,
-      series: all.enumerated().map { ($1.setting, colours[$0 % colours.count], $1.mse.map(\.y)) }, logY: true,
+      series: all.enumerated().map { ($1.setting, SVGChart.palette[$0 % SVGChart.palette.count], $1.mse.map(\.y)) }, logY: true,
       iterations: all.map { $0.mse.map { Int($0.x) } })
     return ReportView.EvolutionBlock(
       strips: all.map {

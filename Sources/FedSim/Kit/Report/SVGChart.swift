@@ -9,6 +9,9 @@ struct SVGChart {
     return "10" + String(String(n).map { digits[$0] ?? $0 })
   }
 
+  /// The series' colours, in order.
+  static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+
   var title: String
   var xLabels: [String]?
   var series: [(name: String, colour: String, values: [Double])]
