@@ -65,6 +65,10 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed evaluations per big model.") var bigEvals = 5
   @Option(help: "Time only this big model (resnet18, densenet121 or inception_v3).") var bigModel: String?
 
+  func validate() throws {
+    guard evals >= 1, bigEvals >= 1 else { throw ValidationError("--evals and --big-evals must be at least 1") }
+  }
+
   func run() throws {
     let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
     BLAS.threads = threads
@@ -270,12 +274,12 @@ func loadDataset(_ path: String) throws -> ImageDataset {
   do { return try .load(path) } catch { throw fail("\(error)") }
 }
 
-/// Prints `message` to standard error and gives the exit code to throw.
 /// The folder of this executable, where its sibling processes (fed-server, …) are.
 func binariesFolder() -> String {
   (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath().deletingLastPathComponent().path
 }
 
+/// Prints `message` to standard error and gives the exit code to throw.
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
   return ExitCode(1)
