@@ -34,8 +34,11 @@ let package = Package(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
       providers: [.apt(["libturbojpeg0-dev"])]),
 
+    // The AVX2 kernel of the direct convolution for narrow layers (dispatched at run time).
+    .target(name: "CGatherProduct", path: "Sources/CGatherProduct"),
+
     // The numeric core and the attacks: no federation in them.
-    .target(name: "Tensors", dependencies: ["COpenBLAS"], path: "Sources/Tensors"),
+    .target(name: "Tensors", dependencies: ["COpenBLAS", "CGatherProduct"], path: "Sources/Tensors"),
     .target(
       name: "Adversary", dependencies: ["Tensors", "COpenBLAS"], path: "Sources/Adversary",
       exclude: ["Role", "Process"]),

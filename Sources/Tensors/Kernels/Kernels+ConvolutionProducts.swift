@@ -85,8 +85,44 @@ extension Kernels {
     }
   }
 
-  /// `y = conv2d(x, w)`.
+  /// `y = conv2d(x, w)`: directly for a narrow layer, else by unfolding and a matrix product.
   static func conv2d(
+    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    into y: UnsafeMutablePointer<Float>
+  ) {
+    if DirectConvolution.serves(s, channels: s.og) {
+      DirectConvolution.conv2d(x.base, w, s, into: y)
+    } else {
+      unfoldedConv2d(x, w, s, into: y)
+    }
+  }
+
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`; `gx` must start zeroed.
+  static func conv2dInputGradient(
+    _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    into gx: UnsafeMutablePointer<Float>
+  ) {
+    if DirectConvolution.serves(s, channels: s.cg) {
+      DirectConvolution.conv2dInputGradient(gy, w, s, into: gx)
+    } else {
+      unfoldedConv2dInputGradient(gy, w, s, into: gx)
+    }
+  }
+
+  /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
+  static func conv2dFilterGradient(
+    _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
+    into gw: UnsafeMutablePointer<Float>
+  ) {
+    if DirectConvolution.serves(s, channels: s.og) {
+      DirectConvolution.conv2dFilterGradient(x.base, gy, s, into: gw)
+    } else {
+      unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+    }
+  }
+
+  /// `y = conv2d(x, w)` through column matrices.
+  static func unfoldedConv2d(
     _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
@@ -100,8 +136,8 @@ extension Kernels {
     }
   }
 
-  /// `gx = ∂<gy, conv2d(x, w)>/∂x`; `gx` must start zeroed.
-  static func conv2dInputGradient(
+  /// `gx += ∂<gy, conv2d(x, w)>/∂x` through column matrices.
+  static func unfoldedConv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
@@ -126,8 +162,8 @@ extension Kernels {
     }
   }
 
-  /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
-  static func conv2dFilterGradient(
+  /// `gw = ∂<gy, conv2d(x, w)>/∂w` through column matrices.
+  static func unfoldedConv2dFilterGradient(
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {

@@ -1,0 +1,20 @@
+#ifndef FEDSIM_GATHER_PRODUCT_H
+#define FEDSIM_GATHER_PRODUCT_H
+
+#include <stdint.h>
+
+/// 1 when this CPU runs the AVX2/FMA kernel below, 0 otherwise (callers then use another path).
+int fedsim_gather_product_available(void);
+
+/// The product behind a direct convolution: for every row i < rows and lane m < 16,
+///
+///     out[i * 16 + m] += sum over j < reduction of in[rowOffsets[i] + reductionOffsets[j]] * v[j * 16 + m]
+///
+/// `in` is read only at the offsets given (each sum of offsets must lie inside it); `v` holds 16
+/// lanes per reduction step (zeros in lanes the caller does not use). Runs only where
+/// fedsim_gather_product_available() returned 1.
+void fedsim_gather_product16(
+    const float *in, const int32_t *rowOffsets, int32_t rows, const int32_t *reductionOffsets,
+    int32_t reduction, const float *v, float *out);
+
+#endif
