@@ -6,15 +6,26 @@
 /// 1 when this CPU runs the AVX2/FMA kernel below, 0 otherwise (callers then use another path).
 int fedsim_gather_product_available(void);
 
-/// The product behind a direct convolution: for every row i < rows and lane m < 16,
+/// The product behind a direct convolution with channels along the lanes: for every row
+/// i < rows and lane m < 16,
 ///
-///     out[i * 16 + m] += sum over j < reduction of in[rowOffsets[i] + reductionOffsets[j]] * v[j * 16 + m]
+///     out[i * 16 + m] (+)= sum over j < reduction of in[rowOffsets[i] + reductionOffsets[j]] * v[j * 16 + m]
 ///
-/// `in` is read only at the offsets given (each sum of offsets must lie inside it); `v` holds 16
-/// lanes per reduction step (zeros in lanes the caller does not use). Runs only where
-/// fedsim_gather_product_available() returned 1.
+/// adding to `out` when `accumulate` is 1, overwriting it when 0. `in` is read only at the
+/// offsets given (each sum of offsets must lie inside it); `v` holds 16 lanes per reduction step
+/// (zeros in lanes the caller does not use). Runs only where fedsim_gather_product_available()
+/// returned 1.
 void fedsim_gather_product16(
     const float *in, const int32_t *rowOffsets, int32_t rows, const int32_t *reductionOffsets,
-    int32_t reduction, const float *v, float *out);
+    int32_t reduction, const float *v, float *out, int32_t accumulate);
+
+/// The same with positions along the lanes: 16 consecutive elements of `in` per row and step,
+///
+///     out[i * 16 + l] (+)= sum over j < reduction of in[rowOffsets[i] + reductionOffsets[j] + l] * w[j]
+///
+/// for a layer with too few channels to fill the lanes (each window of 16 must lie inside `in`).
+void fedsim_window_product16(
+    const float *in, const int32_t *rowOffsets, int32_t rows, const int32_t *reductionOffsets,
+    int32_t reduction, const float *w, float *out, int32_t accumulate);
 
 #endif

@@ -30,14 +30,15 @@ struct PaddedPlanes {
     self.init(x, count: s.n * s.c, h: s.h, w: s.w, top: ph, left: pw, height: s.h + 2 * ph, width: s.w + 2 * pw)
   }
 
-  /// A convolution's output gradient with the margins its input phases read.
-  init(outputGradient gy: UnsafePointer<Float>, _ s: ConvShape, phases: [InputPhase]) {
+  /// A convolution's output gradient with the margins its input phases read, in windows of
+  /// `window` positions along a row.
+  init(outputGradient gy: UnsafePointer<Float>, _ s: ConvShape, phases: [InputPhase], window: Int) {
     var (top, left, bottom, right) = (0, 0, s.oh, s.ow)
     for p in phases {
       top = Swift.max(top, -(p.rowShifts.min() ?? 0))
       left = Swift.max(left, -(p.columnShifts.min() ?? 0))
       bottom = Swift.max(bottom, p.rows + (p.rowShifts.max() ?? 0))
-      right = Swift.max(right, p.columns + (p.columnShifts.max() ?? 0))
+      right = Swift.max(right, (p.columns + window - 1) / window * window + (p.columnShifts.max() ?? 0))
     }
     self.init(gy, count: s.n * s.o, h: s.oh, w: s.ow, top: top, left: left, height: top + bottom, width: left + right)
   }
@@ -72,17 +73,20 @@ struct InputPhase {
     return phases
   }
 
-  /// Where each position's reads start in a padded output-gradient plane.
-  func positions(rowLength: Int, top: Int, left: Int) -> [Int32] {
+  /// Where the reads of each position, or of each window of `window` positions along a row,
+  /// start in the padded output-gradient planes.
+  func positions(_ grad: PaddedPlanes, window: Int) -> [Int32] {
     var offsets = [Int32]()
-    offsets.reserveCapacity(rows * columns)
+    offsets.reserveCapacity(rows * ((columns + window - 1) / window))
     for u in 0..<rows {
-      for v in 0..<columns { offsets.append(Int32((top + u) * rowLength + left + v)) }
+      for v in stride(from: 0, to: columns, by: window) {
+        offsets.append(Int32((grad.top + u) * grad.width + grad.left + v))
+      }
     }
     return offsets
   }
 
-  /// Where each tap `(o, ky, kx)` (in `tap(_:)`'s order) reads from a position's start.
+  /// Where each tap `(o, ky, kx)` (o outermost, then ky, then kx) reads from a position's start.
   func taps(plane: Int, rowLength: Int, outputs: Int) -> [Int32] {
     var offsets = [Int32]()
     offsets.reserveCapacity(outputs * kys.count * kxs.count)
@@ -94,21 +98,55 @@ struct InputPhase {
     return offsets
   }
 
-  /// The output channel and kernel tap of reduction step `j`.
-  func tap(_ j: Int) -> (o: Int, ky: Int, kx: Int) {
-    let perChannel = kys.count * kxs.count
-    return (j / perChannel, kys[j % perChannel / kxs.count], kxs[j % kxs.count])
+  /// The weights of the taps, per input channel: `[c][j]` for tap `j` in `taps`' order.
+  func weights(_ w: UnsafePointer<Float>, _ s: ConvShape) -> UnsafeMutablePointer<Float> {
+    let count = s.o * kys.count * kxs.count
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, s.c * count))
+    for c in 0..<s.c {
+      var j = c * count
+      for o in 0..<s.o {
+        let filter = w + (o * s.c + c) * s.kh * s.kw
+        for ky in kys {
+          for kx in kxs {
+            out[j] = filter[ky * s.kw + kx]
+            j += 1
+          }
+        }
+      }
+    }
+    return out
   }
 
-  /// Adds a tile of `rows·columns × lanes` (channels along the lanes) into one sample's input gradient.
-  func scatterAdd(_ tile: UnsafePointer<Float>, lanes: Int, channels: Int, into gx: UnsafeMutablePointer<Float>, _ s: ConvShape) {
+  /// Adds a tile of one position per row, `channels` along its lanes, into one sample's input gradient.
+  func addChannels(_ tile: UnsafePointer<Float>, lanes: Int, channels: Int, into gx: UnsafeMutablePointer<Float>, _ s: ConvShape) {
     let (sy, sx) = s.geo.stride
     for c in 0..<channels {
-      let plane = gx + c * s.h * s.w
+      var t = tile + c
       for u in 0..<rows {
-        let row = plane + (ry + sy * u) * s.w + rx
-        let t = tile + u * columns * lanes + c
-        for v in 0..<columns { row[sx * v] += t[v * lanes] }
+        let start = (c &* s.h &+ ry &+ sy &* u) &* s.w &+ rx
+        var x = gx + start
+        for _ in 0..<columns {
+          x.pointee += t.pointee
+          (x, t) = (x + sx, t + lanes)
+        }
+      }
+    }
+  }
+
+  /// Adds a tile of one window of `lanes` positions per row into one channel of one sample's
+  /// input gradient (the positions past a row's end are dropped).
+  func addWindows(_ tile: UnsafePointer<Float>, lanes: Int, into plane: UnsafeMutablePointer<Float>, _ s: ConvShape) {
+    let (sy, sx) = s.geo.stride
+    var t = tile
+    for u in 0..<rows {
+      let start = (ry &+ sy &* u) &* s.w &+ rx
+      var x = plane + start
+      var left = columns
+      while left > 0 {
+        for l in 0..<Swift.min(lanes, left) { x[sx &* l] += t[l] }
+        x += sx &* lanes
+        t += lanes
+        left &-= lanes
       }
     }
   }

@@ -90,7 +90,7 @@ extension Kernels {
     _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.serves(s, channels: s.og) {
+    if DirectConvolution.servesForward(s) {
       DirectConvolution.conv2d(x.base, w, s, into: y)
     } else {
       unfoldedConv2d(x, w, s, into: y)
@@ -102,7 +102,7 @@ extension Kernels {
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.serves(s, channels: s.cg) {
+    if DirectConvolution.servesInputGradient(s) {
       DirectConvolution.conv2dInputGradient(gy, w, s, into: gx)
     } else {
       unfoldedConv2dInputGradient(gy, w, s, into: gx)
@@ -114,7 +114,7 @@ extension Kernels {
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.serves(s, channels: s.og) {
+    if DirectConvolution.servesForward(s) {
       DirectConvolution.conv2dFilterGradient(x.base, gy, s, into: gw)
     } else {
       unfoldedConv2dFilterGradient(x, gy, s, into: gw)

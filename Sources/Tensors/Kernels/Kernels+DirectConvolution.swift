@@ -26,9 +26,24 @@ enum DirectConvolution {
     // output gradient's margins are at most a kernel and its padding on each side).
     let (ph, pw) = s.geo.padding
     let paddedInput = s.n * s.c * (s.h + 2 * ph) * (s.w + 2 * pw)
-    let paddedGradient = s.n * s.o * (s.h + 2 * (s.kh + ph + 1)) * (s.w + 2 * (s.kw + pw + 1))
+    let paddedGradient = s.n * s.o * (s.h + 2 * (s.kh + ph + 1)) * (s.w + 2 * (s.kw + pw + 1) + lanes)
     let largest = Swift.max(paddedInput, paddedGradient)
     return largest < Int(Int32.max)
+  }
+
+  /// Whether a narrow layer's forward pass and filter gradient go direct (output channels along the lanes).
+  static func servesForward(_ s: ConvShape) -> Bool { serves(s, channels: s.og) }
+
+  /// Whether its input gradient goes direct: input channels along the lanes, or for fewer
+  /// channels (an image's three) under a narrow layer, input positions along them when a
+  /// phase's rows fill at least half of them.
+  static func servesInputGradient(_ s: ConvShape) -> Bool {
+    serves(s, channels: s.cg) || servesByPositions(s)
+  }
+
+  static func servesByPositions(_ s: ConvShape) -> Bool {
+    s.cg < 9 && s.o <= lanes && (s.w + s.geo.stride.1 - 1) / s.geo.stride.1 >= lanes / 2
+      && serves(s, channels: s.og)
   }
 
   /// `y = conv2d(x, w)`.
@@ -37,15 +52,23 @@ enum DirectConvolution {
     defer { input.free() }
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
-    let v = laneMatrix(rows: s.patch) { k, m in m < s.o ? w[m * s.patch + k] : 0 }
+    // The filter with its output channels along the lanes: v[k][m] = w[m][k].
+    let v = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * lanes)
+    v.initialize(repeating: 0, count: s.patch * lanes)
+    for m in 0..<s.o {
+      for k in 0..<s.patch { v[k * lanes + m] = w[m * s.patch + k] }
+    }
     let tile = UnsafeMutablePointer<Float>.allocate(capacity: s.pixels * lanes)
     defer { (v.deallocate(), tile.deallocate()) }
     for n in 0..<s.n {
-      tile.initialize(repeating: 0, count: s.pixels * lanes)
-      product(input.base + n * s.c * input.plane, rows: positions, reduction: taps, v, into: tile)
-      let out = y + n * s.o * s.pixels
+      product(input.base + n * s.c * input.plane, rows: positions, reduction: taps, v, into: tile, accumulate: false)
+      var out = y + n &* s.o &* s.pixels
       for m in 0..<s.o {
-        for p in 0..<s.pixels { out[m * s.pixels + p] = tile[p * lanes + m] }
+        var t = UnsafePointer(tile) + m
+        for _ in 0..<s.pixels {
+          out.pointee = t.pointee
+          (out, t) = (out + 1, t + lanes)
+        }
       }
     }
   }
@@ -59,18 +82,23 @@ enum DirectConvolution {
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // One sample's output gradient with its channels along the lanes (lanes ≥ o stay zero).
-    let v = laneMatrix(rows: s.pixels) { _, _ in 0 }
-    let sums = laneMatrix(rows: s.patch) { _, _ in 0 }
+    let v = UnsafeMutablePointer<Float>.allocate(capacity: s.pixels * lanes)
+    v.initialize(repeating: 0, count: s.pixels * lanes)
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * lanes)
     defer { (v.deallocate(), sums.deallocate()) }
     for n in 0..<s.n {
-      let g = gy + n * s.o * s.pixels
+      var g = gy + n &* s.o &* s.pixels
       for m in 0..<s.o {
-        for p in 0..<s.pixels { v[p * lanes + m] = g[m * s.pixels + p] }
+        var t = v + m
+        for _ in 0..<s.pixels {
+          t.pointee = g.pointee
+          (g, t) = (g + 1, t + lanes)
+        }
       }
-      product(input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, into: sums)
+      product(input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, into: sums, accumulate: n > 0)
     }
     for m in 0..<s.o {
-      for k in 0..<s.patch { gw[m * s.patch + k] = sums[k * lanes + m] }
+      for k in 0..<s.patch { gw[m * s.patch + k] = s.n == 0 ? 0 : sums[k * lanes + m] }
     }
   }
 
@@ -78,46 +106,78 @@ enum DirectConvolution {
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>
   ) {
+    let byPositions = !serves(s, channels: s.cg)
     let phases = InputPhase.all(s)
-    let grad = PaddedPlanes(outputGradient: gy, s, phases: phases)
+    let grad = PaddedPlanes(outputGradient: gy, s, phases: phases, window: byPositions ? lanes : 1)
     defer { grad.free() }
     for phase in phases {
-      let positions = phase.positions(rowLength: grad.width, top: grad.top, left: grad.left)
       let taps = phase.taps(plane: grad.plane, rowLength: grad.width, outputs: s.o)
-      let v = laneMatrix(rows: taps.count) { j, c in
-        guard c < s.c else { return 0 }
-        let (o, ky, kx) = phase.tap(j)
-        return w[((o * s.c + c) * s.kh + ky) * s.kw + kx]
-      }
-      let tile = UnsafeMutablePointer<Float>.allocate(capacity: positions.count * lanes)
-      defer { (v.deallocate(), tile.deallocate()) }
-      for n in 0..<s.n {
-        tile.initialize(repeating: 0, count: positions.count * lanes)
-        product(grad.base + n * s.o * grad.plane, rows: positions, reduction: taps, v, into: tile)
-        phase.scatterAdd(tile, lanes: lanes, channels: s.c, into: gx + n * s.c * s.h * s.w, s)
+      let weights = phase.weights(w, s)
+      defer { weights.deallocate() }
+      if byPositions {
+        inputGradientByPositions(phase, grad, taps, weights, s, into: gx)
+      } else {
+        inputGradientByChannels(phase, grad, taps, weights, s, into: gx)
       }
     }
   }
 
-  /// `out[i][m] += Σ_j base[rows[i] + reduction[j]] · v[j][m]`.
+  /// One phase's input gradient with the input channels along the lanes, sample by sample.
+  private static func inputGradientByChannels(
+    _ phase: InputPhase, _ grad: PaddedPlanes, _ taps: [Int32], _ weights: UnsafePointer<Float>, _ s: ConvShape,
+    into gx: UnsafeMutablePointer<Float>
+  ) {
+    let positions = phase.positions(grad, window: 1)
+    // The taps' weights with the input channels along the lanes: v[j][c].
+    let v = UnsafeMutablePointer<Float>.allocate(capacity: taps.count * lanes)
+    v.initialize(repeating: 0, count: taps.count * lanes)
+    for c in 0..<s.c {
+      for j in 0..<taps.count { v[j * lanes + c] = weights[c * taps.count + j] }
+    }
+    let tile = UnsafeMutablePointer<Float>.allocate(capacity: positions.count * lanes)
+    defer { (v.deallocate(), tile.deallocate()) }
+    for n in 0..<s.n {
+      product(grad.base + n * s.o * grad.plane, rows: positions, reduction: taps, v, into: tile, accumulate: false)
+      phase.addChannels(tile, lanes: lanes, channels: s.c, into: gx + n * s.c * s.h * s.w, s)
+    }
+  }
+
+  /// One phase's input gradient with its positions along the lanes (16 of a row at a time),
+  /// all samples at once, channel by channel.
+  private static func inputGradientByPositions(
+    _ phase: InputPhase, _ grad: PaddedPlanes, _ taps: [Int32], _ weights: UnsafePointer<Float>, _ s: ConvShape,
+    into gx: UnsafeMutablePointer<Float>
+  ) {
+    let windows = phase.positions(grad, window: lanes)
+    var rows = [Int32]()
+    rows.reserveCapacity(s.n * windows.count)
+    for n in 0..<s.n { rows.append(contentsOf: windows.map { $0 + Int32(n * s.o * grad.plane) }) }
+    let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * lanes)
+    defer { tile.deallocate() }
+    for c in 0..<s.c {
+      rows.withUnsafeBufferPointer { a in
+        taps.withUnsafeBufferPointer { b in
+          fedsim_window_product16(
+            grad.base, a.baseAddress, Int32(a.count), b.baseAddress, Int32(b.count), weights + c * taps.count, tile, 0)
+        }
+      }
+      for n in 0..<s.n {
+        phase.addWindows(tile + n * windows.count * lanes, lanes: lanes, into: gx + (n * s.c + c) * s.h * s.w, s)
+      }
+    }
+  }
+
+  /// `out[i][m] (+)= Σ_j base[rows[i] + reduction[j]] · v[j][m]`.
   private static func product(
     _ base: UnsafePointer<Float>, rows: [Int32], reduction: [Int32], _ v: UnsafePointer<Float>,
-    into out: UnsafeMutablePointer<Float>
+    into out: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
     rows.withUnsafeBufferPointer { a in
       reduction.withUnsafeBufferPointer { b in
-        fedsim_gather_product16(base, a.baseAddress, Int32(a.count), b.baseAddress, Int32(b.count), v, out)
+        fedsim_gather_product16(
+          base, a.baseAddress, Int32(a.count), b.baseAddress, Int32(b.count), v, out, accumulate ? 1 : 0)
       }
     }
-  }
-
-  /// A `rows × 16` matrix whose element `(j, m)` is `value(j, m)`.
-  private static func laneMatrix(rows: Int, _ value: (Int, Int) -> Float) -> UnsafeMutablePointer<Float> {
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, rows) * lanes)
-    for j in 0..<rows {
-      for m in 0..<lanes { v[j * lanes + m] = value(j, m) }
-    }
-    return v
   }
 
   /// Where each output position's window starts in a padded input plane.
