@@ -45,9 +45,9 @@ struct DirectConvolutionTests {
     close(gwDirect, gwUnfolded, "filter gradient")
 
     #expect(DirectConvolution.servesInputGradient(s))
-    // Both add into what is there: start from the same nonzero values.
+    // Both overwrite what is there.
     let gxDirect = TensorStorage(count: x.scalarCount, repeating: 0.5)
-    let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: 0.5)
+    let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
     DirectConvolution.conv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxDirect.base)
     Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
     close(gxDirect, gxUnfolded, "input gradient")

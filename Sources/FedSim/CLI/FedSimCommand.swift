@@ -121,7 +121,9 @@ struct Bench: ParsableCommand {
     } else if anchor != nil {
       line += "  pytorch: no anchor for this distance"
     }
-    print(line + String(format: "  rss %.1f→%.1f MiB", r.rssStartMiB, r.rssEndMiB))
+    print(line + String(
+      format: "  rss %.1f→%.1f MiB  products %.1f MFLOP at %.0f GFLOP/s", r.rssStartMiB, r.rssEndMiB,
+      r.productMFLOPPerEval, r.productMFLOPPerEval / r.msPerEval))
   }
 
   func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?, peak: Double) throws {
@@ -155,8 +157,9 @@ struct Bench: ParsableCommand {
     }
     if json { return try printJSONLine(r) }
     var line = String(
-      format: "%@ training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@)",
-      r.model, r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s")
+      format: "%@ training  1x28x28  batch %d  SGD  %.0f images/s  (%d steps, %d thread%@; products %.0f MFLOP a step at %.0f GFLOP/s)",
+      r.model, r.batch, r.imagesPerSecond, r.steps, r.threads, r.threads == 1 ? "" : "s", r.productMFLOPPerStep,
+      r.productMFLOPPerStep * r.imagesPerSecond / Double(r.batch) / 1000)
     if let t = r.torchImagesPerSecond, let s = r.speedupOverTorch {
       line += String(format: "  pytorch %.0f images/s  ×%.1f", t, s)
     }

@@ -117,8 +117,8 @@ struct InputPhase {
     return out
   }
 
-  /// Adds a tile of one position per row, `channels` along its lanes, into one sample's input gradient.
-  func addChannels(_ tile: UnsafePointer<Float>, lanes: Int, channels: Int, into gx: UnsafeMutablePointer<Float>, _ s: ConvShape) {
+  /// Writes a tile of one position per row, `channels` along its lanes, into one sample's input gradient.
+  func storeChannels(_ tile: UnsafePointer<Float>, lanes: Int, channels: Int, into gx: UnsafeMutablePointer<Float>, _ s: ConvShape) {
     let (sy, sx) = s.geo.stride
     for c in 0..<channels {
       var t = tile + c
@@ -126,16 +126,16 @@ struct InputPhase {
         let start = (c &* s.h &+ ry &+ sy &* u) &* s.w &+ rx
         var x = gx + start
         for _ in 0..<columns {
-          x.pointee += t.pointee
+          x.pointee = t.pointee
           (x, t) = (x + sx, t + lanes)
         }
       }
     }
   }
 
-  /// Adds a tile of one window of `lanes` positions per row into one channel of one sample's
+  /// Writes a tile of one window of `lanes` positions per row into one channel of one sample's
   /// input gradient (the positions past a row's end are dropped).
-  func addWindows(_ tile: UnsafePointer<Float>, lanes: Int, into plane: UnsafeMutablePointer<Float>, _ s: ConvShape) {
+  func storeWindows(_ tile: UnsafePointer<Float>, lanes: Int, into plane: UnsafeMutablePointer<Float>, _ s: ConvShape) {
     let (sy, sx) = s.geo.stride
     var t = tile
     for u in 0..<rows {
@@ -143,7 +143,7 @@ struct InputPhase {
       var x = plane + start
       var left = columns
       while left > 0 {
-        for l in 0..<Swift.min(lanes, left) { x[sx &* l] += t[l] }
+        for l in 0..<Swift.min(lanes, left) { x[sx &* l] = t[l] }
         x += sx &* lanes
         t += lanes
         left &-= lanes

@@ -21,7 +21,8 @@ extension Kernels {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 
-  /// Floating-point operations issued to `gemm` since the process began (2·m·n·k a call).
+  /// Floating-point operations issued to `gemm` (2·m·n·k a call) and to the direct convolution's
+  /// products (the useful lanes only) since the process began.
   static let gemmFLOPs = Atomic<Int>(0)
 
   /// Sets the number of threads OpenBLAS uses.
@@ -34,7 +35,7 @@ extension Kernels {
 /// Threads used by the BLAS kernels. `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized
 /// problems.
 public enum BLAS {
-  /// Floating-point operations issued to matrix products so far (2·m·n·k each): the benchmarks'
+  /// Floating-point operations issued to matrix products and direct convolutions so far: the benchmarks'
   /// measure of the work a computation needs, against which its time is set.
   public static var matrixFLOPs: Int { Kernels.gemmFLOPs.load(ordering: .relaxed) }
 

@@ -97,7 +97,7 @@ extension Kernels {
     }
   }
 
-  /// `gx = ∂<gy, conv2d(x, w)>/∂x`; `gx` must start zeroed.
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`.
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
@@ -136,11 +136,12 @@ extension Kernels {
     }
   }
 
-  /// `gx += ∂<gy, conv2d(x, w)>/∂x` through column matrices.
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x` through column matrices.
   static func unfoldedConv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
+    gx.initialize(repeating: 0, count: s.n * s.c * s.h * s.w)  // the products and col2im add into it
     let gyM = UnsafeMutablePointer(mutating: gy)  // only read
     for chunk in chunks(s) {
       let width = chunk.count * s.pixels

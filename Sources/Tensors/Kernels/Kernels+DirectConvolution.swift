@@ -53,15 +53,15 @@ enum DirectConvolution {
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // The filter with its output channels along the lanes: v[k][m] = w[m][k].
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * lanes)
+    let v = laneRows(s.patch)
     v.initialize(repeating: 0, count: s.patch * lanes)
     for m in 0..<s.o {
       for k in 0..<s.patch { v[k * lanes + m] = w[m * s.patch + k] }
     }
-    let tile = UnsafeMutablePointer<Float>.allocate(capacity: s.pixels * lanes)
+    let tile = laneRows(s.pixels)
     defer { (v.deallocate(), tile.deallocate()) }
     for n in 0..<s.n {
-      product(input.base + n * s.c * input.plane, rows: positions, reduction: taps, v, into: tile, accumulate: false)
+      product(input.base + n * s.c * input.plane, rows: positions, reduction: taps, v, channels: s.o, into: tile, accumulate: false)
       var out = y + n &* s.o &* s.pixels
       for m in 0..<s.o {
         var t = UnsafePointer(tile) + m
@@ -82,9 +82,9 @@ enum DirectConvolution {
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // One sample's output gradient with its channels along the lanes (lanes ≥ o stay zero).
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: s.pixels * lanes)
+    let v = laneRows(s.pixels)
     v.initialize(repeating: 0, count: s.pixels * lanes)
-    let sums = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * lanes)
+    let sums = laneRows(s.patch)
     defer { (v.deallocate(), sums.deallocate()) }
     for n in 0..<s.n {
       var g = gy + n &* s.o &* s.pixels
@@ -95,19 +95,24 @@ enum DirectConvolution {
           (g, t) = (g + 1, t + lanes)
         }
       }
-      product(input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, into: sums, accumulate: n > 0)
+      product(
+        input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, channels: s.o, into: sums, accumulate: n > 0)
     }
     for m in 0..<s.o {
       for k in 0..<s.patch { gw[m * s.patch + k] = s.n == 0 ? 0 : sums[k * lanes + m] }
     }
   }
 
-  /// `gx += ∂<gy, conv2d(x, w)>/∂x`, one input phase at a time.
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, one input phase at a time. Each phase writes its own
+  /// positions; those of phases no tap reaches (a kernel narrower than its stride) are zeroed.
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>
   ) {
     let byPositions = !serves(s, channels: s.cg)
     let phases = InputPhase.all(s)
+    if phases.count < Swift.min(s.geo.stride.0, s.h) * Swift.min(s.geo.stride.1, s.w) {
+      gx.initialize(repeating: 0, count: s.n * s.c * s.h * s.w)
+    }
     let grad = PaddedPlanes(outputGradient: gy, s, phases: phases, window: byPositions ? lanes : 1)
     defer { grad.free() }
     for phase in phases {
@@ -129,16 +134,16 @@ enum DirectConvolution {
   ) {
     let positions = phase.positions(grad, window: 1)
     // The taps' weights with the input channels along the lanes: v[j][c].
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: taps.count * lanes)
+    let v = laneRows(taps.count)
     v.initialize(repeating: 0, count: taps.count * lanes)
     for c in 0..<s.c {
       for j in 0..<taps.count { v[j * lanes + c] = weights[c * taps.count + j] }
     }
-    let tile = UnsafeMutablePointer<Float>.allocate(capacity: positions.count * lanes)
+    let tile = laneRows(positions.count)
     defer { (v.deallocate(), tile.deallocate()) }
     for n in 0..<s.n {
-      product(grad.base + n * s.o * grad.plane, rows: positions, reduction: taps, v, into: tile, accumulate: false)
-      phase.addChannels(tile, lanes: lanes, channels: s.c, into: gx + n * s.c * s.h * s.w, s)
+      product(grad.base + n * s.o * grad.plane, rows: positions, reduction: taps, v, channels: s.c, into: tile, accumulate: false)
+      phase.storeChannels(tile, lanes: lanes, channels: s.c, into: gx + n * s.c * s.h * s.w, s)
     }
   }
 
@@ -152,8 +157,9 @@ enum DirectConvolution {
     var rows = [Int32]()
     rows.reserveCapacity(s.n * windows.count)
     for n in 0..<s.n { rows.append(contentsOf: windows.map { $0 + Int32(n * s.o * grad.plane) }) }
-    let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * lanes)
+    let tile = laneRows(rows.count)
     defer { tile.deallocate() }
+    Kernels.gemmFLOPs.add(2 &* s.n &* phase.rows &* phase.columns &* taps.count &* s.c, ordering: .relaxed)
     for c in 0..<s.c {
       rows.withUnsafeBufferPointer { a in
         taps.withUnsafeBufferPointer { b in
@@ -162,16 +168,24 @@ enum DirectConvolution {
         }
       }
       for n in 0..<s.n {
-        phase.addWindows(tile + n * windows.count * lanes, lanes: lanes, into: gx + (n * s.c + c) * s.h * s.w, s)
+        phase.storeWindows(tile + n * windows.count * lanes, lanes: lanes, into: gx + (n * s.c + c) * s.h * s.w, s)
       }
     }
   }
 
-  /// `out[i][m] (+)= Σ_j base[rows[i] + reduction[j]] · v[j][m]`.
+  /// Scratch for `rows` rows of 16 lanes, on a cache line (so that no row straddles two; the
+  /// kernel reads and writes whole rows).
+  private static func laneRows(_ rows: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, rows) * lanes * MemoryLayout<Float>.size, alignment: 64)
+      .bindMemory(to: Float.self, capacity: Swift.max(1, rows) * lanes)
+  }
+
+  /// `out[i][m] (+)= Σ_j base[rows[i] + reduction[j]] · v[j][m]`, of which `channels` lanes are used.
   private static func product(
-    _ base: UnsafePointer<Float>, rows: [Int32], reduction: [Int32], _ v: UnsafePointer<Float>,
+    _ base: UnsafePointer<Float>, rows: [Int32], reduction: [Int32], _ v: UnsafePointer<Float>, channels: Int,
     into out: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
+    Kernels.gemmFLOPs.add(2 &* rows.count &* reduction.count &* channels, ordering: .relaxed)
     rows.withUnsafeBufferPointer { a in
       reduction.withUnsafeBufferPointer { b in
         fedsim_gather_product16(

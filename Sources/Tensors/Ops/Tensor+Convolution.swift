@@ -24,7 +24,7 @@ public func conv2dInputGradient(
   precondition(
     outputGradient.shape == s.outputShape,
     "conv2dInputGradient: gradient \(outputGradient.shape) ≠ output \(s.outputShape)")
-  let out = TensorStorage(count: Shape.count(inputShape), repeating: 0)
+  let out = TensorStorage(count: Shape.count(inputShape))
   Kernels.conv2dInputGradient(outputGradient.storage.base, filter.storage.base, s, into: out.base)
   return Tensor.make(
     .conv2dInputGradient(geometry, inputShape: inputShape), [outputGradient, filter],

@@ -43,6 +43,9 @@ public struct DLGBenchmarkResult: Sendable, Codable {
   public var rssEndMiB: Double
   /// The process's peak resident memory so far (MiB).
   public var peakRSSMiB: Double
+  /// Floating-point operations of the products (matrix products, direct convolutions) in one
+  /// evaluation, in millions: the work the time is set against.
+  public var productMFLOPPerEval: Double = 0
   /// PyTorch's figure for the same case, measured in the same run, when asked for.
   public var torchMsPerEval: Double?
   public var speedupOverTorch: Double?
@@ -50,7 +53,7 @@ public struct DLGBenchmarkResult: Sendable, Codable {
   enum CodingKeys: String, CodingKey {
     case benchmark, impl, model, batch, classes, size, channels, loss, threads, evals
     case msPerEval = "ms_per_eval", rssStartMiB = "rss_start_mib", rssEndMiB = "rss_end_mib"
-    case peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
+    case peakRSSMiB = "peak_rss_mib", productMFLOPPerEval = "product_mflop_per_eval", torchMsPerEval = "torch_ms_per_eval"
     case speedupOverTorch = "speedup_over_torch"
   }
 }
@@ -70,9 +73,11 @@ public enum DLGBenchmark {
     let dy = Tensor.normal([c.batch, c.classes], using: &gen)
     for _ in 0..<warmup { _ = objective.evaluate(input: dx, labelLogits: dy) }
     let rssStart = ProcessMemory.residentMiB()
+    let flops = BLAS.matrixFLOPs
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<evals { _ = objective.evaluate(input: dx, labelLogits: dy) }
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let mflop = Double(BLAS.matrixFLOPs - flops) / Double(evals) / 1e6
     let rssEnd = ProcessMemory.residentMiB()
     // The kernel's two counters (statm, VmHWM) are read at different moments and batched per
     // CPU, so VmHWM alone can read a few pages below a residency just measured: the peak so far
@@ -82,7 +87,7 @@ public enum DLGBenchmark {
       batch: c.batch, classes: c.classes, size: c.size, channels: c.channels,
       loss: c.distance.rawValue, threads: BLAS.threads, evals: evals,
       msPerEval: 1000 * wall / Double(evals), rssStartMiB: rssStart,
-      rssEndMiB: rssEnd, peakRSSMiB: peak)
+      rssEndMiB: rssEnd, peakRSSMiB: peak, productMFLOPPerEval: mflop)
   }
 }
 

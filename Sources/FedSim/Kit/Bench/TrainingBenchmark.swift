@@ -15,12 +15,15 @@ public enum TrainingBenchmark {
     public var threads: Int
     public var steps: Int
     public var imagesPerSecond: Double
+    /// Floating-point operations of the products in one step, in millions.
+    public var productMFLOPPerStep: Double = 0
     public var torchImagesPerSecond: Double?
     public var speedupOverTorch: Double?
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, input, batch, threads, steps
-      case imagesPerSecond = "images_per_s", torchImagesPerSecond = "torch_images_per_s"
+      case imagesPerSecond = "images_per_s", productMFLOPPerStep = "product_mflop_per_step"
+      case torchImagesPerSecond = "torch_images_per_s"
       case speedupOverTorch = "speedup_over_torch"
     }
   }
@@ -35,10 +38,12 @@ public enum TrainingBenchmark {
     let labels = (0..<batch).map { _ in Int(gen.next() % 10) }
     let training = LocalTraining(batchSize: batch)
     for _ in 0..<warmup { training.step(&model, images: x, labels: labels, optimizer: &sgd) }
+    let flops = BLAS.matrixFLOPs
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<steps { training.step(&model, images: x, labels: labels, optimizer: &sgd) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return Result(
-      model: name + "-relu", batch: batch, threads: BLAS.threads, steps: steps, imagesPerSecond: Double(steps * batch) / seconds)
+      model: name + "-relu", batch: batch, threads: BLAS.threads, steps: steps, imagesPerSecond: Double(steps * batch) / seconds,
+      productMFLOPPerStep: Double(BLAS.matrixFLOPs - flops) / Double(steps) / 1e6)
   }
 }
