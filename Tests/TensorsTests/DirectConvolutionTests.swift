@@ -34,13 +34,13 @@ struct DirectConvolutionTests {
 
     let direct = TensorStorage(count: Shape.count(s.outputShape))
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    DirectConvolution.conv2d(x.storage.base, w.storage.base, s, into: direct.base)
+    DirectConvolution.conv2d(x.storage, w.storage.base, s, into: direct.base)
     Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
     close(direct, unfolded, "output")
 
     let gwDirect = TensorStorage(count: w.scalarCount)
     let gwUnfolded = TensorStorage(count: w.scalarCount)
-    DirectConvolution.conv2dFilterGradient(x.storage.base, gy.storage.base, s, into: gwDirect.base)
+    DirectConvolution.conv2dFilterGradient(x.storage, gy.storage.base, s, into: gwDirect.base)
     Kernels.unfoldedConv2dFilterGradient(x.storage, gy.storage.base, s, into: gwUnfolded.base)
     close(gwDirect, gwUnfolded, "filter gradient")
 

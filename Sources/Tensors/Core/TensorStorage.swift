@@ -5,13 +5,21 @@ import Synchronization
 ///
 /// Storage is written once, by the kernel that creates it, and never mutated afterwards, which is
 /// what makes `Tensor` safe to send between threads.
+/// One layout a convolution derives from its input.
+struct DerivedLayout: Hashable {
+  enum Kind: Hashable { case columns, padded }
+  let kind: Kind
+  let shape: ConvShape
+}
+
 final class TensorStorage: @unchecked Sendable {
   let base: UnsafeMutablePointer<Float>
   let count: Int
   /// Derived layouts of these (immutable) elements that kernels may reuse, such as the column
-  /// matrix a convolution unfolds its input into: the same activation is unfolded by the
-  /// forward pass, the filter gradient and the double backward.
-  let derived = Mutex<[ConvShape: TensorStorage]>([:])
+  /// matrix a convolution unfolds its input into or the zero-padded copy a direct convolution
+  /// reads: the same activation is read by the forward pass, the filter gradient and the double
+  /// backward.
+  let derived = Mutex<[DerivedLayout: TensorStorage]>([:])
 
   /// Uninitialised storage: the caller writes every element before publishing it.
   init(count: Int) {

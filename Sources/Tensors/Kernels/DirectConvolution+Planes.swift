@@ -4,30 +4,43 @@ struct PaddedPlanes {
   let base: UnsafePointer<Float>
   let top: Int, left: Int
   let height: Int, width: Int
-  private let owned: UnsafeMutablePointer<Float>?
+  /// The padded copy, when one was made (kept alive with these planes).
+  let copy: TensorStorage?
   var plane: Int { height * width }
 
   /// `count` planes of `h × w` at `x`, each at (`top`, `left`) of a zeroed `height × width` plane.
   init(_ x: UnsafePointer<Float>, count: Int, h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
     (self.top, self.left, self.height, self.width) = (top, left, height, width)
     if top == 0 && left == 0 && height == h && width == w {
-      (base, owned) = (x, nil)
+      (base, copy) = (x, nil)
       return
     }
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: count * height * width)
-    padded.initialize(repeating: 0, count: count * height * width)
+    let padded = TensorStorage(count: count * height * width, repeating: 0)
     for i in 0..<count {
       for y in 0..<h {
-        Kernels.copyRow(padded + (i * height + top + y) * width + left, x + (i * h + y) * w, count: w)
+        Kernels.copyRow(padded.base + (i * height + top + y) * width + left, x + (i * h + y) * w, count: w)
       }
     }
-    (base, owned) = (UnsafePointer(padded), padded)
+    (base, copy) = (UnsafePointer(padded.base), padded)
   }
 
-  /// A convolution's input with its padding.
-  init(_ x: UnsafePointer<Float>, _ s: ConvShape) {
+  private init(padded: TensorStorage, top: Int, left: Int, height: Int, width: Int) {
+    (base, copy) = (UnsafePointer(padded.base), padded)
+    (self.top, self.left, self.height, self.width) = (top, left, height, width)
+  }
+
+  /// A convolution's input with its padding. The padded copy is kept with the input, since the
+  /// forward pass, the filter gradient and the double backward all read it.
+  init(input x: TensorStorage, _ s: ConvShape) {
     let (ph, pw) = s.geo.padding
-    self.init(x, count: s.n * s.c, h: s.h, w: s.w, top: ph, left: pw, height: s.h + 2 * ph, width: s.w + 2 * pw)
+    let key = DerivedLayout(kind: .padded, shape: s)
+    let (height, width) = (s.h + 2 * ph, s.w + 2 * pw)
+    if let cached = x.derived.withLock({ $0[key] }) {
+      self.init(padded: cached, top: ph, left: pw, height: height, width: width)
+      return
+    }
+    self.init(x.base, count: s.n * s.c, h: s.h, w: s.w, top: ph, left: pw, height: height, width: width)
+    if let copy { x.derived.withLock { $0[key] = copy } }
   }
 
   /// A convolution's output gradient with the margins its input phases read, in windows of
@@ -42,8 +55,6 @@ struct PaddedPlanes {
     }
     self.init(gy, count: s.n * s.o, h: s.oh, w: s.ow, top: top, left: left, height: top + bottom, width: left + right)
   }
-
-  func free() { owned?.deallocate() }
 }
 
 /// The input positions of one phase `(ry, rx)` of a strided convolution (rows `ry + sy·u`,

@@ -24,7 +24,8 @@ extension Kernels {
   /// columns start at `i·pixels` of every row. The whole batch's is kept with `x` while small.
   static func columns(of x: TensorStorage, _ s: ConvShape, _ chunk: SampleChunk) -> TensorStorage {
     let whole = chunk.count == s.n
-    if whole, let cached = x.derived.withLock({ $0[s] }) { return cached }
+    let key = DerivedLayout(kind: .columns, shape: s)
+    if whole, let cached = x.derived.withLock({ $0[key] }) { return cached }
     let width = chunk.count * s.pixels
     let cols = TensorStorage(count: s.geo.groups * s.patch * width)
     for i in 0..<chunk.count {
@@ -34,7 +35,7 @@ extension Kernels {
           cols.base + g * s.patch * width + i * s.pixels, rowStride: width)
       }
     }
-    if whole && cols.count <= columnCacheLimit { x.derived.withLock { $0[s] = cols } }
+    if whole && cols.count <= columnCacheLimit { x.derived.withLock { $0[key] = cols } }
     return cols
   }
 
@@ -91,7 +92,7 @@ extension Kernels {
     into y: UnsafeMutablePointer<Float>
   ) {
     if DirectConvolution.servesForward(s) {
-      DirectConvolution.conv2d(x.base, w, s, into: y)
+      DirectConvolution.conv2d(x, w, s, into: y)
     } else {
       unfoldedConv2d(x, w, s, into: y)
     }
@@ -115,7 +116,7 @@ extension Kernels {
     into gw: UnsafeMutablePointer<Float>
   ) {
     if DirectConvolution.servesForward(s) {
-      DirectConvolution.conv2dFilterGradient(x.base, gy, s, into: gw)
+      DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
     } else {
       unfoldedConv2dFilterGradient(x, gy, s, into: gw)
     }

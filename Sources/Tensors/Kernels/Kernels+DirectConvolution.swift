@@ -47,9 +47,8 @@ enum DirectConvolution {
   }
 
   /// `y = conv2d(x, w)`.
-  static func conv2d(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape, into y: UnsafeMutablePointer<Float>) {
-    let input = PaddedPlanes(x, s)
-    defer { input.free() }
+  static func conv2d(_ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape, into y: UnsafeMutablePointer<Float>) {
+    let input = PaddedPlanes(input: x, s)
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // The filter with its output channels along the lanes: v[k][m] = w[m][k].
@@ -75,10 +74,9 @@ enum DirectConvolution {
 
   /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
   static func conv2dFilterGradient(
-    _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ s: ConvShape, into gw: UnsafeMutablePointer<Float>
+    _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape, into gw: UnsafeMutablePointer<Float>
   ) {
-    let input = PaddedPlanes(x, s)
-    defer { input.free() }
+    let input = PaddedPlanes(input: x, s)
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // One sample's output gradient with its channels along the lanes (lanes ≥ o stay zero).
@@ -114,7 +112,6 @@ enum DirectConvolution {
       gx.initialize(repeating: 0, count: s.n * s.c * s.h * s.w)
     }
     let grad = PaddedPlanes(outputGradient: gy, s, phases: phases, window: byPositions ? lanes : 1)
-    defer { grad.free() }
     for phase in phases {
       let taps = phase.taps(plane: grad.plane, rowLength: grad.width, outputs: s.o)
       let weights = phase.weights(w, s)
@@ -125,6 +122,7 @@ enum DirectConvolution {
         inputGradientByChannels(phase, grad, taps, weights, s, into: gx)
       }
     }
+    withExtendedLifetime(grad) {}  // its copy backs `grad.base`
   }
 
   /// One phase's input gradient with the input channels along the lanes, sample by sample.
