@@ -95,7 +95,13 @@ public func abs(_ x: Tensor) -> Tensor { x.abs() }
 public func pow(_ x: Tensor, _ exponent: Float) -> Tensor { x.pow(exponent) }
 
 public func sigmoid(_ x: Tensor) -> Tensor {
-  x.map(.sigmoid) { v in v >= 0 ? 1 / (1 + expf(-v)) : { let e = expf(v); return e / (1 + e) }() }
+  // 1/(1 + e^−v) for v ≥ 0 and e^v/(1 + e^v) below, without a branch on the sign (random
+  // signs mispredict half the time): the same two expressions, so the same values.
+  x.map(.sigmoid) { v in
+    let e = expf(-abs(v))
+    let d = 1 + e
+    return v >= 0 ? 1 / d : e / d
+  }
 }
 /// `upstream · y · (1 − y)` for `y = sigmoid(x)`: the gradient through a sigmoid, as one op.
 public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
