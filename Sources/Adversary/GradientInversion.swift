@@ -68,11 +68,13 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
   public var pixelRange: ClosedRange<Float>
   /// FedAvg: the local steps to replay on the dummy batch (nil: the update is read as one gradient).
   public var localSteps: LocalSteps?
+  /// How the dummy images start (nil: `DummyInitialization.automatic(batch:)`).
+  public var initialization: DummyInitialization?
 
   public init(
     method: AttackMethod = .dlg, iterations: Int? = nil, restarts: Int = 1, seed: UInt64 = 0,
     learningRate: Float? = nil, totalVariation: Float = 1e-2, pixelRange: ClosedRange<Float> = 0...1,
-    convergedFraction: Double = 1e-6, localSteps: LocalSteps? = nil
+    convergedFraction: Double = 1e-6, localSteps: LocalSteps? = nil, initialization: DummyInitialization? = nil
   ) {
     precondition(restarts >= 1, "an attack needs at least one start")
     self.method = method
@@ -84,6 +86,30 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
     self.pixelRange = pixelRange
     self.convergedFraction = convergedFraction
     self.localSteps = localSteps
+    self.initialization = initialization
+  }
+}
+
+/// How an attack's dummy images start.
+public enum DummyInitialization: String, Sendable, Codable, CaseIterable {
+  /// Standard normal pixels, as DLG's and iDLG's code draws them (`torch.randn`).
+  case normal
+  /// Uniform over the valid pixel range (`torch.rand` for images in [0, 1]). At batch 2 and
+  /// above the normal start stalls with the gradient distance near 1e-2 where this one goes on
+  /// to 1e-5 (docs/attacks.md).
+  case uniform
+
+  /// The start an attack uses when none is asked for: DLG's normal one for a single image,
+  /// where it recovers more often, and the uniform one for a batch.
+  public static func automatic(batch: Int) -> DummyInitialization { batch > 1 ? .uniform : .normal }
+
+  /// `count` starting values for pixels in `range`.
+  func draw(_ shape: [Int], range: ClosedRange<Float>, using generator: inout SeededGenerator) -> [Float] {
+    switch self {
+    case .normal: return Tensor.normal(shape, using: &generator).scalars
+    case .uniform:
+      return Tensor.uniform(shape, low: range.lowerBound, high: range.upperBound, using: &generator).scalars
+    }
   }
 }
 
@@ -282,7 +308,7 @@ private struct Session {
     _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = Tensor.normal(inputShape, using: &generator).scalars
+    var point = (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
     if knownLabels == nil { point += Tensor.normal([batch, classes], using: &generator).scalars }
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = LBFGS(learningRate: c.learningRate, maxIterations: 20, historySize: 100)
@@ -316,7 +342,7 @@ private struct Session {
     _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = Tensor.normal(inputShape, using: &generator).scalars
+    var point = (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = Adam(learningRate: c.learningRate)
     let milestones = Set([3, 5, 7].map { c.iterations * $0 / 8 })

@@ -9,6 +9,7 @@ import Tensors
 extension AttackMethod: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension ActivationScope: ExpressibleByArgument {}
+extension DummyInitialization: ExpressibleByArgument {}
 
 struct Attack: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,6 +38,8 @@ struct Attack: ParsableCommand {
   @Option(help: "The most random starts; the one nearest the shared gradient is kept, and no more are drawn once one converges.")
   var restarts = 4
   @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
+  @Option(name: .customLong("init"), help: "How the dummy images start: normal (DLG's randn) or uniform over the pixel range (default: normal for one image, uniform for a batch).")
+  var initialization: DummyInitialization?
   @Option(help: "The learning rate (default: 1 for L-BFGS, 0.1 for IG's Adam).")
   var learningRate: Float?
   @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
@@ -68,7 +71,7 @@ struct Attack: ParsableCommand {
     }
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
-      learningRate: learningRate, totalVariation: tv)
+      learningRate: learningRate, totalVariation: tv, initialization: initialization)
     let total = Swift.max(1, configuration.iterations * configuration.restarts)
     let bar = ProgressBar(total: total, label: method.rawValue)
     let (metrics, result, trace): (AttackMetrics, AttackResult, AttackRun.Trace)
