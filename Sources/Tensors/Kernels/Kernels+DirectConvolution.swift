@@ -41,9 +41,10 @@ enum DirectConvolution {
     serves(s, channels: s.cg) || servesByPositions(s)
   }
 
+  /// Whether the input gradient goes with positions along the lanes: too few input channels,
+  /// a narrow layer, and phase rows at least half as long as the lanes.
   static func servesByPositions(_ s: ConvShape) -> Bool {
-    s.cg < 9 && s.o <= lanes && (s.w + s.geo.stride.1 - 1) / s.geo.stride.1 >= lanes / 2
-      && serves(s, channels: s.og)
+    s.cg < 9 && servesForward(s) && (s.w + s.geo.stride.1 - 1) / s.geo.stride.1 >= lanes / 2
   }
 
   /// `y = conv2d(x, w)`.
