@@ -103,7 +103,7 @@ public enum DummyInitialization: String, Sendable, Codable, CaseIterable {
   /// where it recovers more often, and the uniform one for a batch.
   public static func automatic(batch: Int) -> DummyInitialization { batch > 1 ? .uniform : .normal }
 
-  /// `count` starting values for pixels in `range`.
+  /// Starting values for dummy pixels of `shape` whose valid range is `range`.
   func draw(_ shape: [Int], range: ClosedRange<Float>, using generator: inout SeededGenerator) -> [Float] {
     switch self {
     case .normal: return Tensor.normal(shape, using: &generator).scalars

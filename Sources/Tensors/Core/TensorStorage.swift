@@ -1,10 +1,6 @@
 import COpenBLAS
 import Synchronization
 
-/// An immutable, contiguous block of Float32 scalars shared by the tensors that view it.
-///
-/// Storage is written once, by the kernel that creates it, and never mutated afterwards, which is
-/// what makes `Tensor` safe to send between threads.
 /// One layout a convolution derives from its input.
 struct DerivedLayout: Hashable {
   enum Kind: Hashable { case columns, padded }
@@ -12,6 +8,10 @@ struct DerivedLayout: Hashable {
   let shape: ConvShape
 }
 
+/// An immutable, contiguous block of Float32 scalars shared by the tensors that view it.
+///
+/// Storage is written once, by the kernel that creates it, and never mutated afterwards, which is
+/// what makes `Tensor` safe to send between threads.
 final class TensorStorage: @unchecked Sendable {
   let base: UnsafeMutablePointer<Float>
   let count: Int

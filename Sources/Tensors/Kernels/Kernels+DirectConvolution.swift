@@ -52,24 +52,12 @@ enum DirectConvolution {
     let input = PaddedPlanes(input: x, s)
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
-    // The filter with its output channels along the lanes: v[k][m] = w[m][k].
-    let v = laneRows(s.patch)
-    v.initialize(repeating: 0, count: s.patch * lanes)
-    for m in 0..<s.o {
-      for k in 0..<s.patch { v[k * lanes + m] = w[m * s.patch + k] }
-    }
+    let v = laneMatrix(w, count: s.patch, channels: s.o)  // v[k][m] = w[m][k]
     let tile = laneRows(s.pixels)
     defer { (v.deallocate(), tile.deallocate()) }
     for n in 0..<s.n {
       product(input.base + n * s.c * input.plane, rows: positions, reduction: taps, v, channels: s.o, into: tile, accumulate: false)
-      var out = y + n &* s.o &* s.pixels
-      for m in 0..<s.o {
-        var t = UnsafePointer(tile) + m
-        for _ in 0..<s.pixels {
-          out.pointee = t.pointee
-          (out, t) = (out + 1, t + lanes)
-        }
-      }
+      fromLanes(tile, count: s.pixels, channels: s.o, into: y + n * s.o * s.pixels)
     }
   }
 
@@ -81,25 +69,15 @@ enum DirectConvolution {
     let positions = outputOffsets(s, rowLength: input.width)
     let taps = tapOffsets(s, input)
     // One sample's output gradient with its channels along the lanes (lanes ≥ o stay zero).
-    let v = laneRows(s.pixels)
-    v.initialize(repeating: 0, count: s.pixels * lanes)
-    let sums = laneRows(s.patch)
+    let v = laneRows(s.pixels, zeroed: true)
+    let sums = laneRows(s.patch, zeroed: true)
     defer { (v.deallocate(), sums.deallocate()) }
     for n in 0..<s.n {
-      var g = gy + n &* s.o &* s.pixels
-      for m in 0..<s.o {
-        var t = v + m
-        for _ in 0..<s.pixels {
-          t.pointee = g.pointee
-          (g, t) = (g + 1, t + lanes)
-        }
-      }
+      toLanes(gy + n * s.o * s.pixels, count: s.pixels, channels: s.o, into: v)
       product(
-        input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, channels: s.o, into: sums, accumulate: n > 0)
+        input.base + n * s.c * input.plane, rows: taps, reduction: positions, v, channels: s.o, into: sums, accumulate: true)
     }
-    for m in 0..<s.o {
-      for k in 0..<s.patch { gw[m * s.patch + k] = s.n == 0 ? 0 : sums[k * lanes + m] }
-    }
+    fromLanes(sums, count: s.patch, channels: s.o, into: gw)
   }
 
   /// `gx = ∂<gy, conv2d(x, w)>/∂x`, one input phase at a time. Each phase writes its own
@@ -132,12 +110,7 @@ enum DirectConvolution {
     into gx: UnsafeMutablePointer<Float>
   ) {
     let positions = phase.positions(grad, window: 1)
-    // The taps' weights with the input channels along the lanes: v[j][c].
-    let v = laneRows(taps.count)
-    v.initialize(repeating: 0, count: taps.count * lanes)
-    for c in 0..<s.c {
-      for j in 0..<taps.count { v[j * lanes + c] = weights[c * taps.count + j] }
-    }
+    let v = laneMatrix(weights, count: taps.count, channels: s.c)  // v[j][c] = weights[c][j]
     let tile = laneRows(positions.count)
     defer { (v.deallocate(), tile.deallocate()) }
     for n in 0..<s.n {
@@ -173,10 +146,45 @@ enum DirectConvolution {
   }
 
   /// Scratch for `rows` rows of 16 lanes, on a cache line (so that no row straddles two; the
-  /// kernel reads and writes whole rows).
-  private static func laneRows(_ rows: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, rows) * lanes * MemoryLayout<Float>.size, alignment: 64)
-      .bindMemory(to: Float.self, capacity: Swift.max(1, rows) * lanes)
+  /// kernel reads and writes whole rows), zero-filled when `zeroed`.
+  private static func laneRows(_ rows: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Float> {
+    let count = Swift.max(1, rows) * lanes
+    let v = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
+      .bindMemory(to: Float.self, capacity: count)
+    if zeroed { v.initialize(repeating: 0, count: count) }
+    return v
+  }
+
+  /// Zeroed lane rows holding `channels` rows of `count` floats from `src` transposed:
+  /// `v[j][m] = src[m][j]`, the layout the kernel reads (lanes ≥ `channels` stay zero).
+  private static func laneMatrix(_ src: UnsafePointer<Float>, count: Int, channels: Int) -> UnsafeMutablePointer<Float> {
+    let v = laneRows(count, zeroed: true)
+    toLanes(src, count: count, channels: channels, into: v)
+    return v
+  }
+
+  /// `v[j][m] = src[m][j]` for `m < channels`, `j < count`; other lanes are left as they are.
+  private static func toLanes(_ src: UnsafePointer<Float>, count: Int, channels: Int, into v: UnsafeMutablePointer<Float>) {
+    var from = src
+    for m in 0..<channels {
+      var to = v + m
+      for _ in 0..<count {
+        to.pointee = from.pointee
+        (from, to) = (from + 1, to + lanes)
+      }
+    }
+  }
+
+  /// The reverse: `dst[m][j] = tile[j][m]` for `m < channels`, `j < count`.
+  private static func fromLanes(_ tile: UnsafePointer<Float>, count: Int, channels: Int, into dst: UnsafeMutablePointer<Float>) {
+    var to = dst
+    for m in 0..<channels {
+      var from = tile + m
+      for _ in 0..<count {
+        to.pointee = from.pointee
+        (from, to) = (from + lanes, to + 1)
+      }
+    }
   }
 
   /// `out[i][m] (+)= Σ_j base[rows[i] + reduction[j]] · v[j][m]`, of which `channels` lanes are used.
