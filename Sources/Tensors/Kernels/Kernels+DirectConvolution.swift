@@ -165,24 +165,24 @@ enum DirectConvolution {
 
   /// `v[j][m] = src[m][j]` for `m < channels`, `j < count`; other lanes are left as they are.
   private static func toLanes(_ src: UnsafePointer<Float>, count: Int, channels: Int, into v: UnsafeMutablePointer<Float>) {
-    var from = src
-    for m in 0..<channels {
-      var to = v + m
-      for _ in 0..<count {
-        to.pointee = from.pointee
-        (from, to) = (from + 1, to + lanes)
-      }
-    }
+    copy(channels, count, from: src, steps: (count, 1), to: v, steps: (1, lanes))
   }
 
   /// The reverse: `dst[m][j] = tile[j][m]` for `m < channels`, `j < count`.
   private static func fromLanes(_ tile: UnsafePointer<Float>, count: Int, channels: Int, into dst: UnsafeMutablePointer<Float>) {
-    var to = dst
+    copy(channels, count, from: tile, steps: (1, lanes), to: dst, steps: (count, 1))
+  }
+
+  /// `to[m·t.0 + j·t.1] = from[m·f.0 + j·f.1]` for `m < channels`, `j < count`.
+  private static func copy(
+    _ channels: Int, _ count: Int, from: UnsafePointer<Float>, steps f: (Int, Int),
+    to: UnsafeMutablePointer<Float>, steps t: (Int, Int)
+  ) {
     for m in 0..<channels {
-      var from = tile + m
+      var (source, target) = (from + m &* f.0, to + m &* t.0)
       for _ in 0..<count {
-        to.pointee = from.pointee
-        (from, to) = (from + lanes, to + 1)
+        target.pointee = source.pointee
+        (source, target) = (source + f.1, target + t.1)
       }
     }
   }
