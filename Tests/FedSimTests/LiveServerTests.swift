@@ -129,4 +129,14 @@ struct LiveServerTests {
     #expect(json?["setting"] as? String == "")
     #expect(missing.0 == "HTTP/1.1 404 Not Found" && noImage.0 == "HTTP/1.1 404 Not Found")
   }
+
+  @Test("a port already taken is reported at once, naming the port and the reason")
+  func takenPort() async throws {
+    let first = try await LiveServer.start(port: 0)
+    // A short patience: the failure must come from the bind, not from running out of time.
+    let error = await #expect(throws: FederationError.self) { try await LiveServer.start(port: first.port, patience: 30) }
+    let text = "\(error.map { "\($0)" } ?? "")"
+    #expect(text.contains("127.0.0.1:\(first.port)") && text.contains("ddress already in use"), "\(text)")
+    #expect(!text.contains("not listening after"), "the bind's failure waited out the patience: \(text)")
+  }
 }

@@ -28,26 +28,32 @@ public final class LiveServer: Sendable {
   }
 
   /// Binds 127.0.0.1:`port` (0: any free port) and serves until the process ends; `points`
-  /// is how many points (and repeats) the run has.
-  public static func start(port: Int, points: Int = 0) async throws -> LiveServer {
+  /// is how many points (and repeats) the run has. A bind that fails (the port taken, say) is
+  /// reported as soon as the server task ends; one still starting is waited for up to `patience`
+  /// seconds (a loaded machine can keep the concurrency pool busy for a while).
+  public static func start(port: Int, points: Int = 0, patience: Double = 180) async throws -> LiveServer {
     guard let p = UInt16(exactly: port) else { throw FederationError.failed("--serve: \(port) is not a port") }
-    let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: p), timeout: patience, logger: .disabled)
-    let running = Task { try await server.run() }
-    do {
-      try await server.waitUntilListening(timeout: 5)
-      guard case .ip4(_, let actual)? = await server.listeningAddress else { throw FederationError.failed("no address") }
-      let live = LiveServer(server: server, port: Int(actual), points: points)
-      await LiveRoutes(state: { [current = live.current] in state(current.withLock { $0 }) }, picture: { [current = live.current] in
-        current.withLock { $0.folder }.flatMap(picture)
-      }).install(on: server)
-      return live
-    } catch {
-      running.cancel()
-      // The server's own failure (the port taken, say) says more than the wait's timeout.
-      var why = "\(error)"
-      if case .failure(let failure) = await running.result { why = "\(failure)" }
-      throw FederationError.failed("--serve: cannot listen on 127.0.0.1:\(port) (\(why))")
+    let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: p), timeout: Self.patience, logger: .disabled)
+    let failure = Locked<(any Error)?>(nil)
+    let running = Task {
+      do { try await server.run() } catch { failure.withLock { $0 = error } }
     }
+    func fail(_ why: String) -> FederationError {
+      running.cancel()
+      return FederationError.failed("--serve: cannot listen on 127.0.0.1:\(port) (\(why))")
+    }
+    let deadline = ContinuousClock.now + .seconds(patience)
+    while await !server.isListening {
+      if let error = failure.withLock({ $0 }) { throw fail("\(error)") }
+      guard ContinuousClock.now < deadline else { throw fail("not listening after \(Int(patience)) s") }
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+    guard case .ip4(_, let actual)? = await server.listeningAddress else { throw fail("no address") }
+    let live = LiveServer(server: server, port: Int(actual), points: points)
+    await LiveRoutes(state: { [current = live.current] in state(current.withLock { $0 }) }, picture: { [current = live.current] in
+      current.withLock { $0.folder }.flatMap(picture)
+    }).install(on: server)
+    return live
   }
 
   /// `start`, for a caller outside Swift concurrency (the command line's main thread): it
