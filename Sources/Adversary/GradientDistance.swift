@@ -20,6 +20,11 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
   case wasserstein = "wdlg"
   /// Inverting Gradients: `1 − ⟨g′, g⟩ / (‖g′‖ ‖g‖)` over all layers concatenated.
   case cosine
+  /// DLG's distance with every layer weighed by its own size: `Σ_layers ‖g′ − g‖² / ‖g‖²`
+  /// (a layer whose shared gradient is zero counts unweighted). Deep sigmoid networks shrink
+  /// the first layers' gradients by orders of magnitude, and plain L2 then hardly sees the
+  /// layers nearest the pixels.
+  case layerL2 = "layer-l2"
 
   /// Whether the distance compares sorted gradients (so the shared gradient's sort can be kept).
   var sortsValues: Bool { self == .sortedWasserstein || self == .wasserstein }
@@ -54,6 +59,11 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
         }
         let m = Tensor(shape: target[l].shape, scalars: middle)
         return 2 * (dummy[l] - m).pow(2).sum() + Float(spread / 2)
+      }.reduce(+)!
+    case .layerL2:
+      return zip(dummy, target).map { d, t in
+        let norm = t.detached().scalars.reduce(0) { $0 + Double($1) * Double($1) }
+        return (d - t).pow(2).sum() * Float(norm > 0 ? 1 / norm : 1)
       }.reduce(+)!
     case .cosine:
       let dot = zip(dummy, target).map { d, t in (d * t).sum() }.reduce(+)!

@@ -70,11 +70,14 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
   public var localSteps: LocalSteps?
   /// How the dummy images start (nil: `DummyInitialization.automatic(batch:)`).
   public var initialization: DummyInitialization?
+  /// The gradient distance to minimise (nil: the method's own, `AttackMethod.distance`).
+  public var distance: GradientDistance?
 
   public init(
     method: AttackMethod = .dlg, iterations: Int? = nil, restarts: Int = 1, seed: UInt64 = 0,
     learningRate: Float? = nil, totalVariation: Float = 1e-2, pixelRange: ClosedRange<Float> = 0...1,
-    convergedFraction: Double = 1e-6, localSteps: LocalSteps? = nil, initialization: DummyInitialization? = nil
+    convergedFraction: Double = 1e-6, localSteps: LocalSteps? = nil, initialization: DummyInitialization? = nil,
+    distance: GradientDistance? = nil
   ) {
     precondition(restarts >= 1, "an attack needs at least one start")
     self.method = method
@@ -87,6 +90,7 @@ public struct AttackConfiguration: Sendable, Codable, Equatable {
     self.convergedFraction = convergedFraction
     self.localSteps = localSteps
     self.initialization = initialization
+    self.distance = distance
   }
 }
 
@@ -193,7 +197,7 @@ public struct GradientInversion<Model: Layer>: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     let objective = DLGObjective(
-      model: model, sharedGradient: sharedGradient, distance: c.method.distance,
+      model: model, sharedGradient: sharedGradient, distance: c.distance ?? c.method.distance,
       totalVariation: c.method == .ig ? c.totalVariation : 0, localSteps: c.localSteps)
     let batch = inputShape[0]
     let knownLabels =

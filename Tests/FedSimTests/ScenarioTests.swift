@@ -3,6 +3,7 @@ import FedSimCore
 import FedSimKit
 import FedServer
 import FedClient
+import Adversary
 import AdversaryRole
 import Foundation
 import TestSupport
@@ -138,7 +139,9 @@ struct ScenarioTests {
   @Test("R-GAP's conditions are checked before any process starts")
   func rgapConditions() {
     #expect(error("attack: {method: rgap}") == "no error")
-    #expect(error("attack: {method: rgap}\nfederation: {local_batch: 4}").contains("'federation.local_batch'"))
+    #expect(error("attack: {method: rgap}\nfederation: {local_batch: 4}") == "no error")
+    #expect(error("attack: {method: rgap}\nfederation: {local_batch: 6}").contains("'federation.local_batch'"))
+    #expect(ScenarioLimits.rgapUnknowns == RecursiveInversion.largestSystem)
     #expect(error("attack: {method: rgap}\nmodel: {name: resnet18}").contains("'model.name'"))
     #expect(error("attack: {method: rgap}\nmodel: {activation: relu}").contains("'model.activation'"))
     #expect(error("attack: {method: rgap}\nfederation: {algorithm: fedavg}").contains("'federation.algorithm'"))

@@ -20,6 +20,8 @@ public struct RecursiveInversion: Sendable {
   /// Singular values below about this fraction of the largest count as zero in every layer's
   /// solve (the shared gradient is single precision).
   public var relativeCutoff: Double = 1e-6
+  /// The most unknowns one layer's system may have, over the whole batch (its normal matrix: 2 GiB).
+  public static var largestSystem: Int { LinearStage.largestSystem }
 
   public init(model: any Layer, sharedGradient: [Tensor], inputShape: [Int], classes: Int) {
     precondition(inputShape.count == 4, "inputShape is [batch, channels, height, width]")
@@ -27,50 +29,66 @@ public struct RecursiveInversion: Sendable {
       (model as? AnyModel ?? AnyModel(model), sharedGradient, inputShape, classes)
   }
 
-  /// The reconstruction, with a report per layer, or why R-GAP cannot run on this model.
+  /// The reconstruction, with a report per layer, or why R-GAP cannot run on this model. A
+  /// batch is inverted jointly, its images told apart by their (distinct) labels.
   public func run(progress: (AttackProgress) -> Void = { _ in }) throws(RGAPError) -> AttackResult {
     let clock = ContinuousClock()
     let start = clock.now
-    guard inputShape[0] == 1 else { throw .batch(inputShape[0]) }
+    let batch = inputShape[0]
     let steps = try InvertibleChain.steps(of: model, imageShape: Array(inputShape.dropFirst()), gradient: sharedGradient)
     guard let topIndex = steps.lastIndex(where: { if case .linear = $0 { true } else { false } }),
       case .linear(let top) = steps[topIndex], top.input[1] == 1, top.input[2] == 1,
       steps[(topIndex + 1)...].allSatisfy({ if case .flatten = $0 { true } else { false } })
     else { throw .noFinalLinearLayer }
-    let last = try LastLayerInversion.invert(top)
+    for case .linear(let stage) in steps[..<topIndex] { try stage.checkSize(batch: batch) }
+    let last = try lastLayer(top, batch: batch)
     var reports = [last.report]
-    var (x, k, above) = (last.input, last.outputGradient, top)
-    var pending: (z: [Double], k: [Double])?
+    var (x, k, above) = (last.inputs, last.outputGradients, top)
+    var pending: (z: [[Double]], k: [[Double]])?
     for step in steps[..<topIndex].reversed() {
       switch step {
       case .flatten: continue
       case .activation(_, let activation):
-        let (z, slope) = activation.inverted(x)
-        pending = (z, zip(above.inputGradient(k), slope).map(*))
+        let inverted = x.map(activation.inverted)
+        pending = (inverted.map(\.z), zip(k, inverted).map { zip(above.inputGradient($0), $1.slope).map(*) })
       case .linear(let stage):
-        let (z, kz) = pending ?? (x, above.inputGradient(k))
-        let solved = try stage.invert(output: z, outputGradient: kz, relativeCutoff: relativeCutoff)
+        let (z, kz) = pending ?? (x, k.map(above.inputGradient))
+        let solved = try stage.invert(outputs: z, outputGradients: kz, relativeCutoff: relativeCutoff)
         reports.append(solved.report)
-        (x, k, above, pending) = (solved.input, kz, stage, nil)
+        (x, k, above, pending) = (solved.inputs, kz, stage, nil)
       }
     }
-    let image = Tensor(shape: inputShape, scalars: (pending?.z ?? x).map(Float.init))
-    let distance = gradientDistance(at: image, label: last.label)
+    let image = Tensor(shape: inputShape, scalars: (pending?.z ?? x).flatMap { $0.map(Float.init) })
+    let distance = gradientDistance(at: image, labels: last.labels)
     let seconds = start.duration(to: clock.now).seconds
     progress(
       AttackProgress(
         trial: 0, iteration: 0, distance: distance, evaluations: 1, elapsed: seconds, reconstruction: image,
-        labels: [last.label]))
+        labels: last.labels))
     return AttackResult(
-      method: .rgap, reconstruction: image, labels: [last.label], distance: distance, history: [distance],
+      method: .rgap, reconstruction: image, labels: last.labels, distance: distance, history: [distance],
       iterations: 0, evaluations: 1, wallSeconds: seconds, keptTrial: 0, starts: 1, recoveries: 0,
       layers: reports.reversed())
   }
 
+  /// The last layer's inputs and output gradients, image by image: in closed form for one
+  /// image, by alternation for a batch whose labels are read off the gradient first.
+  private func lastLayer(_ top: LinearStage, batch: Int) throws(RGAPError) -> (inputs: [[Double]], outputGradients: [[Double]], labels: [Int], report: RGAPLayerReport) {
+    if batch == 1 {
+      let s = try LastLayerInversion.invert(top)
+      return ([s.input], [s.outputGradient], [s.label], s.report)
+    }
+    let labels = LabelRecovery.labels(
+      sharedGradient: sharedGradient, classes: classes, batch: batch,
+      meanPrediction: LabelRecovery.meanPrediction(of: model, imageShape: Array(inputShape.dropFirst())))
+    let s = try BatchLastLayerInversion.invert(top, labels: labels)
+    return (s.inputs, s.outputGradients, labels, s.report)
+  }
+
   /// DLG's distance between the gradient the reconstruction produces and the shared one.
-  private func gradientDistance(at image: Tensor, label: Int) -> Double {
+  private func gradientDistance(at image: Tensor, labels: [Int]) -> Double {
     let m = model.requiringGradients()
-    let loss = softCrossEntropy(logits: m(image), targets: oneHot([label], classes: classes))
+    let loss = softCrossEntropy(logits: m(image), targets: oneHot(labels, classes: classes))
     let g = gradients(of: loss, wrt: m.parameters)
     return Double(GradientDistance.l2(g, sharedGradient).scalar)
   }

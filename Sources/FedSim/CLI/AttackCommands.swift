@@ -10,6 +10,7 @@ extension AttackMethod: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension ActivationScope: ExpressibleByArgument {}
 extension DummyInitialization: ExpressibleByArgument {}
+extension GradientDistance: ExpressibleByArgument {}
 
 struct Attack: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -40,6 +41,8 @@ struct Attack: ParsableCommand {
   @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
   @Option(name: .customLong("init"), help: "How the dummy images start: normal (DLG's randn) or uniform over the pixel range (default: normal for one image, uniform for a batch).")
   var initialization: DummyInitialization?
+  @Option(help: "The gradient distance to minimise: l2, layer-l2 (each layer over its own size), cosine, wdlg or wasserstein (default: the method's own).")
+  var distance: GradientDistance?
   @Option(help: "The learning rate (default: 1 for L-BFGS, 0.1 for IG's Adam).")
   var learningRate: Float?
   @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
@@ -71,7 +74,7 @@ struct Attack: ParsableCommand {
     }
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
-      learningRate: learningRate, totalVariation: tv, initialization: initialization)
+      learningRate: learningRate, totalVariation: tv, initialization: initialization, distance: distance)
     let total = Swift.max(1, configuration.iterations * configuration.restarts)
     let bar = ProgressBar(total: total, label: method.rawValue)
     let (metrics, result, trace): (AttackMetrics, AttackResult, AttackRun.Trace)

@@ -1,0 +1,56 @@
+import Adversary
+import Tensors
+import Testing
+
+/// R-GAP on a batch: the images solved for jointly, told apart by their labels.
+@Suite("R-GAP on a batch")
+struct RGAPBatchTests {
+  func attack(_ model: some Layer, _ images: Tensor, labels: [Int], classes: Int = 10) throws(RGAPError) -> (AttackResult, LeakageScore) {
+    let shared = sharedGradient(model: AnyModel(model), input: images, targets: oneHot(labels, classes: classes))
+    let r = try RecursiveInversion(model: model, sharedGradient: shared, inputShape: images.shape, classes: classes).run()
+    return (r, Leakage.score(reconstruction: r.reconstruction, truth: images, labels: r.labels, trueLabels: labels))
+  }
+
+  @Test("CNN6 (leaky ReLU, no biases), three images of distinct classes: every image exactly")
+  func cnn6Batch() throws {
+    var gen = SeededGenerator(seed: 11)
+    let model = CNN6(channels: 3, classes: 10, imageSize: 16, generator: &gen)
+    let images = Tensor.uniform([3, 3, 16, 16], using: &gen)
+    let (r, s) = try attack(model, images, labels: [7, 2, 5])
+    #expect(r.labels.sorted() == [2, 5, 7])
+    #expect(r.layers.count == 7 && r.layers.allSatisfy { $0.determined }, "\(r.layers.map(\.summary))")
+    #expect(r.layers.first?.unknowns == 3 * 3 * 16 * 16)
+    #expect(s.images.count == 3 && s.images.map(\.psnr).allSatisfy { $0 > 50 }, "PSNR \(s.images.map(\.psnr))")
+  }
+
+  @Test("a sigmoid MLP with biases, two images: the bias gradient joins the last layer's equations")
+  func lenetPair() throws {
+    var gen = SeededGenerator(seed: 12)
+    let model = MLP(inputs: 64, hidden: [96], classes: 10, activation: .sigmoid, initializer: .pytorchDefault, generator: &gen)
+    let images = Tensor.uniform([2, 1, 8, 8], using: &gen)
+    let (r, s) = try attack(model, images, labels: [3, 8])
+    #expect(r.layers.allSatisfy { $0.determined }, "\(r.layers.map(\.summary))")
+    #expect(s.images.map(\.psnr).allSatisfy { $0 > 50 }, "PSNR \(s.images.map(\.psnr))")
+  }
+
+  @Test("two images of one class are refused, naming the labels")
+  func duplicates() {
+    var gen = SeededGenerator(seed: 13)
+    let model = CNN6(channels: 1, classes: 10, imageSize: 8, generator: &gen)
+    let images = Tensor.uniform([2, 1, 8, 8], using: &gen)
+    #expect(throws: RGAPError.duplicateLabels([4, 4])) { _ = try attack(model, images, labels: [4, 4]) }
+  }
+
+  @Test("a batch whose joint system is too large is refused before anything is built")
+  func tooLarge() {
+    var gen = SeededGenerator(seed: 14)
+    let model = CNN6(channels: 3, classes: 10, imageSize: 32, generator: &gen)
+    let images = Tensor.uniform([6, 3, 32, 32], using: &gen)
+    do {
+      _ = try attack(model, images, labels: [0, 1, 2, 3, 4, 5])
+      Issue.record("a 6-image CIFAR batch was accepted")
+    } catch {
+      #expect(error.description.contains("6 images") && error.description.contains("16384"), "\(error)")
+    }
+  }
+}
