@@ -59,26 +59,6 @@ struct NormalEquations {
     equations += a.rows
   }
 
-  /// Adds the rows of `a` (`rows × columns.count`) whose column `j` acts on unknown
-  /// `columns[j]` (ascending), with right-hand sides `b`: a block whose unknowns are not
-  /// contiguous, such as one channel of every image in a batch.
-  mutating func add(_ a: DenseMatrix, _ b: [Double], columns: [Int]) {
-    precondition(b.count == a.rows && columns.count == a.columns)
-    precondition(zip(columns, columns.dropFirst()).allSatisfy { $0 < $1 } && (columns.last ?? 0) < unknowns)
-    guard a.rows > 0 else { return }
-    let (m, w) = (Int32(a.rows), a.columns)
-    var block = [Double](repeating: 0, count: w * w)
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, Int32(w), m, 1, a.scalars, m, 0, &block, Int32(w))
-    var product = [Double](repeating: 0, count: w)
-    cblas_dgemv(CblasColMajor, CblasTrans, m, Int32(w), 1, a.scalars, m, b, 1, 0, &product, 1)
-    for j in 0..<w {
-      let gj = columns[j]
-      moment[gj] += product[j]
-      for i in j..<w { gram[gj * unknowns + columns[i]] += block[j * w + i] }
-    }
-    equations += a.rows
-  }
-
   /// The solution, the numerical rank (pivots below `relativeCutoff²` × the largest diagonal
   /// entry end the factorisation; the remaining unknowns are set to 0), and the ratio of the
   /// last pivot kept to the first, an estimate of the smallest singular value kept over the

@@ -20,8 +20,6 @@ public struct RecursiveInversion: Sendable {
   /// Singular values below about this fraction of the largest count as zero in every layer's
   /// solve (the shared gradient is single precision).
   public var relativeCutoff: Double = 1e-6
-  /// The most unknowns one layer's system may have, over the whole batch (its normal matrix: 2 GiB).
-  public static var largestSystem: Int { LinearStage.largestSystem }
 
   public init(model: any Layer, sharedGradient: [Tensor], inputShape: [Int], classes: Int) {
     precondition(inputShape.count == 4, "inputShape is [batch, channels, height, width]")
@@ -40,7 +38,8 @@ public struct RecursiveInversion: Sendable {
       case .linear(let top) = steps[topIndex], top.input[1] == 1, top.input[2] == 1,
       steps[(topIndex + 1)...].allSatisfy({ if case .flatten = $0 { true } else { false } })
     else { throw .noFinalLinearLayer }
-    for case .linear(let stage) in steps[..<topIndex] { try stage.checkSize(batch: batch) }
+    // A batch is solved iteratively, with no matrix; one image's dense system has a size limit.
+    if batch == 1 { for case .linear(let stage) in steps[..<topIndex] { try stage.checkSize() } }
     let last = try lastLayer(top, batch: batch)
     var reports = [last.report]
     var (x, k, above) = (last.inputs, last.outputGradients, top)
