@@ -14,3 +14,8 @@
 // equations.
 void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv, int *rank,
              const double *tol, double *work, int *info);
+
+// LAPACK's symmetric eigen-decomposition (eigenvalues ascending), for the column space of
+// R-GAP's last-layer gradient at a batch.
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info);

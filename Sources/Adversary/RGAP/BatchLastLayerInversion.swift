@@ -1,16 +1,21 @@
+import COpenBLAS
 import Foundation
+import Tensors
 
-/// R-GAP's first step for a batch of `B` images with distinct labels: each image's input to the
-/// last linear layer, and its `k_b = ∂L/∂logits_b`, from the shared gradient
-/// `∂L/∂W = Σ_b k_b·h_bᵀ` (and `∂L/∂bias = Σ_b k_b` when there is a bias, read as a feature
-/// that is always 1).
+/// R-GAP's first step for a batch of `B` images: each image's input `h_b` to the last linear
+/// layer, and its `k_b = ∂L/∂logits_b`, from the shared gradient `G = ∂L/∂W = Σ_b k_b·h_bᵀ`
+/// (with `∂L/∂bias = Σ_b k_b` as one more column of `G` when there is a bias, read as a
+/// feature that is always 1).
 ///
-/// With soft-max cross-entropy averaged over the batch, `k_b = (softmax(W·h_b + bias) − e_{y_b})/B`.
-/// Given the `k_b`, the `h_b` are the least-squares solution of `Kᵀ·H = ∂L/∂W` (a `B × B`
-/// system, solvable when the `k_b` are independent, which distinct labels make them); given the
-/// `h_b`, the `k_b` follow from the forward pass. FedSim alternates the two from the uniform
-/// prediction `p_b = 1/classes` until the `k_b` stop changing. Each image's row is known only
-/// with its label, so two images of one class cannot be told apart: duplicates are refused.
+/// `G` has rank `B`, and its column space is the span of the `k_b`. With an orthonormal basis
+/// `E` of that span (`B × classes`, from the eigenvectors of `G·Gᵀ`) and `C = E·G`, every
+/// candidate is `K = A·E` for a `B × B` matrix `A`, whose features are `H = A⁻ᵀ·C` (then
+/// `Kᵀ·H = G` exactly). The one `A` that holds is the one whose features give back its own
+/// output gradients, `k_b = (softmax(W·h_b + bias) − e_{y_b})/B` with soft-max cross-entropy
+/// averaged over the batch: `B²` unknowns, `B·classes` equations, solved by Levenberg–Marquardt.
+/// The labels only pick each row's negative entry, so images of one class are told apart by
+/// their predictions; a start from the uniform prediction cannot tell them apart, so further
+/// starts draw random predictions.
 enum BatchLastLayerInversion {
   struct Solution {
     var inputs: [[Double]]
@@ -18,75 +23,89 @@ enum BatchLastLayerInversion {
     var report: RGAPLayerReport
   }
 
-  static func invert(_ s: LinearStage, labels: [Int], iterations: Int = 2000) throws(RGAPError) -> Solution {
-    let (o, f, batch) = (s.outputs, s.inputCount, labels.count)
-    guard Set(labels).count == batch else { throw .duplicateLabels(labels) }
-    let width = f + (s.biasGradient == nil ? 0 : 1)
-    // The shared gradient, class by class, with the bias gradient as one more column.
-    let shared = (0..<o).map { c in Array(s.weightGradient[(c * f)..<((c + 1) * f)]) + (s.biasGradient.map { [$0[c]] } ?? []) }
-    var k = labels.map { y in (0..<o).map { c in (1 / Double(o) - (c == y ? 1 : 0)) / Double(batch) } }
-    var h = [[Double]](repeating: [Double](repeating: 0, count: width), count: batch)
-    for _ in 0..<iterations {
-      h = try features(k: k, shared: shared, width: width)
-      let next = zip(h, labels).map { outputGradient(s, features: Array($0.prefix(f)), label: $1, batch: batch) }
-      let change = zip(next, k).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-      k = next
-      if change <= 1e-16 { break }
+  static func invert(_ s: LinearStage, labels: [Int], starts: Int = 16) throws(RGAPError) -> Solution {
+    let shared = sharedRows(s)
+    let batch = labels.count
+    let basis = try spanBasis(shared, rank: batch)
+    let fit = BatchLastLayerFit(stage: s, labels: labels, basis: basis, shared: shared)
+    var generator = SeededGenerator(seed: 0)
+    var best: BatchLastLayerFit.Result?
+    for start in 0..<starts {
+      let spread = start == 0 && Set(labels).count == batch ? 0 : 0.5
+      let k0 = startingGradients(s, labels: labels, spread: spread, generator: &generator)
+      guard let found = fit.solve(from: k0) else { continue }
+      if found.misfit < best?.misfit ?? .infinity { best = found }
+      if found.misfit < 1e-5 { break }
     }
-    h = try features(k: k, shared: shared, width: width)
-    var residual = 0.0, size = 0.0
-    for c in 0..<o {
-      for i in 0..<width {
-        let e = (0..<batch).reduce(0) { $0 + k[$1][c] * h[$1][i] } - shared[c][i]
-        (residual, size) = (residual + e * e, size + shared[c][i] * shared[c][i])
-      }
-    }
-    // Determined when the alternation has settled on features that give the shared gradient
-    // back (to single precision); otherwise nothing below can be trusted.
-    let settled = size > 0 && (residual / size).squareRoot() < 1e-4
+    guard let best else { throw .gradient("the last layer's gradient does not separate the batch's \(batch) images") }
+    // Determined when the features give their own output gradients back, and those give the
+    // shared gradient back (its part outside the span is what a batch of `B` cannot explain).
+    // Images of one class are told apart only by their predictions: where those differ by less
+    // than `separationFloor` of the gradient's scale, single-precision gradients leave the mix
+    // of their features open, and each such image beyond the first is counted as lost.
+    let settled = best.misfit < 1e-4 && fit.outsideShare() < 1e-4
+    let (f, width) = (s.inputCount, shared.first?.count ?? 0)
+    let separation = separation(best.outputGradients, labels: labels)
+    let lost = separation < separationFloor ? batch - Set(labels).count : 0
     let report = RGAPLayerReport(
-      layer: s.name, unknowns: batch * f, equations: o * width, rank: settled ? batch * f : 0, conditioning: settled ? 1 : 0)
-    return Solution(inputs: h.map { Array($0.prefix(f)) }, outputGradients: k, report: report)
+      layer: s.name, unknowns: batch * f, equations: s.outputs * width, rank: settled ? (batch - lost) * f : 0,
+      conditioning: settled ? separation : 0)
+    return Solution(inputs: best.features.map { Array($0.prefix(f)) }, outputGradients: best.outputGradients, report: report)
   }
 
-  /// `H` from `Kᵀ·H = shared` by least squares: `(K·Kᵀ)·H = K·shared`.
-  private static func features(k: [[Double]], shared: [[Double]], width: Int) throws(RGAPError) -> [[Double]] {
-    let batch = k.count
-    var gram = (0..<batch).map { a in (0..<batch).map { b in zip(k[a], k[b]).reduce(0) { $0 + $1.0 * $1.1 } } }
-    var rhs = (0..<batch).map { a in
-      (0..<width).map { i in k[a].indices.reduce(0) { $0 + k[a][$1] * shared[$1][i] } }
-    }
-    // Gaussian elimination with partial pivoting on the small B × B system.
-    for col in 0..<batch {
-      guard let pivot = (col..<batch).max(by: { abs(gram[$0][col]) < abs(gram[$1][col]) }), abs(gram[pivot][col]) > 1e-300 else {
-        throw .gradient("the last layer's gradient does not separate the batch's images")
-      }
-      gram.swapAt(col, pivot)
-      rhs.swapAt(col, pivot)
-      for r in (col + 1)..<batch {
-        let m = gram[r][col] / gram[col][col]
-        for j in col..<batch { gram[r][j] -= m * gram[col][j] }
-        for i in 0..<width { rhs[r][i] -= m * rhs[col][i] }
+  /// How far apart a batch's output gradients are, for images of one class: the least
+  /// largest difference between two of them, over the largest entry (1 when labels differ).
+  static func separation(_ k: [[Double]], labels: [Int]) -> Double {
+    let scale = k.flatMap { $0 }.map(abs).max() ?? 0
+    var least = 1.0
+    for a in k.indices {
+      for b in k.indices where b > a && labels[a] == labels[b] {
+        least = min(least, (zip(k[a], k[b]).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-300))
       }
     }
-    for col in (0..<batch).reversed() {
-      for i in 0..<width {
-        let known = ((col + 1)..<batch).reduce(0) { $0 + gram[col][$1] * rhs[$1][i] }
-        rhs[col][i] = (rhs[col][i] - known) / gram[col][col]
-      }
-    }
-    return rhs
+    return least
   }
 
-  /// `(softmax(W·h + bias) − e_label) / batch`.
-  private static func outputGradient(_ s: LinearStage, features h: [Double], label: Int, batch: Int) -> [Double] {
+  /// The least separation at which images of one class are taken as told apart.
+  static let separationFloor = 1e-2
+
+  /// The shared gradient, class by class, with the bias gradient as one more column.
+  private static func sharedRows(_ s: LinearStage) -> [[Double]] {
     let f = s.inputCount
-    let logits = (0..<s.outputs).map { c in
-      (0..<f).reduce(s.bias?[c] ?? 0) { $0 + s.weight[c * f + $1] * h[$1] }
+    return (0..<s.outputs).map { c in Array(s.weightGradient[(c * f)..<((c + 1) * f)]) + (s.biasGradient.map { [$0[c]] } ?? []) }
+  }
+
+  /// `(p_b − e_{y_b})/B` from the uniform prediction, or from a random one (logits drawn
+  /// uniformly in ±`spread`).
+  private static func startingGradients(_ s: LinearStage, labels: [Int], spread: Double, generator: inout SeededGenerator) -> [[Double]] {
+    labels.map { y in
+      let e = (0..<s.outputs).map { _ in Foundation.exp(spread * (2 * generator.nextUnitDouble() - 1)) }
+      let total = e.reduce(0, +)
+      return e.indices.map { (e[$0] / total - ($0 == y ? 1 : 0)) / Double(labels.count) }
     }
-    let m = logits.max() ?? 0
-    let e = logits.map { Foundation.exp($0 - m) }
-    let total = e.reduce(0, +)
-    return e.indices.map { (e[$0] / total - ($0 == label ? 1 : 0)) / Double(batch) }
+  }
+
+  /// The `rank` leading eigenvectors of `G·Gᵀ`, an orthonormal basis of `G`'s column space.
+  private static func spanBasis(_ g: [[Double]], rank: Int) throws(RGAPError) -> [[Double]] {
+    let o = g.count
+    guard rank <= o else {
+      throw .gradient("a batch of \(rank) images needs at least as many classes; the last layer has \(o)")
+    }
+    var gram = [Double](repeating: 0, count: o * o)
+    for a in 0..<o {
+      for b in a..<o {
+        let v = zip(g[a], g[b]).reduce(0) { $0 + $1.0 * $1.1 }
+        (gram[a * o + b], gram[b * o + a]) = (v, v)
+      }
+    }
+    var values = [Double](repeating: 0, count: o)
+    var (n, lwork, info) = (Int32(o), Int32(max(1, 3 * o) * 8), Int32(0))
+    var work = [Double](repeating: 0, count: Int(lwork))
+    var (jobz, uplo) = (CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")))
+    var lda = n
+    dsyev_(&jobz, &uplo, &n, &gram, &lda, &values, &work, &lwork, &info)
+    guard info == 0 else { throw .solver("LAPACK dsyev failed (info \(info)) on the last layer's gradient") }
+    // Ascending eigenvalues; column j of the column-major result is eigenvector j.
+    return ((o - rank)..<o).reversed().map { j in Array(gram[(j * o)..<((j + 1) * o)]) }
   }
 }

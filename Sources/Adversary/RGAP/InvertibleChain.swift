@@ -2,8 +2,6 @@ import Tensors
 
 /// Why R-GAP cannot invert a model or a gradient.
 public enum RGAPError: Error, Equatable, CustomStringConvertible {
-  /// At batch 2 and above R-GAP separates the images by their labels, which must differ.
-  case duplicateLabels([Int])
   /// A layer outside R-GAP's conditions (pooling, batch norm, residual blocks …).
   case unsupportedLayer(name: String, type: String, reason: String)
   /// An activation with no inverse (ReLU maps every negative input to 0).
@@ -21,8 +19,6 @@ public enum RGAPError: Error, Equatable, CustomStringConvertible {
       "R-GAP cannot invert layer '\(n)' (\(t)): \(r)"
     case .notInvertible(let n, let a):
       "R-GAP cannot invert layer '\(n)': the \(a) activation has no inverse (R-GAP needs an invertible one: sigmoid, tanh or leaky ReLU)"
-    case .duplicateLabels(let labels):
-      "R-GAP separates a batch's images by their labels, and the gradient reads as labels \(labels): two images of one class share a row of the last layer"
     case .noFinalLinearLayer:
       "R-GAP needs a model that ends in a linear layer"
     case .gradient(let why):
