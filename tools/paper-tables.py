@@ -7,9 +7,14 @@
     tools/paper-tables.py ablation runs/paper-ablation
     tools/paper-tables.py batch runs/paper-batch
     tools/paper-tables.py dp-noise runs/paper-dp-noise
+    tools/paper-tables.py strength runs/strength runs/strength-relu
 """
 import glob
+import itertools
 import json
+import math
+import os
+import struct
 import statistics
 import sys
 
@@ -117,10 +122,76 @@ def swept(folder, key, label):
                       f"| {r['success_rate']:.2f} | {iterations(r)} | {r['attacks']} |")
 
 
+def tensors(path):
+    """A safetensors file's F32 tensors as flat lists, with their shapes."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__" or t["dtype"] != "F32":
+            continue
+        a, b = t["data_offsets"]
+        count = (b - a) // 4
+        out[name] = (struct.unpack(f"<{count}f", data[8 + n + a:8 + n + b]), t["shape"])
+    return out
+
+
+def image_psnrs(truth_path, reconstruction_path):
+    """Each true image's PSNR against the reconstruction the least-total-MSE assignment gives it
+    (as FedSim's scoring pairs them), pixels clamped to [0, 1]."""
+    truth, shape = tensors(truth_path)["images"]
+    recon, _ = tensors(reconstruction_path)["reconstruction"]
+    batch, size = shape[0], len(truth) // shape[0]
+    clamp = [min(1.0, max(0.0, v)) for v in recon]
+    cost = [[sum((truth[j * size + i] - clamp[k * size + i]) ** 2 for i in range(size)) / size
+             for k in range(batch)] for j in range(batch)]
+    best = min(itertools.permutations(range(batch)), key=lambda p: sum(cost[j][p[j]] for j in range(batch)))
+    return [100.0 if cost[j][best[j]] <= 1e-10 else min(100.0, -10 * math.log10(cost[j][best[j]])) for j in range(batch)]
+
+
+def strength(folders, threshold=30.0):
+    """Attack x model x batch x stage: images recovered (PSNR >= 30 dB) of those attacked, with
+    the mean PSNR, from each point's kept truths and reconstructions."""
+    cells = {}
+    for folder in folders:
+        with open(folder + "/summary.json") as f:
+            names = [r["setting"] for r in json.load(f)]
+        with open(folder + "/scenario.json") as f:
+            last = max(json.load(f)["attack"]["rounds"])
+        for k, name in enumerate(names):
+            keys = dict(part.split("=", 1) for part in name.split(", "))
+            for point in glob.glob(f"{folder}/points/p{k}-r*"):
+                for path in glob.glob(point + "/reconstructions/*.safetensors"):
+                    stem = os.path.basename(path)
+                    stage = "round 1" if stem.startswith("r1-") else f"round {last}"
+                    values = image_psnrs(f"{point}/truth/{stem}", path)
+                    cell = cells.setdefault((keys["model"], int(keys["local_batch"]), keys["attack_method"], stage), [])
+                    cell += values
+    models = sorted({c[0] for c in cells})
+    methods = [m for m in ["dlg", "idlg", "ig", "rgap"] if any(c[2] == m for c in cells)]
+    stages = sorted({c[3] for c in cells}, key=lambda s: int(s.split()[1]))
+    print("| model | batch | " + " | ".join(f"{m} ({s})" for s in stages for m in methods) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in stages for _ in methods) + " |")
+    for model in models:
+        for batch in sorted({c[1] for c in cells if c[0] == model}):
+            row = []
+            for s in stages:
+                for m in methods:
+                    v = cells.get((model, batch, m, s))
+                    row.append("—" if not v else
+                               f"{sum(x >= threshold for x in v)}/{len(v)} ({sum(v) / len(v):.1f} dB)")
+            print(f"| {model} | {batch} | " + " | ".join(row) + " |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
     table, folder = sys.argv[1], sys.argv[2]
+    if table == "strength":
+        strength(sys.argv[2:])
+        sys.exit(0)
     {
         "success-rate": success_rate,
         "mse": mse,

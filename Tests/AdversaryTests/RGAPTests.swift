@@ -47,6 +47,21 @@ struct RGAPTests {
     #expect(r.layers.map(\.unknowns) == [64, 96])
   }
 
+  @Test("outputs behind a saturated sigmoid are reported, not inverted silently")
+  func saturated() throws {
+    var gen = SeededGenerator(seed: 5)
+    let plain = MLP(inputs: 64, hidden: [96], classes: 10, activation: .sigmoid, initializer: .pytorchDefault, generator: &gen)
+    // Weights 40 times larger drive many hidden sigmoids to within 1e-5 of 0 or 1.
+    let model = plain.withParameters(plain.parameters.map { $0 * 40 })
+    let image = Tensor.uniform([1, 1, 8, 8], using: &gen)
+    let (r, _) = try attack(model, image: image, label: 1)
+    let first = try #require(r.layers.first)
+    #expect(!first.determined && (first.saturated ?? 0) > 0, "\(first.summary)")
+    #expect(first.summary.contains("outputs through a saturated activation"))
+    let (unsaturated, s) = try attack(plain, image: image, label: 1)
+    #expect(unsaturated.layers.allSatisfy { $0.saturated == nil } && s.psnr > 60, "\(unsaturated.layers.map(\.summary)), \(s.psnr) dB")
+  }
+
   @Test("a layer with fewer equations than unknowns is reported rank-deficient, not solved silently")
   func rankDeficient() throws {
     var gen = SeededGenerator(seed: 9)

@@ -18,9 +18,12 @@ public struct RGAPLayerReport: Sendable, Equatable, Codable {
   public var iterations: Int?
   /// How far the iterative solution is from the normal equations (relative).
   public var residual: Double?
+  /// The layer's outputs recovered where the activation above it is saturated (a sigmoid within
+  /// 1e-5 of 0 or 1): there a single-precision gradient does not pin the pre-activation down.
+  public var saturated: Int?
 
-  /// Whether the layer's input is determined (full column rank).
-  public var determined: Bool { rank >= unknowns }
+  /// Whether the layer's input is determined (full column rank, no saturated outputs).
+  public var determined: Bool { rank >= unknowns && (saturated ?? 0) == 0 }
 
   public var summary: String {
     if let iterations {
@@ -28,7 +31,8 @@ public struct RGAPLayerReport: Sendable, Equatable, Codable {
         + "conjugate gradients, \(iterations) steps, residual \(String(format: "%.0e", residual ?? 0)))"
     }
     let c = conditioning > 0 ? String(format: "%.1e", conditioning) : "0"
-    return "\(layer): rank \(rank) of \(unknowns) unknowns (\(equations) equations, conditioning ≈ \(c))"
+    let through = (saturated ?? 0) > 0 ? "; \(saturated ?? 0) outputs through a saturated activation" : ""
+    return "\(layer): rank \(rank) of \(unknowns) unknowns (\(equations) equations, conditioning ≈ \(c)\(through))"
   }
 }
 
@@ -157,6 +161,16 @@ extension LinearStage {
 }
 
 extension Activation {
+  /// How many of the values `a` lie where the activation is too flat to invert from
+  /// single-precision gradients (its slope below 1e-5).
+  func saturatedCount(_ a: [Double]) -> Int {
+    switch self {
+    case .sigmoid: a.count { $0 * (1 - $0) < 1e-5 }
+    case .tanh: a.count { 1 - $0 * $0 < 1e-5 }
+    case .leakyRelu, .relu: 0
+    }
+  }
+
   /// The pre-activations `z` with `σ(z) = a`, and `σ'(z)`. Values outside the activation's range
   /// (a reconstruction error from the layer above) are pulled just inside it.
   func inverted(_ a: [Double]) -> (z: [Double], slope: [Double]) {

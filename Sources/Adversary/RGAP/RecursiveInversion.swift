@@ -43,16 +43,20 @@ public struct RecursiveInversion: Sendable {
     let last = try lastLayer(top, batch: batch)
     var reports = [last.report]
     var (x, k, above) = (last.inputs, last.outputGradients, top)
-    var pending: (z: [[Double]], k: [[Double]])?
+    var pending: (z: [[Double]], k: [[Double]], saturated: Int)?
     for step in steps[..<topIndex].reversed() {
       switch step {
       case .flatten: continue
       case .activation(_, let activation):
         let inverted = x.map(activation.inverted)
-        pending = (inverted.map(\.z), zip(k, inverted).map { zip(above.inputGradient($0), $1.slope).map(*) })
+        pending = (
+          inverted.map(\.z), zip(k, inverted).map { zip(above.inputGradient($0), $1.slope).map(*) },
+          x.reduce(0) { $0 + activation.saturatedCount($1) }
+        )
       case .linear(let stage):
-        let (z, kz) = pending ?? (x, k.map(above.inputGradient))
-        let solved = try stage.invert(outputs: z, outputGradients: kz, relativeCutoff: relativeCutoff)
+        let (z, kz, saturated) = pending ?? (x, k.map(above.inputGradient), 0)
+        var solved = try stage.invert(outputs: z, outputGradients: kz, relativeCutoff: relativeCutoff)
+        solved.report.saturated = saturated > 0 ? saturated : nil
         reports.append(solved.report)
         (x, k, above, pending) = (solved.inputs, kz, stage, nil)
       }
