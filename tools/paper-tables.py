@@ -163,11 +163,14 @@ def strength(folders, threshold=30.0):
         for k, name in enumerate(names):
             keys = dict(part.split("=", 1) for part in name.split(", "))
             for point in glob.glob(f"{folder}/points/p{k}-r*"):
+                with open(point + "/scenario.json") as f:
+                    m = json.load(f)["model"]
+                model = f"{m['name']} ({m['activation']})"
                 for path in glob.glob(point + "/reconstructions/*.safetensors"):
                     stem = os.path.basename(path)
                     stage = "round 1" if stem.startswith("r1-") else f"round {last}"
                     values = image_psnrs(f"{point}/truth/{stem}", path)
-                    cell = cells.setdefault((keys["model"], int(keys["local_batch"]), keys["attack_method"], stage), [])
+                    cell = cells.setdefault((model, int(keys["local_batch"]), keys["attack_method"], stage), [])
                     cell += values
     models = sorted({c[0] for c in cells})
     methods = [m for m in ["dlg", "idlg", "ig", "rgap"] if any(c[2] == m for c in cells)]

@@ -20,13 +20,15 @@ enum BatchLastLayerInversion {
   struct Solution {
     var inputs: [[Double]]
     var outputGradients: [[Double]]
+    var labels: [Int]
     var report: RGAPLayerReport
   }
 
-  static func invert(_ s: LinearStage, labels: [Int], starts: Int = 16) throws(RGAPError) -> Solution {
+  static func invert(_ s: LinearStage, labels counted: [Int], meanPrediction: [Double]?, starts: Int = 16) throws(RGAPError) -> Solution {
     let shared = sharedRows(s)
-    let batch = labels.count
+    let batch = counted.count
     let basis = try spanBasis(shared, rank: batch)
+    let labels = meanPrediction.map { SpanLabels.read(basis: basis, meanPrediction: $0, counted: counted) } ?? counted
     let fit = BatchLastLayerFit(stage: s, labels: labels, basis: basis, shared: shared)
     var generator = SeededGenerator(seed: 0)
     var best: BatchLastLayerFit.Result?
@@ -50,7 +52,8 @@ enum BatchLastLayerInversion {
     let report = RGAPLayerReport(
       layer: s.name, unknowns: batch * f, equations: s.outputs * width, rank: settled ? (batch - lost) * f : 0,
       conditioning: settled ? separation : 0)
-    return Solution(inputs: best.features.map { Array($0.prefix(f)) }, outputGradients: best.outputGradients, report: report)
+    return Solution(
+      inputs: best.features.map { Array($0.prefix(f)) }, outputGradients: best.outputGradients, labels: labels, report: report)
   }
 
   /// How far apart a batch's output gradients are, for images of one class: the least

@@ -81,11 +81,10 @@ public struct RecursiveInversion: Sendable {
       let s = try LastLayerInversion.invert(top)
       return ([s.input], [s.outputGradient], [s.label], s.report)
     }
-    let labels = LabelRecovery.labels(
-      sharedGradient: sharedGradient, classes: classes, batch: batch,
-      meanPrediction: LabelRecovery.meanPrediction(of: model, imageShape: Array(inputShape.dropFirst())))
-    let s = try BatchLastLayerInversion.invert(top, labels: labels)
-    return (s.inputs, s.outputGradients, labels, s.report)
+    let mean = LabelRecovery.meanPrediction(of: model, imageShape: Array(inputShape.dropFirst()))
+    let counted = LabelRecovery.labels(sharedGradient: sharedGradient, classes: classes, batch: batch, meanPrediction: mean)
+    let s = try BatchLastLayerInversion.invert(top, labels: counted, meanPrediction: mean)
+    return (s.inputs, s.outputGradients, s.labels, s.report)
   }
 
   /// DLG's distance between the gradient the reconstruction produces and the shared one.
