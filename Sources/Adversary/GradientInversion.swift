@@ -102,6 +102,10 @@ public enum DummyInitialization: String, Sendable, Codable, CaseIterable {
   /// above the normal start stalls with the gradient distance near 1e-2 where this one goes on
   /// to 1e-5 (docs/attacks.md).
   case uniform
+  /// R-GAP's closed-form reconstruction, with R-GAP's labels as the known labels (every method,
+  /// DLG too): the optimisation then polishes what the closed form leaves noisy. Only the first
+  /// start; further ones draw as `automatic(batch:)`. R-GAP's conditions apply.
+  case rgap
 
   /// The start an attack uses when none is asked for: DLG's normal one for a single image,
   /// where it recovers more often, and the uniform one for a batch.
@@ -113,6 +117,7 @@ public enum DummyInitialization: String, Sendable, Codable, CaseIterable {
     case .normal: return Tensor.normal(shape, using: &generator).scalars
     case .uniform:
       return Tensor.uniform(shape, low: range.lowerBound, high: range.upperBound, using: &generator).scalars
+    case .rgap: return Self.automatic(batch: shape[0]).draw(shape, range: range, using: &generator)
     }
   }
 }
@@ -178,11 +183,20 @@ public struct GradientInversion<Model: Layer>: Sendable {
   public func attack(
     _ configuration: AttackConfiguration, progress: (AttackProgress) -> Void = { _ in }
   ) throws(RGAPError) -> AttackResult {
-    guard configuration.method.optimises else {
-      return try RecursiveInversion(model: model, sharedGradient: sharedGradient, inputShape: inputShape, classes: classes)
-        .run(progress: progress)
-    }
-    return run(configuration, progress: progress)
+    let closedForm = RecursiveInversion(model: model, sharedGradient: sharedGradient, inputShape: inputShape, classes: classes)
+    guard configuration.method.optimises else { return try closedForm.run(progress: progress) }
+    guard configuration.initialization == .rgap else { return run(configuration, progress: progress) }
+    let solved = try closedForm.run()
+    let start = Start(images: solved.reconstruction.scalars, labels: solved.labels, seconds: solved.wallSeconds)
+    return withoutActuallyEscaping(progress) { run(configuration, from: start, $0) }
+  }
+
+  /// Where the first start begins when it is not drawn: R-GAP's images and labels.
+  private struct Start {
+    var images: [Float]
+    var labels: [Int]
+    /// The time it took to find, counted in the attack's.
+    var seconds: Double
   }
 
   /// Runs an optimisation attack, calling `progress` after every iteration of every start.
@@ -190,23 +204,25 @@ public struct GradientInversion<Model: Layer>: Sendable {
     _ configuration: AttackConfiguration, progress: (AttackProgress) -> Void = { _ in }
   ) -> AttackResult {
     precondition(configuration.method.optimises, "R-GAP runs through attack(_:progress:)")
-    return withoutActuallyEscaping(progress) { run(configuration, $0) }
+    precondition(configuration.initialization != .rgap, "an R-GAP start runs through attack(_:progress:)")
+    return withoutActuallyEscaping(progress) { run(configuration, from: nil, $0) }
   }
 
-  private func run(_ c: AttackConfiguration, _ progress: @escaping (AttackProgress) -> Void) -> AttackResult {
+  private func run(_ c: AttackConfiguration, from given: Start?, _ progress: @escaping (AttackProgress) -> Void) -> AttackResult {
     let clock = ContinuousClock()
-    let start = clock.now
+    let start = clock.now - .seconds(given?.seconds ?? 0)
     let objective = DLGObjective(
       model: model, sharedGradient: sharedGradient, distance: c.distance ?? c.method.distance,
       totalVariation: c.method == .ig ? c.totalVariation : 0, localSteps: c.localSteps)
     let batch = inputShape[0]
     let knownLabels =
-      c.method.recoversLabelsFirst
+      given?.labels
+      ?? (c.method.recoversLabelsFirst
       ? LabelRecovery.labels(
         sharedGradient: sharedGradient, classes: classes, batch: batch,
         meanPrediction: batch > 1
           ? LabelRecovery.meanPrediction(of: model, imageShape: Array(inputShape.dropFirst())) : nil)
-      : nil
+      : nil)
     var session = Session(
       inputShape: inputShape, classes: classes, knownLabels: knownLabels,
       elapsed: { start.duration(to: clock.now).seconds },
@@ -218,8 +234,8 @@ public struct GradientInversion<Model: Layer>: Sendable {
       var generator = SeededGenerator(seed: c.seed &+ UInt64(trial) &* 0x9E37_79B9_7F4A_7C15)
       let result =
         c.method == .ig
-        ? session.signedAdam(objective, c, trial: trial, generator: &generator)
-        : session.lbfgs(objective, c, trial: trial, generator: &generator)
+        ? session.signedAdam(objective, c, trial: trial, from: trial == 0 ? given?.images : nil, generator: &generator)
+        : session.lbfgs(objective, c, trial: trial, from: trial == 0 ? given?.images : nil, generator: &generator)
       if kept == nil || result.bestValue < kept!.bestValue { kept = result }
       if result.bestValue <= c.convergedFraction * result.history[0] { break }
     }
@@ -309,12 +325,16 @@ private struct Session {
   /// so the point does not move), it restarts from its best point with a fresh curvature
   /// history and half the learning rate.
   mutating func lbfgs<M: Layer>(
-    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
+    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, from given: [Float]?,
+    generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
+    var point = given ?? (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
     if knownLabels == nil { point += Tensor.normal([batch, classes], using: &generator).scalars }
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
+    // A given start may already be near the optimum, where L-BFGS's fixed tolerances (1e-7 on
+    // the gradient) stop it at once: the objective is scaled to 1 there. Drawn starts keep DLG's.
+    let scale = given == nil ? 1 : 1 / Swift.max(evaluate(objective, point).value, 1e-30)
     var optimizer = LBFGS(learningRate: c.learningRate, maxIterations: 20, historySize: 100)
     for iteration in 0..<c.iterations {
       var first = true
@@ -326,7 +346,7 @@ private struct Session {
           first = false
           healthy = record(&t, iteration: iteration, point: p, value: r.value)
         }
-        return r
+        return scale == 1 ? r : (r.value * scale, r.gradient.map { $0 * Float(scale) })
       }
       // Diverged, or stalled: the curvature history no longer gives a descent direction, so
       // the point did not move (PyTorch's L-BFGS would stay put for every remaining step).
@@ -343,10 +363,11 @@ private struct Session {
   /// Inverting Gradients: Adam on the sign of the gradient, the learning rate cut tenfold at
   /// 3/8, 5/8 and 7/8 of the iterations, pixels clamped to the valid range after every step.
   mutating func signedAdam<M: Layer>(
-    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, generator: inout SeededGenerator
+    _ objective: DLGObjective<M>, _ c: AttackConfiguration, trial: Int, from given: [Float]?,
+    generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
+    var point = given ?? (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = Adam(learningRate: c.learningRate)
     let milestones = Set([3, 5, 7].map { c.iterations * $0 / 8 })

@@ -142,6 +142,19 @@ struct ScenarioTests {
     #expect(error("attack: {method: rgap}\nmodel: {name: resnet18}").contains("'model.name'"))
     #expect(error("attack: {method: rgap}\nmodel: {activation: relu}").contains("'model.activation'"))
     #expect(error("attack: {method: rgap}\nfederation: {algorithm: fedavg}").contains("'federation.algorithm'"))
+    // An optimising attack started from R-GAP's images needs what R-GAP needs.
+    #expect(error("attack: {method: idlg, start: rgap}\nfederation: {local_batch: 4}") == "no error")
+    #expect(error("attack: {method: idlg, start: rgap}\nmodel: {activation: relu}").contains("attack.start rgap"))
+    #expect(error("attack: {method: rgap, start: uniform}").contains("'attack.start'"))
+    #expect(error("attack: {method: dlg, start: zero}").contains("start"))
+  }
+
+  @Test("sweep.attack_start gives one point per start, on the same updates")
+  func attackStartSweep() throws {
+    let file = try ScenarioFile.load(yaml: "attack: {method: idlg}\nsweep: {attack_start: [uniform, rgap]}", source: "s.yaml")
+    let points = try file.design(source: "s.yaml").points
+    #expect(points.map { $0.scenario.attack?.start } == [.uniform, .rgap])
+    #expect(Set(points.map(\.scenario.seed)).count == 1)
   }
 
   @Test("--set overrides existing keys only, and is checked like the file")

@@ -28,18 +28,18 @@ enum BatchLastLayerInversion {
     let shared = sharedRows(s)
     let batch = counted.count
     let basis = try spanBasis(shared, rank: batch)
-    let labels = meanPrediction.map { SpanLabels.read(basis: basis, meanPrediction: $0, counted: counted) } ?? counted
-    let fit = BatchLastLayerFit(stage: s, labels: labels, basis: basis, shared: shared)
-    var generator = SeededGenerator(seed: 0)
-    var best: BatchLastLayerFit.Result?
-    for start in 0..<starts {
-      let spread = start == 0 && Set(labels).count == batch ? 0 : 0.5
-      let k0 = startingGradients(s, labels: labels, spread: spread, generator: &generator)
-      guard let found = fit.solve(from: k0) else { continue }
-      if found.misfit < best?.misfit ?? .infinity { best = found }
-      if found.misfit < 1e-5 { break }
+    // Two readings of the labels (the span's holds while predictions stay near their mean, the
+    // counting rule's otherwise): the second is fitted only when the first does not fit, and
+    // the one whose fit explains the gradient better is kept.
+    let read = meanPrediction.map { SpanLabels.read(basis: basis, meanPrediction: $0, counted: counted) }
+    var fits: [(labels: [Int], fit: BatchLastLayerFit, result: BatchLastLayerFit.Result)] = []
+    for labels in [read, counted].compactMap({ $0?.sorted() }) where !fits.contains(where: { $0.labels == labels || $0.result.misfit < fitted }) {
+      let fit = BatchLastLayerFit(stage: s, labels: labels, basis: basis, shared: shared)
+      if let result = bestFit(fit, stage: s, labels: labels, starts: starts) { fits.append((labels, fit, result)) }
     }
-    guard let best else { throw .gradient("the last layer's gradient does not separate the batch's \(batch) images") }
+    guard let (labels, fit, best) = fits.min(by: { $0.result.misfit < $1.result.misfit }) else {
+      throw .gradient("the last layer's gradient does not separate the batch's \(batch) images")
+    }
     // Determined when the features give their own output gradients back, and those give the
     // shared gradient back (its part outside the span is what a batch of `B` cannot explain).
     // Images of one class are told apart only by their predictions: where those differ by less
@@ -54,6 +54,24 @@ enum BatchLastLayerInversion {
       conditioning: settled ? separation : 0)
     return Solution(
       inputs: best.features.map { Array($0.prefix(f)) }, outputGradients: best.outputGradients, labels: labels, report: report)
+  }
+
+  /// A fit's misfit below which it is taken as exact (no further starts, no other labels).
+  static let fitted = 1e-5
+
+  /// The best of up to `starts` fits: from the uniform prediction (distinct labels), then from
+  /// random ones, stopping at the first that fits.
+  private static func bestFit(_ fit: BatchLastLayerFit, stage s: LinearStage, labels: [Int], starts: Int) -> BatchLastLayerFit.Result? {
+    var generator = SeededGenerator(seed: 0)
+    var best: BatchLastLayerFit.Result?
+    for start in 0..<starts {
+      let spread = start == 0 && Set(labels).count == labels.count ? 0 : 0.5
+      let k0 = startingGradients(s, labels: labels, spread: spread, generator: &generator)
+      guard let found = fit.solve(from: k0) else { continue }
+      if found.misfit < best?.misfit ?? .infinity { best = found }
+      if found.misfit < fitted { break }
+    }
+    return best
   }
 
   /// How far apart a batch's output gradients are, for images of one class: the least

@@ -83,7 +83,8 @@ public struct FederatedAdversary: Sendable {
       AttackConfiguration(
         method: AttackMethod(a.method), iterations: a.iterations, restarts: a.restarts, seed: brief.seed,
         pixelRange: spec.inputRange,
-        localSteps: replay ? LocalSteps(steps: h.steps, learningRate: Float(h.learningRate)) : nil)
+        localSteps: replay ? LocalSteps(steps: h.steps, learningRate: Float(h.learningRate)) : nil,
+        initialization: a.start.flatMap { DummyInitialization(rawValue: $0.rawValue) })
     ) { p in
       guard p.iteration % every == 0 || p.iteration == a.iterations else { return }
       // Everything written is in pixels: the attack works in the model's input space.

@@ -39,7 +39,7 @@ struct Attack: ParsableCommand {
   @Option(help: "The most random starts; the one nearest the shared gradient is kept, and no more are drawn once one converges.")
   var restarts = 4
   @Option(help: "The seed of the dummy images and labels.") var seed: UInt64 = 0
-  @Option(name: .customLong("init"), help: "How the dummy images start: normal (DLG's randn) or uniform over the pixel range (default: normal for one image, uniform for a batch).")
+  @Option(name: .customLong("init"), help: "How the dummy images start: normal (DLG's randn), uniform over the pixel range, or rgap (R-GAP's closed-form images and labels, then polished; R-GAP's models only) (default: normal for one image, uniform for a batch).")
   var initialization: DummyInitialization?
   @Option(help: "The gradient distance to minimise: l2, layer-l2 (each layer over its own size), cosine, wdlg or wasserstein (default: the method's own).")
   var distance: GradientDistance?
@@ -57,6 +57,7 @@ struct Attack: ParsableCommand {
   func validate() throws {
     if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
     if restarts < 1 { throw ValidationError("--restarts must be at least 1") }
+    if initialization == .rgap && method == .rgap { throw ValidationError("--init rgap starts an optimising method from R-GAP's images: use it with dlg, idlg, wdlg or ig") }
   }
 
   func run() throws {

@@ -106,7 +106,8 @@ extension Scenario {
 
   private func validate(_ a: AttackPlan, _ check: Check) throws(ScenarioError) {
     if a.method == .rgap {
-      try validateRGAP(check)
+      try validateRGAP(check, key: "attack.method rgap")
+      try check(a.start == nil, "attack.start", "R-GAP solves in closed form: it has no dummies to start")
     } else {
       try check((1...ScenarioLimits.iterations).contains(a.iterations), "attack.iterations", "must be 1 to \(ScenarioLimits.iterations)")
     }
@@ -114,6 +115,7 @@ extension Scenario {
     try check(!a.victims.isEmpty && a.victims.allSatisfy { $0 >= 0 && $0 < federation.clients }, "attack.victims", "clients are 0 to \(federation.clients - 1)")
     try check((1...ScenarioLimits.restarts).contains(a.restarts), "attack.restarts", "must be 1 to \(ScenarioLimits.restarts)")
     try check(a.threshold.isFinite, "attack.threshold", "must be a number of dB")
+    if a.start == .rgap { try validateRGAP(check, key: "attack.start rgap") }
     if a.fedavgUpdate == .replay {
       try check(federation.algorithm == .fedavg, "attack.fedavg_update", "replay reads FedAvg updates: federation.algorithm is \(federation.algorithm.rawValue)")
       try check(a.method != .rgap, "attack.fedavg_update", "R-GAP inverts one gradient and replays nothing")
@@ -123,10 +125,10 @@ extension Scenario {
   /// R-GAP's conditions, checked before any process starts: one client's gradient, from a chain
   /// of convolutions, linear layers and invertible activations (a batch's labels must also
   /// differ, which only the attack can see).
-  private func validateRGAP(_ check: Check) throws(ScenarioError) {
-    try check(federation.algorithm == .fedsgd, "federation.algorithm", "R-GAP (attack.method rgap) inverts a gradient: the algorithm must be fedsgd")
-    try check(!secureAggregation, "secure_aggregation", "R-GAP (attack.method rgap) inverts one client's gradient, not a masked sum")
-    try check(["lenet", "cnn6", "mlp"].contains(model.name), "model.name", "R-GAP (attack.method rgap) inverts lenet, cnn6 or mlp; \(model.name) has pooling, batch norm or branches")
-    try check(model.activation != .relu, "model.activation", "R-GAP (attack.method rgap) needs an invertible activation (sigmoid, tanh, leaky-relu), not relu")
+  private func validateRGAP(_ check: Check, key: String) throws(ScenarioError) {
+    try check(federation.algorithm == .fedsgd, "federation.algorithm", "R-GAP (\(key)) inverts a gradient: the algorithm must be fedsgd")
+    try check(!secureAggregation, "secure_aggregation", "R-GAP (\(key)) inverts one client's gradient, not a masked sum")
+    try check(["lenet", "cnn6", "mlp"].contains(model.name), "model.name", "R-GAP (\(key)) inverts lenet, cnn6 or mlp; \(model.name) has pooling, batch norm or branches")
+    try check(model.activation != .relu, "model.activation", "R-GAP (\(key)) needs an invertible activation (sigmoid, tanh, leaky-relu), not relu")
   }
 }

@@ -177,20 +177,32 @@ public struct AttackPlan: Codable, Sendable, Equatable {
   public var threshold: Double
   /// How a FedAvg update is read (nil: as one gradient step).
   public var fedavgUpdate: FedAvgReading?
+  /// Where the dummy images start (nil: normal for one image, uniform for a batch).
+  public var start: AttackStart?
 
   public init(
     method: AttackKind, iterations: Int, rounds: [Int], victims: [Int], restarts: Int, threshold: Double,
-    fedavgUpdate: FedAvgReading? = nil
+    fedavgUpdate: FedAvgReading? = nil, start: AttackStart? = nil
   ) {
     (self.method, self.iterations, self.rounds, self.victims, self.restarts, self.threshold) =
       (method, iterations, rounds, victims, restarts, threshold)
-    self.fedavgUpdate = fedavgUpdate
+    (self.fedavgUpdate, self.start) = (fedavgUpdate, start)
   }
 
   enum CodingKeys: String, CodingKey {
-    case method, iterations, rounds, victims, restarts, threshold
+    case method, iterations, rounds, victims, restarts, threshold, start
     case fedavgUpdate = "fedavg_update"
   }
+}
+
+/// Where an optimising attack's dummy images start (the attack library's `DummyInitialization`).
+public enum AttackStart: String, Codable, Sendable, CaseIterable {
+  /// Standard normal pixels (DLG's).
+  case normal
+  /// Uniform over the pixel range.
+  case uniform
+  /// R-GAP's closed-form images and labels, then optimised (R-GAP's models only).
+  case rgap
 }
 
 /// How the adversary reads a FedAvg update (a weight change after local training).

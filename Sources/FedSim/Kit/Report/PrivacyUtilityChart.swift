@@ -48,7 +48,7 @@ struct PrivacyUtilityChart {
   /// sweep changes nothing the clients do, and one FedSGD round leaves every point at chance).
   var isInformative: Bool {
     let accuracies = curves.flatMap(\.points).map(\.accuracy) + (undefended.map { [$0.accuracy] } ?? [])
-    let attackSide: Set<String> = ["attack_method", "fedavg_update"]
+    let attackSide: Set<String> = ["attack_method", "attack_start", "fedavg_update"]
     guard curves.contains(where: { !attackSide.contains($0.name) }), let lo = accuracies.min(), let hi = accuracies.max() else { return false }
     return hi - lo >= 0.1
   }

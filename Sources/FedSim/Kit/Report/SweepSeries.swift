@@ -72,7 +72,7 @@ struct SweepSeries {
     "clip": "clipping norm C (L2)", "prune": "fraction of gradient values pruned", "local_batch": "local batch size (images)",
     "dp_noise_multiplier": "DP-SGD noise multiplier z", "epochs": "local epochs", "quantize": "quantisation",
     "attack_method": "attack", "dataset": "dataset", "model": "model", "partition": "partition",
-    "fedavg_update": "how the adversary reads a FedAvg update",
+    "fedavg_update": "how the adversary reads a FedAvg update", "attack_start": "where the attack's dummies start",
   ]
 
   /// The data behind a chart, as CSV.

@@ -88,7 +88,8 @@ extension ScenarioFile {
         let method = a.method ?? .dlg
         return AttackPlan(
           method: method, iterations: a.iterations ?? method.defaultIterations, rounds: a.rounds ?? [1],
-          victims: a.victims ?? [0], restarts: a.restarts ?? 1, threshold: a.threshold ?? 30, fedavgUpdate: a.fedavgUpdate)
+          victims: a.victims ?? [0], restarts: a.restarts ?? 1, threshold: a.threshold ?? 30, fedavgUpdate: a.fedavgUpdate,
+          start: a.start)
       })
     let valid = try scenario.validated(source: source)
     try shape.check(valid, source: source)

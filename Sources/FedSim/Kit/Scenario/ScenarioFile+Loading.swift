@@ -73,10 +73,10 @@ struct KeyTree: Sendable {
     "federation": .leaves([
       "clients", "rounds", "algorithm", "local_batch", "epochs", "learning_rate", "sample", "deadline", "quorum", "host", "port", "security",
     ]),
-    "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold", "fedavg_update"]),
+    "attack": .leaves(["method", "iterations", "rounds", "victims", "restarts", "threshold", "fedavg_update", "start"]),
     "dp_sgd": .leaves(["clip", "noise_multiplier", "delta"]),
     "sweep": .leaves([
-      "gaussian_noise", "laplace_noise", "clip", "prune", "quantize", "local_batch", "epochs", "dp_noise_multiplier", "attack_method",
+      "gaussian_noise", "laplace_noise", "clip", "prune", "quantize", "local_batch", "epochs", "dp_noise_multiplier", "attack_method", "attack_start",
       "dataset", "model", "combine", "fedavg_update", "partition",
     ]),
   ])

@@ -84,6 +84,9 @@ extension ScenarioFile {
     if let methods = w.attackMethod, attack != nil {
       axes.append(Axis(name: "attack_method", values: methods.map { m in (m.rawValue, { f in Self.setMethod(m, &f) }) }))
     }
+    if let starts = w.attackStart, attack != nil {
+      axes.append(Axis(name: "attack_start", values: starts.map { s in (s.rawValue, { f in Self.edit(&f.attack, AttackSection()) { $0.start = s } }) }))
+    }
     return axes
   }
 

@@ -105,9 +105,11 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var threshold: Double?
     /// FedAvg: read an update as one gradient step (`one-step`) or replay the local steps.
     public var fedavgUpdate: FedAvgReading?
+    /// Where an optimising attack's dummies start: normal, uniform or rgap.
+    public var start: AttackStart?
 
     enum CodingKeys: String, CodingKey {
-      case method, iterations, rounds, victims, restarts, threshold
+      case method, iterations, rounds, victims, restarts, threshold, start
       case fedavgUpdate = "fedavg_update"
     }
   }
@@ -147,6 +149,8 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     public var dpNoiseMultiplier: [Double]?
     /// Attacks to compare on the same updates.
     public var attackMethod: [AttackKind]?
+    /// Where the attacks' dummies start, compared on the same updates.
+    public var attackStart: [AttackStart]?
     /// Dataset paths (each point reads its own; classes, channels and size follow the data).
     public var dataset: [String]?
     /// Zoo models: by name, or each a model section of its own (a mapping of the `model` keys,
@@ -156,7 +160,7 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
       case clip, prune
       case gaussianNoise = "gaussian_noise", laplaceNoise = "laplace_noise", localBatch = "local_batch"
-      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method", dataset, model
+      case dpNoiseMultiplier = "dp_noise_multiplier", attackMethod = "attack_method", attackStart = "attack_start", dataset, model
       case combine, quantize, epochs, partition
       case fedavgUpdate = "fedavg_update"
     }
