@@ -152,40 +152,32 @@ def image_psnrs(truth_path, reconstruction_path):
 
 
 def strength(folders, threshold=30.0):
-    """Attack x model x batch x stage: images recovered (PSNR >= 30 dB) of those attacked, with
-    the mean PSNR, from each point's kept truths and reconstructions."""
+    """Dataset x model x batch x stage against each attack (and start): images recovered
+    (PSNR >= 30 dB) of those attacked, with the mean PSNR, from each point's kept truths and
+    reconstructions."""
     cells = {}
     for folder in folders:
-        with open(folder + "/summary.json") as f:
-            names = [r["setting"] for r in json.load(f)]
         with open(folder + "/scenario.json") as f:
             last = max(json.load(f)["attack"]["rounds"])
-        for k, name in enumerate(names):
-            keys = dict(part.split("=", 1) for part in name.split(", "))
-            for point in glob.glob(f"{folder}/points/p{k}-r*"):
-                with open(point + "/scenario.json") as f:
-                    m = json.load(f)["model"]
-                model = f"{m['name']} ({m['activation']})"
-                for path in glob.glob(point + "/reconstructions/*.safetensors"):
-                    stem = os.path.basename(path)
-                    stage = "round 1" if stem.startswith("r1-") else f"round {last}"
-                    values = image_psnrs(f"{point}/truth/{stem}", path)
-                    cell = cells.setdefault((model, int(keys["local_batch"]), keys["attack_method"], stage), [])
-                    cell += values
-    models = sorted({c[0] for c in cells})
-    methods = [m for m in ["dlg", "idlg", "ig", "rgap"] if any(c[2] == m for c in cells)]
-    stages = sorted({c[3] for c in cells}, key=lambda s: int(s.split()[1]))
-    print("| model | batch | " + " | ".join(f"{m} ({s})" for s in stages for m in methods) + " |")
-    print("| --- | --- | " + " | ".join("---" for _ in stages for _ in methods) + " |")
-    for model in models:
-        for batch in sorted({c[1] for c in cells if c[0] == model}):
-            row = []
-            for s in stages:
-                for m in methods:
-                    v = cells.get((model, batch, m, s))
-                    row.append("—" if not v else
-                               f"{sum(x >= threshold for x in v)}/{len(v)} ({sum(v) / len(v):.1f} dB)")
-            print(f"| {model} | {batch} | " + " | ".join(row) + " |")
+        for point in glob.glob(f"{folder}/points/p*-r*"):
+            with open(point + "/scenario.json") as f:
+                sc = json.load(f)
+            m, attack = sc["model"], sc["attack"]
+            row = (os.path.basename(os.path.dirname(sc["data"]["source"]["files"]["path"])), f"{m['name']} ({m['activation']})",
+                   sc["federation"]["local_batch"])
+            method = attack["method"] + (" from rgap" if attack.get("start") == "rgap" else "")
+            for path in glob.glob(point + "/reconstructions/*.safetensors"):
+                stem = os.path.basename(path)
+                stage = 1 if stem.startswith("r1-") else last
+                cells.setdefault(row + (stage, method), []).extend(image_psnrs(f"{point}/truth/{stem}", path))
+    order = ["dlg", "idlg", "ig", "rgap", "idlg from rgap", "ig from rgap"]
+    methods = [m for m in order if any(c[4] == m for c in cells)]
+    print("| data | model | batch | round | " + " | ".join(methods) + " |")
+    print("| --- | --- | --- | --- | " + " | ".join("---" for _ in methods) + " |")
+    for row in sorted({c[:4] for c in cells}):
+        values = [cells.get(row + (m,)) for m in methods]
+        shown = ["—" if not v else f"{sum(x >= threshold for x in v)}/{len(v)} ({sum(v) / len(v):.1f} dB)" for v in values]
+        print(f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} | " + " | ".join(shown) + " |")
 
 
 if __name__ == "__main__":
