@@ -14,8 +14,8 @@ public enum AttackMethod: String, Sendable, Codable, CaseIterable {
   /// Adam with a step learning-rate schedule, pixels boxed to the valid range.
   case ig
   /// R-GAP (Zhu and Blaschko 2021): closed-form recursive inversion, layer by layer from the
-  /// output down, by least squares; no optimisation (batch 1, chains of convolutions, linear
-  /// layers and invertible activations).
+  /// output down, by least squares; no optimisation (chains of convolutions, linear layers and
+  /// invertible activations; a batch solved jointly).
   case rgap
 
   /// The gradient distance the method minimises.
