@@ -66,6 +66,11 @@ struct AttackSession {
     return healthy
   }
 
+  /// Fresh dummy images, as the configuration (or the batch size) says they start.
+  func drawImages(_ c: AttackConfiguration, generator: inout SeededGenerator) -> [Float] {
+    (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
+  }
+
   /// Counts a recovery and moves `point` back to the start's best point (if it has one).
   mutating func restoreBest(_ t: Trial, into point: inout [Float]) {
     recoveries += 1
@@ -81,7 +86,7 @@ struct AttackSession {
     generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = given ?? (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
+    var point = given ?? drawImages(c, generator: &generator)
     if knownLabels == nil { point += Tensor.normal([batch, classes], using: &generator).scalars }
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
     // A given start may already be near the optimum, where L-BFGS's fixed tolerances (1e-7 on
@@ -119,7 +124,7 @@ struct AttackSession {
     generator: inout SeededGenerator
   ) -> Trial {
     var t = Trial(trial: trial)
-    var point = given ?? (c.initialization ?? .automatic(batch: batch)).draw(inputShape, range: c.pixelRange, using: &generator)
+    var point = given ?? drawImages(c, generator: &generator)
     t.best = point  // kept, with an infinite distance, should no point ever be healthy
     var optimizer = Adam(learningRate: c.learningRate)
     let milestones = Set([3, 5, 7].map { c.iterations * $0 / 8 })

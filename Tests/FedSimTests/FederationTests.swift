@@ -43,6 +43,15 @@ struct FederationTests {
     return socket
   }
 
+  /// The plan of a scenario written inline, in a fresh temporary run folder, run by this build's
+  /// binaries.
+  static func plan(_ yaml: String, folder name: String) throws -> RunPlan {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let scenario = try TestScenario.file(yaml)
+    let folder = RunFolder(NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)")
+    return try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+  }
+
   static func events(_ folder: RunFolder, _ role: String) -> [[String: Any]] {
     let text = (try? String(contentsOfFile: folder.events(role), encoding: .utf8)) ?? ""
     return text.split(separator: "\n").compactMap {
@@ -334,39 +343,33 @@ extension FederationTests {
 
   @Test("attack.start rgap reaches the adversary: five iDLG steps from R-GAP's images recover the image")
   func rgapStartInFederation() async throws {
-    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     // Five L-BFGS steps from a random start leave DLG's LeNet far from any image (below 20 dB);
     // from R-GAP's exact images they stay at the image.
-    let scenario = try TestScenario.file(
+    let plan = try Self.plan(
       """
         name: rgap-start
         dataset: {path: shapes, count: 12}
         federation: {clients: 1, rounds: 1, deadline: 30}
         attack: {method: idlg, iterations: 5, start: rgap}
-        """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-rgap-start-\(UUID().uuidString)")
-    let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+        """, folder: "fedsim-rgap-start")
     _ = try await onThread { try plan.run(jobs: 1) }
     let sub = plan.pointFolder(0, repeat: 0)
     let summary = try sub.readJSON(RunSummary.self, from: sub.summary)
     #expect(summary.rows.count == 1 && summary.rows.allSatisfy { $0.psnr > 40 && $0.method == "idlg" }, "\(summary.rows.map(\.psnr))")
-    try? FileManager.default.removeItem(atPath: folder.path)
+    try? FileManager.default.removeItem(atPath: plan.folder.path)
   }
 
   @Test("an attack that fails is a problem of its point, named, never a missing row")
   func failedAttackIsReported() async throws {
-    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     // Clipping to norm 0 leaves a zero gradient, which R-GAP cannot invert.
-    let scenario = try TestScenario.file(
+    let plan = try Self.plan(
       """
         name: failing-attack
         dataset: {path: shapes, count: 12}
         federation: {clients: 2, rounds: 1, deadline: 30}
         attack: {method: rgap, victims: [0]}
         defenses: [{clip: 0}]
-        """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-failed-attack-\(UUID().uuidString)")
-    let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
+        """, folder: "fedsim-failed-attack")
     do {
       _ = try await onThread { try plan.run(jobs: 1) }
       Issue.record("a run whose only attack failed was reported as a success")
@@ -376,7 +379,7 @@ extension FederationTests {
     let sub = plan.pointFolder(0, repeat: 0)
     let summary = try sub.readJSON(RunSummary.self, from: sub.summary)
     #expect(summary.rows.isEmpty && summary.problems.contains { $0.contains("R-GAP") })
-    try? FileManager.default.removeItem(atPath: folder.path)
+    try? FileManager.default.removeItem(atPath: plan.folder.path)
   }
 
   @Test("sixteen client processes complete ten FedAvg rounds with no update lost")

@@ -32,12 +32,15 @@ enum BatchLastLayerInversion {
     // counting rule's otherwise): the second is fitted only when the first does not fit, and
     // the one whose fit explains the gradient better is kept.
     let read = meanPrediction.map { SpanLabels.read(basis: basis, meanPrediction: $0, counted: counted) }
-    var fits: [(labels: [Int], fit: BatchLastLayerFit, result: BatchLastLayerFit.Result)] = []
-    for labels in [read, counted].compactMap({ $0?.sorted() }) where !fits.contains(where: { $0.labels == labels || $0.result.misfit < fitted }) {
+    var kept: (labels: [Int], fit: BatchLastLayerFit, result: BatchLastLayerFit.Result)?
+    for labels in [read, counted].compactMap({ $0?.sorted() }) {
+      if let kept, kept.labels == labels || kept.result.misfit < fitted { continue }
       let fit = BatchLastLayerFit(stage: s, labels: labels, basis: basis, shared: shared)
-      if let result = bestFit(fit, stage: s, labels: labels, starts: starts) { fits.append((labels, fit, result)) }
+      if let result = bestFit(fit, stage: s, labels: labels, starts: starts), result.misfit < kept?.result.misfit ?? .infinity {
+        kept = (labels, fit, result)
+      }
     }
-    guard let (labels, fit, best) = fits.min(by: { $0.result.misfit < $1.result.misfit }) else {
+    guard let (labels, fit, best) = kept else {
       throw .gradient("the last layer's gradient does not separate the batch's \(batch) images")
     }
     // Determined when the features give their own output gradients back, and those give the
