@@ -138,9 +138,9 @@ struct Bench: ParsableCommand {
     }
     if json { return try printJSONLine(r) }
     var line = String(
-      format: "DLG objective  %@ 3x%dx%d  batch %d  sigmoid  %.0f ms/eval  (%d evals, %d thread%@, peak %.0f MiB; "
+      format: "DLG objective  %@ 3x%dx%d  batch %d  sigmoid  %.0f ms/eval, best %.0f  (%d evals, %d thread%@, peak %.0f MiB; "
         + "%.1f GFLOP of products, floor %.0f ms at %.0f GFLOP/s)",
-      r.model, r.size, r.size, r.batch, r.msPerEval, r.evals, r.threads, r.threads == 1 ? "" : "s", r.peakRSSMiB,
+      r.model, r.size, r.size, r.batch, r.msPerEval, r.bestMs, r.evals, r.threads, r.threads == 1 ? "" : "s", r.peakRSSMiB,
       r.gflopPerEval, r.floorMs, r.peakGFLOPs)
     if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
       line += String(format: "  pytorch %.0f ms (peak %.0f MiB)  ×%.2f", t, r.torchPeakRSSMiB ?? .nan, s)

@@ -3,7 +3,8 @@ import Synchronization
 
 extension Kernels {
   /// `c = alpha · op(a) · op(b) + beta · c`, row-major, through OpenBLAS `cblas_sgemm`.
-  /// `op(a)` is m×k and `op(b)` is k×n; `lda`/`ldb` are the row lengths as stored.
+  /// `op(a)` is m×k and `op(b)` is k×n; `lda`/`ldb` are the row lengths as stored. A large
+  /// product is cut into one block of rows or columns of `c` for each of FedSim's threads.
   @inline(__always)
   static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -16,20 +17,58 @@ extension Kernels {
       return
     }
     gemmFLOPs.add(2 &* m &* n &* k, ordering: .relaxed)
-    cblas_sgemm(
-      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    let call = { (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) in
+      cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    let threads = blasThreads
+    guard threads > 1, m &* n &* k >= splitWork, Swift.max(m, n) >= 2 * splitEdge else { return call(m, n, a, b, c) }
+    if n >= m {  // blocks of columns: of op(b) and of c
+      let step = (n + threads - 1) / threads
+      parallel(threads) { parts in
+        for part in parts where part * step < n {
+          let j = part * step
+          call(m, Swift.min(step, n - j), a, b + (transposeB ? j * ldb : j), c + j)
+        }
+      }
+    } else {  // blocks of rows: of op(a) and of c
+      let step = (m + threads - 1) / threads
+      parallel(threads) { parts in
+        for part in parts where part * step < m {
+          let i = part * step
+          call(Swift.min(step, m - i), n, a + (transposeA ? i : i * lda), b, c + i * ldc)
+        }
+      }
+    }
   }
+
+  /// Products smaller than this (m·n·k) stay on one thread.
+  static let splitWork = 1 << 18
+  /// Nor is a product cut into blocks narrower than this.
+  static let splitEdge = 16
 
   /// Floating-point operations issued to `gemm` (2·m·n·k a call) and to the direct convolution's
   /// products (the useful lanes only) since the process began.
   static let gemmFLOPs = Atomic<Int>(0)
 
-  /// Sets the number of threads OpenBLAS uses.
-  static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+  /// FedSim's threads for matrix products and the passes around them. OpenBLAS itself runs one
+  /// thread a call: its own workers spin between products and would take the cores from the
+  /// passes in between. Starts at what OpenBLAS was given (`OPENBLAS_NUM_THREADS`, else the
+  /// cores).
+  private static let threadCount = Atomic<Int>(initialThreads())
 
-  /// The number of threads OpenBLAS uses.
-  static var blasThreads: Int { Int(openblas_get_num_threads()) }
+  private static func initialThreads() -> Int {
+    let n = Int(openblas_get_num_threads())
+    openblas_set_num_threads(1)
+    return Swift.max(1, n)
+  }
+
+  /// Sets the number of threads products and passes use.
+  static func setBLASThreads(_ n: Int) { threadCount.store(Swift.max(1, n), ordering: .relaxed) }
+
+  /// The number of threads products and passes use.
+  static var blasThreads: Int { threadCount.load(ordering: .relaxed) }
 }
 
 /// Threads used by the BLAS kernels. `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized

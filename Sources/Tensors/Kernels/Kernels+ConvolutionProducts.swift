@@ -88,25 +88,29 @@ extension Kernels {
 
   /// `y = conv2d(x, w)`: directly for a narrow layer, else by unfolding and a matrix product.
   static func conv2d(
-    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
     if DirectConvolution.servesForward(s) {
-      DirectConvolution.conv2d(x, w, s, into: y)
+      DirectConvolution.conv2d(x, w.base, s, into: y)
+    } else if Winograd.servesForward(s) {
+      Winograd.conv2d(x.base, w, s, into: y)
     } else {
-      unfoldedConv2d(x, w, s, into: y)
+      unfoldedConv2d(x, w.base, s, into: y)
     }
   }
 
   /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`.
   static func conv2dInputGradient(
-    _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
     if DirectConvolution.servesInputGradient(s) {
-      DirectConvolution.conv2dInputGradient(gy, w, s, into: gx)
+      DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
+    } else if Winograd.servesInputGradient(s) {
+      Winograd.conv2dInputGradient(gy, w, s, into: gx)
     } else {
-      unfoldedConv2dInputGradient(gy, w, s, into: gx)
+      unfoldedConv2dInputGradient(gy, w.base, s, into: gx)
     }
   }
 

@@ -72,23 +72,29 @@ struct StridedLoop {
 extension Kernels {
   /// `out[i] = f(a[i], b[i])` with NumPy broadcasting; `out` is contiguous of `shape`.
   @inline(__always)
-  static func broadcast(
+  static func broadcast<F: BinaryElementFunction>(
     _ a: UnsafePointer<Float>, _ aShape: [Int], _ b: UnsafePointer<Float>, _ bShape: [Int],
-    into out: UnsafeMutablePointer<Float>, shape: [Int], _ f: (Float, Float) -> Float
+    into out: UnsafeMutablePointer<Float>, shape: [Int], _ f: F
   ) {
     let n = Shape.count(shape)
     if aShape == bShape {
-      for i in 0..<n { out[i] = f(a[i], b[i]) }
+      elementwise(n) { range in
+        for i in range { out[i] = f(a[i], b[i]) }
+      }
       return
     }
     if bShape.allSatisfy({ $0 == 1 }) {
       let s = b[0]
-      for i in 0..<n { out[i] = f(a[i], s) }
+      elementwise(n) { range in
+        for i in range { out[i] = f(a[i], s) }
+      }
       return
     }
     if aShape.allSatisfy({ $0 == 1 }) {
       let s = a[0]
-      for i in 0..<n { out[i] = f(s, b[i]) }
+      elementwise(n) { range in
+        for i in range { out[i] = f(s, b[i]) }
+      }
       return
     }
     let loop = StridedLoop(

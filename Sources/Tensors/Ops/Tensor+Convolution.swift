@@ -2,7 +2,7 @@
 public func conv2d(_ input: Tensor, filter: Tensor, geometry: ConvGeometry) -> Tensor {
   let s = ConvShape(input: input.shape, filter: filter.shape, geometry: geometry)
   let out = TensorStorage(count: Shape.count(s.outputShape))
-  Kernels.conv2d(input.storage, filter.storage.base, s, into: out.base)
+  Kernels.conv2d(input.storage, filter.storage, s, into: out.base)
   return Tensor.make(.conv2d(geometry), [input, filter], shape: s.outputShape, storage: out)
 }
 
@@ -25,7 +25,7 @@ public func conv2dInputGradient(
     outputGradient.shape == s.outputShape,
     "conv2dInputGradient: gradient \(outputGradient.shape) ≠ output \(s.outputShape)")
   let out = TensorStorage(count: Shape.count(inputShape))
-  Kernels.conv2dInputGradient(outputGradient.storage.base, filter.storage.base, s, into: out.base)
+  Kernels.conv2dInputGradient(outputGradient.storage.base, filter.storage, s, into: out.base)
   return Tensor.make(
     .conv2dInputGradient(geometry, inputShape: inputShape), [outputGradient, filter],
     shape: inputShape, storage: out)

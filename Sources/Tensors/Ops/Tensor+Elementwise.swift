@@ -7,17 +7,19 @@
 extension Tensor {
   /// Applies `f` to each element and records `op`.
   @inline(__always)
-  func map(_ op: Op, _ f: (Float) -> Float) -> Tensor {
+  func map<F: UnaryElementFunction>(_ op: Op, _ f: F) -> Tensor {
     let out = TensorStorage(count: scalarCount)
     let src = storage.base
     let dst = out.base
-    for i in 0..<scalarCount { dst[i] = f(src[i]) }
+    Kernels.elementwise(scalarCount) { range in
+      for i in range { dst[i] = f(src[i]) }
+    }
     return Tensor.make(op, [self], shape: shape, storage: out)
   }
 
   /// Combines two tensors elementwise with NumPy broadcasting and records `op`.
   @inline(__always)
-  static func combine(_ op: Op, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+  static func combine<F: BinaryElementFunction>(_ op: Op, _ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     guard let shape = Shape.broadcast(a.shape, b.shape) else {
       preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
     }
@@ -36,32 +38,32 @@ extension Tensor {
 
   /// `scale * self + shift`, one op.
   public func affine(scale: Float, shift: Float = 0) -> Tensor {
-    map(.affine(scale: scale, shift: shift)) { scale * $0 + shift }
+    map(.affine(scale: scale, shift: shift), ElementFunction.Affine(scale: scale, shift: shift))
   }
 
-  public func exp() -> Tensor { map(.exp) { expf($0) } }
-  public func log() -> Tensor { map(.log) { logf($0) } }
-  public func sqrt() -> Tensor { map(.sqrt) { $0.squareRoot() } }
-  public func abs() -> Tensor { map(.abs) { Swift.abs($0) } }
+  public func exp() -> Tensor { map(.exp, ElementClosure { expf($0) }) }
+  public func log() -> Tensor { map(.log, ElementClosure { logf($0) }) }
+  public func sqrt() -> Tensor { map(.sqrt, ElementFunction.SquareRoot()) }
+  public func abs() -> Tensor { map(.abs, ElementFunction.Absolute()) }
   /// Raises every element to a constant power.
   public func pow(_ exponent: Float) -> Tensor {
-    if exponent == 2 { return map(.power(2)) { $0 * $0 } }
-    if exponent == 1 { return map(.power(1)) { $0 } }
-    if exponent == 0.5 { return map(.power(0.5)) { $0.squareRoot() } }
-    return map(.power(exponent)) { powf($0, exponent) }
+    if exponent == 2 { return map(.power(2), ElementFunction.Square()) }
+    if exponent == 1 { return map(.power(1), ElementFunction.Identity()) }
+    if exponent == 0.5 { return map(.power(0.5), ElementFunction.SquareRoot()) }
+    return map(.power(exponent), ElementClosure { powf($0, exponent) })
   }
   /// Limits every element to `[min, max]`; the gradient is zero outside.
   public func clamped(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
-    map(.clamp(min: lo, max: hi)) { Swift.min(Swift.max($0, lo), hi) }
+    map(.clamp(min: lo, max: hi), ElementFunction.Clamp(lo: lo, hi: hi))
   }
   /// −1, 0 or 1 by sign; a constant (its derivative is zero almost everywhere).
   public func sign() -> Tensor { constantMap { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
 
   public static prefix func - (x: Tensor) -> Tensor { x.affine(scale: -1) }
-  public static func + (a: Tensor, b: Tensor) -> Tensor { combine(.add, a, b, +) }
-  public static func - (a: Tensor, b: Tensor) -> Tensor { combine(.subtract, a, b, -) }
-  public static func * (a: Tensor, b: Tensor) -> Tensor { combine(.multiply, a, b, *) }
-  public static func / (a: Tensor, b: Tensor) -> Tensor { combine(.divide, a, b, /) }
+  public static func + (a: Tensor, b: Tensor) -> Tensor { combine(.add, a, b, ElementFunction.Add()) }
+  public static func - (a: Tensor, b: Tensor) -> Tensor { combine(.subtract, a, b, ElementFunction.Subtract()) }
+  public static func * (a: Tensor, b: Tensor) -> Tensor { combine(.multiply, a, b, ElementFunction.Multiply()) }
+  public static func / (a: Tensor, b: Tensor) -> Tensor { combine(.divide, a, b, ElementFunction.Divide()) }
   public static func + (a: Tensor, b: Float) -> Tensor { a.affine(scale: 1, shift: b) }
   public static func + (a: Float, b: Tensor) -> Tensor { b.affine(scale: 1, shift: a) }
   public static func - (a: Tensor, b: Float) -> Tensor { a.affine(scale: 1, shift: -b) }
@@ -94,28 +96,22 @@ public func sqrt(_ x: Tensor) -> Tensor { x.sqrt() }
 public func abs(_ x: Tensor) -> Tensor { x.abs() }
 public func pow(_ x: Tensor, _ exponent: Float) -> Tensor { x.pow(exponent) }
 
-public func sigmoid(_ x: Tensor) -> Tensor {
-  // 1/(1 + e^−v) for v ≥ 0 and e^v/(1 + e^v) below, without a branch on the sign (random
-  // signs mispredict half the time): the same two expressions, so the same values.
-  x.map(.sigmoid) { v in
-    let e = expf(-abs(v))
-    let d = 1 + e
-    return v >= 0 ? 1 / d : e / d
-  }
-}
+public func sigmoid(_ x: Tensor) -> Tensor { x.map(.sigmoid, ElementFunction.Sigmoid()) }
 /// `upstream · y · (1 − y)` for `y = sigmoid(x)`: the gradient through a sigmoid, as one op.
 public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
   precondition(y.shape == g.shape, "sigmoidGradient: \(y.shape) ≠ \(g.shape)")
   let out = TensorStorage(count: y.scalarCount)
   let (ys, gs, o) = (y.storage.base, g.storage.base, out.base)
-  for i in 0..<y.scalarCount { o[i] = gs[i] * ys[i] * (1 - ys[i]) }
+  Kernels.elementwise(y.scalarCount) { range in
+    for i in range { o[i] = gs[i] * ys[i] * (1 - ys[i]) }
+  }
   return Tensor.make(.sigmoidGradient, [y, g], shape: y.shape, storage: out)
 }
 
-public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh) { tanhf($0) } }
-public func relu(_ x: Tensor) -> Tensor { x.map(.relu) { $0 > 0 ? $0 : 0 } }
+public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh, ElementClosure { tanhf($0) }) }
+public func relu(_ x: Tensor) -> Tensor { x.map(.relu, ElementFunction.ReLU()) }
 public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
-  x.map(.leakyRelu(slope: slope)) { $0 > 0 ? $0 : slope * $0 }
+  x.map(.leakyRelu(slope: slope), ElementFunction.LeakyReLU(slope: slope))
 }
 
 // Comparisons give constant 0/1 tensors with broadcasting.
@@ -126,8 +122,8 @@ infix operator .<= : ComparisonPrecedence
 infix operator .== : ComparisonPrecedence
 
 extension Tensor {
-  static func compare(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Bool) -> Tensor {
-    combine(.add, a.detached(), b.detached()) { f($0, $1) ? 1 : 0 }
+  static func compare(_ a: Tensor, _ b: Tensor, _ f: @escaping (Float, Float) -> Bool) -> Tensor {
+    combine(.add, a.detached(), b.detached(), ElementClosure2 { f($0, $1) ? 1 : 0 })
   }
   public static func .> (a: Tensor, b: Tensor) -> Tensor { compare(a, b, >) }
   public static func .< (a: Tensor, b: Tensor) -> Tensor { compare(a, b, <) }

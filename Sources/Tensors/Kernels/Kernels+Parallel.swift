@@ -1,0 +1,31 @@
+import Dispatch
+
+extension Kernels {
+  /// Runs `body` over `0..<count` split into one contiguous range for each BLAS thread, those
+  /// ranges at once: the memory-bound passes around the matrix products then use the cores the
+  /// products use. One range, on the calling thread, when BLAS has one thread or `count` is 1.
+  static func parallel(_ count: Int, _ body: (Range<Int>) -> Void) {
+    let parts = Swift.min(blasThreads, count)
+    guard parts > 1 else { return body(0..<count) }
+    withoutActuallyEscaping(body) { body in
+      let ranges = Ranges(body: body)  // each thread writes its own range only
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        ranges.body(count * part / parts..<count * (part + 1) / parts)
+      }
+    }
+  }
+
+  private struct Ranges: @unchecked Sendable {
+    let body: (Range<Int>) -> Void
+  }
+
+  /// Elements below which an elementwise pass stays on one thread: waking a second costs more.
+  static let parallelElements = 1 << 15
+
+  /// Runs `body` over `0..<count` in parallel ranges when `count` is large enough to pay.
+  @inline(__always)
+  static func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
+    if count < parallelElements { return body(0..<count) }
+    parallel(count, body)
+  }
+}

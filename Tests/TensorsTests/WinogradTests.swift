@@ -1,0 +1,64 @@
+@testable import Tensors
+import Testing
+
+/// Winograd's F(2×2, 3×3) against the unfolded convolution (column matrices and OpenBLAS, which
+/// the PyTorch goldens check): output and input gradient over paddings 0 to 2, odd and even
+/// sizes (a last tile cut in half), non-square planes and batches, at one and two threads.
+@Suite("Winograd convolution", .serialized)
+struct WinogradTests {
+  static let cases: [(batch: Int, input: [Int], outputs: Int, padding: (Int, Int))] = [
+    (1, [16, 16, 16], 16, (1, 1)),  // ResNet's 3×3: same size out
+    (2, [24, 15, 17], 20, (1, 1)),  // odd sizes: the last tiles are cut
+    (1, [32, 23, 16], 16, (0, 0)),  // valid: out 21×14, the input gradient padded 2
+    (3, [16, 9, 12], 40, (2, 2)),  // out larger than in: the input gradient unpadded
+    (2, [17, 20, 11], 33, (0, 2)),  // paddings differ by axis
+  ]
+
+  @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<5, [1, 2])
+  func matchesUnfolded(index: Int, threads: Int) throws {
+    let before = BLAS.threads
+    BLAS.threads = threads
+    defer { BLAS.threads = before }
+    let c = Self.cases[index]
+    let filter = [c.outputs, c.input[0], 3, 3]
+    let s = ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding))
+    #expect(Winograd.servesForward(s) && Winograd.servesInputGradient(s))
+    var gen = SeededGenerator(seed: UInt64(index + 70))
+    let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
+    let w = Tensor.uniform(filter, low: -1, high: 1, using: &gen)
+    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
+
+    let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
+    let unfolded = TensorStorage(count: Shape.count(s.outputShape))
+    Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base)
+    Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
+    close(fast, unfolded, "output")
+
+    let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
+    let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
+    Winograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base)
+    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
+    close(gxFast, gxUnfolded, "input gradient")
+  }
+
+  @Test("only wide 3×3, stride-1, ungrouped layers with enough tiles go this way")
+  func servedShapes() {
+    func shape(_ input: [Int], _ filter: [Int], stride: Int = 1, padding: Int = 1, groups: Int = 1) -> ConvShape {
+      ConvShape(input: input, filter: filter, geometry: ConvGeometry(stride: (stride, stride), padding: (padding, padding), groups: groups))
+    }
+    #expect(Winograd.servesForward(shape([1, 64, 56, 56], [64, 64, 3, 3])))
+    #expect(!Winograd.servesForward(shape([1, 64, 56, 56], [128, 64, 3, 3], stride: 2)))
+    #expect(!Winograd.servesForward(shape([1, 64, 56, 56], [64, 64, 1, 1], padding: 0)))
+    #expect(!Winograd.servesForward(shape([1, 64, 56, 56], [64, 32, 3, 3], groups: 2)))
+    #expect(!Winograd.servesForward(shape([1, 12, 56, 56], [12, 12, 3, 3])))  // narrow: direct or unfolded
+    #expect(!Winograd.servesForward(shape([1, 512, 7, 7], [512, 512, 3, 3])))  // 16 tiles: too thin
+    #expect(Winograd.servesForward(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
+    #expect(!Winograd.servesInputGradient(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
+  }
+
+  private func close(_ a: TensorStorage, _ b: TensorStorage, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    var worst: Float = 0
+    for i in 0..<a.count { worst = max(worst, abs(a.base[i] - b.base[i]) / max(1, abs(b.base[i]))) }
+    #expect(worst < 1e-5, "\(what): largest relative difference \(worst)", sourceLocation: sourceLocation)
+  }
+}
