@@ -103,31 +103,45 @@ extension Kernels {
         Shape.strides(shape), Shape.broadcastStrides(aShape, to: shape),
         Shape.broadcastStrides(bShape, to: shape),
       ])
-    loop.forEachRun { off, n, inner in
-      let o = out + off[0]
-      let pa = a + off[1]
-      let pb = b + off[2]
-      let (sa, sb) = (inner[1], inner[2])
-      // Unit strides apart, so the common runs (a channel's plane against its scalar) vectorise.
-      if sb == 0 {
-        let s = pb[0]
-        if sa == 1 {
-          for i in 0..<n { o[i] = f(pa[i], s) }
-        } else {
-          for i in 0..<n { o[i] = f(pa[i &* sa], s) }
-        }
-      } else if sa == 0 {
-        let s = pa[0]
-        if sb == 1 {
-          for i in 0..<n { o[i] = f(s, pb[i]) }
-        } else {
-          for i in 0..<n { o[i] = f(s, pb[i &* sb]) }
-        }
-      } else if sa == 1 && sb == 1 {
-        for i in 0..<n { o[i] = f(pa[i], pb[i]) }
-      } else {
-        for i in 0..<n { o[i] = f(pa[i &* sa], pb[i &* sb]) }
+    if loop.shape.count == 2 {  // a channel's planes against its scalars: rows split over the threads
+      let (rows, per) = (loop.shape[0], loop.shape[1])
+      let (o, sa, sb) = (loop.strides[0], loop.strides[1], loop.strides[2])
+      let body = { (range: Range<Int>) in
+        for r in range { run(out + r &* o[0], a + r &* sa[0], b + r &* sb[0], per, sa[1], sb[1], f) }
       }
+      if n < parallelElements { body(0..<rows) } else { parallel(rows, body) }
+      return
+    }
+    loop.forEachRun { off, n, inner in
+      run(out + off[0], a + off[1], b + off[2], n, inner[1], inner[2], f)
+    }
+  }
+
+  /// One run of `n` elements of a broadcast: `o[i] = f(pa[i·sa], pb[i·sb])`.
+  @inline(__always)
+  private static func run<F: BinaryElementFunction>(
+    _ o: UnsafeMutablePointer<Float>, _ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>, _ n: Int,
+    _ sa: Int, _ sb: Int, _ f: F
+  ) {
+    // Unit strides apart, so the common runs (a channel's plane against its scalar) vectorise.
+    if sb == 0 {
+      let s = pb[0]
+      if sa == 1 {
+        for i in 0..<n { o[i] = f(pa[i], s) }
+      } else {
+        for i in 0..<n { o[i] = f(pa[i &* sa], s) }
+      }
+    } else if sa == 0 {
+      let s = pa[0]
+      if sb == 1 {
+        for i in 0..<n { o[i] = f(s, pb[i]) }
+      } else {
+        for i in 0..<n { o[i] = f(s, pb[i &* sb]) }
+      }
+    } else if sa == 1 && sb == 1 {
+      for i in 0..<n { o[i] = f(pa[i], pb[i]) }
+    } else {
+      for i in 0..<n { o[i] = f(pa[i &* sa], pb[i &* sb]) }
     }
   }
 
@@ -213,6 +227,16 @@ extension Kernels {
       let loop = StridedLoop(
         shape: shape,
         strides: [Shape.strides(shape), Shape.broadcastStrides(reducedShape, to: shape)])
+      if loop.shape.count == 2, loop.strides[1][1] == 0, loop.strides[1][0] != 0, loop.strides[0][1] == 1 {
+        // Each row (a channel's plane) to its own sum: rows split over the threads.
+        let (per, rowStride, sumStride) = (loop.shape[1], loop.strides[0][0], loop.strides[1][0])
+        let body = { (rows: Range<Int>) in
+          for r in rows { acc[r &* sumStride] += sumAll(src + r &* rowStride, count: per) }
+        }
+        if inCount < parallelElements { body(0..<loop.shape[0]) } else { parallel(loop.shape[0], body) }
+        for i in 0..<outCount { out[i] = Float(acc[i]) }
+        return
+      }
       loop.forEachRun { off, n, inner in
         let s = src + off[0]
         let o = acc + off[1]

@@ -17,7 +17,7 @@ extension Winograd {
     func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
       let t = tiles
       let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * channels * t)
-      let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * t)
+      let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * t + 8)  // eight over: whole loads
       defer { (v.deallocate(), m.deallocate()) }
       inputTransform(x, into: v)
       for xi in 0..<16 {
@@ -160,13 +160,11 @@ extension Winograd {
       }
     }
 
+    /// All eight, past `count` too: the products' buffer has room for it, and the lanes past
+    /// `count` are never written out.
     @inline(__always)
     func load(_ plane: Int) -> SIMD8<Float> {
-      let at = base + plane * spread
-      if count == 8 { return UnsafeRawPointer(at).loadUnaligned(as: SIMD8<Float>.self) }
-      var value = SIMD8<Float>()
-      for k in 0..<count { value[k] = at[k] }
-      return value
+      UnsafeRawPointer(base + plane * spread).loadUnaligned(as: SIMD8<Float>.self)
     }
   }
 }
