@@ -21,7 +21,8 @@ extension Kernels {
   }
 
   /// The column matrices of `chunk`'s samples, [groups, patch, count·pixels]: sample `i`'s
-  /// columns start at `i·pixels` of every row. The whole batch's is kept with `x` while small.
+  /// columns start at `i·pixels` of every row. The whole batch's is kept with `x` while small,
+  /// unless the layer goes by Winograd.
   static func columns(of x: TensorStorage, _ s: ConvShape, _ chunk: SampleChunk) -> TensorStorage {
     let whole = chunk.count == s.n
     let key = DerivedLayout(kind: .columns, shape: s)
@@ -35,7 +36,9 @@ extension Kernels {
           cols.base + g * s.patch * width + i * s.pixels, rowStride: width)
       }
     }
-    if whole && cols.count <= columnCacheLimit { x.derived.withLock { $0[key] = cols } }
+    // Kept for the filter gradient when the forward pass built them; a Winograd layer's forward
+    // pass does not, and its filter gradient needs them once.
+    if whole && cols.count <= columnCacheLimit && !Winograd.servesForward(s) { x.derived.withLock { $0[key] = cols } }
     return cols
   }
 

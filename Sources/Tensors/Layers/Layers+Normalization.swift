@@ -35,11 +35,11 @@ public struct BatchNorm2d: Layer {
     precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
     let c = weight.scalarCount
     let mode = ForwardMode.current
-    let mean: Tensor
+    let centered: Tensor
     let variance: Tensor
     if mode.usesBatchStatistics {
-      mean = x.mean(alongAxes: [0, 2, 3], keepingDims: true)
-      let centered = x - mean
+      let mean = x.mean(alongAxes: [0, 2, 3], keepingDims: true)
+      centered = x - mean
       variance = (centered * centered).mean(alongAxes: [0, 2, 3], keepingDims: true)
       if mode.updatesRunningStatistics {
         let n = Float(x.scalarCount / c)
@@ -48,11 +48,11 @@ public struct BatchNorm2d: Layer {
           unbiasedVariance: variance.detached().reshaped(to: [c]) * (n / Swift.max(n - 1, 1)), momentum: momentum)
       }
     } else {
-      mean = runningMean.reshaped(to: [1, c, 1, 1])
+      centered = x - runningMean.reshaped(to: [1, c, 1, 1])
       variance = runningVariance.reshaped(to: [1, c, 1, 1])
     }
     let scale = weight.reshaped(to: [1, c, 1, 1]) / (variance + epsilon).sqrt()
-    return (x - mean) * scale + bias.reshaped(to: [1, c, 1, 1])
+    return centered * scale + bias.reshaped(to: [1, c, 1, 1])
   }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {

@@ -1,0 +1,56 @@
+@testable import Tensors
+import Testing
+
+/// The passes split over FedSim's threads (elementwise maps and broadcasts, a channel's planes
+/// against its scalars, per-channel sums, products cut into blocks) give at two threads what
+/// they give at one, on tensors large enough to be split.
+@Suite("Passes split over threads", .serialized)
+struct ParallelPassTests {
+  /// `body` at one thread and at two: the same elements, or within `tolerance` (relative) for a
+  /// product, whose blocks OpenBLAS may sum in another order.
+  private func sameAtTwoThreads(
+    _ what: String, tolerance: Float = 0, _ body: () -> Tensor, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    let before = BLAS.threads
+    defer { BLAS.threads = before }
+    BLAS.threads = 1
+    let one = body()
+    BLAS.threads = 2
+    let two = body()
+    #expect(one.shape == two.shape, "\(what): shapes", sourceLocation: sourceLocation)
+    let differing = zip(one.scalars, two.scalars).filter { Swift.abs($0 - $1) > tolerance * Swift.max(1, Swift.abs($0)) }.count
+    #expect(differing == 0, "\(what): \(differing) of \(one.scalarCount) elements differ", sourceLocation: sourceLocation)
+  }
+
+  @Test("maps, broadcasts, per-channel sums and products")
+  func sameResults() {
+    var gen = SeededGenerator(seed: 5)
+    let x = Tensor.uniform([2, 24, 37, 41], low: -3, high: 3, using: &gen)  // 72,816 elements: split
+    let y = Tensor.uniform([2, 24, 37, 41], low: -3, high: 3, using: &gen)
+    let perChannel = Tensor.uniform([1, 24, 1, 1], low: -1, high: 1, using: &gen)
+    let a = Tensor.uniform([300, 257], using: &gen)
+    let b = Tensor.uniform([257, 190], using: &gen)
+    sameAtTwoThreads("sigmoid") { sigmoid(x) }
+    sameAtTwoThreads("affine") { x.affine(scale: 0.5, shift: 2) }
+    sameAtTwoThreads("product") { x * y }
+    sameAtTwoThreads("scalar") { x - Tensor(1.5) }
+    sameAtTwoThreads("channel scalars") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]) * perChannel }
+    sameAtTwoThreads("per-channel sums") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]).sum(alongAxes: [0, 2, 3], keepingDims: true) }
+    sameAtTwoThreads("sigmoid gradient") { sigmoidGradient(output: sigmoid(x), upstream: y) }
+    sameAtTwoThreads("matrix product, rows", tolerance: 1e-5) { matmul(a, b) }
+    sameAtTwoThreads("matrix product, columns", tolerance: 1e-5) { matmul(b.transposed(), a.transposed()) }
+  }
+
+  @Test("a channel's planes against its scalars: each element is the right one")
+  func channelScalars() {
+    let before = BLAS.threads
+    defer { BLAS.threads = before }
+    BLAS.threads = 2
+    let x = Tensor(shape: [1, 3, 200, 200], scalars: (0..<120_000).map { Float($0 / 40_000) })  // plane c holds c
+    let scale = Tensor(shape: [1, 3, 1, 1], scalars: [10, 20, 30])
+    let z = (x * scale).scalars
+    #expect(z[0] == 0 && z[39_999] == 0 && z[40_000] == 20 && z[79_999] == 20 && z[80_000] == 60 && z[119_999] == 60)
+    let sums = x.sum(alongAxes: [0, 2, 3], keepingDims: true).scalars
+    #expect(sums == [0, 40_000, 80_000])
+  }
+}
