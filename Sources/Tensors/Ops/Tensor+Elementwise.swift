@@ -84,7 +84,9 @@ extension Tensor {
       return
     }
     let (d, s) = (storage.base, other.storage.base)
-    for i in 0..<scalarCount { d[i] += s[i] }
+    Kernels.elementwise(scalarCount) { range in
+      for i in range { d[i] += s[i] }
+    }
   }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
