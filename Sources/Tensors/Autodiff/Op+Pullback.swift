@@ -112,6 +112,8 @@ extension Op {
         needs[0] ? Tensors.conv2dInputGradient(gy, filter: g, geometry: geo, inputShape: input.shape) : nil,
         needs[1] ? Tensors.conv2d(input, filter: g, geometry: geo) : nil,
       ]
+    case .batchNorm, .batchNormInputGradient, .batchNormWeightGradient:
+      return batchNormPullback(g, inputs: x, needs: needs)
     case .gather(let axis):
       let zeros = Tensor.zeros(x[0].shape)
       return [Tensors.scatterAdd(zeros, axis: axis, index: x[1], source: g), nil]

@@ -48,6 +48,14 @@ public enum Op: Sendable, Equatable {
   /// The gradient of `conv2d` with respect to its filter: inputs are [input, outputGradient].
   case conv2dFilterGradient(ConvGeometry, filterShape: [Int])
 
+  // Batch normalisation by the batch's own statistics, and its two gradients.
+  /// Inputs [x, weight, bias], NCHW x, per-channel weight and bias.
+  case batchNorm(epsilon: Float)
+  /// Its input gradient: inputs [outputGradient, x, weight].
+  case batchNormInputGradient(epsilon: Float)
+  /// Its weight gradient: inputs [outputGradient, x].
+  case batchNormWeightGradient(epsilon: Float)
+
   // Indexing. Index tensors hold whole numbers and carry no gradient.
   /// `out[i][j][k] = x[i][index[i][j][k]][k]` along `axis` (torch.gather): inputs [x, index].
   case gather(axis: Int)

@@ -3,7 +3,8 @@ import Synchronization
 /// Batch normalisation over the channels of NCHW input, as `nn.BatchNorm2d`.
 ///
 /// With batch statistics (training and attacks) it normalises by the batch's mean and biased
-/// variance, composed from differentiable ops so gradients of gradients flow through it. The
+/// variance in one op (`batchNorm`), whose gradients are ops with rules of their own, so
+/// gradients of gradients flow through it. The
 /// running mean and (unbiased) variance are buffers; they live in a shared box so that a
 /// forward pass in `.training` mode can update them, as PyTorch's does: copies of a layer
 /// share them until one is loaded or replaced.
@@ -35,24 +36,21 @@ public struct BatchNorm2d: Layer {
     precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
     let c = weight.scalarCount
     let mode = ForwardMode.current
-    let centered: Tensor
-    let variance: Tensor
-    if mode.usesBatchStatistics {
-      let mean = x.mean(alongAxes: [0, 2, 3], keepingDims: true)
-      centered = x - mean
-      variance = (centered * centered).mean(alongAxes: [0, 2, 3], keepingDims: true)
-      if mode.updatesRunningStatistics {
+    guard mode.usesBatchStatistics else {
+      let scale = weight.reshaped(to: [1, c, 1, 1]) / (runningVariance.reshaped(to: [1, c, 1, 1]) + epsilon).sqrt()
+      return (x - runningMean.reshaped(to: [1, c, 1, 1])) * scale + bias.reshaped(to: [1, c, 1, 1])
+    }
+    if mode.updatesRunningStatistics {
+      withoutGradients {
+        let mean = x.mean(alongAxes: [0, 2, 3], keepingDims: true)
+        let centered = x - mean
+        let variance = (centered * centered).mean(alongAxes: [0, 2, 3])
         let n = Float(x.scalarCount / c)
         statistics.fold(
-          mean: mean.detached().reshaped(to: [c]),
-          unbiasedVariance: variance.detached().reshaped(to: [c]) * (n / Swift.max(n - 1, 1)), momentum: momentum)
+          mean: mean.reshaped(to: [c]), unbiasedVariance: variance * (n / Swift.max(n - 1, 1)), momentum: momentum)
       }
-    } else {
-      centered = x - runningMean.reshaped(to: [1, c, 1, 1])
-      variance = runningVariance.reshaped(to: [1, c, 1, 1])
     }
-    let scale = weight.reshaped(to: [1, c, 1, 1]) / (variance + epsilon).sqrt()
-    return centered * scale + bias.reshaped(to: [1, c, 1, 1])
+    return batchNorm(x, weight: weight, bias: bias, epsilon: epsilon)
   }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {

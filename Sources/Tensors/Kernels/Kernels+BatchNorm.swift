@@ -1,0 +1,98 @@
+/// The per-channel passes of batch normalisation over NCHW tensors: `n` samples of `channels`
+/// planes of `plane` elements, channel `c` of sample `i` at `(i·channels + c)·plane`.
+struct ChannelPlanes {
+  let n: Int, channels: Int, plane: Int
+
+  init(_ shape: [Int]) {
+    precondition(shape.count == 4, "batch norm takes NCHW input, not \(shape)")
+    (n, channels, plane) = (shape[0], shape[1], shape[2] * shape[3])
+  }
+
+  /// Elements per channel.
+  var count: Int { n * plane }
+
+  /// Calls `body(start)` with the start of each of channel `c`'s planes.
+  @inline(__always)
+  func forEachPlane(of c: Int, _ body: (Int) -> Void) {
+    for i in 0..<n { body((i * channels + c) * plane) }
+  }
+
+  /// The mean and `1/√(variance + ε)` (biased variance) of channel `c` of `x`, summed in Double.
+  func statistics(_ x: UnsafePointer<Float>, _ c: Int, epsilon: Float) -> (mean: Float, inverseDeviation: Float) {
+    var total = 0.0
+    forEachPlane(of: c) { total += Kernels.sumAll(x + $0, count: plane) }
+    let mean = total / Double(count)
+    var squares = 0.0
+    forEachPlane(of: c) { start in
+      for k in 0..<plane {
+        let d = Double(x[start + k]) - mean
+        squares += d * d
+      }
+    }
+    let variance = squares / Double(count)
+    return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
+  }
+
+  /// `Σ a·b` and `Σ a·(x − mean)·s` over channel `c`: the sums the gradients need.
+  func sums(
+    _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ c: Int, mean: Float, inverseDeviation s: Float
+  ) -> (plain: Double, normalised: Double) {
+    var (plain, normalised) = (0.0, 0.0)
+    forEachPlane(of: c) { start in
+      for k in start..<start + plane {
+        plain += Double(a[k])
+        normalised += Double(a[k] * ((x[k] - mean) * s))
+      }
+    }
+    return (plain, normalised)
+  }
+}
+
+extension Kernels {
+  /// `y = (x − mean)·s·γ + β` per channel, with the batch's statistics.
+  static func batchNorm(
+    _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
+    epsilon: Float, into y: UnsafeMutablePointer<Float>
+  ) {
+    parallel(p.channels) { channels in
+      for c in channels {
+        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
+        let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
+        p.forEachPlane(of: c) { start in
+          for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
+        }
+      }
+    }
+  }
+
+  /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient.
+  static func batchNormInputGradient(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ p: ChannelPlanes,
+    epsilon: Float, into gx: UnsafeMutablePointer<Float>
+  ) {
+    parallel(p.channels) { channels in
+      for c in channels {
+        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
+        let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
+        let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
+        let scale = gamma[c] * s
+        p.forEachPlane(of: c) { start in
+          for k in start..<start + p.plane { gx[k] = scale * (g[k] - a - (x[k] - mean) * s * b) }
+        }
+      }
+    }
+  }
+
+  /// `Σ g·x̂` per channel: the gradient of γ.
+  static func batchNormWeightGradient(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes, epsilon: Float,
+    into gw: UnsafeMutablePointer<Float>
+  ) {
+    parallel(p.channels) { channels in
+      for c in channels {
+        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
+        gw[c] = Float(p.sums(g, x, c, mean: mean, inverseDeviation: s).normalised)
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/// Batch normalisation of NCHW `x` by its own batch's per-channel mean and biased variance,
+/// scaled by `weight` (γ) and shifted by `bias` (β), as one op: `(x − mean)/√(var + ε)·γ + β`.
+///
+/// Its input and weight gradients are ops of their own too, so a recorded backward pass keeps
+/// one tensor per layer where the composition of elementwise ops kept five or six.
+public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
+  let p = ChannelPlanes(x.shape)
+  precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
+  let out = TensorStorage(count: x.scalarCount)
+  Kernels.batchNorm(x.storage.base, weight.storage.base, bias.storage.base, p, epsilon: epsilon, into: out.base)
+  return Tensor.make(.batchNorm(epsilon: epsilon), [x, weight, bias], shape: x.shape, storage: out)
+}
+
+/// The gradient of `batchNorm` with respect to its input, given the output gradient `g`.
+public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> Tensor {
+  precondition(g.shape == x.shape, "batchNormInputGradient: \(g.shape) ≠ \(x.shape)")
+  let out = TensorStorage(count: x.scalarCount)
+  Kernels.batchNormInputGradient(
+    g.storage.base, x.storage.base, weight.storage.base, ChannelPlanes(x.shape), epsilon: epsilon, into: out.base)
+  return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
+}
+
+/// The gradient of `batchNorm` with respect to its weight, given the output gradient `g`.
+public func batchNormWeightGradient(_ g: Tensor, _ x: Tensor, epsilon: Float) -> Tensor {
+  precondition(g.shape == x.shape, "batchNormWeightGradient: \(g.shape) ≠ \(x.shape)")
+  let p = ChannelPlanes(x.shape)
+  let out = TensorStorage(count: p.channels)
+  Kernels.batchNormWeightGradient(g.storage.base, x.storage.base, p, epsilon: epsilon, into: out.base)
+  return Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [p.channels], storage: out)
+}
+
+/// The per-channel pieces the second derivatives of batch norm are written in, as
+/// differentiable ops: `s = 1/√(var + ε)`, `x̂ = (x − mean)·s`, and channel means.
+struct BatchNormTerms {
+  let s: Tensor, normalised: Tensor, count: Float
+
+  init(_ x: Tensor, epsilon: Float) {
+    let centred = x - Self.mean(x)
+    s = 1 / (Self.mean(centred * centred) + epsilon).sqrt()
+    normalised = centred * s
+    count = Float(x.scalarCount / x.shape[1])
+  }
+
+  /// The mean of each channel, [1, C, 1, 1].
+  static func mean(_ t: Tensor) -> Tensor { t.mean(alongAxes: [0, 2, 3], keepingDims: true) }
+
+  /// `P z = z − mean(z) − x̂·mean(z·x̂)`: the projection both gradients apply.
+  func project(_ z: Tensor, mean zm: Tensor, normalisedMean zx: Tensor) -> Tensor { z - zm - normalised * zx }
+}
+
+extension Op {
+  /// The rules of the three batch-norm ops. With `L = <u, gx>` for the input gradient
+  /// `gx = γ·s·P g`: `∂L/∂g = γ·s·P u` (P is symmetric), `∂L/∂γ = s·N·(mean(u·g) − ū·ḡ − b̄·ūx)` and
+  /// `∂L/∂x = −γ·s²·(ūx·P g + b̄·P u + x̂·(mean(u·g) − ū·ḡ − b̄·ūx))`, where `ḡ`, `ū` are the
+  /// channel means, `b̄ = mean(g·x̂)`, `ūx = mean(u·x̂)` and N the elements per channel.
+  func batchNormPullback(_ u: Tensor, inputs x: [Tensor], needs: [Bool]) -> [Tensor?] {
+    switch self {
+    case .batchNorm(let epsilon):
+      let (input, weight) = (x[0], x[1])
+      return [
+        needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil,
+        needs[1] ? Tensors.batchNormWeightGradient(u, input, epsilon: epsilon) : nil,
+        needs[2] ? u.sum(alongAxes: [0, 2, 3]) : nil,
+      ]
+    case .batchNormInputGradient(let epsilon):
+      let (g, input, weight) = (x[0], x[1], x[2])
+      let t = BatchNormTerms(input, epsilon: epsilon)
+      let gamma = weight.reshaped(to: [1, weight.scalarCount, 1, 1])
+      let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
+      let (um, ux) = (BatchNormTerms.mean(u), BatchNormTerms.mean(u * t.normalised))
+      let cross = BatchNormTerms.mean(u * g) - um * gm - gx * ux
+      return [
+        needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil,
+        needs[1]
+          ? -(gamma * t.s * t.s)
+            * (ux * t.project(g, mean: gm, normalisedMean: gx) + gx * t.project(u, mean: um, normalisedMean: ux)
+              + t.normalised * cross) : nil,
+        needs[2] ? (t.s * cross * t.count).reshaped(to: weight.shape) : nil,
+      ]
+    case .batchNormWeightGradient(let epsilon):
+      let (g, input) = (x[0], x[1])
+      let t = BatchNormTerms(input, epsilon: epsilon)
+      let w = u.reshaped(to: [1, u.scalarCount, 1, 1])
+      let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
+      return [
+        needs[0] ? w * t.normalised : nil,
+        needs[1] ? w * t.s * t.project(g, mean: gm, normalisedMean: gx) : nil,
+      ]
+    default:
+      preconditionFailure("not a batch-norm op: \(self)")
+    }
+  }
+}
