@@ -23,11 +23,13 @@ struct ChannelPlanes {
     forEachPlane(of: c) { total += Kernels.sumAll(x + $0, count: plane) }
     let mean = total / Double(count)
     var squares = 0.0
+    let m = Float(mean)
     forEachPlane(of: c) { start in
-      for k in 0..<plane {
-        let d = Double(x[start + k]) - mean
-        squares += d * d
-      }
+      let p = x + start
+      squares += Self.laneSum(plane) { k in
+        let d = Self.load(p + k) - m
+        return d * d
+      } tail: { k in (p[k] - m) * (p[k] - m) }
     }
     let variance = squares / Double(count)
     return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
@@ -39,12 +41,36 @@ struct ChannelPlanes {
   ) -> (plain: Double, normalised: Double) {
     var (plain, normalised) = (0.0, 0.0)
     forEachPlane(of: c) { start in
-      for k in start..<start + plane {
-        plain += Double(a[k])
-        normalised += Double(a[k] * ((x[k] - mean) * s))
+      let (pa, px) = (a + start, x + start)
+      plain += Kernels.sumAll(pa, count: plane)
+      normalised += Self.laneSum(plane) { k in Self.load(pa + k) * ((Self.load(px + k) - mean) * s) } tail: { k in
+        pa[k] * ((px[k] - mean) * s)
       }
     }
     return (plain, normalised)
+  }
+
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  /// `Σ_k term(k)` over `0..<count`, eight terms at once (`lanes(k)` gives terms `k ..< k + 8`)
+  /// in Double lanes, the last few one by one.
+  @inline(__always)
+  static func laneSum(_ count: Int, _ lanes: (Int) -> SIMD8<Float>, tail: (Int) -> Float) -> Double {
+    var acc = SIMD8<Double>()
+    var k = 0
+    while k + 8 <= count {
+      acc += SIMD8<Double>(lanes(k))
+      k += 8
+    }
+    var total = acc.sum()
+    while k < count {
+      total += Double(tail(k))
+      k += 1
+    }
+    return total
   }
 }
 
