@@ -37,6 +37,20 @@ struct ParallelPassTests {
     sameAtTwoThreads("channel scalars") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]) * perChannel }
     sameAtTwoThreads("per-channel sums") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]).sum(alongAxes: [0, 2, 3], keepingDims: true) }
     sameAtTwoThreads("sigmoid gradient") { sigmoidGradient(output: sigmoid(x), upstream: y) }
+    // Unfolding and folding back, split by channel: a strided 7×7 (phase grids) and a 1×7.
+    let image = Tensor.uniform([1, 5, 64, 60], low: -1, high: 1, using: &gen)
+    for (filter, stride, padding) in [([8, 5, 7, 7], 2, 3), ([8, 5, 1, 7], 1, 0)] {
+      let w = Tensor.uniform(filter, low: -1, high: 1, using: &gen)
+      let geometry = ConvGeometry(stride: (stride, stride), padding: (padding, padding))
+      let y = conv2d(image, filter: w, geometry: geometry)
+      sameAtTwoThreads("unfolded convolution \(filter)", tolerance: 1e-5) {
+        // A fresh copy each time: the columns of an input are kept with it.
+        conv2d(Tensor(shape: image.shape, scalars: image.scalars), filter: w, geometry: geometry)
+      }
+      sameAtTwoThreads("folded input gradient \(filter)", tolerance: 1e-5) {
+        conv2dInputGradient(y, filter: w, geometry: geometry, inputShape: image.shape)
+      }
+    }
     sameAtTwoThreads("matrix product, rows", tolerance: 1e-5) { matmul(a, b) }
     sameAtTwoThreads("matrix product, columns", tolerance: 1e-5) { matmul(b.transposed(), a.transposed()) }
   }

@@ -162,7 +162,7 @@ extension Kernels {
   @inline(__always)
   private static func forEachRun(
     _ s: ConvShape, columns: UnsafeMutablePointer<Float>, rowStride: Int, grids: UnsafeMutablePointer<Float>,
-    startRow: (UnsafeMutablePointer<Float>) -> Void,
+    channels: Range<Int>, startRow: (UnsafeMutablePointer<Float>) -> Void,
     _ run: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
   ) {
     let (sh, sw) = s.geo.stride
@@ -172,8 +172,8 @@ extension Kernels {
     withUnsafeTemporaryAllocation(of: TapSpan.self, capacity: s.kh + s.kw) { spans in
       for i in 0..<s.kh { spans[i] = TapSpan(tap: i, pad: ph, stride: sh, size: s.h, out: s.oh) }
       for j in 0..<s.kw { spans[s.kh + j] = TapSpan(tap: j, pad: pw, stride: sw, size: s.w, out: s.ow) }
-      var row = columns
-      for c in 0..<s.cg {
+      var row = columns + channels.lowerBound &* s.kh &* s.kw &* rowStride
+      for c in channels {
         for i in 0..<s.kh {
           let r = spans[i]
           for j in 0..<s.kw {
@@ -214,11 +214,20 @@ extension Kernels {
     let grids = phaseGrids(s, zeroed: false)
     defer { grids?.deallocate() }
     if let grids { phaseSplit(planes: planes, grids: grids, s, adding: false) }
-    forEachRun(s, columns: cols, rowStride: rowStride ?? s.pixels, grids: grids ?? planes) { row in
-      zeroRow(row, count: s.pixels)
-    } _: { column, grid, n in
-      copyRow(column, grid, count: n)
+    byChannels(s) { channels in
+      forEachRun(s, columns: cols, rowStride: rowStride ?? s.pixels, grids: grids ?? planes, channels: channels) { row in
+        zeroRow(row, count: s.pixels)
+      } _: { column, grid, n in
+        copyRow(column, grid, count: n)
+      }
     }
+  }
+
+  /// Runs `body` over the input channels of one group, split over the threads when the column
+  /// matrix is large: each channel owns its rows of the matrix and its own plane or grids.
+  @inline(__always)
+  private static func byChannels(_ s: ConvShape, _ body: (Range<Int>) -> Void) {
+    if s.patch &* s.pixels < parallelElements { body(0..<s.cg) } else { parallel(s.cg, body) }
   }
 
   /// Folds `cols` [patch, oh*ow] (rows `rowStride` apart) back onto one group of one sample,
@@ -228,9 +237,14 @@ extension Kernels {
   ) {
     let grids = phaseGrids(s, zeroed: true)
     defer { grids?.deallocate() }
-    forEachRun(s, columns: UnsafeMutablePointer(mutating: cols), rowStride: rowStride ?? s.pixels, grids: grids ?? x) { _ in
-    } _: { column, grid, n in
-      addRow(grid, column, count: n)
+    byChannels(s) { channels in
+      forEachRun(
+        s, columns: UnsafeMutablePointer(mutating: cols), rowStride: rowStride ?? s.pixels, grids: grids ?? x,
+        channels: channels
+      ) { _ in
+      } _: { column, grid, n in
+        addRow(grid, column, count: n)
+      }
     }
     if let grids { phaseSplit(planes: x, grids: grids, s, adding: true) }
   }
