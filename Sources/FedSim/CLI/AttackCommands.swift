@@ -48,7 +48,7 @@ struct Attack: ParsableCommand {
   @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
   @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
   @Option(help: "The folder to write the results into.") var out = "attack-out"
-  @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "Threads for the products and the passes between them (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
   @Option(help: "The model's input normalisation, when the file does not say: imagenet, none, or MEAN,…/STD,….")
   var normalize: String?
   @Option(help: "Where the activation goes, when the file does not say: all, or modules (as torchvision's nn.ReLU modules swapped: DenseNet's last and Inception's ReLUs stay).")

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
 
   @Flag(help: "Print one JSON object per line.") var json = false
   @Option(help: "Timed evaluations per batch-1 case (batch 8 runs a quarter as many).") var evals = 1000
-  @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "Threads for the products and the passes between them (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
   @Option(help: "A Python with torch, to time the PyTorch anchor beside FedSim in the same run.")
   var torch: String?
   @Option(help: "The folder of the PyTorch anchor scripts.") var anchors = "../shared/anchors"

@@ -71,8 +71,8 @@ extension Kernels {
   static var blasThreads: Int { threadCount.load(ordering: .relaxed) }
 }
 
-/// Threads used by the BLAS kernels. `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized
-/// problems.
+/// The threads the products and the passes between them use (FedSim's own: OpenBLAS runs one a
+/// call). `OPENBLAS_NUM_THREADS=1` is usually fastest for LeNet-sized problems.
 public enum BLAS {
   /// Floating-point operations issued to matrix products and direct convolutions so far: the benchmarks'
   /// measure of the work a computation needs, against which its time is set.
