@@ -39,7 +39,7 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
     let sortedTarget = sortsValues ? (sortedTarget ?? target.map(sortedValues)) : []
     switch self {
     case .l2:
-      return zip(dummy, target).map { d, t in (d - t).pow(2).sum() }.reduce(+)!
+      return zip(dummy, target).map { d, t in squaredDistance(d, t) }.reduce(+)!
     // The transport terms pair each dummy value with the target value of the same rank
     // (`rankAligned`), which has the value and gradient of comparing the two sorts.
     case .sortedWasserstein:
@@ -63,7 +63,7 @@ public enum GradientDistance: String, Sendable, CaseIterable, Codable {
     case .layerL2:
       return zip(dummy, target).map { d, t in
         let norm = t.detached().scalars.reduce(0) { $0 + Double($1) * Double($1) }
-        return (d - t).pow(2).sum() * Float(norm > 0 ? 1 / norm : 1)
+        return squaredDistance(d, t) * Float(norm > 0 ? 1 / norm : 1)
       }.reduce(+)!
     case .cosine:
       let dot = zip(dummy, target).map { d, t in (d * t).sum() }.reduce(+)!

@@ -109,6 +109,7 @@ let opCases: [OpCase] = [
   OpCase(name: "softmax", shapes: [[2, 5]]) { softmax($0[0]) },
   OpCase(name: "log softmax", shapes: [[2, 5]]) { logSoftmax($0[0], alongAxis: 1) },
   OpCase(name: "mean squared error", shapes: [[3, 4], [3, 4]]) { meanSquaredError($0[0], $0[1]) },
+  OpCase(name: "squared distance", shapes: [[3, 4], [3, 4]]) { squaredDistance($0[0], $0[1]) },
   // Batch norm and its two gradient ops, whose rules are written by hand (Tensor+BatchNorm.swift).
   OpCase(name: "batch norm", shapes: [[2, 3, 3, 2], [3], [3]]) {
     batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5)

@@ -36,6 +36,7 @@ struct ParallelPassTests {
     sameAtTwoThreads("scalar") { x - Tensor(1.5) }
     sameAtTwoThreads("channel scalars") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]) * perChannel }
     sameAtTwoThreads("per-channel sums") { x.sliced(starts: [0, 0, 0, 0], ends: [1, 24, 37, 41]).sum(alongAxes: [0, 2, 3], keepingDims: true) }
+    sameAtTwoThreads("squared distance", tolerance: 1e-6) { squaredDistance(x, y) }
     sameAtTwoThreads("sigmoid gradient") { sigmoidGradient(output: sigmoid(x), upstream: y) }
     // Unfolding and folding back, split by channel: a strided 7×7 (phase grids) and a 1×7.
     let image = Tensor.uniform([1, 5, 64, 60], low: -1, high: 1, using: &gen)

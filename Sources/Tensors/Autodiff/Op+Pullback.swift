@@ -56,6 +56,9 @@ extension Op {
       var kept = x[0].shape
       for a in axes { kept[a] = 1 }
       return [(keepingDims ? g : g.reshaped(to: kept)).expanded(to: x[0].shape)]
+    case .squaredDistance:
+      let scaled = (x[0] - x[1]) * (g * 2)
+      return [needs[0] ? scaled : nil, needs[1] ? -scaled : nil]
     case .reshape:
       return [g.reshaped(to: x[0].shape)]
     case .permute(let order):

@@ -26,6 +26,8 @@ public enum Op: Sendable, Equatable {
   // Reductions.
   /// Sum over `axes`, keeping them as size-1 axes when `keepingDims`.
   case sum(axes: [Int], keepingDims: Bool)
+  /// `Σ (a − b)²` over all elements, a scalar: inputs [a, b].
+  case squaredDistance
 
   // Shaping.
   case reshape
