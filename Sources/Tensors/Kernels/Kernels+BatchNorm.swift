@@ -35,6 +35,17 @@ struct ChannelPlanes {
     return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
   }
 
+  /// Calls `body(c, mean, s)` for every channel of `x` with its statistics, the channels split
+  /// over the threads.
+  func forEachChannel(of x: UnsafePointer<Float>, epsilon: Float, _ body: (Int, Float, Float) -> Void) {
+    Kernels.parallel(channels) { range in
+      for c in range {
+        let (mean, s) = statistics(x, c, epsilon: epsilon)
+        body(c, mean, s)
+      }
+    }
+  }
+
   /// `Σ a·b` and `Σ a·(x − mean)·s` over channel `c`: the sums the gradients need.
   func sums(
     _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ c: Int, mean: Float, inverseDeviation s: Float
@@ -80,13 +91,10 @@ extension Kernels {
     _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
     epsilon: Float, into y: UnsafeMutablePointer<Float>
   ) {
-    parallel(p.channels) { channels in
-      for c in channels {
-        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
-        let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
-        p.forEachPlane(of: c) { start in
-          for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
-        }
+    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+      let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
+      p.forEachPlane(of: c) { start in
+        for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
       }
     }
   }
@@ -96,15 +104,12 @@ extension Kernels {
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ p: ChannelPlanes,
     epsilon: Float, into gx: UnsafeMutablePointer<Float>
   ) {
-    parallel(p.channels) { channels in
-      for c in channels {
-        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
-        let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
-        let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
-        let scale = gamma[c] * s
-        p.forEachPlane(of: c) { start in
-          for k in start..<start + p.plane { gx[k] = scale * (g[k] - a - (x[k] - mean) * s * b) }
-        }
+    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+      let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
+      let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
+      let scale = gamma[c] * s
+      p.forEachPlane(of: c) { start in
+        for k in start..<start + p.plane { gx[k] = scale * (g[k] - a - (x[k] - mean) * s * b) }
       }
     }
   }
@@ -114,11 +119,8 @@ extension Kernels {
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes, epsilon: Float,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    parallel(p.channels) { channels in
-      for c in channels {
-        let (mean, s) = p.statistics(x, c, epsilon: epsilon)
-        gw[c] = Float(p.sums(g, x, c, mean: mean, inverseDeviation: s).normalised)
-      }
+    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+      gw[c] = Float(p.sums(g, x, c, mean: mean, inverseDeviation: s).normalised)
     }
   }
 }

@@ -227,7 +227,7 @@ extension Kernels {
   /// matrix is large: each channel owns its rows of the matrix and its own plane or grids.
   @inline(__always)
   private static func byChannels(_ s: ConvShape, _ body: (Range<Int>) -> Void) {
-    if s.patch &* s.pixels < parallelElements { body(0..<s.cg) } else { parallel(s.cg, body) }
+    parallel(s.cg, work: s.patch &* s.pixels, body)
   }
 
   /// Folds `cols` [patch, oh*ow] (rows `rowStride` apart) back onto one group of one sample,

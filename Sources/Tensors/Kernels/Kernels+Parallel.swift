@@ -22,10 +22,15 @@ extension Kernels {
   /// Elements below which an elementwise pass stays on one thread: waking a second costs more.
   static let parallelElements = 1 << 15
 
-  /// Runs `body` over `0..<count` in parallel ranges when `count` is large enough to pay.
+  /// Runs `body` over `0..<count` in parallel ranges when `work` (elements touched, `count` by
+  /// default) is large enough to pay, else in one range on the calling thread.
   @inline(__always)
-  static func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
-    if count < parallelElements { return body(0..<count) }
+  static func parallel(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    if work < parallelElements { return body(0..<count) }
     parallel(count, body)
   }
+
+  /// `parallel(count, work: count, body)`: an elementwise pass.
+  @inline(__always)
+  static func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) { parallel(count, work: count, body) }
 }

@@ -106,10 +106,9 @@ extension Kernels {
     if loop.shape.count == 2 {  // a channel's planes against its scalars: rows split over the threads
       let (rows, per) = (loop.shape[0], loop.shape[1])
       let (o, sa, sb) = (loop.strides[0], loop.strides[1], loop.strides[2])
-      let body = { (range: Range<Int>) in
+      parallel(rows, work: n) { range in
         for r in range { run(out + r &* o[0], a + r &* sa[0], b + r &* sb[0], per, sa[1], sb[1], f) }
       }
-      if n < parallelElements { body(0..<rows) } else { parallel(rows, body) }
       return
     }
     loop.forEachRun { off, n, inner in
@@ -230,10 +229,9 @@ extension Kernels {
       if loop.shape.count == 2, loop.strides[1][1] == 0, loop.strides[1][0] != 0, loop.strides[0][1] == 1 {
         // Each row (a channel's plane) to its own sum: rows split over the threads.
         let (per, rowStride, sumStride) = (loop.shape[1], loop.strides[0][0], loop.strides[1][0])
-        let body = { (rows: Range<Int>) in
+        parallel(loop.shape[0], work: inCount) { rows in
           for r in rows { acc[r &* sumStride] += sumAll(src + r &* rowStride, count: per) }
         }
-        if inCount < parallelElements { body(0..<loop.shape[0]) } else { parallel(loop.shape[0], body) }
         for i in 0..<outCount { out[i] = Float(acc[i]) }
         return
       }

@@ -12,9 +12,9 @@ extension Kernels {
   /// `Σ (a[i] − b[i])²`, the differences squared in Float and summed in Double lanes, in one part
   /// for each thread.
   static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-    let parts = count < parallelElements ? 1 : Swift.max(1, blasThreads)
+    let parts = Swift.max(1, blasThreads)
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: parts) { partial in
-      parallel(parts) { range in
+      parallel(parts, work: count) { range in
         for part in range {
           let (lo, hi) = (count * part / parts, count * (part + 1) / parts)
           var lanes = SIMD8<Double>()
