@@ -41,6 +41,14 @@ struct CommandLineTests {
     #expect(status != 0 && !text.contains("Did you mean"), "\(text)")
   }
 
+  @Test("--threads 0 is a usage error naming the flag, for bench and attack")
+  func zeroThreads() throws {
+    for command in ["bench", "attack"] {
+      let (status, text) = try fedsim([command, "--threads", "0"])
+      #expect(status == 64 && text.contains("--threads must be at least 1"), "\(command): \(text)")
+    }
+  }
+
   @Test("the committed manual page covers what the parser offers (tools/make-manual.sh regenerates it)")
   func manual() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -57,6 +57,7 @@ struct Attack: ParsableCommand {
   func validate() throws {
     if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
     if restarts < 1 { throw ValidationError("--restarts must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if initialization == .rgap && method == .rgap { throw ValidationError("--init rgap starts an optimising method from R-GAP's images: use it with dlg, idlg, wdlg or ig") }
   }
 

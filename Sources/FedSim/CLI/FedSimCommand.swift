@@ -67,6 +67,7 @@ struct Bench: ParsableCommand {
 
   func validate() throws {
     guard evals >= 1, bigEvals >= 1 else { throw ValidationError("--evals and --big-evals must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
   func run() throws {
