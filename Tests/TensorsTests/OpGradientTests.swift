@@ -137,6 +137,26 @@ struct OpGradientTests {
     #expect(errors.second < 1e-2, "\(c.name): second derivative relative error \(errors.second)")
   }
 
+  @Test("batch norm's input-gradient rule gives the same unrecorded (one kernel) as recorded (ops)")
+  func fusedBatchNormRule() {
+    var gen = SeededGenerator(seed: 33)
+    let shape = [2, 3, 4, 5]
+    let (g, x, u) = (
+      Tensor.uniform(shape, low: -1, high: 1, using: &gen), Tensor.uniform(shape, low: -2, high: 2, using: &gen),
+      Tensor.uniform(shape, low: -1, high: 1, using: &gen)
+    )
+    let weight = Tensor.uniform([3], low: 0.5, high: 1.5, using: &gen)
+    func grads(createGraph: Bool) -> [Tensor] {
+      let leaves = [g, x, weight].map { $0.requiringGradient() }
+      let loss = (u * batchNormInputGradient(leaves[0], leaves[1], weight: leaves[2], epsilon: 1e-5)).sum()
+      return gradients(of: loss, wrt: leaves, createGraph: createGraph)
+    }
+    for (fused, ops) in zip(grads(createGraph: false), grads(createGraph: true)) {
+      let worst = zip(fused.scalars, ops.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+      #expect(worst < 1e-4, "largest relative difference \(worst)")
+    }
+  }
+
   @Test("the check itself notices a wrong derivative")
   func checkCanFail() {
     // Detaching one factor of x·x hides half the derivative from the graph.

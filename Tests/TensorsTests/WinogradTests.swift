@@ -52,8 +52,33 @@ struct WinogradTests {
     #expect(!Winograd.servesForward(shape([1, 64, 56, 56], [64, 32, 3, 3], groups: 2)))
     #expect(!Winograd.servesForward(shape([1, 12, 56, 56], [12, 12, 3, 3])))  // narrow: direct or unfolded
     #expect(!Winograd.servesForward(shape([1, 512, 7, 7], [512, 512, 3, 3])))  // 16 tiles: too thin
+    #expect(Winograd.servesForward(shape([1, 256, 14, 14], [256, 256, 3, 3])))  // 49 tiles
     #expect(Winograd.servesForward(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
     #expect(!Winograd.servesInputGradient(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
+  }
+
+  @Test("the AVX2 panel products equal BLAS's, as the filters lie and turned", arguments: [false, true])
+  func panelMatchesBLAS(turned: Bool) throws {
+    try #require(Winograd.panelKernel, "this CPU lacks AVX2: BLAS serves the products")
+    // 7 and 5 rows: a last partial group of six; 42 tiles: a last block of 16 part empty.
+    let plan = Winograd.Plan(n: 1, channels: 5, height: 12, width: 14, padding: (1, 1), outputs: 7, out: (12, 14))
+    #expect(plan.tiles == 42 && plan.lanes == 48)
+    var gen = SeededGenerator(seed: 91)
+    let u = Tensor.uniform([16 * 7 * 5], low: -1, high: 1, using: &gen)
+    let v = Tensor.uniform([16 * 5 * plan.lanes], low: -1, high: 1, using: &gen)
+    let (vPanel, vBLAS) = (TensorStorage(Array(v.storage.buffer)), TensorStorage(Array(v.storage.buffer)))
+    let panel = TensorStorage(count: 16 * 7 * plan.lanes + 8, repeating: .nan)
+    let blas = TensorStorage(count: 16 * 7 * plan.lanes + 8, repeating: .nan)
+    plan.products(u.storage.base, vPanel.base, turned: turned, into: panel.base, panel: true)
+    plan.products(u.storage.base, vBLAS.base, turned: turned, into: blas.base, panel: false)
+    for xi in 0..<16 {
+      for o in 0..<7 {
+        let row = xi * 7 * plan.lanes + o * plan.lanes
+        let a = TensorStorage(Array(UnsafeBufferPointer(start: panel.base + row, count: plan.tiles)))
+        let b = TensorStorage(Array(UnsafeBufferPointer(start: blas.base + row, count: plan.tiles)))
+        close(a, b, "plane \(xi) row \(o)")
+      }
+    }
   }
 
   private func close(_ a: TensorStorage, _ b: TensorStorage, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {

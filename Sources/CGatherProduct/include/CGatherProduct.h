@@ -28,4 +28,14 @@ void fedsim_window_product16(
     const float *in, const int32_t *rowOffsets, int32_t rows, const int32_t *reductionOffsets,
     int32_t reduction, const float *w, float *out, int32_t accumulate);
 
+/// A matrix product with 16 columns: for every row i < rows and column m < 16,
+///
+///     c[i * ldc + m] (+)= sum over j < reduction of a[i * rowStride + j * stepStride] * b[j * ldb + m]
+///
+/// adding to `c` when `accumulate` is 1, overwriting it when 0. `a` is read where it lies, as it
+/// lies or transposed (no packing). Runs only where fedsim_gather_product_available() returned 1.
+void fedsim_panel_product16(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
+    int32_t reduction, float *c, int32_t ldc, int32_t accumulate);
+
 #endif

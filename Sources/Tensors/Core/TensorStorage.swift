@@ -3,7 +3,7 @@ import Synchronization
 
 /// One layout a convolution derives from its input.
 struct DerivedLayout: Hashable {
-  enum Kind: Hashable { case columns, padded, winogradFilter, winogradTurnedFilter }
+  enum Kind: Hashable { case columns, padded, winogradFilter }
   let kind: Kind
   let shape: ConvShape
 }

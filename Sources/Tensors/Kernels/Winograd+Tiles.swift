@@ -1,7 +1,8 @@
 extension Winograd {
   /// One F(2×2, 3×3) convolution: `n` samples of `channels` planes of `height × width`, padded
-  /// by `padding`, into `outputs` planes of `out`. Transformed tiles lie [16, channels, tiles] and
-  /// their products [16, outputs, tiles], tile `t` of sample `b` at `b·perSample + t`.
+  /// by `padding`, into `outputs` planes of `out`. Transformed tiles lie [16, channels, lanes] and
+  /// their products [16, outputs, lanes], tile `t` of sample `b` at `b·perSample + t`; `lanes`
+  /// is the tile count rounded up to whole blocks of 16, the products' width.
   struct Plan {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
@@ -12,19 +13,16 @@ extension Winograd {
     var tilesAcross: Int { (out.1 + 1) / 2 }
     var perSample: Int { tilesDown * tilesAcross }
     var tiles: Int { n * perSample }
+    var lanes: Int { (tiles + 15) / 16 * 16 }
 
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [16, outputs, channels] is.
-    func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-      let t = tiles
-      let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * channels * t)
-      let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * t + 8)  // eight over: whole loads
+    /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
+    func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>) {
+      let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * channels * lanes)
+      let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * lanes + 8)  // eight over: whole loads
       defer { (v.deallocate(), m.deallocate()) }
       inputTransform(x, into: v)
-      for xi in 0..<16 {
-        Kernels.gemm(
-          transposeA: false, transposeB: false, m: outputs, n: t, k: channels,
-          u + xi * outputs * channels, lda: channels, v + xi * channels * t, ldb: t, m + xi * outputs * t, ldc: t)
-      }
+      products(u, v, turned: turned, into: m)
       outputTransform(m, into: y)
     }
 
@@ -33,7 +31,7 @@ extension Winograd {
     func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
       // Room for whole groups of eight tiles: their columns are read sixteen at a time.
       let (rows, columns) = (2 * tilesDown + 2, 2 * Self.eights(tilesAcross) + 2)
-      let spread = channels * tiles  // between the 16 transformed planes
+      let spread = channels * lanes  // between the 16 transformed planes
       let (x, v) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(v))
       Kernels.parallel(n * channels) { planes in
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
@@ -41,7 +39,7 @@ extension Winograd {
         for p in planes {
           let (b, c) = p.quotientAndRemainder(dividingBy: channels)
           pad(x.pointer + p * height * width, into: padded, rows: rows, columns: columns)
-          let target = v.pointer + c * tiles + b * perSample
+          let target = v.pointer + c * lanes + b * perSample
           for ty in 0..<tilesDown {
             var tx = 0
             while tx < tilesAcross {
@@ -95,12 +93,12 @@ extension Winograd {
     /// `Aᵀ m A` of every tile's 16 products, the 2×2 output block (cut at an odd edge), eight
     /// tiles of a row at once.
     func outputTransform(_ m: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-      let spread = outputs * tiles
+      let spread = outputs * lanes
       let (m, y) = (Shared(m), Shared(y))
       Kernels.parallel(n * outputs) { planes in
         for p in planes {
           let (b, o) = p.quotientAndRemainder(dividingBy: outputs)
-          let source = m.pointer + o * tiles + b * perSample
+          let source = m.pointer + o * lanes + b * perSample
           let plane = y.pointer + p * out.0 * out.1
           for ty in 0..<tilesDown {
             var tx = 0

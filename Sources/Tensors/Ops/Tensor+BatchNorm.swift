@@ -64,6 +64,14 @@ extension Op {
       ]
     case .batchNormInputGradient(let epsilon):
       let (g, input, weight) = (x[0], x[1], x[2])
+      // Not recorded (a last backward pass): the same rule as one kernel.
+      if !Recording.isEnabled && (needs[1] || needs[2]) {
+        let (dx, dGamma) = Self.fusedInputGradientPullback(u, g, input, weight, epsilon: epsilon)
+        return [
+          needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil,
+          needs[1] ? dx : nil, needs[2] ? dGamma : nil,
+        ]
+      }
       let t = BatchNormTerms(input, epsilon: epsilon)
       let gamma = weight.reshaped(to: [1, weight.scalarCount, 1, 1])
       let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
@@ -89,5 +97,18 @@ extension Op {
     default:
       preconditionFailure("not a batch-norm op: \(self)")
     }
+  }
+
+  /// `∂L/∂x` and `∂L/∂γ` of the input-gradient op as plain values, by one kernel.
+  private static func fusedInputGradientPullback(
+    _ u: Tensor, _ g: Tensor, _ x: Tensor, _ weight: Tensor, epsilon: Float
+  ) -> (Tensor, Tensor) {
+    let p = ChannelPlanes(x.shape)
+    let (u, g) = (u.storage, g.storage)
+    let dx = TensorStorage(count: x.scalarCount)
+    let dGamma = TensorStorage(count: p.channels)
+    Kernels.batchNormInputGradientPullback(
+      u.base, g.base, x.storage.base, weight.storage.base, p, epsilon: epsilon, dx: dx.base, dGamma: dGamma.base)
+    return (Tensor(shape: x.shape, storage: dx), Tensor(shape: weight.shape, storage: dGamma))
   }
 }

@@ -110,6 +110,18 @@ public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
   return Tensor.make(.sigmoidGradient, [y, g], shape: y.shape, storage: out)
 }
 
+/// `g·up·(1 − 2y)`, the pullback of `sigmoidGradient` to its output argument, in one pass and
+/// not recorded (a last backward pass; recorded, the rule is composed of ops).
+func sigmoidCurvature(_ y: Tensor, _ up: Tensor, _ g: Tensor) -> Tensor {
+  precondition(y.shape == up.shape && y.shape == g.shape, "sigmoidCurvature: \(y.shape), \(up.shape), \(g.shape)")
+  let out = TensorStorage(count: y.scalarCount)
+  let (ys, us, gs, o) = (y.storage.base, up.storage.base, g.storage.base, out.base)
+  Kernels.elementwise(y.scalarCount) { range in
+    for i in range { o[i] = gs[i] * us[i] * (1 - 2 * ys[i]) }
+  }
+  return Tensor(shape: y.shape, storage: out)
+}
+
 public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh, ElementClosure { tanhf($0) }) }
 public func relu(_ x: Tensor) -> Tensor { x.map(.relu, ElementFunction.ReLU()) }
 public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {

@@ -9,49 +9,37 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   let ow = (w + 2 * padding - kernel) / stride + 1
   precondition(oh > 0 && ow > 0, "maxPool2d: kernel larger than input \(x.shape)")
   let idx = TensorStorage(count: n * c * oh * ow)
-  let src = x.storage.base
-  for plane in 0..<(n * c) {
-    let p = src + plane * h * w
-    if padding == 0 {
-      maxPositions(p, width: w, kernel: kernel, stride: stride, out: (oh, ow), into: idx.base + plane * oh * ow)
-      continue
-    }
-    for i in 0..<oh {
-      for j in 0..<ow {
-        var best = -Float.infinity
-        var at = -1
-        for di in 0..<kernel {
-          let r = i * stride - padding + di
-          guard r >= 0 && r < h else { continue }
-          for dj in 0..<kernel {
-            let col = j * stride - padding + dj
-            guard col >= 0 && col < w else { continue }
-            let v = p[r * w + col]
-            if at < 0 || v > best || v.isNaN { (best, at) = (v, r * w + col) }
-          }
-        }
-        idx.base[(plane * oh + i) * ow + j] = Float(at)
-      }
+  let (src, positions) = (x.storage.base, Shared(idx.base))
+  Kernels.parallel(n * c, work: n * c * oh * ow * kernel * kernel) { planes in
+    for plane in planes {
+      maxPositions(
+        src + plane * h * w, size: (h, w), kernel: kernel, stride: stride, padding: padding, out: (oh, ow),
+        into: positions.pointer + plane * oh * ow)
     }
   }
   let index = Tensor(shape: [n, c, oh * ow], storage: idx)
   return gather(x.reshaped(to: [n, c, h * w]), axis: 2, index: index).reshaped(to: [n, c, oh, ow])
 }
 
-/// The position of the largest element (the last NaN, if any) of each unpadded window of one
-/// plane, written as floats to `into`.
+/// The position of the largest element (the first of equals, the last NaN if any) of each
+/// window of one plane, its padding left out, written as floats to `into`.
 private func maxPositions(
-  _ p: UnsafePointer<Float>, width w: Int, kernel: Int, stride: Int, out: (Int, Int), into: UnsafeMutablePointer<Float>
+  _ p: UnsafePointer<Float>, size: (Int, Int), kernel: Int, stride: Int, padding: Int, out: (Int, Int),
+  into: UnsafeMutablePointer<Float>
 ) {
+  let (h, w) = size
   for i in 0..<out.0 {
+    let top = i &* stride &- padding
+    let rows = Swift.max(0, top)..<Swift.min(h, top &+ kernel)
     for j in 0..<out.1 {
-      let first = i &* stride &* w &+ j &* stride
+      let left = j &* stride &- padding
+      let columns = Swift.max(0, left)..<Swift.min(w, left &+ kernel)
+      let first = rows.lowerBound &* w &+ columns.lowerBound
       var (best, at) = (p[first], first)
-      for di in 0..<kernel {
-        let row = first &+ di &* w
-        for dj in 0..<kernel {
-          let v = p[row &+ dj]
-          if v > best || v.isNaN { (best, at) = (v, row &+ dj) }
+      for r in rows {
+        for col in columns {
+          let v = p[r &* w &+ col]
+          if v > best || v.isNaN { (best, at) = (v, r &* w &+ col) }
         }
       }
       into[i &* out.1 &+ j] = Float(at)

@@ -1,0 +1,78 @@
+// A matrix product with 16 columns, the shape of Winograd's products over a block of 16 tiles
+// (Sources/Tensors/Kernels/Winograd+Products.swift): the left matrix is read where it lies,
+// with no packing, and the right one (16 columns of the reduction) stays in the first caches.
+// Six rows at a time: twelve accumulators of eight lanes in registers. Compiled for baseline
+// x86-64 and dispatched at run time (fedsim_gather_product_available).
+#include "CGatherProduct.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stddef.h>
+#include <string.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+#define START(r)                                                                    \
+  __m256 c##r##0 = accumulate ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();     \
+  __m256 c##r##1 = accumulate ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
+
+#define STORE(r)                                                                    \
+  _mm256_storeu_ps(c + r * ldc, c##r##0);                                           \
+  _mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+
+#define PREFETCH 8
+
+#define STEP(r)                                                                     \
+  x = _mm256_broadcast_ss(p + r * rowStride);                                       \
+  c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);                                        \
+  c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);
+
+// Rows 0..5 of `a` start `rowStride` apart and step `stepStride` along the reduction.
+AVX2 static void six_rows(
+    const float *a, ptrdiff_t rowStride, ptrdiff_t stepStride, const float *b, int32_t ldb, int32_t reduction,
+    float *c, int32_t ldc, int32_t accumulate) {
+  START(0) START(1) START(2) START(3) START(4) START(5)
+  const float *p = a;
+  for (int32_t j = 0; j < reduction; j++, p += stepStride) {
+    const float *row = b + (size_t)j * (size_t)ldb;
+    // The rows of b lie far apart (a plane of tiles): fetch ahead, the hardware will not.
+    _mm_prefetch((const char *)(row + PREFETCH * (size_t)ldb), _MM_HINT_T0);
+    const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
+    __m256 x;
+    STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+}
+
+void fedsim_panel_product16(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
+    int32_t reduction, float *c, int32_t ldc, int32_t accumulate) {
+  int32_t i = 0;
+  for (; i + 6 <= rows; i += 6) {
+    six_rows(a + i * rowStride, rowStride, stepStride, b, ldb, reduction, c + (size_t)i * (size_t)ldc, ldc, accumulate);
+  }
+  if (i == rows) return;
+  if (rows >= 6 && !accumulate) {  // the last 1 to 5 rows: the last six again, overwriting
+    i = rows - 6;
+    six_rows(a + i * rowStride, rowStride, stepStride, b, ldb, reduction, c + (size_t)i * (size_t)ldc, ldc, 0);
+    return;
+  }
+  // Else one at a time through a scratch tile (row stride 0: all six read that row).
+  for (; i < rows; i++) {
+    float tile[6 * 16];
+    memset(tile, 0, sizeof tile);
+    if (accumulate) memcpy(tile, c + (size_t)i * (size_t)ldc, sizeof(float) * 16);
+    six_rows(a + i * rowStride, 0, stepStride, b, ldb, reduction, tile, 16, accumulate);
+    memcpy(c + (size_t)i * (size_t)ldc, tile, sizeof(float) * 16);
+  }
+}
+
+#else
+
+void fedsim_panel_product16(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
+    int32_t reduction, float *c, int32_t ldc, int32_t accumulate) {
+  (void)a; (void)rowStride; (void)stepStride; (void)rows; (void)b; (void)ldb; (void)reduction; (void)c; (void)ldc; (void)accumulate;
+}
+
+#endif

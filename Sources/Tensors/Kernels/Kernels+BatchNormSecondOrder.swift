@@ -1,0 +1,37 @@
+extension Kernels {
+  /// The pullback of the input gradient `gx = γ·s·P g` for `L = <u, gx>`, in one pass per channel
+  /// (the rule in `Op.batchNormPullback`, which as elementwise ops is some twenty passes over
+  /// the layer): `dx = −γ·s²·(ūx·P g + b̄·P u + x̂·cross)` and `dγ = s·N·cross`, with
+  /// `cross = mean(u·g) − ū·ḡ − b̄·ūx`, `b̄ = mean(g·x̂)`, `ūx = mean(u·x̂)`.
+  static func batchNormInputGradientPullback(
+    _ u: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
+    _ p: ChannelPlanes, epsilon: Float, dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>
+  ) {
+    let count = Double(p.count)
+    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+      let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
+      let us = p.sums(u, x, c, mean: mean, inverseDeviation: s)
+      var ug = 0.0
+      p.forEachPlane(of: c) { start in
+        let (pu, pg) = (u + start, g + start)
+        ug += ChannelPlanes.laneSum(p.plane) { k in ChannelPlanes.load(pu + k) * ChannelPlanes.load(pg + k) } tail: { k in
+          pu[k] * pg[k]
+        }
+      }
+      let (gm, gx) = (gs.plain / count, gs.normalised / count)
+      let (um, ux) = (us.plain / count, us.normalised / count)
+      let cross = ug / count - um * gm - gx * ux
+      dGamma[c] = Float(Double(s) * cross * count)
+      let (fgm, fgx, fum, fux, fcross) = (Float(gm), Float(gx), Float(um), Float(ux), Float(cross))
+      let scale = -gamma[c] * s * s
+      p.forEachPlane(of: c) { start in
+        for k in start..<start + p.plane {
+          let xh = (x[k] - mean) * s
+          let pg = g[k] - fgm - xh * fgx
+          let pu = u[k] - fum - xh * fux
+          dx[k] = scale * (fux * pg + fgx * pu + xh * fcross)
+        }
+      }
+    }
+  }
+}
