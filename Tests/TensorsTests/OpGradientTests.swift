@@ -137,8 +137,8 @@ struct OpGradientTests {
     #expect(errors.second < 1e-2, "\(c.name): second derivative relative error \(errors.second)")
   }
 
-  @Test("batch norm's input-gradient rule gives the same unrecorded (one kernel) as recorded (ops)")
-  func fusedBatchNormRule() {
+  @Test("batch norm's gradient-op rules give the same unrecorded (one kernel) as recorded (ops)", arguments: [true, false])
+  func fusedBatchNormRule(inputGradient: Bool) {
     var gen = SeededGenerator(seed: 33)
     let shape = [2, 3, 4, 5]
     let (g, x, u) = (
@@ -148,8 +148,12 @@ struct OpGradientTests {
     let weight = Tensor.uniform([3], low: 0.5, high: 1.5, using: &gen)
     func grads(createGraph: Bool) -> [Tensor] {
       let leaves = [g, x, weight].map { $0.requiringGradient() }
-      let loss = (u * batchNormInputGradient(leaves[0], leaves[1], weight: leaves[2], epsilon: 1e-5)).sum()
-      return gradients(of: loss, wrt: leaves, createGraph: createGraph)
+      if inputGradient {
+        let loss = (u * batchNormInputGradient(leaves[0], leaves[1], weight: leaves[2], epsilon: 1e-5)).sum()
+        return gradients(of: loss, wrt: leaves, createGraph: createGraph)
+      }
+      let loss = (weight * batchNormWeightGradient(leaves[0], leaves[1], epsilon: 1e-5)).sum()
+      return gradients(of: loss, wrt: Array(leaves[0..<2]), createGraph: createGraph)
     }
     for (fused, ops) in zip(grads(createGraph: false), grads(createGraph: true)) {
       let worst = zip(fused.scalars, ops.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0

@@ -1,11 +1,16 @@
 import COpenBLAS
 import Synchronization
 
-/// One layout a convolution derives from its input.
+/// One layout a kernel derives from its input (a convolution's, or batch norm's statistics).
 struct DerivedLayout: Hashable {
-  enum Kind: Hashable { case columns, padded, winogradFilter }
+  enum Kind: Hashable {
+    case columns, padded, winogradFilter
+    /// Batch norm's per-channel mean and `1/√(var + ε)` of the elements seen as `channels`
+    /// planes of `plane` (ε by its bit pattern).
+    case channelStatistics(epsilon: UInt32, channels: Int, plane: Int)
+  }
   let kind: Kind
-  let shape: ConvShape
+  let shape: ConvShape?
 }
 
 /// An immutable, contiguous block of Float32 scalars shared by the tensors that view it.

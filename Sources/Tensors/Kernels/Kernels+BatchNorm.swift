@@ -35,14 +35,26 @@ struct ChannelPlanes {
     return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
   }
 
-  /// Calls `body(c, mean, s)` for every channel of `x` with its statistics, the channels split
-  /// over the threads.
-  func forEachChannel(of x: UnsafePointer<Float>, epsilon: Float, _ body: (Int, Float, Float) -> Void) {
+  /// Every channel's mean and `1/√(var + ε)`, [mean₀, s₀, mean₁, s₁, …], kept with `x`: the
+  /// forward pass, both gradients and their pullbacks read the same statistics.
+  func statistics(of x: TensorStorage, epsilon: Float) -> TensorStorage {
+    let key = DerivedLayout(
+      kind: .channelStatistics(epsilon: epsilon.bitPattern, channels: channels, plane: plane), shape: nil)
+    if let cached = x.derived.withLock({ $0[key] }) { return cached }
+    let stats = TensorStorage(count: 2 * channels)
+    let out = Shared(stats.base)
+    Kernels.parallel(channels, work: count * channels) { range in
+      for c in range { (out.pointer[2 * c], out.pointer[2 * c + 1]) = statistics(x.base, c, epsilon: epsilon) }
+    }
+    x.derived.withLock { $0[key] = stats }
+    return stats
+  }
+
+  /// Calls `body(c, mean, s)` for every channel with its `statistics`, the channels split over
+  /// the threads.
+  func forEachChannel(_ statistics: UnsafePointer<Float>, _ body: (Int, Float, Float) -> Void) {
     Kernels.parallel(channels) { range in
-      for c in range {
-        let (mean, s) = statistics(x, c, epsilon: epsilon)
-        body(c, mean, s)
-      }
+      for c in range { body(c, statistics[2 * c], statistics[2 * c + 1]) }
     }
   }
 
@@ -89,9 +101,9 @@ extension Kernels {
   /// `y = (x − mean)·s·γ + β` per channel, with the batch's statistics.
   static func batchNorm(
     _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
-    epsilon: Float, into y: UnsafeMutablePointer<Float>
+    statistics: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
   ) {
-    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+    p.forEachChannel(statistics) { c, mean, s in
       let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
       p.forEachPlane(of: c) { start in
         for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
@@ -102,9 +114,9 @@ extension Kernels {
   /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient.
   static func batchNormInputGradient(
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ p: ChannelPlanes,
-    epsilon: Float, into gx: UnsafeMutablePointer<Float>
+    statistics: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>
   ) {
-    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+    p.forEachChannel(statistics) { c, mean, s in
       let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
       let scale = gamma[c] * s
@@ -116,10 +128,10 @@ extension Kernels {
 
   /// `Σ g·x̂` per channel: the gradient of γ.
   static func batchNormWeightGradient(
-    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes, epsilon: Float,
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes, statistics: UnsafePointer<Float>,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+    p.forEachChannel(statistics) { c, mean, s in
       gw[c] = Float(p.sums(g, x, c, mean: mean, inverseDeviation: s).normalised)
     }
   }

@@ -5,10 +5,10 @@ extension Kernels {
   /// `cross = mean(u·g) − ū·ḡ − b̄·ūx`, `b̄ = mean(g·x̂)`, `ūx = mean(u·x̂)`.
   static func batchNormInputGradientPullback(
     _ u: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
-    _ p: ChannelPlanes, epsilon: Float, dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>
+    _ p: ChannelPlanes, statistics: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>
   ) {
     let count = Double(p.count)
-    p.forEachChannel(of: x, epsilon: epsilon) { c, mean, s in
+    p.forEachChannel(statistics) { c, mean, s in
       let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let us = p.sums(u, x, c, mean: mean, inverseDeviation: s)
       var ug = 0.0
@@ -30,6 +30,26 @@ extension Kernels {
           let pg = g[k] - fgm - xh * fgx
           let pu = u[k] - fum - xh * fux
           dx[k] = scale * (fux * pg + fgx * pu + xh * fcross)
+        }
+      }
+    }
+  }
+
+  /// The pullback of the weight gradient `gγ = Σ g·x̂` for `L = <w, gγ>`, in one pass per
+  /// channel: `dg = w·x̂` and `dx = w·s·P g` (the rule in `Op.batchNormPullback`).
+  static func batchNormWeightGradientPullback(
+    _ w: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes,
+    statistics: UnsafePointer<Float>, dg: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
+  ) {
+    p.forEachChannel(statistics) { c, mean, s in
+      let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
+      let (gm, gx) = (Float(gs.plain / Double(p.count)), Float(gs.normalised / Double(p.count)))
+      let (wc, scale) = (w[c], w[c] * s)
+      p.forEachPlane(of: c) { start in
+        for k in start..<start + p.plane {
+          let xh = (x[k] - mean) * s
+          dg?[k] = wc * xh
+          dx?[k] = scale * (g[k] - gm - xh * gx)
         }
       }
     }

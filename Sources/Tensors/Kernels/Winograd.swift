@@ -58,51 +58,56 @@ enum Winograd {
   }
 
   /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [16, count]: eight filters at a
-  /// time, so that each of the 16 planes is written in whole runs (a filter's 16 values land
-  /// `count` apart).
+  /// time in the lanes, so that each of the 16 planes is written in whole runs (a filter's 16
+  /// values land `count` apart). A seed's filters are transformed at every evaluation.
   static func filterTransform(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>) {
     let u = Shared(u)
     Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
-      withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 8) { tile in
-        for group in groups {
-          let first = 8 * group
-          let lanes = Swift.min(8, count - first)
-          for l in 0..<lanes { tile[l] = transformed(w + (first + l) * 9) }
-          for xi in 0..<16 {
-            let at = u.pointer + xi * count + first
-            if lanes == 8 {
-              let run = SIMD8<Float>(
-                tile[0][xi], tile[1][xi], tile[2][xi], tile[3][xi], tile[4][xi], tile[5][xi], tile[6][xi], tile[7][xi])
-              UnsafeMutableRawPointer(at).storeBytes(of: run, as: SIMD8<Float>.self)
-            } else {
-              for l in 0..<lanes { at[l] = tile[l][xi] }
-            }
+      for group in groups {
+        let first = 8 * group
+        let lanes = Swift.min(8, count - first)
+        let g = w + 9 * first
+        // Tap k of the eight filters (the missing ones repeat the last).
+        let tap = { (k: Int) -> SIMD8<Float> in
+          guard lanes == 8 else {
+            var t = SIMD8<Float>()
+            for l in 0..<8 { t[l] = g[9 * Swift.min(l, lanes - 1) + k] }
+            return t
+          }
+          return SIMD8(g[k], g[9 + k], g[18 + k], g[27 + k], g[36 + k], g[45 + k], g[54 + k], g[63 + k])
+        }
+        transform(tap) { xi, value in
+          let at = u.pointer + xi * count + first
+          if lanes == 8 {
+            UnsafeMutableRawPointer(at).storeBytes(of: value, as: SIMD8<Float>.self)
+          } else {
+            for l in 0..<lanes { at[l] = value[l] }
           }
         }
       }
     }
   }
 
-  /// `G g Gᵀ` of one 3×3 filter `g` (row-major), a 4×4 block.
+  /// `G g Gᵀ` of eight 3×3 filters at once, tap `k` (row-major) of each in `g(k)`: calls
+  /// `put(ξ, value)` for the 16 elements of the 4×4 result.
   @inline(__always)
-  private static func transformed(_ g: UnsafePointer<Float>) -> SIMD16<Float> {
+  private static func transform(_ g: (Int) -> SIMD8<Float>, _ put: (Int, SIMD8<Float>) -> Void) {
     // G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], down the columns, then along the rows.
-    var a = SIMD16<Float>()  // G g: 4 rows × 3 columns, rows 4 apart
-    for j in 0..<3 {
-      let (g0, g1, g2) = (g[j], g[3 + j], g[6 + j])
-      a[j] = g0
-      a[4 + j] = 0.5 * (g0 + g1 + g2)
-      a[8 + j] = 0.5 * (g0 - g1 + g2)
-      a[12 + j] = g2
+    typealias Three = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+    @inline(__always) func apply(_ v: Three) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+      (v.0, 0.5 * (v.0 + v.1 + v.2), 0.5 * (v.0 - v.1 + v.2), v.2)
     }
-    var u = SIMD16<Float>()
-    for i in 0..<4 {
-      let (g0, g1, g2) = (a[4 * i], a[4 * i + 1], a[4 * i + 2])
-      u[4 * i] = g0
-      u[4 * i + 1] = 0.5 * (g0 + g1 + g2)
-      u[4 * i + 2] = 0.5 * (g0 - g1 + g2)
-      u[4 * i + 3] = g2
+    let columns = (apply((g(0), g(3), g(6))), apply((g(1), g(4), g(7))), apply((g(2), g(5), g(8))))
+    @inline(__always) func row(_ r: Int, _ v: Three) {
+      let out = apply(v)
+      put(4 * r, out.0)
+      put(4 * r + 1, out.1)
+      put(4 * r + 2, out.2)
+      put(4 * r + 3, out.3)
     }
-    return u
+    row(0, (columns.0.0, columns.1.0, columns.2.0))
+    row(1, (columns.0.1, columns.1.1, columns.2.1))
+    row(2, (columns.0.2, columns.1.2, columns.2.2))
+    row(3, (columns.0.3, columns.1.3, columns.2.3))
   }
 }

@@ -7,7 +7,9 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float)
   let p = ChannelPlanes(x.shape)
   precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
   let out = TensorStorage(count: x.scalarCount)
-  Kernels.batchNorm(x.storage.base, weight.storage.base, bias.storage.base, p, epsilon: epsilon, into: out.base)
+  Kernels.batchNorm(
+    x.storage.base, weight.storage.base, bias.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
+    into: out.base)
   return Tensor.make(.batchNorm(epsilon: epsilon), [x, weight, bias], shape: x.shape, storage: out)
 }
 
@@ -15,8 +17,10 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float)
 public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> Tensor {
   precondition(g.shape == x.shape, "batchNormInputGradient: \(g.shape) ≠ \(x.shape)")
   let out = TensorStorage(count: x.scalarCount)
+  let p = ChannelPlanes(x.shape)
   Kernels.batchNormInputGradient(
-    g.storage.base, x.storage.base, weight.storage.base, ChannelPlanes(x.shape), epsilon: epsilon, into: out.base)
+    g.storage.base, x.storage.base, weight.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
+    into: out.base)
   return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
 }
 
@@ -25,7 +29,8 @@ public func batchNormWeightGradient(_ g: Tensor, _ x: Tensor, epsilon: Float) ->
   precondition(g.shape == x.shape, "batchNormWeightGradient: \(g.shape) ≠ \(x.shape)")
   let p = ChannelPlanes(x.shape)
   let out = TensorStorage(count: p.channels)
-  Kernels.batchNormWeightGradient(g.storage.base, x.storage.base, p, epsilon: epsilon, into: out.base)
+  Kernels.batchNormWeightGradient(
+    g.storage.base, x.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base, into: out.base)
   return Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [p.channels], storage: out)
 }
 
@@ -87,6 +92,7 @@ extension Op {
       ]
     case .batchNormWeightGradient(let epsilon):
       let (g, input) = (x[0], x[1])
+      if !Recording.isEnabled { return Self.fusedWeightGradientPullback(u, g, input, epsilon: epsilon, needs: needs) }
       let t = BatchNormTerms(input, epsilon: epsilon)
       let w = u.reshaped(to: [1, u.scalarCount, 1, 1])
       let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
@@ -108,7 +114,22 @@ extension Op {
     let dx = TensorStorage(count: x.scalarCount)
     let dGamma = TensorStorage(count: p.channels)
     Kernels.batchNormInputGradientPullback(
-      u.base, g.base, x.storage.base, weight.storage.base, p, epsilon: epsilon, dx: dx.base, dGamma: dGamma.base)
+      u.base, g.base, x.storage.base, weight.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
+      dx: dx.base, dGamma: dGamma.base)
     return (Tensor(shape: x.shape, storage: dx), Tensor(shape: weight.shape, storage: dGamma))
+  }
+
+  /// `∂L/∂g` and `∂L/∂x` of the weight-gradient op as plain values, by one kernel.
+  private static func fusedWeightGradientPullback(
+    _ u: Tensor, _ g: Tensor, _ x: Tensor, epsilon: Float, needs: [Bool]
+  ) -> [Tensor?] {
+    let dg = needs[0] ? TensorStorage(count: x.scalarCount) : nil
+    let dx = needs[1] ? TensorStorage(count: x.scalarCount) : nil
+    let p = ChannelPlanes(x.shape)
+    Kernels.batchNormWeightGradientPullback(
+      u.storage.base, g.storage.base, x.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
+      dg: dg?.base,
+      dx: dx?.base)
+    return [dg.map { Tensor(shape: x.shape, storage: $0) }, dx.map { Tensor(shape: x.shape, storage: $0) }]
   }
 }

@@ -84,6 +84,7 @@ extension Tensor {
       return
     }
     let (d, s) = (storage.base, other.storage.base)
+    storage.derived.withLock { $0.removeAll() }  // layouts and statistics of the old values
     Kernels.elementwise(scalarCount) { range in
       for i in range { d[i] += s[i] }
     }
