@@ -57,7 +57,7 @@ extension Op {
       for a in axes { kept[a] = 1 }
       return [(keepingDims ? g : g.reshaped(to: kept)).expanded(to: x[0].shape)]
     case .squaredDistance:
-      let scaled = (x[0] - x[1]) * (g * 2)
+      let scaled = Recording.isEnabled ? (x[0] - x[1]) * (g * 2) : scaledDifference(x[0], x[1], by: 2 * g.scalars[0])
       return [needs[0] ? scaled : nil, needs[1] ? -scaled : nil]
     case .reshape:
       return [g.reshaped(to: x[0].shape)]

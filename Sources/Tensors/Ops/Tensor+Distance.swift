@@ -8,6 +8,16 @@ public func squaredDistance(_ a: Tensor, _ b: Tensor) -> Tensor {
   return Tensor.make(.squaredDistance, [a, b], shape: [], storage: TensorStorage([Float(total)]))
 }
 
+/// `k·(a − b)` in one pass, not recorded: the rule of `squaredDistance` in a last backward pass.
+func scaledDifference(_ a: Tensor, _ b: Tensor, by k: Float) -> Tensor {
+  let out = TensorStorage(count: a.scalarCount)
+  let (pa, pb, o) = (a.storage.base, b.storage.base, out.base)
+  Kernels.elementwise(a.scalarCount) { range in
+    for i in range { o[i] = k * (pa[i] - pb[i]) }
+  }
+  return Tensor(shape: a.shape, storage: out)
+}
+
 extension Kernels {
   /// `Σ (a[i] − b[i])²`, the differences squared in Float and summed in Double lanes, in one part
   /// for each thread.

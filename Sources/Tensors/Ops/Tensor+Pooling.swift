@@ -39,7 +39,9 @@ private func maxPositions(
       for r in rows {
         for col in columns {
           let v = p[r &* w &+ col]
-          if v > best || v.isNaN { (best, at) = (v, r &* w &+ col) }
+          let take = v > best || v.isNaN  // as selects, not branches: the data decides them
+          best = take ? v : best
+          at = take ? r &* w &+ col : at
         }
       }
       into[i &* out.1 &+ j] = Float(at)
