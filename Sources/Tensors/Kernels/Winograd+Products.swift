@@ -9,11 +9,13 @@ extension Winograd.Plan {
   ///
   /// `turned`: `u` is the transform of filters [channels, outputs, 3, 3] and the product runs
   /// by the filters turned 180° with their channels swapped: `u[P ξ]` read transposed.
-  /// `panel`: through the AVX2 kernel (else BLAS; tests compare the two).
+  /// `panel`: through the AVX2 kernel or BLAS (by default as `panelTileLimit` says; tests
+  /// compare the two).
   func products(
     _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, turned: Bool, into m: UnsafeMutablePointer<Float>,
-    panel: Bool = Winograd.panelKernel
+    panel: Bool? = nil
   ) {
+    let panel = panel ?? (Winograd.panelKernel && tiles <= Winograd.panelTileLimit)
     guard panel else { return blasProducts(u, v, turned: turned, into: m) }
     Kernels.gemmFLOPs.add(2 &* 16 &* outputs &* channels &* tiles, ordering: .relaxed)
     zeroSpareLanes(v)
@@ -63,6 +65,11 @@ extension Winograd.Plan {
 }
 
 extension Winograd {
-  /// Whether the products go through the AVX2 panel kernel (else BLAS).
+  /// Whether the products can go through the AVX2 panel kernel (else BLAS).
   static let panelKernel = fedsim_gather_product_available() != 0
+
+  /// Above this many tiles the products go through BLAS: its packing is then a small share of
+  /// each product, and it streams the transformed tiles where the panel kernel reads them a
+  /// plane apart (Inception-v3's first layers, 2,592 to 10,952 tiles, ran slower by the panel).
+  static let panelTileLimit = 1024
 }
