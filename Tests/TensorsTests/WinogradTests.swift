@@ -12,9 +12,10 @@ struct WinogradTests {
     (1, [32, 23, 16], 16, (0, 0)),  // valid: out 21×14, the input gradient padded 2
     (3, [16, 9, 12], 40, (2, 2)),  // out larger than in: the input gradient unpadded
     (2, [17, 20, 11], 33, (0, 2)),  // paddings differ by axis
+    (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles: past the panel kernel's limit, through BLAS
   ]
 
-  @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<5, [1, 2])
+  @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) throws {
     let before = BLAS.threads
     BLAS.threads = threads

@@ -99,7 +99,11 @@ public func sqrt(_ x: Tensor) -> Tensor { x.sqrt() }
 public func abs(_ x: Tensor) -> Tensor { x.abs() }
 public func pow(_ x: Tensor, _ exponent: Float) -> Tensor { x.pow(exponent) }
 
-public func sigmoid(_ x: Tensor) -> Tensor { x.map(.sigmoid, ElementFunction.Sigmoid()) }
+public func sigmoid(_ x: Tensor) -> Tensor {
+  let out = TensorStorage(count: x.scalarCount)
+  Kernels.sigmoid(x.storage.base, count: x.scalarCount, into: out.base)
+  return Tensor.make(.sigmoid, [x], shape: x.shape, storage: out)
+}
 /// `upstream · y · (1 − y)` for `y = sigmoid(x)`: the gradient through a sigmoid, as one op.
 public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
   precondition(y.shape == g.shape, "sigmoidGradient: \(y.shape) ≠ \(g.shape)")

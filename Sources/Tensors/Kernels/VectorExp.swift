@@ -1,0 +1,59 @@
+/// `eˣ` for eight floats at once, for the passes that call it on every element (the sigmoid,
+/// twice a layer in the big-model study): libm's `expf` is called one element at a time.
+///
+/// Cody and Waite's reduction `x = n·ln 2 + r`, |r| ≤ ½ ln 2, with ln 2 in two parts, then
+/// Cephes's degree-5 polynomial for `eʳ` (relative error about 1 ulp; checked against Double
+/// `exp` in `VectorExpTests`), scaled by `2ⁿ` through the exponent bits. Valid for
+/// `minimumArgument ≤ x ≤ 88.3`; callers send the rest to `expf`.
+enum VectorExp {
+  /// Below this, `2ⁿ` would leave the normal floats.
+  static let minimumArgument: Float = -87.3
+
+  @inline(__always)
+  static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    // n = round(x·log₂e): added to 1.5·2²³, the float's low bits hold n as an integer.
+    let shifted = x * 1.442_695_04 + 12_582_912
+    let n = shifted - 12_582_912
+    var r = x - n * 0.693_359_375  // ln 2, its first bits: n·this is exact
+    r = r - n * -2.121_944_40e-4  // and the rest
+    var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    let er = p * (r * r) + r + 1
+    let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return er * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+  }
+}
+
+extension Kernels {
+  /// `1/(1 + e⁻ˣ)` elementwise, eight at a time through `VectorExp` (as `ElementFunction.Sigmoid`
+  /// computes it one at a time: `e = exp(−|x|)`, then `1/(1 + e)` or `e/(1 + e)`); a group with
+  /// an argument past `VectorExp.minimumArgument` (or a NaN) goes one at a time.
+  static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+    let scalar = ElementFunction.Sigmoid()
+    let (x, y) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(y))
+    elementwise(count) { range in
+      var i = range.lowerBound
+      while i + 8 <= range.upperBound {
+        let v = UnsafeRawPointer(x.pointer + i).loadUnaligned(as: SIMD8<Float>.self)
+        let a = -(v.replacing(with: -v, where: v .< 0))
+        if any(a .< VectorExp.minimumArgument .| a .!= a) {  // far out, or NaN
+          for k in i..<i + 8 { y.pointer[k] = scalar(x.pointer[k]) }
+        } else {
+          let e = VectorExp.exp(a)
+          let d = 1 + e
+          let s = (1 / d).replacing(with: e / d, where: v .< 0)
+          UnsafeMutableRawPointer(y.pointer + i).storeBytes(of: s, as: SIMD8<Float>.self)
+        }
+        i += 8
+      }
+      while i < range.upperBound {
+        y.pointer[i] = scalar(x.pointer[i])
+        i += 1
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import Foundation
+@testable import Tensors
+import Testing
+
+/// The vectorised `exp` and sigmoid against Double-precision `exp` and the one-at-a-time sigmoid.
+@Suite("Vectorised exp and sigmoid")
+struct VectorExpTests {
+  @Test("exp within 2 ulp of the correctly rounded value over its whole range")
+  func expMatchesDouble() {
+    var worst: Double = 0
+    var x = Double(VectorExp.minimumArgument)
+    while x < 88.3 {
+      let lanes = SIMD8<Float>((0..<8).map { Float(x + Double($0) * 0.001) })
+      let e = VectorExp.exp(lanes)
+      for k in 0..<8 {
+        let exact = Foundation.exp(Double(lanes[k]))
+        worst = max(worst, abs(Double(e[k]) - exact) / Double(Float(exact).ulp))
+      }
+      x += 0.0173
+    }
+    #expect(worst <= 2, "largest error \(worst) ulp")
+  }
+
+  @Test("sigmoid equals the one-at-a-time sigmoid, NaN, infinities and far arguments included")
+  func sigmoidMatchesScalar() {
+    var values: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 100, -100, -87.2, -87.4, 88, 1e-30, -1e-30]
+    var gen = SeededGenerator(seed: 5)
+    values += Tensor.uniform([1001], low: -30, high: 30, using: &gen).scalars
+    let x = Tensor(values)
+    let fast = sigmoid(x).scalars
+    let scalar = ElementFunction.Sigmoid()
+    for (v, s) in zip(values, fast) {
+      let expected = scalar(v)
+      if expected.isNaN {
+        #expect(s.isNaN)
+      } else {
+        #expect(abs(s - expected) <= 2 * expected.ulp, "sigmoid(\(v)) = \(s), one at a time \(expected)")
+      }
+    }
+  }
+}
