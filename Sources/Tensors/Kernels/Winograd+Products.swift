@@ -51,7 +51,8 @@ extension Winograd.Plan {
     for row in 0..<16 * channels { (v + row * lanes + tiles).initialize(repeating: 0, count: spare) }
   }
 
-  /// The same products through BLAS, where the CPU lacks AVX2.
+  /// The same products through BLAS: above the panel kernel's tile limit, or where the CPU
+  /// lacks AVX2.
   func blasProducts(
     _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, turned: Bool, into m: UnsafeMutablePointer<Float>
   ) {
