@@ -73,6 +73,16 @@ struct ChannelPlanes {
     return (plain, normalised)
   }
 
+  /// `Σ a·b` over channel `c`.
+  func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Int) -> Double {
+    var total = 0.0
+    forEachPlane(of: c) { start in
+      let (pa, pb) = (a + start, b + start)
+      total += Self.laneSum(plane) { k in Self.load(pa + k) * Self.load(pb + k) } tail: { k in pa[k] * pb[k] }
+    }
+    return total
+  }
+
   @inline(__always)
   static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)

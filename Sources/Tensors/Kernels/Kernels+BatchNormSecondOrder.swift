@@ -11,13 +11,7 @@ extension Kernels {
     p.forEachChannel(statistics) { c, mean, s in
       let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let us = p.sums(u, x, c, mean: mean, inverseDeviation: s)
-      var ug = 0.0
-      p.forEachPlane(of: c) { start in
-        let (pu, pg) = (u + start, g + start)
-        ug += ChannelPlanes.laneSum(p.plane) { k in ChannelPlanes.load(pu + k) * ChannelPlanes.load(pg + k) } tail: { k in
-          pu[k] * pg[k]
-        }
-      }
+      let ug = p.dot(u, g, c)
       let (gm, gx) = (gs.plain / count, gs.normalised / count)
       let (um, ux) = (us.plain / count, us.normalised / count)
       let cross = ug / count - um * gm - gx * ux
