@@ -41,12 +41,15 @@ struct CommandLineTests {
     #expect(status != 0 && !text.contains("Did you mean"), "\(text)")
   }
 
-  @Test("--threads 0 is a usage error naming the flag, for bench and attack")
+  @Test("--threads 0 and an unknown --big-model are usage errors naming the flag, before any work")
   func zeroThreads() throws {
     for command in ["bench", "attack"] {
       let (status, text) = try fedsim([command, "--threads", "0"])
       #expect(status == 64 && text.contains("--threads must be at least 1"), "\(command): \(text)")
     }
+    // An unknown big model is refused before any benchmark runs.
+    let (status, text) = try fedsim(["bench", "--big-models", "--big-model", "vgg"])
+    #expect(status == 64 && text.contains("--big-model is one of") && !text.contains("DLG objective"), "\(text)")
   }
 
   @Test("the committed manual page covers what the parser offers (tools/make-manual.sh regenerates it)")

@@ -68,6 +68,9 @@ struct Bench: ParsableCommand {
   func validate() throws {
     guard evals >= 1, bigEvals >= 1 else { throw ValidationError("--evals and --big-evals must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
+      throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
+    }
   }
 
   func run() throws {
@@ -83,7 +86,6 @@ struct Bench: ParsableCommand {
     if attack { try benchAttack(threads: threads, anchor: anchor) }
     if bigModels {
       let chosen = BigModelBenchmark.Case.standard.filter { bigModel == nil || $0.model == bigModel }
-      if chosen.isEmpty { throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3") }
       let peak = BLAS.peakGFLOPs()
       for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor, peak: peak) }
     }
