@@ -338,7 +338,7 @@ extension FederationTests {
       rows.append(described)
       try? FileManager.default.removeItem(atPath: folder.path)
     }
-    #expect(rows[0].count == 8 && rows[0] == rows[1])
+    #expect(rows[0].count == 8 && rows[0] == rows[1], "--jobs 1: \(rows[0])\n--jobs 2: \(rows.last ?? [])")
   }
 
   @Test("attack.start rgap reaches the adversary: five iDLG steps from R-GAP's images recover the image")
