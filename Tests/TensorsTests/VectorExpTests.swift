@@ -27,7 +27,9 @@ struct VectorExpTests {
     var gen = SeededGenerator(seed: 5)
     values += Tensor.uniform([1001], low: -30, high: 30, using: &gen).scalars
     let x = Tensor(values)
-    let fast = sigmoid(x).scalars
+    let out = TensorStorage(count: values.count)
+    Kernels.sigmoid(x.storage.base, count: values.count, into: out.base)
+    let fast = Array(out.buffer)
     let scalar = ElementFunction.Sigmoid()
     for (v, s) in zip(values, fast) {
       let expected = scalar(v)
