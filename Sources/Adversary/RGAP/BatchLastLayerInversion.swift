@@ -127,6 +127,7 @@ enum BatchLastLayerInversion {
     var work = [Double](repeating: 0, count: Int(lwork))
     var (jobz, uplo) = (CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")))
     var lda = n
+    BLAS.oneThreadPerCall()
     dsyev_(&jobz, &uplo, &n, &gram, &lda, &values, &work, &lwork, &info)
     guard info == 0 else { throw .solver("LAPACK dsyev failed (info \(info)) on the last layer's gradient") }
     // Ascending eigenvalues; column j of the column-major result is eigenvector j.

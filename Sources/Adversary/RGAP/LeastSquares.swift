@@ -1,4 +1,5 @@
 import COpenBLAS
+import Tensors
 
 /// A dense double-precision matrix in column-major order, as BLAS and LAPACK read it.
 struct DenseMatrix {
@@ -39,6 +40,7 @@ struct NormalEquations {
   private(set) var equations = 0
 
   init(unknowns: Int) {
+    BLAS.oneThreadPerCall()  // else the first solve in a process may sum over OpenBLAS's threads
     self.unknowns = unknowns
     gram = [Double](repeating: 0, count: unknowns * unknowns)
     moment = [Double](repeating: 0, count: unknowns)
