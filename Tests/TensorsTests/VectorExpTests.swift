@@ -40,4 +40,25 @@ struct VectorExpTests {
       }
     }
   }
+
+  @Test("each sigmoid depends on its argument alone: the same bits at every offset in the groups of eight")
+  func sigmoidIndependentOfPosition() {
+    // Where the threads' ranges fall moves the groups: a far argument or the last partial group
+    // must not change how a neighbour is computed.
+    var gen = SeededGenerator(seed: 9)
+    var values = Tensor.uniform([61], low: -12, high: 12, using: &gen).scalars
+    values[5] = -90  // far: one at a time
+    values[30] = .nan
+    func sigmoid(_ v: [Float]) -> [UInt32] {
+      let out = TensorStorage(count: v.count)
+      v.withUnsafeBufferPointer { Kernels.sigmoid($0.baseAddress!, count: v.count, into: out.base) }
+      return out.buffer.map(\.bitPattern)
+    }
+    let reference = sigmoid(values)
+    for offset in 1..<8 {
+      let shifted = sigmoid([Float](repeating: 0.5, count: offset) + values)
+      let differing = zip(shifted.dropFirst(offset), reference).filter { $0 != $1 }.count
+      #expect(differing == 0, "moved by \(offset): \(differing) of \(reference.count) values differ")
+    }
+  }
 }

@@ -30,30 +30,38 @@ enum VectorExp {
 
 extension Kernels {
   /// `1/(1 + e⁻ˣ)` elementwise, eight at a time through `VectorExp` (as `ElementFunction.Sigmoid`
-  /// computes it one at a time: `e = exp(−|x|)`, then `1/(1 + e)` or `e/(1 + e)`); a group with
-  /// an argument past `VectorExp.minimumArgument` (or a NaN) goes one at a time.
+  /// computes it one at a time: `e = exp(−|x|)`, then `1/(1 + e)` or `e/(1 + e)`). An argument
+  /// past `VectorExp.minimumArgument`, or a NaN, goes one at a time. Each element's value depends
+  /// on its argument alone, not on its neighbours or on where the threads' ranges fall: the last
+  /// partial group is padded, not computed another way.
   static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-    let scalar = ElementFunction.Sigmoid()
     let (x, y) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(y))
     elementwise(count) { range in
       var i = range.lowerBound
       while i + 8 <= range.upperBound {
         let v = UnsafeRawPointer(x.pointer + i).loadUnaligned(as: SIMD8<Float>.self)
-        let a = -(v.replacing(with: -v, where: v .< 0))
-        if any(a .< VectorExp.minimumArgument .| a .!= a) {  // far out, or NaN
-          for k in i..<i + 8 { y.pointer[k] = scalar(x.pointer[k]) }
-        } else {
-          let e = VectorExp.exp(a)
-          let d = 1 + e
-          let s = (1 / d).replacing(with: e / d, where: v .< 0)
-          UnsafeMutableRawPointer(y.pointer + i).storeBytes(of: s, as: SIMD8<Float>.self)
-        }
+        UnsafeMutableRawPointer(y.pointer + i).storeBytes(of: sigmoid8(v), as: SIMD8<Float>.self)
         i += 8
       }
-      while i < range.upperBound {
-        y.pointer[i] = scalar(x.pointer[i])
-        i += 1
-      }
+      guard i < range.upperBound else { return }
+      var v = SIMD8<Float>()
+      for k in i..<range.upperBound { v[k - i] = x.pointer[k] }
+      let s = sigmoid8(v)
+      for k in i..<range.upperBound { y.pointer[k] = s[k - i] }
     }
+  }
+
+  @inline(__always)
+  private static func sigmoid8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    let a = -(v.replacing(with: -v, where: v .< 0))
+    let far = a .< VectorExp.minimumArgument .| a .!= a  // far out, or NaN
+    let e = VectorExp.exp(a.replacing(with: 0, where: far))
+    let d = 1 + e
+    var s = (1 / d).replacing(with: e / d, where: v .< 0)
+    if any(far) {
+      let scalar = ElementFunction.Sigmoid()
+      for l in 0..<8 where far[l] { s[l] = scalar(v[l]) }
+    }
+    return s
   }
 }

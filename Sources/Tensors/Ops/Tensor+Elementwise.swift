@@ -101,8 +101,7 @@ public func pow(_ x: Tensor, _ exponent: Float) -> Tensor { x.pow(exponent) }
 
 public func sigmoid(_ x: Tensor) -> Tensor {
   let out = TensorStorage(count: x.scalarCount)
-  let (src, dst, f) = (x.storage.base, out.base, ElementFunction.Sigmoid())
-  Kernels.elementwise(x.scalarCount) { range in for i in range { dst[i] = f(src[i]) } }
+  Kernels.sigmoid(x.storage.base, count: x.scalarCount, into: out.base)
   return Tensor.make(.sigmoid, [x], shape: x.shape, storage: out)
 }
 /// `upstream · y · (1 − y)` for `y = sigmoid(x)`: the gradient through a sigmoid, as one op.
