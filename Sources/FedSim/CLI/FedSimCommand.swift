@@ -71,6 +71,24 @@ struct Bench: ParsableCommand {
     if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
       throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
     }
+    if let torch { try validateAnchors(python: torch) }
+  }
+
+  /// With `--torch`: the Python and every anchor script the chosen benchmarks run are there, so
+  /// that a wrong path stops the bench before FedSim's half runs, naming what is missing.
+  private func validateAnchors(python: String) throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      throw ValidationError("--torch \(python): no executable there (a Python with torch, e.g. ../torch-venv/bin/python)")
+    }
+    let scripts = [
+      (dlg, "torch_dlg_evals.py"), (training, "torch_train_throughput.py"), (attack, "torch_dlg.py"),
+      (bigModels, "torch_bigmodel_evals.py"),
+    ].filter(\.0).map(\.1)
+    for script in scripts where !FileManager.default.fileExists(atPath: anchors + "/" + script) {
+      let absolute = URL(fileURLWithPath: anchors).standardizedFileURL.path
+      throw ValidationError(
+        "--anchors \(anchors) (\(absolute)): no \(script) there; the default is relative to the working directory: run from the repository, or pass the anchors folder")
+    }
   }
 
   func run() throws {

@@ -36,7 +36,7 @@ public struct TorchAnchor: Sendable {
     process.standardOutput = out
     process.standardError = FileHandle.standardError
     do { try process.run() } catch {
-      throw AnchorError(message: "cannot start \(python): \(error.localizedDescription)")
+      throw AnchorError(message: "cannot start \(python) on \(anchorsDirectory)/\(script): \(error.localizedDescription)")
     }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
