@@ -50,6 +50,13 @@ struct ChannelPlanes {
     return stats
   }
 
+  /// `body` with the statistics of `x` (`statistics(of:epsilon:)`), alive while it runs (they are
+  /// kept with `x`, but an accumulation into `x` drops what was kept).
+  func withStatistics<R>(of x: TensorStorage, epsilon: Float, _ body: (UnsafePointer<Float>) -> R) -> R {
+    let stats = statistics(of: x, epsilon: epsilon)
+    return withExtendedLifetime(stats) { body(stats.base) }
+  }
+
   /// Calls `body(c, mean, s)` for every channel with its `statistics`, the channels split over
   /// the threads.
   func forEachChannel(_ statistics: UnsafePointer<Float>, _ body: (Int, Float, Float) -> Void) {

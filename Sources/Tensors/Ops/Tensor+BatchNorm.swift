@@ -7,9 +7,10 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float)
   let p = ChannelPlanes(x.shape)
   precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
   let out = TensorStorage(count: x.scalarCount)
-  Kernels.batchNorm(
-    x.storage.base, weight.storage.base, bias.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
-    into: out.base)
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNorm(
+      x.storage.base, weight.storage.base, bias.storage.base, p, statistics: stats, into: out.base)
+  }
   return Tensor.make(.batchNorm(epsilon: epsilon), [x, weight, bias], shape: x.shape, storage: out)
 }
 
@@ -18,9 +19,10 @@ public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, eps
   precondition(g.shape == x.shape, "batchNormInputGradient: \(g.shape) ≠ \(x.shape)")
   let out = TensorStorage(count: x.scalarCount)
   let p = ChannelPlanes(x.shape)
-  Kernels.batchNormInputGradient(
-    g.storage.base, x.storage.base, weight.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
-    into: out.base)
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNormInputGradient(
+      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: out.base)
+  }
   return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
 }
 
@@ -29,8 +31,10 @@ public func batchNormWeightGradient(_ g: Tensor, _ x: Tensor, epsilon: Float) ->
   precondition(g.shape == x.shape, "batchNormWeightGradient: \(g.shape) ≠ \(x.shape)")
   let p = ChannelPlanes(x.shape)
   let out = TensorStorage(count: p.channels)
-  Kernels.batchNormWeightGradient(
-    g.storage.base, x.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base, into: out.base)
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNormWeightGradient(
+      g.storage.base, x.storage.base, p, statistics: stats, into: out.base)
+  }
   return Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [p.channels], storage: out)
 }
 
@@ -113,9 +117,10 @@ extension Op {
     let (u, g) = (u.storage, g.storage)
     let dx = TensorStorage(count: x.scalarCount)
     let dGamma = TensorStorage(count: p.channels)
-    Kernels.batchNormInputGradientPullback(
-      u.base, g.base, x.storage.base, weight.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
-      dx: dx.base, dGamma: dGamma.base)
+    p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+      Kernels.batchNormInputGradientPullback(
+        u.base, g.base, x.storage.base, weight.storage.base, p, statistics: stats, dx: dx.base, dGamma: dGamma.base)
+    }
     return (Tensor(shape: x.shape, storage: dx), Tensor(shape: weight.shape, storage: dGamma))
   }
 
@@ -126,10 +131,10 @@ extension Op {
     let dg = needs[0] ? TensorStorage(count: x.scalarCount) : nil
     let dx = needs[1] ? TensorStorage(count: x.scalarCount) : nil
     let p = ChannelPlanes(x.shape)
-    Kernels.batchNormWeightGradientPullback(
-      u.storage.base, g.storage.base, x.storage.base, p, statistics: p.statistics(of: x.storage, epsilon: epsilon).base,
-      dg: dg?.base,
-      dx: dx?.base)
+    p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+      Kernels.batchNormWeightGradientPullback(
+        u.storage.base, g.storage.base, x.storage.base, p, statistics: stats, dg: dg?.base, dx: dx?.base)
+    }
     return [dg.map { Tensor(shape: x.shape, storage: $0) }, dx.map { Tensor(shape: x.shape, storage: $0) }]
   }
 }
