@@ -52,13 +52,19 @@ struct CommandLineTests {
     #expect(status == 64 && text.contains("--big-model is one of") && !text.contains("DLG objective"), "\(text)")
   }
 
-  @Test("--torch with a missing anchors folder or Python is a usage error naming it, before any work")
+  @Test("--torch with a missing anchors folder or Python, or a Python without torch, is a usage error naming it, before any work")
   func missingAnchors() throws {
     let folder = NSTemporaryDirectory() + "no-anchors-\(UUID().uuidString)"
     let (status, text) = try fedsim(["bench", "--no-dlg", "--no-training", "--no-attack", "--no-transfer", "--big-models", "--torch", "/bin/sh", "--anchors", folder])
     #expect(status == 64 && text.contains("no torch_bigmodel_evals.py there") && text.contains(folder) && !text.contains("DLG objective"), "\(text)")
     let (status2, text2) = try fedsim(["bench", "--torch", folder + "/python"])
     #expect(status2 == 64 && text2.contains("no executable there") && !text2.contains("DLG objective"), "\(text2)")
+    // Scripts there, but a "Python" that cannot import torch.
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    FileManager.default.createFile(atPath: folder + "/torch_bigmodel_evals.py", contents: Data())
+    let (status3, text3) = try fedsim(["bench", "--no-dlg", "--no-training", "--no-attack", "--no-transfer", "--big-models", "--torch", "/bin/sh", "--anchors", folder])
+    #expect(status3 == 64 && text3.contains("cannot import torch") && !text3.contains("DLG objective"), "\(text3)")
   }
 
   @Test("the committed manual page covers what the parser offers (tools/make-manual.sh regenerates it)")

@@ -89,6 +89,21 @@ struct Bench: ParsableCommand {
       throw ValidationError(
         "--anchors \(anchors) (\(absolute)): no \(script) there; the default is relative to the working directory: run from the repository, or pass the anchors folder")
     }
+    guard Self.imports(python, module: "torch") else {
+      throw ValidationError("--torch \(python): it cannot import torch (a venv with torch, torchvision and numpy: see ../shared/anchors/README.md)")
+    }
+  }
+
+  /// Whether `python -c "import module"` succeeds.
+  private static func imports(_ python: String, module: String) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", "import \(module)"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationReason == .exit && process.terminationStatus == 0
   }
 
   func run() throws {
