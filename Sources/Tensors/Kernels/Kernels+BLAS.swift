@@ -69,15 +69,6 @@ extension Kernels {
 
   /// The number of threads products and passes use.
   static var blasThreads: Int { threadCount.load(ordering: .relaxed) }
-
-  /// Before a BLAS or LAPACK call made outside `gemm`: OpenBLAS one thread a call. Until
-  /// `threadCount` is first read OpenBLAS runs its own threads, and their sums (a `dsyrk` over
-  /// blocks of rows) differ from one thread's in the last bits: an adversary's first R-GAP solve
-  /// came out unlike its later ones.
-  static func oneOpenBLASThread() {
-    _ = blasThreads
-    if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
-  }
 }
 
 /// The threads the products and the passes between them use (FedSim's own: OpenBLAS runs one a
@@ -100,10 +91,15 @@ public enum BLAS {
     return 2 * Double(size) * Double(size) * Double(size) / best / 1e9
   }
 
-  /// Call before BLAS or LAPACK routines called directly (not through `Tensor`): OpenBLAS then
-  /// runs one thread a call, as FedSim's products do, so their results do not depend on what
-  /// ran before them in the process.
-  public static func oneThreadPerCall() { Kernels.oneOpenBLASThread() }
+  /// Call before BLAS or LAPACK routines called directly (not through `gemm`): OpenBLAS then
+  /// runs one thread a call, as FedSim's products do. Until `Kernels.threadCount` is first read
+  /// OpenBLAS runs its own threads, and their sums (a `dsyrk` over blocks of rows) differ from
+  /// one thread's in the last bits: an adversary's first R-GAP solve came out unlike its later
+  /// ones.
+  public static func oneThreadPerCall() {
+    _ = Kernels.blasThreads
+    if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+  }
 
   public static var threads: Int {
     get { Kernels.blasThreads }

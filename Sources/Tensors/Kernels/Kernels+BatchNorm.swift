@@ -36,8 +36,9 @@ struct ChannelPlanes {
   }
 
   /// Every channel's mean and `1/√(var + ε)`, [mean₀, s₀, mean₁, s₁, …], kept with `x`: the
-  /// forward pass, both gradients and their pullbacks read the same statistics.
-  func statistics(of x: TensorStorage, epsilon: Float) -> TensorStorage {
+  /// forward pass, both gradients and their pullbacks read the same statistics (through
+  /// `withStatistics`).
+  private func statistics(of x: TensorStorage, epsilon: Float) -> TensorStorage {
     let key = DerivedLayout(
       kind: .channelStatistics(epsilon: epsilon.bitPattern, channels: channels, plane: plane), shape: nil)
     if let cached = x.derived.withLock({ $0[key] }) { return cached }

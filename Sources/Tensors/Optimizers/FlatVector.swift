@@ -6,7 +6,7 @@ enum FlatVector {
   @inline(__always)
   static func dot(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "vector lengths \(a.count) and \(b.count) differ")
-    Kernels.oneOpenBLASThread()
+    BLAS.oneThreadPerCall()
     return cblas_dsdot(Int32(a.count), a, 1, b, 1)
   }
 
@@ -14,7 +14,7 @@ enum FlatVector {
   @inline(__always)
   static func axpy(_ alpha: Float, _ x: [Float], _ y: inout [Float]) {
     precondition(x.count == y.count, "vector lengths \(x.count) and \(y.count) differ")
-    Kernels.oneOpenBLASThread()
+    BLAS.oneThreadPerCall()
     cblas_saxpy(Int32(y.count), alpha, x, 1, &y, 1)
   }
 
