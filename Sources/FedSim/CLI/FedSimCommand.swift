@@ -77,33 +77,13 @@ struct Bench: ParsableCommand {
   /// With `--torch`: the Python and every anchor script the chosen benchmarks run are there, so
   /// that a wrong path stops the bench before FedSim's half runs, naming what is missing.
   private func validateAnchors(python: String) throws {
-    guard FileManager.default.isExecutableFile(atPath: python) else {
-      throw ValidationError("--torch \(python): no executable there (a Python with torch, e.g. ../torch-venv/bin/python)")
-    }
     let scripts = [
-      (dlg, "torch_dlg_evals.py"), (training, "torch_train_throughput.py"), (attack, "torch_dlg.py"),
-      (bigModels, "torch_bigmodel_evals.py"),
+      (dlg, TorchAnchor.Script.dlgEvaluations), (training, TorchAnchor.Script.training),
+      (attack, TorchAnchor.Script.attack), (bigModels, TorchAnchor.Script.bigModels),
     ].filter(\.0).map(\.1)
-    for script in scripts where !FileManager.default.fileExists(atPath: anchors + "/" + script) {
-      let absolute = URL(fileURLWithPath: anchors).standardizedFileURL.path
-      throw ValidationError(
-        "--anchors \(anchors) (\(absolute)): no \(script) there; the default is relative to the working directory: run from the repository, or pass the anchors folder")
+    do { try TorchAnchor(python: python, anchorsDirectory: anchors).check(scripts: scripts) } catch {
+      throw ValidationError(error.message)
     }
-    guard Self.imports(python, module: "torch") else {
-      throw ValidationError("--torch \(python): it cannot import torch (a venv with torch, torchvision and numpy: see ../shared/anchors/README.md)")
-    }
-  }
-
-  /// Whether `python -c "import module"` succeeds.
-  private static func imports(_ python: String, module: String) -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", "import \(module)"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationReason == .exit && process.terminationStatus == 0
   }
 
   func run() throws {
@@ -139,7 +119,7 @@ struct Bench: ParsableCommand {
     // The anchor has l2, cosine and the sorted-values Wasserstein, not WDLG's distance.
     if let anchor, c.distance != .wasserstein {
       let t = try anchor.run(
-        script: "torch_dlg_evals.py",
+        script: TorchAnchor.Script.dlgEvaluations,
         arguments: [
           "--threads", "\(threads)", "--evals", "\(n)", "--batch", "\(c.batch)",
           "--classes", "\(c.classes)", "--loss", c.distance.rawValue,
@@ -166,7 +146,7 @@ struct Bench: ParsableCommand {
     var r = try BigModelBenchmark.run(c, evals: bigEvals, peak: peak)
     if let anchor {
       let t = try anchor.run(
-        script: "torch_bigmodel_evals.py", arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
+        script: TorchAnchor.Script.bigModels, arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
         threads: threads)
       r.torchMsPerEval = t["ms_per_eval"] as? Double
       r.torchPeakRSSMiB = t["anchor_peak_rss_mib"] as? Double
@@ -187,7 +167,7 @@ struct Bench: ParsableCommand {
   func benchTraining(threads: Int, anchor: TorchAnchor?) throws {
     var r = try TrainingBenchmark.run(model: trainModel, batch: trainBatch, steps: Swift.max(20, evals / 4))
     if let anchor, trainModel == "lenet" {
-      let t = try anchor.run(script: "torch_train_throughput.py", arguments: ["\(threads)", "\(trainBatch)"], threads: threads)
+      let t = try anchor.run(script: TorchAnchor.Script.training, arguments: ["\(threads)", "\(trainBatch)"], threads: threads)
       r.torchImagesPerSecond = t["images_per_s"] as? Double
       r.speedupOverTorch = r.torchImagesPerSecond.map { r.imagesPerSecond / $0 }
     }
@@ -211,7 +191,7 @@ struct Bench: ParsableCommand {
     var r = try AttackBenchmark.run(dataset: dataset, source: real ? attackData : "shapes", index: attackImage)
     if let anchor, real {
       let t = try anchor.run(
-        script: "torch_dlg.py",
+        script: TorchAnchor.Script.attack,
         arguments: [
           "--image-file", URL(fileURLWithPath: attackData).standardizedFileURL.path, "--index", "\(attackImage)", "--classes", "100",
           "--threads", "\(threads)",

@@ -13,6 +13,41 @@ public struct TorchAnchor: Sendable {
     self.anchorsDirectory = URL(fileURLWithPath: anchorsDirectory).standardizedFileURL.path
   }
 
+  /// The anchor scripts the benchmarks run.
+  public enum Script {
+    public static let dlgEvaluations = "torch_dlg_evals.py"
+    public static let training = "torch_train_throughput.py"
+    public static let attack = "torch_dlg.py"
+    public static let bigModels = "torch_bigmodel_evals.py"
+  }
+
+  /// Checks, before any benchmark runs, that the Python is there and imports torch and that
+  /// each of `scripts` is in the anchors folder, naming what is missing.
+  public func check(scripts: [String]) throws(AnchorError) {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      throw AnchorError(message: "--torch \(python): no executable there (a Python with torch, e.g. ../torch-venv/bin/python)")
+    }
+    for script in scripts where !FileManager.default.fileExists(atPath: anchorsDirectory + "/" + script) {
+      throw AnchorError(
+        message: "--anchors \(anchorsDirectory): no \(script) there; the default, ../shared/anchors, is relative to the working directory: run from the repository, or pass the anchors folder")
+    }
+    guard imports("torch") else {
+      throw AnchorError(message: "--torch \(python): it cannot import torch (a venv with torch, torchvision and numpy: see ../shared/anchors/README.md)")
+    }
+  }
+
+  /// Whether `python -c "import module"` succeeds.
+  private func imports(_ module: String) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", "import \(module)"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationReason == .exit && process.terminationStatus == 0
+  }
+
   /// Runs the script under a few lines of Python that, once it ends, add the interpreter's peak
   /// resident memory (Linux's VmHWM, which starts afresh at exec) as `anchor_peak_rss_mib`.
   static let peakWrapper = """
