@@ -12,7 +12,7 @@ struct WinogradTests {
     (1, [32, 23, 16], 16, (0, 0)),  // valid: out 21×14, the input gradient padded 2
     (3, [16, 9, 12], 40, (2, 2)),  // out larger than in: the input gradient unpadded
     (2, [17, 20, 11], 33, (0, 2)),  // paddings differ by axis
-    (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles: past the panel kernel's limit, through BLAS
+    (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles, 33 a row: runs cut at every block edge
   ]
 
   @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
@@ -66,18 +66,32 @@ struct WinogradTests {
     #expect(plan.tiles == 42 && plan.lanes == 48)
     var gen = SeededGenerator(seed: 91)
     let u = Tensor.uniform([16 * 7 * 5], low: -1, high: 1, using: &gen)
-    let v = Tensor.uniform([16 * 5 * plan.lanes], low: -1, high: 1, using: &gen)
+    let (tilePanels, productPanels) = (plan.tilePanels, plan.productPanels)
+    let v = Tensor.uniform([tilePanels.count], low: -1, high: 1, using: &gen)
     let (vPanel, vBLAS) = (TensorStorage(Array(v.storage.buffer)), TensorStorage(Array(v.storage.buffer)))
-    let panel = TensorStorage(count: 16 * 7 * plan.lanes + 8, repeating: .nan)
-    let blas = TensorStorage(count: 16 * 7 * plan.lanes + 8, repeating: .nan)
+    let panel = TensorStorage(count: productPanels.count, repeating: .nan)
+    let blas = TensorStorage(count: productPanels.count, repeating: .nan)
     plan.products(u.storage.base, vPanel.base, turned: turned, into: panel.base, panel: true)
     plan.products(u.storage.base, vBLAS.base, turned: turned, into: blas.base, panel: false)
     for xi in 0..<16 {
       for o in 0..<7 {
-        let row = xi * 7 * plan.lanes + o * plan.lanes
-        let a = TensorStorage(Array(UnsafeBufferPointer(start: panel.base + row, count: plan.tiles)))
-        let b = TensorStorage(Array(UnsafeBufferPointer(start: blas.base + row, count: plan.tiles)))
-        close(a, b, "plane \(xi) row \(o)")
+        let at = (0..<plan.tiles).map { productPanels.offset(xi, tile: $0, row: o) }
+        close(TensorStorage(at.map { panel.base[$0] }), TensorStorage(at.map { blas.base[$0] }), "plane \(xi) row \(o)")
+      }
+    }
+    // And BLAS's are the products themselves, element by element in Double.
+    for xi in [0, 5, 15] {
+      let plane = turned ? [3, 1, 2, 0][xi / 4] * 4 + [3, 1, 2, 0][xi % 4] : xi
+      for o in 0..<7 {
+        for t in [0, 17, 41] {
+          var sum = 0.0
+          for c in 0..<5 {
+            let filter = turned ? u.storage.base[plane * 35 + c * 7 + o] : u.storage.base[plane * 35 + o * 5 + c]
+            sum += Double(filter) * Double(vBLAS.base[tilePanels.offset(xi, tile: t, row: c)])
+          }
+          let got = blas.base[productPanels.offset(xi, tile: t, row: o)]
+          #expect(abs(Double(got) - sum) < 1e-5, "plane \(xi) output \(o) tile \(t): \(got) against \(sum)")
+        }
       }
     }
   }

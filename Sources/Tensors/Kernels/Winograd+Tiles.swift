@@ -1,8 +1,8 @@
 extension Winograd {
   /// One F(2×2, 3×3) convolution: `n` samples of `channels` planes of `height × width`, padded
-  /// by `padding`, into `outputs` planes of `out`. Transformed tiles lie [16, channels, lanes] and
-  /// their products [16, outputs, lanes], tile `t` of sample `b` at `b·perSample + t`; `lanes`
-  /// is the tile count rounded up to whole blocks of 16, the products' width.
+  /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
+  /// the tiles go in blocks of 16, `lanes` being their count rounded up to whole blocks. The
+  /// transformed tiles and their products lie in panels (`Winograd.Panels`).
   struct Plan {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
@@ -15,50 +15,59 @@ extension Winograd {
     var tiles: Int { n * perSample }
     var lanes: Int { (tiles + 15) / 16 * 16 }
 
+    /// The layouts of the transformed tiles and of their products.
+    var tilePanels: Winograd.Panels { Winograd.Panels(rows: channels, blocks: lanes / 16) }
+    var productPanels: Winograd.Panels { Winograd.Panels(rows: outputs, blocks: lanes / 16) }
+
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [16, outputs, channels] is.
     /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
     func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>) {
-      let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * channels * lanes)
-      let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * lanes + 8)  // eight over: whole loads
-      defer { (v.deallocate(), m.deallocate()) }
-      inputTransform(x, into: v)
-      products(u, v, turned: turned, into: m)
-      outputTransform(m, into: y)
+      // Kept between calls (64-byte aligned: the threads write panel rows of their own).
+      Scratch.with(tilePanels.count) { v in
+        Scratch.with(productPanels.count) { m in
+          let runs = BlockRuns(self)
+          inputTransform(x, into: v, runs)
+          products(u, v, turned: turned, into: m)
+          outputTransform(m, into: y, runs)
+        }
+      }
     }
 
-    /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane,
-    /// eight tiles of a row at once.
-    func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-      // Room for whole groups of eight tiles: their columns are read sixteen at a time.
-      let (rows, columns) = (2 * tilesDown + 2, 2 * Self.eights(tilesAcross) + 2)
-      let spread = channels * lanes  // between the 16 transformed planes
-      let (x, v) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(v))
-      Kernels.parallel(n * channels) { planes in
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
-        defer { padded.deallocate() }
-        for p in planes {
-          let (b, c) = p.quotientAndRemainder(dividingBy: channels)
-          pad(x.pointer + p * height * width, into: padded, rows: rows, columns: columns)
-          let target = v.pointer + c * lanes + b * perSample
-          for ty in 0..<tilesDown {
-            var tx = 0
-            while tx < tilesAcross {
-              let d = padded + 2 * ty * columns + 2 * tx
-              let (d0, d1, d2, d3) = (columnsOf(d), columnsOf(d + columns), columnsOf(d + 2 * columns), columnsOf(d + 3 * columns))
-              // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
-              let at = Place(base: target + ty * tilesAcross + tx, spread: spread, count: Swift.min(8, tilesAcross - tx))
-              along(sub(d0, d2), at, 0)
-              along(add(d1, d2), at, 4)
-              along(sub(d2, d1), at, 8)
-              along(sub(d1, d3), at, 12)
-              tx += 8
+    /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane, a
+    /// run of up to eight tiles at once, block by block and channel by channel (as
+    /// `outputTransform` goes), from a zero-padded copy of the planes.
+    func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, _ runs: BlockRuns) {
+      // Room for a run of eight from the last tile on: its columns are read sixteen at a time.
+      let (rows, columns) = (2 * tilesDown + 2, 2 * tilesAcross + 16)
+      let panels = tilePanels
+      Scratch.with(n * channels * rows * columns) { padded in
+        let (x, v, padded) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(v), Shared(padded))
+        Kernels.parallel(n * channels, work: n * channels * rows * columns) { planes in
+          for p in planes {
+            pad(x.pointer + p * height * width, into: padded.pointer + p * rows * columns, rows: rows, columns: columns)
+          }
+        }
+        Kernels.parallel(panels.blocks, work: 16 * channels * lanes) { blocks in
+          for block in blocks {
+            for c in 0..<channels {
+              for run in runs.of(block) {
+                let d = padded.pointer + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
+                let (d0, d1, d2, d3) = (columnsOf(d), columnsOf(d + columns), columnsOf(d + 2 * columns), columnsOf(d + 3 * columns))
+                // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
+                // All eight lanes, past a short run too: what lands past it is the next run's,
+                // or the next row's of this panel, or the gap after the panel, and is written
+                // over later by this same thread (runs and rows go in order), or never read.
+                let at = Place(base: v.pointer + panels.offset(0, tile: run.t, row: c), spread: panels.planeStride, count: 8)
+                along(sub(d0, d2), at, 0)
+                along(add(d1, d2), at, 4)
+                along(sub(d2, d1), at, 8)
+                along(sub(d1, d3), at, 12)
+              }
             }
           }
         }
       }
     }
-
-    static func eights(_ count: Int) -> Int { (count + 7) / 8 * 8 }
 
     /// One plane zero-padded into `rows × columns`, the input at `padding`.
     private func pad(_ plane: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
@@ -90,20 +99,18 @@ extension Winograd {
       at.store(s.1 - s.3, first + 3)
     }
 
-    /// `Aᵀ m A` of every tile's 16 products, the 2×2 output block (cut at an odd edge), eight
-    /// tiles of a row at once.
-    func outputTransform(_ m: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-      let spread = outputs * lanes
+    /// `Aᵀ m A` of every tile's 16 products, the 2×2 output block (cut at an odd edge), a run
+    /// of up to eight tiles at once: block by block and, within a block, output by output, so
+    /// that each of the 16 planes is read in order (plane by plane, the reads would jump a panel
+    /// every 16 tiles, which the prefetchers do not follow).
+    func outputTransform(_ m: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns) {
+      let panels = productPanels
       let (m, y) = (Shared(m), Shared(y))
-      Kernels.parallel(n * outputs) { planes in
-        for p in planes {
-          let (b, o) = p.quotientAndRemainder(dividingBy: outputs)
-          let source = m.pointer + o * lanes + b * perSample
-          let plane = y.pointer + p * out.0 * out.1
-          for ty in 0..<tilesDown {
-            var tx = 0
-            while tx < tilesAcross {
-              let at = Place(base: source + ty * tilesAcross + tx, spread: spread, count: Swift.min(8, tilesAcross - tx))
+      Kernels.parallel(panels.blocks, work: 16 * outputs * lanes) { blocks in
+        for block in blocks {
+          for o in 0..<outputs {
+            for run in runs.of(block) {
+              let at = Place(base: m.pointer + panels.offset(0, tile: run.t, row: o), spread: panels.planeStride, count: run.count)
               let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
               let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
               let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
@@ -111,29 +118,32 @@ extension Winograd {
               // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
               let top = add(add(m0, m1), m2)
               let bottom = sub(sub(m1, m2), m3)
-              put(top.0 + top.1 + top.2, top.1 - top.2 - top.3, plane, 2 * ty, 2 * tx)
-              if 2 * ty + 1 < out.0 {
-                put(bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, plane, 2 * ty + 1, 2 * tx)
+              let plane = y.pointer + (run.sample * outputs + o) * out.0 * out.1
+              put(top.0 + top.1 + top.2, top.1 - top.2 - top.3, plane, 2 * run.ty, 2 * run.tx, run.count)
+              if 2 * run.ty + 1 < out.0 {
+                put(bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, plane, 2 * run.ty + 1, 2 * run.tx, run.count)
               }
-              tx += 8
             }
           }
         }
       }
     }
 
-    /// One output row of eight tiles from its even and odd columns, from column `c` on (cut at
-    /// the plane's edge).
+    /// One output row of a run of `count` tiles from its even and odd columns, from column `c`
+    /// on (cut at the plane's edge).
     @inline(__always)
-    private func put(_ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ plane: UnsafeMutablePointer<Float>, _ r: Int, _ c: Int) {
+    private func put(
+      _ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ plane: UnsafeMutablePointer<Float>, _ r: Int, _ c: Int, _ count: Int
+    ) {
       var both = SIMD16<Float>()
       both.evenHalf = even
       both.oddHalf = odd
       let at = plane + r * out.1 + c
-      if c + 16 <= out.1 {
+      let columns = Swift.min(2 * count, out.1 - c)
+      if columns == 16 {
         UnsafeMutableRawPointer(at).storeBytes(of: both, as: SIMD16<Float>.self)
       } else {
-        for k in 0..<(out.1 - c) { at[k] = both[k] }
+        for k in 0..<columns { at[k] = both[k] }
       }
     }
   }
@@ -141,8 +151,8 @@ extension Winograd {
   /// Four columns (or rows) of eight tiles.
   typealias Quad = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
-  /// Where eight consecutive tiles (`count` of them real) sit in the 16 transformed planes,
-  /// `spread` floats apart.
+  /// Where a run of consecutive tiles (`count` ≤ 8 of them, in one block) sits in the 16
+  /// transformed planes, `spread` floats apart.
   struct Place {
     let base: UnsafeMutablePointer<Float>
     let spread: Int
@@ -158,8 +168,8 @@ extension Winograd {
       }
     }
 
-    /// All eight, past `count` too: the products' buffer has room for it, and the lanes past
-    /// `count` are never written out.
+    /// All eight, past `count` too (into the next row of the block, or the eight floats the
+    /// products' buffer has over): the lanes past `count` are never written out.
     @inline(__always)
     func load(_ plane: Int) -> SIMD8<Float> {
       UnsafeRawPointer(base + plane * spread).loadUnaligned(as: SIMD8<Float>.self)
@@ -172,3 +182,5 @@ struct Shared: @unchecked Sendable {
   let pointer: UnsafeMutablePointer<Float>
   init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
+
+
