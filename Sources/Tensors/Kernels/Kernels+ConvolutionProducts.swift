@@ -91,12 +91,15 @@ extension Kernels {
     }
   }
 
-  /// `y = conv2d(x, w)`: directly for a narrow layer, else by unfolding and a matrix product.
+  /// `y = conv2d(x, w)`: directly for a depthwise or narrow layer, by Winograd's transforms for
+  /// a wide 3×3 one, else by unfolding and a matrix product.
   static func conv2d(
     _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.servesForward(s) {
+    if Depthwise.serves(s) {
+      Depthwise.conv2d(x.base, w.base, s, into: y)
+    } else if DirectConvolution.servesForward(s) {
       DirectConvolution.conv2d(x, w.base, s, into: y)
     } else if Winograd.servesForward(s) {
       Winograd.conv2d(x.base, w, s, into: y)
@@ -110,7 +113,9 @@ extension Kernels {
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.servesInputGradient(s) {
+    if Depthwise.serves(s) {
+      Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
+    } else if DirectConvolution.servesInputGradient(s) {
       DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
     } else if Winograd.servesInputGradient(s) {
       Winograd.conv2dInputGradient(gy, w, s, into: gx)
@@ -124,7 +129,9 @@ extension Kernels {
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    if DirectConvolution.servesForward(s) {
+    if Depthwise.serves(s) {
+      Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
+    } else if DirectConvolution.servesForward(s) {
       DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
     } else {
       unfoldedConv2dFilterGradient(x, gy, s, into: gw)
