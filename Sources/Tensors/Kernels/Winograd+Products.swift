@@ -17,11 +17,12 @@ extension Winograd.Plan {
     _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, turned: Bool, into m: UnsafeMutablePointer<Float>,
     panel: Bool? = nil
   ) {
-    Kernels.gemmFLOPs.add(2 &* 16 &* outputs &* channels &* tiles, ordering: .relaxed)
     zeroSpareLanes(v)
     let blocks = lanes / 16
     let (tilePanels, productPanels) = (tilePanels, productPanels)
     let panel = panel ?? Winograd.panelKernel
+    // (`Kernels.gemm` counts its own.)
+    if panel { Kernels.gemmFLOPs.add(2 &* 16 &* outputs &* channels &* tiles, ordering: .relaxed) }
     // Element (output i, channel j) of plane ξ's filter matrix.
     let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
     let (v, m) = (Shared(v), Shared(m))
