@@ -17,7 +17,8 @@ struct ChannelPlanes {
     for i in 0..<n { body((i * channels + c) * plane) }
   }
 
-  /// The mean and `1/√(variance + ε)` (biased variance) of channel `c` of `x`, summed in Double.
+  /// The mean and `1/√(variance + ε)` (biased variance) of channel `c` of `x`, summed in Double
+  /// (the squares in runs of 256 in Float, `laneSum`).
   func statistics(_ x: UnsafePointer<Float>, _ c: Int, epsilon: Float) -> (mean: Float, inverseDeviation: Float) {
     var total = 0.0
     forEachPlane(of: c) { total += Kernels.sumAll(x + $0, count: plane) }
@@ -66,16 +67,35 @@ struct ChannelPlanes {
     }
   }
 
-  /// `Σ a·b` and `Σ a·(x − mean)·s` over channel `c`: the sums the gradients need.
+  /// `Σ a` and `Σ a·(x − mean)·s` over channel `c`: the sums the gradients need, in one pass, in
+  /// Float over runs of at most 256 terms and in Double across the runs.
   func sums(
     _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ c: Int, mean: Float, inverseDeviation s: Float
   ) -> (plain: Double, normalised: Double) {
     var (plain, normalised) = (0.0, 0.0)
+    let (m8, s8) = (SIMD8<Float>(repeating: mean), SIMD8<Float>(repeating: s))
     forEachPlane(of: c) { start in
       let (pa, px) = (a + start, x + start)
-      plain += Kernels.sumAll(pa, count: plane)
-      normalised += Self.laneSum(plane) { k in Self.load(pa + k) * ((Self.load(px + k) - mean) * s) } tail: { k in
-        pa[k] * ((px[k] - mean) * s)
+      var (first, second) = (SIMD8<Double>(), SIMD8<Double>())
+      var k = 0
+      while plane - k >= 8 {
+        let stop = k + Swift.min(256, (plane - k) / 8 * 8)
+        var (f, g) = (SIMD8<Float>(), SIMD8<Float>())
+        while k < stop {
+          let va = Self.load(pa + k)
+          f += va
+          g += va * ((Self.load(px + k) - m8) * s8)
+          k += 8
+        }
+        first += SIMD8<Double>(f)
+        second += SIMD8<Double>(g)
+      }
+      plain += first.sum()
+      normalised += second.sum()
+      while k < plane {
+        plain += Double(pa[k])
+        normalised += Double(pa[k] * ((px[k] - mean) * s))
+        k += 1
       }
     }
     return (plain, normalised)
@@ -96,15 +116,20 @@ struct ChannelPlanes {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
   }
 
-  /// `Σ_k term(k)` over `0..<count`, eight terms at once (`lanes(k)` gives terms `k ..< k + 8`)
-  /// in Double lanes, the last few one by one.
+  /// `Σ_k term(k)` over `0..<count`, eight terms at once (`lanes(k)` gives terms `k ..< k + 8`),
+  /// the last few one by one: in Float over runs of at most 256 terms, each run added in Double.
   @inline(__always)
   static func laneSum(_ count: Int, _ lanes: (Int) -> SIMD8<Float>, tail: (Int) -> Float) -> Double {
     var acc = SIMD8<Double>()
     var k = 0
-    while k + 8 <= count {
-      acc += SIMD8<Double>(lanes(k))
-      k += 8
+    while count - k >= 8 {
+      let stop = k + Swift.min(256, (count - k) / 8 * 8)
+      var run = SIMD8<Float>()
+      while k < stop {
+        run += lanes(k)
+        k += 8
+      }
+      acc += SIMD8<Double>(run)
     }
     var total = acc.sum()
     while k < count {
