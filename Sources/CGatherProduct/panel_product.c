@@ -35,7 +35,8 @@ AVX2 static void six_rows(
   const float *p = a;
   for (int32_t j = 0; j < reduction; j++, p += stepStride) {
     const float *row = b + (size_t)j * (size_t)ldb;
-    // The rows of b lie far apart (a plane of tiles): fetch ahead, the hardware will not.
+    // Fetch ahead: rows of b `ldb` apart. Winograd's panels are contiguous (ldb 16), where this
+    // costs next to nothing; far-apart rows the hardware would not follow.
     _mm_prefetch((const char *)(row + PREFETCH * (size_t)ldb), _MM_HINT_T0);
     const __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
     __m256 x;
