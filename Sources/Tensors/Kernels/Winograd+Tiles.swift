@@ -57,7 +57,7 @@ extension Winograd {
                 // All eight lanes, past a short run too: what lands past it is the next run's,
                 // or the next row's of this panel, or the gap after the panel, and is written
                 // over later by this same thread (runs and rows go in order), or never read.
-                let at = Place(base: v.pointer + panels.offset(0, tile: run.t, row: c), spread: panels.planeStride, count: 8)
+                let at = Place(base: v.pointer + panels.offset(0, tile: run.t, row: c), spread: panels.planeStride)
                 along(sub(d0, d2), at, 0)
                 along(add(d1, d2), at, 4)
                 along(sub(d2, d1), at, 8)
@@ -110,7 +110,7 @@ extension Winograd {
         for block in blocks {
           for o in 0..<outputs {
             for run in runs.of(block) {
-              let at = Place(base: m.pointer + panels.offset(0, tile: run.t, row: o), spread: panels.planeStride, count: run.count)
+              let at = Place(base: m.pointer + panels.offset(0, tile: run.t, row: o), spread: panels.planeStride)
               let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
               let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
               let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
@@ -151,30 +151,26 @@ extension Winograd {
   /// Four columns (or rows) of eight tiles.
   typealias Quad = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
-  /// Where a run of consecutive tiles (`count` ≤ 8 of them, in one block) sits in the 16
+  /// Where a run of up to eight consecutive tiles (in one panel row) sits in the 16
   /// transformed planes, `spread` floats apart.
   struct Place {
     let base: UnsafeMutablePointer<Float>
     let spread: Int
-    let count: Int
 
+    /// All eight lanes, past a short run too (see `inputTransform`).
     @inline(__always)
     func store(_ value: SIMD8<Float>, _ plane: Int) {
-      let at = base + plane * spread
-      if count == 8 {
-        UnsafeMutableRawPointer(at).storeBytes(of: value, as: SIMD8<Float>.self)
-      } else {
-        for k in 0..<count { at[k] = value[k] }
-      }
+      UnsafeMutableRawPointer(base + plane * spread).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 
-    /// All eight, past `count` too (into the next row of the block, or the eight floats the
-    /// products' buffer has over): the lanes past `count` are never written out.
+    /// All eight, past a short run too (into the next row of the panel, or the gap after it):
+    /// the lanes past the run are never written out.
     @inline(__always)
     func load(_ plane: Int) -> SIMD8<Float> {
       UnsafeRawPointer(base + plane * spread).loadUnaligned(as: SIMD8<Float>.self)
     }
   }
+
 }
 
 /// A pointer handed to the threads of `Kernels.parallel`, each of which touches its own part.
