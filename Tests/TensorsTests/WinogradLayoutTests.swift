@@ -27,7 +27,7 @@ struct WinogradLayoutTests {
   func panels() {
     for rows in [5, 7, 32, 64, 192] {
       for blocks in [1, 4, 685] {
-        let p = Winograd.Panels(rows: rows, blocks: blocks)
+        let p = Winograd.Panels(planes: 16, rows: rows, blocks: blocks)
         #expect(p.blockStride >= 16 * rows && (p.blockStride / 16) % 2 == 1)
         #expect(p.planeStride >= blocks * p.blockStride && (p.planeStride / 16) % 2 == 1)
         #expect(p.offset(3, tile: 16 * (blocks - 1) + 5, row: rows - 1) == p.panel(3, block: blocks - 1) + 16 * (rows - 1) + 5)

@@ -40,7 +40,8 @@ extension Kernels {
     }
     // Kept for the filter gradient when the forward pass built them; a Winograd layer's forward
     // pass does not, and its filter gradient needs them once.
-    if whole && cols.count <= columnCacheLimit && !Winograd.servesForward(s) { x.derived.withLock { $0[key] = cols } }
+    let winograd = Winograd.servesForward(s) || LineWinograd.servesForward(s)
+    if whole && cols.count <= columnCacheLimit && !winograd { x.derived.withLock { $0[key] = cols } }
     return cols
   }
 
@@ -92,7 +93,7 @@ extension Kernels {
   }
 
   /// `y = conv2d(x, w)`: directly for a depthwise or narrow layer, by Winograd's transforms for
-  /// a wide 3×3 one, else by unfolding and a matrix product.
+  /// a wide 3×3, 1×7 or 7×1 one, else by unfolding and a matrix product.
   static func conv2d(
     _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
@@ -103,6 +104,8 @@ extension Kernels {
       DirectConvolution.conv2d(x, w.base, s, into: y)
     } else if Winograd.servesForward(s) {
       Winograd.conv2d(x.base, w, s, into: y)
+    } else if LineWinograd.servesForward(s) {
+      LineWinograd.conv2d(x.base, w, s, into: y)
     } else {
       unfoldedConv2d(x, w.base, s, into: y)
     }
@@ -119,6 +122,8 @@ extension Kernels {
       DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
     } else if Winograd.servesInputGradient(s) {
       Winograd.conv2dInputGradient(gy, w, s, into: gx)
+    } else if LineWinograd.servesInputGradient(s) {
+      LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
     } else {
       unfoldedConv2dInputGradient(gy, w.base, s, into: gx)
     }

@@ -1,13 +1,14 @@
 extension Winograd {
   /// Where a Winograd convolution keeps its transformed tiles (`rows` = channels) or their
-  /// products (`rows` = outputs): 16 planes, each of `blocks` panels of 16 tiles, a panel being
+  /// products (`rows` = outputs): `planes` planes, each of `blocks` panels of 16 tiles, a panel being
   /// `rows` rows of 16 contiguous floats (one cache line), so that each product of a block reads
-  /// and writes one contiguous panel.
+  /// and writes one contiguous panel. `planes` is 16 for F(2×2, 3×3), 8 for F(2, 7).
   ///
   /// Panels lie an odd number of cache lines apart, and so do planes: at a power-of-two stride
   /// (64 rows of 16 floats is 4 KiB) the 16 planes' rows of one tile, which a transform reads
   /// together, and one row's successive panels would all fall in the same cache set.
   struct Panels {
+    let planes: Int
     let rows: Int
     let blocks: Int
 
@@ -15,8 +16,8 @@ extension Winograd {
     var blockStride: Int { 16 &* (rows &+ 1 &+ (rows & 1)) }
     /// Floats from one plane to the next.
     var planeStride: Int { 16 &* ((blocks &* (blockStride / 16)) | 1) }
-    /// Floats the 16 planes take, and eight over: a run's loads may reach past the last tile.
-    var count: Int { 16 &* planeStride &+ 8 }
+    /// Floats the planes take, and eight over: a run's loads may reach past the last tile.
+    var count: Int { planes &* planeStride &+ 8 }
 
     /// Plane `ξ`'s panel of block `block`.
     @inline(__always)

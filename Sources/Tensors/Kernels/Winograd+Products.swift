@@ -1,35 +1,36 @@
 import CGatherProduct
 
-extension Winograd.Plan {
-  /// The 16 products `m[ξ] = u[ξ] · v[ξ]`, [outputs × channels]·[channels × lanes], a block of
-  /// 16 tiles at a time: a block's panel of `v` (16 lanes of every channel, contiguous) stays in
-  /// the first caches while the filters are read where they lie, and its panel of `m` is written
-  /// whole, once. BLAS would pack the filters again for every product, which costs as much as the
-  /// product itself when the tiles are few (49 in ResNet-18's 14×14 layers), and zeroes its
-  /// output first, which costs as much when the channels are few (32 in Inception-v3's first
-  /// layers, 10,952 tiles). Blocks go to FedSim's threads.
+extension WinogradTiling {
+  /// The products `m[ξ] = u[ξ] · v[ξ]` of every plane, [outputs × channels]·[channels × lanes],
+  /// a block of 16 tiles at a time: a block's panel of `v` (16 lanes of every channel,
+  /// contiguous) stays in the first caches while the filters are read where they lie, and its
+  /// panel of `m` is written whole, once. BLAS would pack the filters again for every product,
+  /// which costs as much as the product itself when the tiles are few (49 in ResNet-18's 14×14
+  /// layers), and zeroes its output first, which costs as much when the channels are few (32 in
+  /// Inception-v3's first layers, 10,952 tiles). Blocks go to FedSim's threads.
   ///
-  /// `turned`: `u` is the transform of filters [channels, outputs, 3, 3] and the product runs
-  /// by the filters turned 180° with their channels swapped: `u[P ξ]` read transposed.
-  /// `panel`: through the AVX2 kernel, or BLAS a block at a time (by default as the CPU allows;
-  /// tests compare the two).
+  /// `turned`: `u` is the transform of filters [channels, outputs, …] and the product runs by
+  /// the filters turned 180° with their channels swapped: plane `turnedPlane(ξ)` of `u`, read
+  /// transposed. `panel`: through the AVX2 kernel, or BLAS a block at a time (by default as the
+  /// CPU allows; tests compare the two).
   func products(
     _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, turned: Bool, into m: UnsafeMutablePointer<Float>,
     panel: Bool? = nil
   ) {
     zeroSpareLanes(v)
-    let blocks = lanes / 16
+    let (planes, blocks) = (Self.planes, lanes / 16)
     let (tilePanels, productPanels) = (tilePanels, productPanels)
+    let (outputs, channels) = (outputs, channels)
     let panel = panel ?? Winograd.panelKernel
     // (`Kernels.gemm` counts its own.)
-    if panel { Kernels.gemmFLOPs.add(2 &* 16 &* outputs &* channels &* tiles, ordering: .relaxed) }
+    if panel { Kernels.gemmFLOPs.add(2 &* planes &* outputs &* channels &* tiles, ordering: .relaxed) }
     // Element (output i, channel j) of plane ξ's filter matrix.
     let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
     let (v, m) = (Shared(v), Shared(m))
-    Kernels.parallel(16 * blocks, work: 16 * outputs * lanes) { items in
+    Kernels.parallel(planes * blocks, work: planes * outputs * lanes) { items in
       for item in items {
         let (xi, block) = item.quotientAndRemainder(dividingBy: blocks)
-        let a = u + filterPlane(xi, turned) * outputs * channels
+        let a = u + (turned ? Self.turnedPlane(xi) : xi) * outputs * channels
         let b = v.pointer + tilePanels.panel(xi, block: block)
         let c = m.pointer + productPanels.panel(xi, block: block)
         if panel {
@@ -44,22 +45,13 @@ extension Winograd.Plan {
     }
   }
 
-  /// The plane of the transformed filters that product `ξ` reads: itself, or turned, with the
-  /// first and last rows and columns of the 4×4 block swapped.
-  @inline(__always)
-  private func filterPlane(_ xi: Int, _ turned: Bool) -> Int {
-    guard turned else { return xi }
-    let swap = { (k: Int) in k == 0 ? 3 : k == 3 ? 0 : k }
-    return 4 * swap(xi / 4) + swap(xi % 4)
-  }
-
   /// The lanes of the last block past the last tile: zeros, so that they cost no more than the
   /// others (whatever was in memory could be subnormal) and are never NaN.
   private func zeroSpareLanes(_ v: UnsafeMutablePointer<Float>) {
     let spare = lanes - tiles
     guard spare > 0 else { return }
     let panels = tilePanels
-    for xi in 0..<16 {
+    for xi in 0..<Self.planes {
       for c in 0..<channels { (v + panels.offset(xi, tile: tiles, row: c)).initialize(repeating: 0, count: spare) }
     }
   }

@@ -14,7 +14,7 @@ extension Winograd {
     /// Where each block's runs start; `firstRun[blocks]` is the count.
     let firstRun: [Int]
 
-    init(_ plan: Plan) {
+    init(_ plan: some WinogradTiling) {
       var runs: [Run] = []
       runs.reserveCapacity(plan.tiles / 8 + 2 * plan.n * plan.tilesDown)
       for b in 0..<plan.n {

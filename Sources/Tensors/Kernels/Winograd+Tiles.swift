@@ -3,7 +3,7 @@ extension Winograd {
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
   /// the tiles go in blocks of 16, `lanes` being their count rounded up to whole blocks. The
   /// transformed tiles and their products lie in panels (`Winograd.Panels`).
-  struct Plan {
+  struct Plan: WinogradTiling {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
     let outputs: Int
@@ -11,13 +11,13 @@ extension Winograd {
 
     var tilesDown: Int { (out.0 + 1) / 2 }
     var tilesAcross: Int { (out.1 + 1) / 2 }
-    var perSample: Int { tilesDown * tilesAcross }
-    var tiles: Int { n * perSample }
-    var lanes: Int { (tiles + 15) / 16 * 16 }
+    static var planes: Int { 16 }
 
-    /// The layouts of the transformed tiles and of their products.
-    var tilePanels: Winograd.Panels { Winograd.Panels(rows: channels, blocks: lanes / 16) }
-    var productPanels: Winograd.Panels { Winograd.Panels(rows: outputs, blocks: lanes / 16) }
+    /// Turned, the first and last rows and columns of the 4×4 block swap.
+    static func turnedPlane(_ xi: Int) -> Int {
+      let swap = { (k: Int) in k == 0 ? 3 : k == 3 ? 0 : k }
+      return 4 * swap(xi / 4) + swap(xi % 4)
+    }
 
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [16, outputs, channels] is.
     /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
@@ -41,18 +41,17 @@ extension Winograd {
       let (rows, columns) = (2 * tilesDown + 2, 2 * tilesAcross + 16)
       let panels = tilePanels
       Scratch.with(n * channels * rows * columns) { padded in
-        let (x, v, padded) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(v), Shared(padded))
-        Kernels.parallel(n * channels, work: n * channels * rows * columns) { planes in
-          for p in planes {
-            pad(x.pointer + p * height * width, into: padded.pointer + p * rows * columns, rows: rows, columns: columns)
-          }
-        }
+        Winograd.pad(
+          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
+          into: padded, rows: rows, columns: columns)
+        let (v, padded) = (Shared(v), Shared(padded))
         Kernels.parallel(panels.blocks, work: 16 * channels * lanes) { blocks in
           for block in blocks {
             for c in 0..<channels {
               for run in runs.of(block) {
                 let d = padded.pointer + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
-                let (d0, d1, d2, d3) = (columnsOf(d), columnsOf(d + columns), columnsOf(d + 2 * columns), columnsOf(d + 3 * columns))
+                let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
+                let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
                 // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
                 // All eight lanes, past a short run too: what lands past it is the next run's,
                 // or the next row's of this panel, or the gap after the panel, and is written
@@ -67,24 +66,6 @@ extension Winograd {
           }
         }
       }
-    }
-
-    /// One plane zero-padded into `rows × columns`, the input at `padding`.
-    private func pad(_ plane: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-      padded.initialize(repeating: 0, count: rows * columns)
-      let across = Swift.min(width, columns - padding.1)
-      for r in 0..<Swift.min(height, rows - padding.0) {
-        Kernels.copyRow(padded + (r + padding.0) * columns + padding.1, plane + r * width, count: across)
-      }
-    }
-
-    /// The four columns of one row of eight consecutive tiles starting at `d`: column `j` of
-    /// tile `k` is `d[2k + j]`.
-    @inline(__always)
-    private func columnsOf(_ d: UnsafeMutablePointer<Float>) -> Quad {
-      let a = UnsafeRawPointer(d).loadUnaligned(as: SIMD16<Float>.self)
-      let b = UnsafeRawPointer(d + 2).loadUnaligned(as: SIMD16<Float>.self)
-      return Quad(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
     }
 
     @inline(__always) private func add(_ a: Quad, _ b: Quad) -> Quad { Quad(a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3) }
@@ -119,64 +100,16 @@ extension Winograd {
               let top = add(add(m0, m1), m2)
               let bottom = sub(sub(m1, m2), m3)
               let plane = y.pointer + (run.sample * outputs + o) * out.0 * out.1
-              put(top.0 + top.1 + top.2, top.1 - top.2 - top.3, plane, 2 * run.ty, 2 * run.tx, run.count)
+              let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
+              Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
               if 2 * run.ty + 1 < out.0 {
-                put(bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, plane, 2 * run.ty + 1, 2 * run.tx, run.count)
+                Winograd.interleave(
+                  bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, into: plane + (2 * run.ty + 1) * out.1 + c, columns)
               }
             }
           }
         }
       }
     }
-
-    /// One output row of a run of `count` tiles from its even and odd columns, from column `c`
-    /// on (cut at the plane's edge).
-    @inline(__always)
-    private func put(
-      _ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ plane: UnsafeMutablePointer<Float>, _ r: Int, _ c: Int, _ count: Int
-    ) {
-      var both = SIMD16<Float>()
-      both.evenHalf = even
-      both.oddHalf = odd
-      let at = plane + r * out.1 + c
-      let columns = Swift.min(2 * count, out.1 - c)
-      if columns == 16 {
-        UnsafeMutableRawPointer(at).storeBytes(of: both, as: SIMD16<Float>.self)
-      } else {
-        for k in 0..<columns { at[k] = both[k] }
-      }
-    }
   }
-
-  /// Four columns (or rows) of eight tiles.
-  typealias Quad = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-
-  /// Where a run of up to eight consecutive tiles (in one panel row) sits in the 16
-  /// transformed planes, `spread` floats apart.
-  struct Place {
-    let base: UnsafeMutablePointer<Float>
-    let spread: Int
-
-    /// All eight lanes, past a short run too (see `inputTransform`).
-    @inline(__always)
-    func store(_ value: SIMD8<Float>, _ plane: Int) {
-      UnsafeMutableRawPointer(base + plane * spread).storeBytes(of: value, as: SIMD8<Float>.self)
-    }
-
-    /// All eight, past a short run too (into the next row of the panel, or the gap after it):
-    /// the lanes past the run are never written out.
-    @inline(__always)
-    func load(_ plane: Int) -> SIMD8<Float> {
-      UnsafeRawPointer(base + plane * spread).loadUnaligned(as: SIMD8<Float>.self)
-    }
-  }
-
 }
-
-/// A pointer handed to the threads of `Kernels.parallel`, each of which touches its own part.
-struct Shared: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<Float>
-  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-

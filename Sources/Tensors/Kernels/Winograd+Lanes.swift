@@ -1,0 +1,73 @@
+extension Winograd {
+  /// Four columns (or rows) of eight tiles.
+  typealias Quad = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+  /// Where a run of up to eight consecutive tiles (in one panel row) sits in the transformed
+  /// planes, `spread` floats apart.
+  struct Place {
+    let base: UnsafeMutablePointer<Float>
+    let spread: Int
+
+    /// All eight lanes, past a short run too (see `Plan.inputTransform`).
+    @inline(__always)
+    func store(_ value: SIMD8<Float>, _ plane: Int) {
+      UnsafeMutableRawPointer(base + plane * spread).storeBytes(of: value, as: SIMD8<Float>.self)
+    }
+
+    /// All eight, past a short run too (into the next row of the panel, or the gap after it):
+    /// the lanes past the run are never written out.
+    @inline(__always)
+    func load(_ plane: Int) -> SIMD8<Float> {
+      UnsafeRawPointer(base + plane * spread).loadUnaligned(as: SIMD8<Float>.self)
+    }
+  }
+
+  /// Columns `j ..< j + 4` of eight consecutive tiles two apart starting at `d`: column `j` of
+  /// tile `k` is `d[2k + j]`, the first from `d`.
+  @inline(__always)
+  static func evenOddColumns(_ d: UnsafeMutablePointer<Float>) -> Quad {
+    let a = UnsafeRawPointer(d).loadUnaligned(as: SIMD16<Float>.self)
+    let b = UnsafeRawPointer(d + 2).loadUnaligned(as: SIMD16<Float>.self)
+    return Quad(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+  }
+
+  /// The first `columns` of a row whose even columns are `even` and odd ones `odd`, from `at`.
+  @inline(__always)
+  static func interleave(_ even: SIMD8<Float>, _ odd: SIMD8<Float>, into at: UnsafeMutablePointer<Float>, _ columns: Int) {
+    var both = SIMD16<Float>()
+    both.evenHalf = even
+    both.oddHalf = odd
+    if columns == 16 {
+      UnsafeMutableRawPointer(at).storeBytes(of: both, as: SIMD16<Float>.self)
+    } else {
+      for k in 0..<columns { at[k] = both[k] }
+    }
+  }
+
+  /// `planes` planes of `height × width` zero-padded into `rows × columns` each, the input at
+  /// `padding` (cut where the padded plane ends), split over the threads.
+  static func pad(
+    _ x: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, padding: (Int, Int),
+    into padded: UnsafeMutablePointer<Float>, rows: Int, columns: Int
+  ) {
+    let (x, padded) = (Shared(x), Shared(padded))
+    Kernels.parallel(planes, work: planes * rows * columns) { range in
+      for p in range {
+        let (plane, out) = (x.pointer + p * height * width, padded.pointer + p * rows * columns)
+        out.initialize(repeating: 0, count: rows * columns)
+        let across = Swift.min(width, columns - padding.1)
+        for r in 0..<Swift.max(0, Swift.min(height, rows - padding.0)) {
+          Kernels.copyRow(out + (r + padding.0) * columns + padding.1, plane + r * width, count: across)
+        }
+      }
+    }
+  }
+}
+
+/// A pointer handed to the threads of `Kernels.parallel`, each of which touches its own part.
+struct Shared: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+
