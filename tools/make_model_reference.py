@@ -115,12 +115,16 @@ CASES = [
     ("cnn6", {"classes": 10}, [2, 3, 32, 32], lambda: cnn6(10)),
     ("mlp", {"classes": 10}, [2, 1, 28, 28], mlp),
     ("resnet18", {"classes": 10, "stem": "cifar", "activation": "sigmoid"}, [1, 3, 32, 32], lambda: resnet18_cifar(10, nn.Sigmoid)),
+    # 16 channels in every 1×7 and 7×1 layer: wide enough for FedSim's F(2, 7) Winograd path.
+    ("inception_c", {"inputs": 16, "channels_7x7": 16}, [2, 16, 7, 7], lambda: I.InceptionC(16, 16)),
 ]
 
 
-def main(out):
+def main(out, only=None):
     os.makedirs(out, exist_ok=True)
     for k, (name, opts, shape, build) in enumerate(CASES):
+        if only is not None and k not in only:
+            continue
         seed = 1000 + k
         m = build(); m.train()
         sd = m.state_dict()
@@ -155,4 +159,5 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # make_model_reference.py OUT [INDEX ...]: every case, or only those given.
+    main(sys.argv[1], [int(a) for a in sys.argv[2:]] or None)

@@ -52,6 +52,10 @@ struct LineWinogradTests {
       ConvShape(input: input, filter: filter, geometry: ConvGeometry(stride: (stride, stride), padding: padding, groups: groups))
     }
     #expect(LineWinograd.servesForward(shape([2, 192, 17, 17], [192, 192, 1, 7])))
+    // The PyTorch golden 14-inception_c (Tests/Fixtures/models) checks this path: its 1×7 and 7×1
+    // layers, 16 channels over 7×7 at batch 2, go this way.
+    #expect(LineWinograd.servesForward(shape([2, 16, 7, 7], [16, 16, 1, 7])))
+    #expect(LineWinograd.servesInputGradient(shape([2, 16, 7, 7], [192, 16, 7, 1], padding: (3, 0))))
     #expect(LineWinograd.servesForward(shape([2, 192, 17, 17], [192, 192, 7, 1], padding: (3, 0))))
     #expect(!LineWinograd.servesForward(shape([2, 192, 17, 17], [192, 192, 1, 7], stride: 2)))
     #expect(!LineWinograd.servesForward(shape([2, 192, 17, 17], [192, 96, 1, 7], groups: 2)))
