@@ -105,6 +105,7 @@ struct CheckpointTests {
     var gen = SeededGenerator(seed: 9)
     let model = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID()).safetensors").path
+    defer { try? FileManager.default.removeItem(atPath: path) }  // 44 MB, else left in /tmp by every run
     try model.save(safetensors: path, metadata: ["model": "resnet18"])
     var other = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)
     #expect(other.parameters[0].scalars != model.parameters[0].scalars)
