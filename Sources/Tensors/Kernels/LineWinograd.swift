@@ -66,14 +66,9 @@ enum LineWinograd {
       : Plan(axis: axis, n: s.n, channels: s.c, height: s.h, width: s.w, padding: padding, outputs: s.o, out: (s.oh, s.ow))
   }
 
-  /// The transformed filters of `w`, kept with it (as `Winograd.filters`).
+  /// The transformed filters of `w`, kept with it.
   private static func filters(_ w: TensorStorage, _ s: ConvShape) -> TensorStorage {
-    let key = DerivedLayout(kind: .winogradFilter, shape: s)
-    if let cached = w.derived.withLock({ $0[key] }) { return cached }
-    let u = TensorStorage(count: 8 * s.o * s.c)
-    filterTransform(w.base, count: s.o * s.c, into: u.base)
-    w.derived.withLock { $0[key] = u }
-    return u
+    Winograd.transformedFilters(w, s, planes: 8, filterTransform)
   }
 
   /// `G g` of each of the `count` seven-tap filters of `w` into `u` [8, count], eight filters at

@@ -46,13 +46,22 @@ enum Winograd {
     plan.convolve(gy, filters(w, s).base, turned: true, into: gx)
   }
 
-  /// The transformed filters of `w`, kept with it: a model's weights serve every evaluation of
-  /// an attack, and a filter gradient's seed serves both products of its pullback.
+  /// The transformed filters of `w`, kept with it.
   private static func filters(_ w: TensorStorage, _ s: ConvShape) -> TensorStorage {
+    transformedFilters(w, s, planes: 16, filterTransform)
+  }
+
+  /// The `planes` transforms of `w`'s `o·c` filters by `transform`, kept with `w`: a model's
+  /// weights serve every evaluation of an attack, and a filter gradient's seed serves both
+  /// products of its pullback. (The shape tells which transform: one algorithm serves a shape.)
+  static func transformedFilters(
+    _ w: TensorStorage, _ s: ConvShape, planes: Int,
+    _ transform: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+  ) -> TensorStorage {
     let key = DerivedLayout(kind: .winogradFilter, shape: s)
     if let cached = w.derived.withLock({ $0[key] }) { return cached }
-    let u = TensorStorage(count: 16 * s.o * s.c)
-    filterTransform(w.base, count: s.o * s.c, into: u.base)
+    let u = TensorStorage(count: planes * s.o * s.c)
+    transform(w.base, s.o * s.c, u.base)
     w.derived.withLock { $0[key] = u }
     return u
   }
