@@ -4,9 +4,12 @@ extension Kernels {
   /// Runs `body` over `0..<count` split into one contiguous range for each BLAS thread, those
   /// ranges at once: the memory-bound passes around the matrix products then use the cores the
   /// products use. One range, on the calling thread, when BLAS has one thread or `count` is 1.
+  /// FedSim's `WorkerPool` runs the ranges; Dispatch when the pool is held (a second caller,
+  /// or a pass inside a pass).
   static func parallel(_ count: Int, _ body: (Range<Int>) -> Void) {
     let parts = Swift.min(blasThreads, count)
     guard parts > 1 else { return body(0..<count) }
+    if WorkerPool.shared.run(count, parts: parts, body) { return }
     withoutActuallyEscaping(body) { body in
       let ranges = Ranges(body: body)  // each thread writes its own range only
       DispatchQueue.concurrentPerform(iterations: parts) { part in
