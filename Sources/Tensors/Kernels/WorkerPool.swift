@@ -10,6 +10,10 @@ import Synchronization
 /// two cores, a pure spin took the cores from the other's work (ResNet-18 at two threads each,
 /// 555–631 ms an evaluation against Dispatch's 416–476; yielding, 359–419).
 ///
+/// Parts are claimed, not assigned: the caller, once its first part is done, takes any part no
+/// worker has claimed yet, so a worker that is late (asleep, or off its core on a busy machine)
+/// costs no more than the part it took. A part's range does not depend on who runs it.
+///
 /// One caller at a time: a second caller (another thread, or a pass nested in a pass) gets
 /// `false` from `run` and goes by Dispatch. Parts are the same ranges either way, so results do
 /// not depend on which path ran.
@@ -26,10 +30,14 @@ final class WorkerPool: @unchecked Sendable {
   }
 
   private let taken = Atomic<Bool>(false)
-  private let generation = Atomic<Int>(0)
-  private let finished = Atomic<Int>(0)
+  /// The pass in progress as one word: its generation (bits 32 and up), its parts (16–31) and
+  /// the next part not yet claimed (0–15).
+  private let state = Atomic<Int>(0)
+  /// Parts of the pass in progress that are done.
+  private let done = Atomic<Int>(0)
   private let sleepers = Atomic<Int>(0)
-  /// Written by the caller before it raises `generation`, read by the workers after.
+  /// Written by the caller before it publishes a generation; read only by whoever claimed a
+  /// part of it, and the caller changes it only once every part is done.
   private var job: Job?
   /// Changed only by the caller that holds `taken`.
   private var workers = 0
@@ -42,9 +50,11 @@ final class WorkerPool: @unchecked Sendable {
     pthread_cond_init(wake, nil)
   }
 
-  /// Runs `body` over `0..<count` in `parts` ranges, part 0 on the calling thread; `false`
-  /// (and nothing run) when another caller holds the pool or a worker cannot be started.
+  /// Runs `body` over `0..<count` in `parts` ranges, on the calling thread and the workers;
+  /// `false` (and nothing run) when another caller holds the pool, `parts` is 65,536 or more,
+  /// or a worker cannot be started.
   func run(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) -> Bool {
+    guard parts < 1 << 16 else { return false }
     guard taken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
       return false
     }
@@ -52,24 +62,56 @@ final class WorkerPool: @unchecked Sendable {
     guard grow(to: parts - 1) else { return false }
     withoutActuallyEscaping(body) { body in
       job = Job(body: body, count: count, parts: parts)
-      finished.store(0, ordering: .relaxed)
-      generation.add(1, ordering: .sequentiallyConsistent)
+      done.store(0, ordering: .relaxed)
+      let generation = (Self.generation(state.load(ordering: .relaxed)) + 1) & 0x7fff_ffff
+      state.store(generation << 32 | parts << 16, ordering: .sequentiallyConsistent)
       if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
         pthread_mutex_lock(lock)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(lock)
       }
-      body(0..<count / parts)
-      awaitWorkers()
+      runParts(of: generation)
+      awaitParts(parts)
       job = nil
     }
     return true
   }
 
-  /// Waits until every worker has seen the job (and done its part, if it had one).
-  private func awaitWorkers() {
+  private static func generation(_ state: Int) -> Int { state >> 32 }
+
+  /// Claims and runs parts of pass `generation` until none is left unclaimed.
+  private func runParts(of generation: Int) {
+    while let part = claim(generation) {
+      work(part: part)
+      done.add(1, ordering: .releasing)
+    }
+  }
+
+  /// The next unclaimed part of pass `generation`, now this thread's; nil when there is none
+  /// (or that pass is over).
+  private func claim(_ generation: Int) -> Int? {
+    var s = state.load(ordering: .acquiring)
+    while true {
+      guard Self.generation(s) == generation, s & 0xffff < (s >> 16) & 0xffff else { return nil }
+      let (exchanged, original) = state.compareExchange(expected: s, desired: s + 1, ordering: .acquiringAndReleasing)
+      if exchanged { return s & 0xffff }
+      s = original
+    }
+  }
+
+  /// Part `part` of the job. A function of its own so that its hold on the job's closure ends
+  /// before the part is reported done (the caller's `withoutActuallyEscaping` checks that
+  /// nothing kept it).
+  @inline(never)
+  private func work(part: Int) {
+    let job = job!
+    job.body(job.count * part / job.parts..<job.count * (part + 1) / job.parts)
+  }
+
+  /// Waits until all `parts` are done (the last ones by workers that claimed them).
+  private func awaitParts(_ parts: Int) {
     var spins = 0
-    while finished.load(ordering: .acquiring) < workers {
+    while done.load(ordering: .acquiring) < parts {
       spins += 1
       if spins > 4096 { sched_yield() }  // the machine is busier than its cores
     }
@@ -78,20 +120,20 @@ final class WorkerPool: @unchecked Sendable {
   /// Starts workers until there are `count`.
   private func grow(to count: Int) -> Bool {
     while workers < count {
-      guard start(index: workers + 1) else { return false }
+      guard start() else { return false }
       workers += 1
     }
     return true
   }
 
-  private func start(index: Int) -> Bool {
+  private func start() -> Bool {
     // The worker waits for the generation after the current one, however late it starts.
-    let worker = Worker(pool: self, index: index, seen: generation.load(ordering: .relaxed))
+    let worker = Worker(pool: self, seen: Self.generation(state.load(ordering: .relaxed)))
     let context = Unmanaged.passRetained(worker).toOpaque()
     var thread = pthread_t()
     let started = pthread_create(&thread, nil, { context in
       let worker = Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue()
-      worker.pool.serve(index: worker.index, seen: worker.seen)
+      worker.pool.serve(seen: worker.seen)
     }, context)
     guard started == 0 else {
       Unmanaged<Worker>.fromOpaque(context).release()
@@ -103,29 +145,16 @@ final class WorkerPool: @unchecked Sendable {
 
   private final class Worker {
     let pool: WorkerPool
-    let index: Int
     let seen: Int
-    init(pool: WorkerPool, index: Int, seen: Int) { (self.pool, self.index, self.seen) = (pool, index, seen) }
+    init(pool: WorkerPool, seen: Int) { (self.pool, self.seen) = (pool, seen) }
   }
 
-  /// A worker's life: wait for the next job, do part `index` of it if there is one, report.
-  private func serve(index: Int, seen: Int) -> Never {
+  /// A worker's life: wait for the next pass, take what parts of it are left.
+  private func serve(seen: Int) -> Never {
     var seen = seen
     while true {
       seen = next(after: seen)
-      work(index: index)
-      finished.add(1, ordering: .releasing)
-    }
-  }
-
-  /// Part `index` of the job, if it has one. A function of its own so that its hold on the
-  /// job's closure ends before the worker reports (the caller's `withoutActuallyEscaping`
-  /// checks that nothing kept it).
-  @inline(never)
-  private func work(index: Int) {
-    let job = job!
-    if index < job.parts {
-      job.body(job.count * index / job.parts..<job.count * (index + 1) / job.parts)
+      runParts(of: seen)
     }
   }
 
@@ -135,7 +164,7 @@ final class WorkerPool: @unchecked Sendable {
     let deadline = clock.now.advanced(by: Self.spin)
     var spins = 0
     while true {
-      let g = generation.load(ordering: .acquiring)
+      let g = Self.generation(state.load(ordering: .acquiring))
       if g != seen { return g }
       spins += 1
       // Past the first microseconds, let whatever else this core has run (another process's
@@ -145,9 +174,9 @@ final class WorkerPool: @unchecked Sendable {
     }
     pthread_mutex_lock(lock)
     sleepers.add(1, ordering: .sequentiallyConsistent)
-    while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wake, lock) }
+    while Self.generation(state.load(ordering: .sequentiallyConsistent)) == seen { pthread_cond_wait(wake, lock) }
     sleepers.subtract(1, ordering: .sequentiallyConsistent)
     pthread_mutex_unlock(lock)
-    return generation.load(ordering: .acquiring)
+    return Self.generation(state.load(ordering: .acquiring))
   }
 }
