@@ -4,8 +4,8 @@ import Synchronization
 /// FedSim's own worker threads for `Kernels.parallel`. Dispatch parks its workers as soon as a
 /// pass ends and wakes them through the kernel for the next one: DenseNet-121 makes some 2,500
 /// parallel passes an evaluation, and at two threads about 11% of its samples were the
-/// scheduler's and a third of a core sat idle. These workers spin a while on a generation
-/// counter before they sleep, so the next pass, usually microseconds away, starts at once.
+/// scheduler's and a third of a core sat idle. These workers spin a while on the pass word
+/// (`state`) before they sleep, so the next pass, usually microseconds away, starts at once.
 /// Past the first microseconds the spin yields the core each turn: with two such processes on
 /// two cores, a pure spin took the cores from the other's work (ResNet-18 at two threads each,
 /// 555–631 ms an evaluation against Dispatch's 416–476; yielding, 359–419).
