@@ -13,9 +13,16 @@ extension Kernels {
     withoutActuallyEscaping(body) { body in
       let ranges = Ranges(body: body)  // each thread writes its own range only
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        ranges.body(count * part / parts..<count * (part + 1) / parts)
+        ranges.body(range(ofPart: part, parts: parts, count: count))
       }
     }
+  }
+
+  /// Part `part` of `0..<count` cut into `parts` contiguous ranges, as every split into parts
+  /// cuts it, whichever thread runs the part: `count·part/parts ..< count·(part + 1)/parts`.
+  @inline(__always)
+  static func range(ofPart part: Int, parts: Int, count: Int) -> Range<Int> {
+    count * part / parts..<count * (part + 1) / parts
   }
 
   private struct Ranges: @unchecked Sendable {

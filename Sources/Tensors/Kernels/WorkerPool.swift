@@ -105,7 +105,7 @@ final class WorkerPool: @unchecked Sendable {
   @inline(never)
   private func work(part: Int) {
     let job = job!
-    job.body(job.count * part / job.parts..<job.count * (part + 1) / job.parts)
+    job.body(Kernels.range(ofPart: part, parts: job.parts, count: job.count))
   }
 
   /// Waits until all `parts` are done (the last ones by workers that claimed them).

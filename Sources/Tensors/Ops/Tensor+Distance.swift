@@ -26,7 +26,8 @@ extension Kernels {
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: parts) { partial in
       parallel(parts, work: count) { range in
         for part in range {
-          let (lo, hi) = (count * part / parts, count * (part + 1) / parts)
+          let mine = Kernels.range(ofPart: part, parts: parts, count: count)
+          let (lo, hi) = (mine.lowerBound, mine.upperBound)
           var lanes = SIMD8<Double>()
           var i = lo
           while i + 8 <= hi {
