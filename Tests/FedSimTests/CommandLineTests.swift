@@ -6,11 +6,12 @@ import Testing
 @Suite("The command line")
 struct CommandLineTests {
   /// Runs the built `fedsim` with `arguments`; its status and everything it printed.
-  func fedsim(_ arguments: [String]) throws -> (Int32, String) {
+  func fedsim(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
     p.arguments = arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     (p.standardOutput, p.standardError) = (pipe, pipe)
     try p.run()
@@ -41,11 +42,22 @@ struct CommandLineTests {
     #expect(status != 0 && !text.contains("Did you mean"), "\(text)")
   }
 
-  @Test("--threads 0 and an unknown --big-model are usage errors naming the flag, before any work")
+  @Test("--threads 0 or past four a core, and an unknown --big-model, are usage errors naming the source, before any work")
   func zeroThreads() throws {
     for command in ["bench", "attack"] {
       let (status, text) = try fedsim([command, "--threads", "0"])
       #expect(status == 64 && text.contains("--threads must be at least 1"), "\(command): \(text)")
+    }
+    // Past four threads a core, from the flag or the environment: refused at once (100000 used
+    // to run on for minutes); a count that is no number is named, not read as 1.
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    for command in ["bench", "attack"] {
+      let (status, text) = try fedsim([command, "--threads", "100000"])
+      #expect(status == 64 && text.contains("--threads must be at most \(4 * cores)") && !text.contains("DLG objective"), "\(command): \(text)")
+      let (envStatus, envText) = try fedsim([command], environment: ["OPENBLAS_NUM_THREADS": "\(4 * cores + 1)"])
+      #expect(envStatus == 64 && envText.contains("OPENBLAS_NUM_THREADS must be at most"), "\(command): \(envText)")
+      let (wordStatus, wordText) = try fedsim([command], environment: ["OPENBLAS_NUM_THREADS": "two"])
+      #expect(wordStatus == 64 && wordText.contains("OPENBLAS_NUM_THREADS=two is not a whole number"), "\(command): \(wordText)")
     }
     // An unknown big model is refused before any benchmark runs.
     let (status, text) = try fedsim(["bench", "--big-models", "--big-model", "vgg"])

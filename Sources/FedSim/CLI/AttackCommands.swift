@@ -48,7 +48,7 @@ struct Attack: ParsableCommand {
   @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
   @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
   @Option(help: "The folder to write the results into.") var out = "attack-out"
-  @Option(help: "Threads for the products and the passes between them (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "Threads for the products and the passes between them, 1 to four a core (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
   @Option(help: "The model's input normalisation, when the file does not say: imagenet, none, or MEAN,…/STD,….")
   var normalize: String?
   @Option(help: "Where the activation goes, when the file does not say: all, or modules (as torchvision's nn.ReLU modules swapped: DenseNet's last and Inception's ReLUs stay).")
@@ -57,12 +57,12 @@ struct Attack: ParsableCommand {
   func validate() throws {
     if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
     if restarts < 1 { throw ValidationError("--restarts must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    _ = try ThreadsOption.resolve(threads)
     if initialization == .rgap && method == .rgap { throw ValidationError("--init rgap starts an optimising method from R-GAP's images: use it with dlg, idlg, wdlg or ig") }
   }
 
   func run() throws {
-    BLAS.threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
+    BLAS.threads = try ThreadsOption.resolve(threads)
     var recorded: RecordedUpdate
     if let update {
       do { recorded = try RecordedUpdate(contentsOf: update, activationScope: activationScope) } catch { throw fail("\(error)") }

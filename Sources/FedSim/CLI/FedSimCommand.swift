@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
 
   @Flag(help: "Print one JSON object per line.") var json = false
   @Option(help: "Timed evaluations per batch-1 case (batch 8 runs a quarter as many).") var evals = 1000
-  @Option(help: "Threads for the products and the passes between them (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
+  @Option(help: "Threads for the products and the passes between them, 1 to four a core (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
   @Option(help: "A Python with torch, to time the PyTorch anchor beside FedSim in the same run.")
   var torch: String?
   @Option(help: "The folder of the PyTorch anchor scripts.") var anchors = "../shared/anchors"
@@ -67,7 +67,7 @@ struct Bench: ParsableCommand {
 
   func validate() throws {
     guard evals >= 1, bigEvals >= 1 else { throw ValidationError("--evals and --big-evals must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    _ = try ThreadsOption.resolve(threads)
     if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
       throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
     }
@@ -87,7 +87,7 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    let threads = threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
+    let threads = try ThreadsOption.resolve(threads)
     BLAS.threads = threads
     let anchor = torch.map { TorchAnchor(python: $0, anchorsDirectory: anchors) }
     let cases = DLGBenchmarkCase.standard.filter {
