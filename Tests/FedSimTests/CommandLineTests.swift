@@ -59,6 +59,8 @@ struct CommandLineTests {
       let (wordStatus, wordText) = try fedsim([command], environment: ["OPENBLAS_NUM_THREADS": "two"])
       #expect(wordStatus == 64 && wordText.contains("OPENBLAS_NUM_THREADS=two is not a whole number"), "\(command): \(wordText)")
     }
+    let (roundsStatus, roundsText) = try fedsim(["bench", "--big-models", "--big-rounds", "0"])
+    #expect(roundsStatus == 64 && roundsText.contains("--big-rounds must be at least 1"), "\(roundsText)")
     // An unknown big model is refused before any benchmark runs.
     let (status, text) = try fedsim(["bench", "--big-models", "--big-model", "vgg"])
     #expect(status == 64 && text.contains("--big-model is one of") && !text.contains("DLG objective"), "\(text)")

@@ -64,9 +64,11 @@ struct Bench: ParsableCommand {
   var bigModels = false
   @Option(help: "Timed evaluations per big model.") var bigEvals = 5
   @Option(help: "Time only this big model (resnet18, densenet121 or inception_v3).") var bigModel: String?
+  @Option(help: "Rounds of --big-evals evaluations per big model, PyTorch's timed after each of FedSim's (with --torch), so each round's ratio is taken in one state of the machine.")
+  var bigRounds = 1
 
   func validate() throws {
-    guard evals >= 1, bigEvals >= 1 else { throw ValidationError("--evals and --big-evals must be at least 1") }
+    guard evals >= 1, bigEvals >= 1, bigRounds >= 1 else { throw ValidationError("--evals, --big-evals and --big-rounds must be at least 1") }
     _ = try ThreadsOption.resolve(threads)
     if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
       throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
@@ -142,15 +144,28 @@ struct Bench: ParsableCommand {
       r.productMFLOPPerEval, r.productMFLOPPerEval / r.msPerEval))
   }
 
+  /// `--big-rounds` rounds of `--big-evals` evaluations, PyTorch's script run after each of
+  /// FedSim's: each round's ratio compares two figures taken a minute apart at most.
   func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?, peak: Double) throws {
-    var r = try BigModelBenchmark.run(c, evals: bigEvals, peak: peak)
-    if let anchor {
+    var prepared = try BigModelBenchmark.Prepared(c)
+    var torch: [(ms: Double, peak: Double?)] = []
+    var ratios: [Double] = []
+    for _ in 0..<bigRounds {
+      let ours = prepared.time(evals: bigEvals)
+      guard let anchor else { continue }
       let t = try anchor.run(
         script: TorchAnchor.Script.bigModels, arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
         threads: threads)
-      r.torchMsPerEval = t["ms_per_eval"] as? Double
-      r.torchPeakRSSMiB = t["anchor_peak_rss_mib"] as? Double
+      guard let ms = t["ms_per_eval"] as? Double else { throw ValidationError("\(TorchAnchor.Script.bigModels) printed no ms_per_eval") }
+      torch.append((ms, t["anchor_peak_rss_mib"] as? Double))
+      ratios.append(ms / ours)
+    }
+    var r = prepared.result(peak: peak)
+    if !torch.isEmpty {
+      r.torchMsPerEval = torch.map(\.ms).reduce(0, +) / Double(torch.count)
+      r.torchPeakRSSMiB = torch.compactMap(\.peak).max()
       r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
+      r.roundSpeedups = ratios
     }
     if json { return try printJSONLine(r) }
     var line = String(
@@ -160,6 +175,9 @@ struct Bench: ParsableCommand {
       r.gflopPerEval, r.floorMs, r.peakGFLOPs)
     if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
       line += String(format: "  pytorch %.0f ms (peak %.0f MiB)  ×%.2f", t, r.torchPeakRSSMiB ?? .nan, s)
+      if let rounds = r.roundSpeedups, rounds.count > 1 {
+        line += "  (rounds " + rounds.map { String(format: "×%.2f", $0) }.joined(separator: " ") + ")"
+      }
     }
     print(line)
   }

@@ -42,41 +42,67 @@ public enum BigModelBenchmark {
     public var torchMsPerEval: Double?
     /// PyTorch's process's peak resident memory (MiB), read from the kernel when it exits.
     public var torchPeakRSSMiB: Double?
+    /// PyTorch's time over FedSim's, each round (a round times both, one after the other).
+    public var roundSpeedups: [Double]?
     public var speedupOverTorch: Double?
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, parameters, threads, evals
       case msPerEval = "ms_per_eval", bestMs = "best_ms", gflopPerEval = "gflop_per_eval", peakGFLOPs = "peak_gflops", floorMs = "floor_ms"
       case peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
-      case torchPeakRSSMiB = "torch_peak_rss_mib", speedupOverTorch = "speedup_over_torch"
+      case torchPeakRSSMiB = "torch_peak_rss_mib", speedupOverTorch = "speedup_over_torch", roundSpeedups = "round_speedups"
     }
   }
 
-  /// `peak`: this machine's matrix-product rate (GFLOP/s), measured once for all cases.
-  public static func run(_ c: Case, evals: Int, classes: Int = 10, peak: Double) throws -> Result {
-    var gen = SeededGenerator(seed: 0)
-    let spec = ModelSpec(
-      name: c.model, channels: 3, imageSize: c.size, classes: classes, activation: .sigmoid,
-      auxiliaryHead: c.model == "inception_v3" ? false : nil, activationScope: .modules)
-    let model = try ModelZoo.make(spec, generator: &gen)
-    let x = Tensor.uniform([c.batch, 3, c.size, c.size], using: &gen)
-    let truth = sharedGradient(model: model, input: x, targets: oneHot((0..<c.batch).map { $0 % classes }, classes: classes))
-    let objective = DLGObjective(model: model, sharedGradient: truth, distance: .l2)
-    let dx = Tensor.normal(x.shape, using: &gen)
-    let dy = Tensor.normal([c.batch, classes], using: &gen)
-    _ = objective.evaluate(input: dx, labelLogits: dy)  // warm-up, as the anchor's
-    let flops = BLAS.matrixFLOPs
-    var times: [Double] = []
-    for _ in 0..<evals {
-      let start = DispatchTime.now().uptimeNanoseconds
-      _ = objective.evaluate(input: dx, labelLogits: dy)
-      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+  /// One case's model, true gradient and dummy, built and warmed up once, then timed in rounds
+  /// (between which the bench runs PyTorch's, so that each pair of figures shares the machine's
+  /// state).
+  public struct Prepared {
+    public let c: Case
+    let model: AnyModel
+    let objective: DLGObjective<AnyModel>
+    let dx: Tensor, dy: Tensor
+    public private(set) var times: [Double] = []
+    private var flops = 0
+
+    public init(_ c: Case, classes: Int = 10) throws {
+      var gen = SeededGenerator(seed: 0)
+      let spec = ModelSpec(
+        name: c.model, channels: 3, imageSize: c.size, classes: classes, activation: .sigmoid,
+        auxiliaryHead: c.model == "inception_v3" ? false : nil, activationScope: .modules)
+      let model = try ModelZoo.make(spec, generator: &gen)
+      let x = Tensor.uniform([c.batch, 3, c.size, c.size], using: &gen)
+      let truth = sharedGradient(model: model, input: x, targets: oneHot((0..<c.batch).map { $0 % classes }, classes: classes))
+      (self.c, self.model) = (c, model)
+      objective = DLGObjective(model: model, sharedGradient: truth, distance: .l2)
+      dx = Tensor.normal(x.shape, using: &gen)
+      dy = Tensor.normal([c.batch, classes], using: &gen)
+      _ = objective.evaluate(input: dx, labelLogits: dy)  // warm-up, as the anchor's
     }
-    let gflop = Double(BLAS.matrixFLOPs - flops) / Double(evals) / 1e9
-    return Result(
-      model: c.model, size: c.size, batch: c.batch, parameters: model.parameters.reduce(0) { $0 + $1.scalarCount },
-      threads: BLAS.threads, evals: evals, msPerEval: times.reduce(0, +) / Double(evals), bestMs: times.min() ?? .nan,
-      gflopPerEval: gflop, peakGFLOPs: peak,
-      floorMs: 1000 * gflop / peak, peakRSSMiB: ProcessMemory.peakMiB())
+
+    /// Times `evals` more evaluations; their mean (ms).
+    public mutating func time(evals: Int) -> Double {
+      let before = BLAS.matrixFLOPs
+      var round: [Double] = []
+      for _ in 0..<evals {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = objective.evaluate(input: dx, labelLogits: dy)
+        round.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+      }
+      flops += BLAS.matrixFLOPs - before
+      times += round
+      return round.reduce(0, +) / Double(evals)
+    }
+
+    /// The figures of every evaluation timed so far. `peak`: this machine's matrix-product rate
+    /// (GFLOP/s), measured once for all cases.
+    public func result(peak: Double) -> Result {
+      let gflop = Double(flops) / Double(Swift.max(1, times.count)) / 1e9
+      return Result(
+        model: c.model, size: c.size, batch: c.batch, parameters: model.parameters.reduce(0) { $0 + $1.scalarCount },
+        threads: BLAS.threads, evals: times.count, msPerEval: times.reduce(0, +) / Double(Swift.max(1, times.count)),
+        bestMs: times.min() ?? .nan, gflopPerEval: gflop, peakGFLOPs: peak,
+        floorMs: 1000 * gflop / peak, peakRSSMiB: ProcessMemory.peakMiB())
+    }
   }
 }
