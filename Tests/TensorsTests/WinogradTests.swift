@@ -42,6 +42,44 @@ struct WinogradTests {
     close(gxFast, gxUnfolded, "input gradient")
   }
 
+  @Test("the filter gradient equals the unfolded convolution's", arguments: 0..<6, [1, 2])
+  func filterGradientMatchesUnfolded(index: Int, threads: Int) throws {
+    let before = BLAS.threads
+    BLAS.threads = threads
+    defer { BLAS.threads = before }
+    let c = Self.cases[index]
+    let filter = [c.outputs, c.input[0], 3, 3]
+    let s = ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding))
+    #expect(Winograd.servesFilterGradient(s))
+    var gen = SeededGenerator(seed: UInt64(index + 170))
+    let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
+    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
+    let fast = TensorStorage(count: Shape.count(filter), repeating: 3)
+    let unfolded = TensorStorage(count: Shape.count(filter), repeating: -5)
+    Winograd.conv2dFilterGradient(x.storage.base, gy.storage.base, s, into: fast.base)
+    Kernels.unfoldedConv2dFilterGradient(x.storage, gy.storage.base, s, into: unfolded.base)
+    // Each element sums `batch·positions` terms of size up to 1: relative to the largest.
+    let scale = (0..<unfolded.count).reduce(Float(1)) { max($0, abs(unfolded.base[$1])) }
+    var worst: Float = 0
+    for i in 0..<fast.count { worst = max(worst, abs(fast.base[i] - unfolded.base[i]) / scale) }
+    #expect(worst < 1e-5, "filter gradient: largest difference \(worst) of the largest element \(scale)")
+    // And the unfolded one is the sum itself, element by element in Double (a few taps).
+    for (o, ch, k) in [(0, 0, 0), (c.outputs - 1, c.input[0] - 1, 8), (c.outputs / 2, 1, 4)] {
+      var sum = 0.0
+      for b in 0..<c.batch {
+        for i in 0..<s.oh {
+          for j in 0..<s.ow {
+            let (r, q) = (i - c.padding.0 + k / 3, j - c.padding.1 + k % 3)
+            guard r >= 0, r < s.h, q >= 0, q < s.w else { continue }
+            sum += Double(gy.storage.base[((b * s.o + o) * s.oh + i) * s.ow + j]) * Double(x.storage.base[((b * s.c + ch) * s.h + r) * s.w + q])
+          }
+        }
+      }
+      let got = fast.base[(o * s.c + ch) * 9 + k]
+      #expect(abs(Double(got) - sum) < 1e-5 * Double(scale), "output \(o) channel \(ch) tap \(k): \(got) against \(sum)")
+    }
+  }
+
   @Test("only wide 3×3, stride-1, ungrouped layers with enough tiles go this way")
   func servedShapes() {
     func shape(_ input: [Int], _ filter: [Int], stride: Int = 1, padding: Int = 1, groups: Int = 1) -> ConvShape {

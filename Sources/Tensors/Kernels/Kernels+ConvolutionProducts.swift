@@ -38,8 +38,9 @@ extension Kernels {
           cols.base + g * s.patch * width + i * s.pixels, rowStride: width)
       }
     }
-    // Kept for the filter gradient when the forward pass built them; a Winograd layer's forward
-    // pass does not, and its filter gradient needs them once.
+    // Kept for the filter gradient when the forward pass built them; a 1×7 or 7×1 layer's
+    // forward pass by Winograd does not, and its filter gradient needs them once (a 3×3 layer's
+    // by Winograd needs none).
     let winograd = Winograd.servesForward(s) || LineWinograd.servesForward(s)
     if whole && cols.count <= columnCacheLimit && !winograd { x.derived.withLock { $0[key] = cols } }
     return cols
@@ -129,7 +130,8 @@ extension Kernels {
     }
   }
 
-  /// `gw = ∂<gy, conv2d(x, w)>/∂w`.
+  /// `gw = ∂<gy, conv2d(x, w)>/∂w`: directly, by Winograd's transforms for a wide 3×3 layer, or
+  /// through column matrices.
   static func conv2dFilterGradient(
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
@@ -138,6 +140,8 @@ extension Kernels {
       Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
     } else if DirectConvolution.servesForward(s) {
       DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
+    } else if Winograd.servesFilterGradient(s) {
+      Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
     } else {
       unfoldedConv2dFilterGradient(x, gy, s, into: gw)
     }

@@ -1,0 +1,75 @@
+extension Winograd {
+  /// Whether a convolution's filter gradient goes by Winograd's transforms: as its forward pass.
+  static func servesFilterGradient(_ s: ConvShape) -> Bool { servesForward(s) }
+
+  /// `gw = ∂<gy, conv2d(x, w)>/∂w` through F(2×2, 3×3)'s transforms, overwriting `gw`.
+  ///
+  /// The forward pass is `y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` a tile, so the filter gradient is
+  /// `Gᵀ[Σ_tiles (A ∂y Aᵀ) ⊙ (Bᵀ d B)]G`: the input's tiles transformed as the forward pass
+  /// transforms them, the output gradient's 2×2 tiles by `A · Aᵀ`, and for each of the 16
+  /// planes one product [o × tiles]·[tiles × c] summed over the tiles: `16·o·c·T`
+  /// multiply-adds where the unfolded product does `36·o·c·T`, and no column matrix (nine
+  /// copies of the input) is built. The sums run over the tiles, as the unfolded product's run
+  /// over the positions.
+  static func conv2dFilterGradient(
+    _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ s: ConvShape, into gw: UnsafeMutablePointer<Float>
+  ) {
+    let grid = FilterGradientGrid(s)
+    Scratch.with(16 * s.c * grid.stride) { v in
+      Scratch.with(16 * s.o * grid.stride) { p in
+        Scratch.with(16 * s.o * s.c) { du in
+          grid.inputTransform(x, into: v)
+          grid.gradientTransform(gy, into: p)
+          for xi in 0..<16 {
+            Kernels.gemm(
+              transposeA: false, transposeB: true, m: s.o, n: s.c, k: grid.tiles,
+              p + xi * s.o * grid.stride, lda: grid.stride, v + xi * s.c * grid.stride, ldb: grid.stride,
+              du + xi * s.o * s.c, ldc: s.c)
+          }
+          filterGradientTransform(du, count: s.o * s.c, into: gw)
+        }
+      }
+    }
+  }
+
+  /// `Gᵀ m G` of each of the `count` 4×4 sums in `m` [16, count] (the transpose of
+  /// `filterTransform`), into the 3×3 filters of `gw`, eight at a time in the lanes.
+  static func filterGradientTransform(_ m: UnsafePointer<Float>, count: Int, into gw: UnsafeMutablePointer<Float>) {
+    let gw = Shared(gw)
+    Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
+      for group in groups {
+        let first = 8 * group
+        let lanes = Swift.min(8, count - first)
+        let plane = { (xi: Int) -> SIMD8<Float> in
+          let at = m + xi * count + first
+          guard lanes == 8 else {
+            var t = SIMD8<Float>()
+            for l in 0..<lanes { t[l] = at[l] }
+            return t
+          }
+          return UnsafeRawPointer(at).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        // Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1], down the columns, then along the rows.
+        typealias Four = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        @inline(__always) func apply(_ v: Four) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+          let (sum, difference) = (0.5 * (v.1 + v.2), 0.5 * (v.1 - v.2))
+          return (v.0 + sum, difference, sum + v.3)
+        }
+        let rows = (
+          apply((plane(0), plane(4), plane(8), plane(12))), apply((plane(1), plane(5), plane(9), plane(13))),
+          apply((plane(2), plane(6), plane(10), plane(14))), apply((plane(3), plane(7), plane(11), plane(15)))
+        )
+        let out = (
+          apply((rows.0.0, rows.1.0, rows.2.0, rows.3.0)), apply((rows.0.1, rows.1.1, rows.2.1, rows.3.1)),
+          apply((rows.0.2, rows.1.2, rows.2.2, rows.3.2))
+        )
+        for l in 0..<lanes {
+          let f = gw.pointer + 9 * (first + l)
+          (f[0], f[1], f[2]) = (out.0.0[l], out.0.1[l], out.0.2[l])
+          (f[3], f[4], f[5]) = (out.1.0[l], out.1.1[l], out.1.2[l])
+          (f[6], f[7], f[8]) = (out.2.0[l], out.2.1[l], out.2.2[l])
+        }
+      }
+    }
+  }
+}
