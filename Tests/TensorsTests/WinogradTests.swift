@@ -42,8 +42,10 @@ struct WinogradTests {
     close(gxFast, gxUnfolded, "input gradient")
   }
 
-  @Test("the filter gradient equals the unfolded convolution's", arguments: 0..<6, [1, 2])
+  @Test("the filter gradient equals the unfolded convolution's, through the panel kernel and BLAS", arguments: 0..<6, [1, 2])
   func filterGradientMatchesUnfolded(index: Int, threads: Int) throws {
+    // One thread through BLAS, two through the panel kernel (where the CPU has AVX2).
+    let panel = threads == 2 && Winograd.panelKernel
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
@@ -56,13 +58,13 @@ struct WinogradTests {
     let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
     let fast = TensorStorage(count: Shape.count(filter), repeating: 3)
     let unfolded = TensorStorage(count: Shape.count(filter), repeating: -5)
-    Winograd.conv2dFilterGradient(x.storage.base, gy.storage.base, s, into: fast.base)
+    Winograd.conv2dFilterGradient(x.storage.base, gy.storage.base, s, into: fast.base, panel: panel)
     Kernels.unfoldedConv2dFilterGradient(x.storage, gy.storage.base, s, into: unfolded.base)
     // Each element sums `batch·positions` terms of size up to 1: relative to the largest.
     let scale = (0..<unfolded.count).reduce(Float(1)) { max($0, abs(unfolded.base[$1])) }
     var worst: Float = 0
     for i in 0..<fast.count { worst = max(worst, abs(fast.base[i] - unfolded.base[i]) / scale) }
-    #expect(worst < 1e-5, "filter gradient: largest difference \(worst) of the largest element \(scale)")
+    #expect(worst < 1e-5, "filter gradient (panel kernel: \(panel)): largest difference \(worst) of the largest element \(scale)")
     // And the unfolded one is the sum itself, element by element in Double (a few taps).
     for (o, ch, k) in [(0, 0, 0), (c.outputs - 1, c.input[0] - 1, 8), (c.outputs / 2, 1, 4)] {
       var sum = 0.0

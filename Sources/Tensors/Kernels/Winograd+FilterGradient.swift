@@ -7,47 +7,42 @@ extension Winograd {
   /// The forward pass is `y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` a tile, so the filter gradient is
   /// `Gᵀ[Σ_tiles (A ∂y Aᵀ) ⊙ (Bᵀ d B)]G`: the input's tiles transformed as the forward pass
   /// transforms them, the output gradient's 2×2 tiles by `A · Aᵀ`, and for each of the 16
-  /// planes one product [o × tiles]·[tiles × c] summed over the tiles: `16·o·c·T`
+  /// planes one product [c × tiles]·[tiles × o] summed over the tiles: `16·o·c·T`
   /// multiply-adds where the unfolded product does `36·o·c·T`, and no column matrix (nine
   /// copies of the input) is built. The sums run over the tiles, as the unfolded product's run
   /// over the positions.
   static func conv2dFilterGradient(
-    _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ s: ConvShape, into gw: UnsafeMutablePointer<Float>
+    _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ s: ConvShape, into gw: UnsafeMutablePointer<Float>,
+    panel: Bool? = nil
   ) {
     let grid = FilterGradientGrid(s)
     Scratch.with(16 * s.c * grid.stride) { v in
-      Scratch.with(16 * s.o * grid.stride) { p in
-        Scratch.with(16 * s.o * s.c) { du in
+      Scratch.with(16 * grid.paddedOutputs * grid.tiles) { p in
+        Scratch.with(16 * s.c * grid.paddedOutputs) { du in
           grid.inputTransform(x, into: v)
           grid.gradientTransform(gy, into: p)
-          for xi in 0..<16 {
-            Kernels.gemm(
-              transposeA: false, transposeB: true, m: s.o, n: s.c, k: grid.tiles,
-              p + xi * s.o * grid.stride, lda: grid.stride, v + xi * s.c * grid.stride, ldb: grid.stride,
-              du + xi * s.o * s.c, ldc: s.c)
-          }
-          filterGradientTransform(du, count: s.o * s.c, into: gw)
+          grid.products(v, p, into: du, panel: panel)
+          filterGradientTransform(du, grid, into: gw)
         }
       }
     }
   }
 
-  /// `Gᵀ m G` of each of the `count` 4×4 sums in `m` [16, count] (the transpose of
-  /// `filterTransform`), into the 3×3 filters of `gw`, eight at a time in the lanes.
-  static func filterGradientTransform(_ m: UnsafePointer<Float>, count: Int, into gw: UnsafeMutablePointer<Float>) {
+  /// `Gᵀ m G` of each of the `o·c` 4×4 sums in `m` [16, c, paddedOutputs] (the transpose of
+  /// `filterTransform`), into the 3×3 filters of `gw` [o, c, 3, 3], eight outputs at a time in
+  /// the lanes.
+  static func filterGradientTransform(_ m: UnsafePointer<Float>, _ grid: FilterGradientGrid, into gw: UnsafeMutablePointer<Float>) {
+    let (channels, outputs, padded) = (grid.s.c, grid.s.o, grid.paddedOutputs)
+    let groups = (outputs + 7) / 8
     let gw = Shared(gw)
-    Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
-      for group in groups {
+    Kernels.parallel(channels * groups, work: 25 * channels * outputs) { items in
+      for item in items {
+        let (channel, group) = item.quotientAndRemainder(dividingBy: groups)
         let first = 8 * group
-        let lanes = Swift.min(8, count - first)
+        let lanes = Swift.min(8, outputs - first)
+        // Within the padded row whatever `lanes` is: rows are whole blocks of 16.
         let plane = { (xi: Int) -> SIMD8<Float> in
-          let at = m + xi * count + first
-          guard lanes == 8 else {
-            var t = SIMD8<Float>()
-            for l in 0..<lanes { t[l] = at[l] }
-            return t
-          }
-          return UnsafeRawPointer(at).loadUnaligned(as: SIMD8<Float>.self)
+          UnsafeRawPointer(m + (xi * channels + channel) * padded + first).loadUnaligned(as: SIMD8<Float>.self)
         }
         // Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1], down the columns, then along the rows.
         typealias Four = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
@@ -64,7 +59,7 @@ extension Winograd {
           apply((rows.0.2, rows.1.2, rows.2.2, rows.3.2))
         )
         for l in 0..<lanes {
-          let f = gw.pointer + 9 * (first + l)
+          let f = gw.pointer + 9 * ((first + l) * channels + channel)
           (f[0], f[1], f[2]) = (out.0.0[l], out.0.1[l], out.0.2[l])
           (f[3], f[4], f[5]) = (out.1.0[l], out.1.1[l], out.1.2[l])
           (f[6], f[7], f[8]) = (out.2.0[l], out.2.1[l], out.2.2[l])

@@ -1,10 +1,12 @@
+import CGatherProduct
+
 extension Winograd {
   /// The tiles of a filter gradient by F(2×2, 3×3) (`Winograd.conv2dFilterGradient`): the
-  /// forward pass's 2×2 output tiles, tile `t` of sample `b` being `b·perSample + t`, and
-  /// the transformed tiles laid out as plain matrices [16, rows, stride], a row's tiles
-  /// contiguous, so that each plane's sum over the tiles is one product. Rows go to the threads
-  /// whole, and each row's tiles are written in order: the eight lanes a short run stores past
-  /// its end are the next run's, written over later by the same thread, or past the last tile.
+  /// forward pass's 2×2 output tiles, tile `t` of sample `b` being `b·perSample + t`. The
+  /// input's transformed tiles lie as plain matrices [16, c, stride], a channel's tiles
+  /// contiguous (read where they lie by the panel kernel); the output gradient's in panels
+  /// [16, blocks, tiles, 16], sixteen outputs in the lanes of each tile (the kernel's right-hand
+  /// side), so each plane's sum over the tiles is one panel product a block of 16 outputs.
   struct FilterGradientGrid {
     let s: ConvShape
     let tilesDown: Int, tilesAcross: Int
@@ -15,6 +17,9 @@ extension Winograd {
     }
 
     var perSample: Int { tilesDown * tilesAcross }
+    /// Blocks of 16 outputs, and the outputs rounded up to whole blocks.
+    var outputBlocks: Int { (s.o + 15) / 16 }
+    var paddedOutputs: Int { 16 * outputBlocks }
     var tiles: Int { s.n * perSample }
     /// Floats from one row to the next: room for eight lanes past the last tile, an odd number
     /// of cache lines (rows a power of two apart would share cache sets).
@@ -37,7 +42,10 @@ extension Winograd {
     }
 
     /// `Bᵀ d B` of every 4×4 input block (two apart) of every channel, into `v` [16, c, stride],
-    /// from a zero-padded copy of the input (as the forward pass transforms it).
+    /// from a zero-padded copy of the input (as the forward pass transforms it). Channels go to
+    /// the threads whole, and each channel's tiles are written in order: the eight lanes a short
+    /// run stores past its end are the next run's, written over later by the same thread, or
+    /// past the last tile.
     func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
       let (rows, columns) = (2 * tilesDown + 2, 2 * tilesAcross + 16)
       let (c, h, w, stride) = (s.c, s.h, s.w, stride)
@@ -65,28 +73,65 @@ extension Winograd {
     }
 
     /// `A g Aᵀ` of every 2×2 output-gradient tile (zero past the edges) of every output plane,
-    /// into `p` [16, o, stride].
+    /// into `p` [16, blocks, tiles, 16]; the lanes of outputs past the last are zeros. Blocks of
+    /// outputs go to the threads whole (two threads on one block would share its cache lines).
     func gradientTransform(_ gy: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
       let (rows, columns) = (2 * tilesDown, 2 * tilesAcross + 16)
-      let (o, stride) = (s.o, stride)
+      let (o, tiles) = (s.o, tiles)
       Scratch.with(s.n * o * rows * columns) { padded in
         Winograd.pad(
           UnsafeMutablePointer(mutating: gy), planes: s.n * o, height: s.oh, width: s.ow, padding: (0, 0),
           into: padded, rows: rows, columns: columns)
         let (p, padded) = (Shared(p), Shared(padded))
-        Kernels.parallel(o, work: 16 * o * tiles) { outputs in
-          for output in outputs {
-            forEachRun { b, ty, tx, _, t in
-              let g = padded.pointer + ((b * o + output) * rows + 2 * ty) * columns + 2 * tx
-              let top = Winograd.evenOddColumns(g)
-              let bottom = Winograd.evenOddColumns(g + columns)
-              let at = Place(base: p.pointer + output * stride + t, spread: o * stride)
-              // A = [1 0; 1 1; 1 −1; 0 −1], down the columns, then along the rows.
-              Self.expand(top.0, top.1, at, 0)
-              Self.expand(top.0 + bottom.0, top.1 + bottom.1, at, 4)
-              Self.expand(top.0 - bottom.0, top.1 - bottom.1, at, 8)
-              Self.expand(-bottom.0, -bottom.1, at, 12)
+        let blocks = outputBlocks
+        Kernels.parallel(blocks, work: 16 * o * tiles) { range in
+          for block in range {
+            for xi in 0..<16 where 16 * block + 16 > o {
+              let panel = p.pointer + (xi * blocks + block) * tiles * 16
+              for t in 0..<tiles { (panel + 16 * t + (o - 16 * block)).initialize(repeating: 0, count: 16 * block + 16 - o) }
             }
+            for output in (16 * block)..<Swift.min(o, 16 * block + 16) {
+              let lane = p.pointer + block * tiles * 16 + output % 16
+              forEachRun { b, ty, tx, count, t in
+                let g = padded.pointer + ((b * o + output) * rows + 2 * ty) * columns + 2 * tx
+                let top = Winograd.evenOddColumns(g)
+                let bottom = Winograd.evenOddColumns(g + columns)
+                // The run's `count` tiles, lane `output % 16` of rows t ..< t + count of each plane.
+                let put = { (xi: Int, value: SIMD8<Float>) in
+                  let at = lane + (xi * blocks * tiles + t) * 16
+                  for k in 0..<count { at[16 * k] = value[k] }
+                }
+                // A = [1 0; 1 1; 1 −1; 0 −1], down the columns, then along the rows.
+                Self.expand(top.0, top.1, put, 0)
+                Self.expand(top.0 + bottom.0, top.1 + bottom.1, put, 4)
+                Self.expand(top.0 - bottom.0, top.1 - bottom.1, put, 8)
+                Self.expand(-bottom.0, -bottom.1, put, 12)
+              }
+            }
+          }
+        }
+      }
+    }
+
+    /// `dU[ξ]` [c × paddedOutputs] `= V[ξ] · P[ξ]`, summed over the tiles: a panel product per
+    /// plane and block of 16 outputs, through the AVX2 kernel (the transformed input read where
+    /// it lies), or BLAS where the CPU lacks it (`panel`: by default as the CPU allows; tests
+    /// compare the two).
+    func products(_ v: UnsafePointer<Float>, _ p: UnsafePointer<Float>, into du: UnsafeMutablePointer<Float>, panel: Bool? = nil) {
+      let (c, blocks, tiles, stride, padded) = (s.c, outputBlocks, tiles, stride, paddedOutputs)
+      let panel = panel ?? Winograd.panelKernel
+      // (`Kernels.gemm` counts its own.)
+      if panel { Kernels.gemmFLOPs.add(2 &* 16 &* c &* s.o &* tiles, ordering: .relaxed) }
+      let du = Shared(du)
+      Kernels.parallel(16 * blocks, work: 16 * c * padded * tiles) { items in
+        for item in items {
+          let (xi, block) = item.quotientAndRemainder(dividingBy: blocks)
+          let (a, b) = (v + xi * c * stride, p + (xi * blocks + block) * tiles * 16)
+          let out = du.pointer + xi * c * padded + 16 * block
+          if panel {
+            fedsim_panel_product16(a, Int64(stride), 1, Int32(c), b, 16, Int32(tiles), out, Int32(padded), 0)
+          } else {
+            Kernels.gemm(transposeA: false, transposeB: false, m: c, n: 16, k: tiles, a, lda: stride, b, ldb: 16, out, ldc: padded)
           }
         }
       }
@@ -109,11 +154,11 @@ extension Winograd {
 
     /// `r Aᵀ` of one row `r` = (first, second) of `A g`, to planes `first ..< first + 4`.
     @inline(__always)
-    private static func expand(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ at: Place, _ first: Int) {
-      at.store(a, first)
-      at.store(a + b, first + 1)
-      at.store(a - b, first + 2)
-      at.store(-b, first + 3)
+    private static func expand(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ put: (Int, SIMD8<Float>) -> Void, _ first: Int) {
+      put(first, a)
+      put(first + 1, a + b)
+      put(first + 2, a - b)
+      put(first + 3, -b)
     }
   }
 }
