@@ -15,14 +15,19 @@ struct WinogradTests {
     (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles, 33 a row: runs cut at every block edge
   ]
 
+  /// Case `index`, its filter's shape and the convolution's.
+  static func convolution(_ index: Int) -> (case: (batch: Int, input: [Int], outputs: Int, padding: (Int, Int)), filter: [Int], shape: ConvShape) {
+    let c = cases[index]
+    let filter = [c.outputs, c.input[0], 3, 3]
+    return (c, filter, ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding)))
+  }
+
   @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) throws {
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
-    let c = Self.cases[index]
-    let filter = [c.outputs, c.input[0], 3, 3]
-    let s = ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding))
+    let (c, filter, s) = Self.convolution(index)
     #expect(Winograd.servesForward(s) && Winograd.servesInputGradient(s))
     var gen = SeededGenerator(seed: UInt64(index + 70))
     let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
@@ -49,9 +54,7 @@ struct WinogradTests {
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
-    let c = Self.cases[index]
-    let filter = [c.outputs, c.input[0], 3, 3]
-    let s = ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding))
+    let (c, filter, s) = Self.convolution(index)
     #expect(Winograd.servesFilterGradient(s))
     var gen = SeededGenerator(seed: UInt64(index + 170))
     let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
