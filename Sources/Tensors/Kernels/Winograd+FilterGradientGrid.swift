@@ -25,16 +25,16 @@ extension Winograd {
     /// of cache lines (rows a power of two apart would share cache sets).
     var stride: Int { (((tiles + 8 + 15) / 16) | 1) * 16 }
 
-    /// Calls `body(sample, ty, tx, count, t)` for each run of up to eight tiles of a tile row,
-    /// in order.
+    /// Calls `body(sample, ty, tx, t)` for each run of up to eight tiles of a tile row, in
+    /// order, from tile `t` (`tx` of row `ty`) on.
     @inline(__always)
-    private func forEachRun(_ body: (Int, Int, Int, Int, Int) -> Void) {
+    private func forEachRun(_ body: (Int, Int, Int, Int) -> Void) {
       for b in 0..<s.n {
         for ty in 0..<tilesDown {
           var tx = 0
           while tx < tilesAcross {
             let count = Swift.min(8, tilesAcross - tx)
-            body(b, ty, tx, count, b * perSample + ty * tilesAcross + tx)
+            body(b, ty, tx, b * perSample + ty * tilesAcross + tx)
             tx += count
           }
         }
@@ -56,7 +56,7 @@ extension Winograd {
         let (v, padded) = (Shared(v), Shared(padded))
         Kernels.parallel(c, work: 16 * c * tiles) { channels in
           for channel in channels {
-            forEachRun { b, ty, tx, _, t in
+            forEachRun { b, ty, tx, t in
               let d = padded.pointer + ((b * c + channel) * rows + 2 * ty) * columns + 2 * tx
               let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
               let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
@@ -73,44 +73,60 @@ extension Winograd {
     }
 
     /// `A g Aᵀ` of every 2×2 output-gradient tile (zero past the edges) of every output plane,
-    /// into `p` [16, blocks, tiles, 16]; the lanes of outputs past the last are zeros. Blocks of
-    /// outputs go to the threads whole (two threads on one block would share its cache lines).
+    /// into `p` [16, blocks, tiles, 16], eight outputs at a time in the lanes, so that a tile's
+    /// eight values of a plane are one store; the lanes of outputs past the last are zeros.
+    /// Blocks of outputs go to the threads whole (two threads on one block would share its cache
+    /// lines).
     func gradientTransform(_ gy: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
-      let (rows, columns) = (2 * tilesDown, 2 * tilesAcross + 16)
-      let (o, tiles) = (s.o, tiles)
-      Scratch.with(s.n * o * rows * columns) { padded in
+      let (rows, columns) = (2 * tilesDown, 2 * tilesAcross)
+      let (o, tiles, plane) = (s.o, tiles, rows * columns)
+      Scratch.with(s.n * o * plane) { padded in
         Winograd.pad(
           UnsafeMutablePointer(mutating: gy), planes: s.n * o, height: s.oh, width: s.ow, padding: (0, 0),
           into: padded, rows: rows, columns: columns)
         let (p, padded) = (Shared(p), Shared(padded))
-        let blocks = outputBlocks
+        let (blocks, planeStride) = (outputBlocks, outputBlocks * tiles * 16)
         Kernels.parallel(blocks, work: 16 * o * tiles) { range in
           for block in range {
-            for xi in 0..<16 where 16 * block + 16 > o {
-              let panel = p.pointer + (xi * blocks + block) * tiles * 16
-              for t in 0..<tiles { (panel + 16 * t + (o - 16 * block)).initialize(repeating: 0, count: 16 * block + 16 - o) }
-            }
-            for output in (16 * block)..<Swift.min(o, 16 * block + 16) {
-              let lane = p.pointer + block * tiles * 16 + output % 16
-              forEachRun { b, ty, tx, count, t in
-                let g = padded.pointer + ((b * o + output) * rows + 2 * ty) * columns + 2 * tx
-                let top = Winograd.evenOddColumns(g)
-                let bottom = Winograd.evenOddColumns(g + columns)
-                // The run's `count` tiles, lane `output % 16` of rows t ..< t + count of each plane.
-                let put = { (xi: Int, value: SIMD8<Float>) in
-                  let at = lane + (xi * blocks * tiles + t) * 16
-                  for k in 0..<count { at[16 * k] = value[k] }
+            for half in 0..<2 {
+              let first = 16 * block + 8 * half
+              let lanes = Swift.max(0, Swift.min(8, o - first))
+              for b in 0..<s.n {
+                let base = padded.pointer + (b * o + first) * plane
+                for ty in 0..<tilesDown {
+                  for tx in 0..<tilesAcross {
+                    let t = b * perSample + ty * tilesAcross + tx
+                    let at = base + 2 * ty * columns + 2 * tx
+                    let g = { (offset: Int) in Self.gather(at + offset, plane, lanes) }
+                    let (top, bottom) = ((g(0), g(1)), (g(columns), g(columns + 1)))
+                    let out = p.pointer + (block * tiles + t) * 16 + 8 * half
+                    let put = { (xi: Int, value: SIMD8<Float>) in
+                      UnsafeMutableRawPointer(out + xi * planeStride).storeBytes(of: value, as: SIMD8<Float>.self)
+                    }
+                    // A = [1 0; 1 1; 1 −1; 0 −1], down the columns, then along the rows.
+                    Self.expand(top.0, top.1, put, 0)
+                    Self.expand(top.0 + bottom.0, top.1 + bottom.1, put, 4)
+                    Self.expand(top.0 - bottom.0, top.1 - bottom.1, put, 8)
+                    Self.expand(-bottom.0, -bottom.1, put, 12)
+                  }
                 }
-                // A = [1 0; 1 1; 1 −1; 0 −1], down the columns, then along the rows.
-                Self.expand(top.0, top.1, put, 0)
-                Self.expand(top.0 + bottom.0, top.1 + bottom.1, put, 4)
-                Self.expand(top.0 - bottom.0, top.1 - bottom.1, put, 8)
-                Self.expand(-bottom.0, -bottom.1, put, 12)
               }
             }
           }
         }
       }
+    }
+
+    /// `at[l·plane]` for the first `lanes` lanes, zeros in the others: one element of eight
+    /// consecutive planes.
+    @inline(__always)
+    private static func gather(_ at: UnsafeMutablePointer<Float>, _ plane: Int, _ lanes: Int) -> SIMD8<Float> {
+      guard lanes == 8 else {
+        var v = SIMD8<Float>()
+        for l in 0..<lanes { v[l] = at[l * plane] }
+        return v
+      }
+      return SIMD8(at[0], at[plane], at[2 * plane], at[3 * plane], at[4 * plane], at[5 * plane], at[6 * plane], at[7 * plane])
     }
 
     /// `dU[ξ]` [c × paddedOutputs] `= V[ξ] · P[ξ]`, summed over the tiles: a panel product per
