@@ -59,13 +59,8 @@ extension Winograd {
             forEachRun { b, ty, tx, t in
               let d = padded.pointer + ((b * c + channel) * rows + 2 * ty) * columns + 2 * tx
               let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
-              let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
               let at = Place(base: v.pointer + channel * stride + t, spread: c * stride)
-              // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
-              Self.along(Self.combine(d0, d2, -1), at, 0)
-              Self.along(Self.combine(d1, d2, 1), at, 4)
-              Self.along(Self.combine(d2, d1, -1), at, 8)
-              Self.along(Self.combine(d1, d3, -1), at, 12)
+              Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
             }
           }
         }
@@ -151,21 +146,6 @@ extension Winograd {
           }
         }
       }
-    }
-
-    /// `a + sign·b`, column by column.
-    @inline(__always)
-    private static func combine(_ a: Quad, _ b: Quad, _ sign: Float) -> Quad {
-      sign > 0 ? Quad(a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3) : Quad(a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3 - b.3)
-    }
-
-    /// `s B` of one row `s` of `Bᵀ d`, to planes `first ..< first + 4`.
-    @inline(__always)
-    private static func along(_ s: Quad, _ at: Place, _ first: Int) {
-      at.store(s.0 - s.2, first)
-      at.store(s.1 + s.2, first + 1)
-      at.store(s.2 - s.1, first + 2)
-      at.store(s.1 - s.3, first + 3)
     }
 
     /// `r Aᵀ` of one row `r` = (first, second) of `A g`, to planes `first ..< first + 4`.

@@ -22,6 +22,30 @@ extension Winograd {
     }
   }
 
+  @inline(__always) static func add(_ a: Quad, _ b: Quad) -> Quad { Quad(a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3) }
+  @inline(__always) static func sub(_ a: Quad, _ b: Quad) -> Quad { Quad(a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3 - b.3) }
+
+  /// `Bᵀ d B` of the 4×4 input blocks of a run of eight tiles, the block's rows `d` (four
+  /// columns each), to planes 0 ..< 16 at `at`: the forward pass's transform, and the filter
+  /// gradient's of the same input.
+  @inline(__always)
+  static func inputTileTransform(_ d: (Quad, Quad, Quad, Quad), _ at: Place) {
+    // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
+    along(sub(d.0, d.2), at, 0)
+    along(add(d.1, d.2), at, 4)
+    along(sub(d.2, d.1), at, 8)
+    along(sub(d.1, d.3), at, 12)
+  }
+
+  /// `s B` of one row `s` of `Bᵀ d`, to transformed planes `first ..< first + 4`.
+  @inline(__always)
+  private static func along(_ s: Quad, _ at: Place, _ first: Int) {
+    at.store(s.0 - s.2, first)
+    at.store(s.1 + s.2, first + 1)
+    at.store(s.2 - s.1, first + 2)
+    at.store(s.1 - s.3, first + 3)
+  }
+
   /// Columns `j ..< j + 4` of eight consecutive tiles two apart starting at `d`: column `j` of
   /// tile `k` is `d[2k + j]`, the first from `d`.
   @inline(__always)

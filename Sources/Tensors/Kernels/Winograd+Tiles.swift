@@ -51,33 +51,16 @@ extension Winograd {
               for run in runs.of(block) {
                 let d = padded.pointer + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
                 let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
-                let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
-                // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], down the columns, then along the rows.
                 // All eight lanes, past a short run too: what lands past it is the next run's,
                 // or the next row's of this panel, or the gap after the panel, and is written
                 // over later by this same thread (runs and rows go in order), or never read.
                 let at = Place(base: v.pointer + panels.offset(0, tile: run.t, row: c), spread: panels.planeStride)
-                along(sub(d0, d2), at, 0)
-                along(add(d1, d2), at, 4)
-                along(sub(d2, d1), at, 8)
-                along(sub(d1, d3), at, 12)
+                Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
               }
             }
           }
         }
       }
-    }
-
-    @inline(__always) private func add(_ a: Quad, _ b: Quad) -> Quad { Quad(a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3) }
-    @inline(__always) private func sub(_ a: Quad, _ b: Quad) -> Quad { Quad(a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3 - b.3) }
-
-    /// `s B` of one row `s` of `Bᵀ d`, to transformed planes `first ..< first + 4`.
-    @inline(__always)
-    private func along(_ s: Quad, _ at: Place, _ first: Int) {
-      at.store(s.0 - s.2, first)
-      at.store(s.1 + s.2, first + 1)
-      at.store(s.2 - s.1, first + 2)
-      at.store(s.1 - s.3, first + 3)
     }
 
     /// `Aᵀ m A` of every tile's 16 products, the 2×2 output block (cut at an odd edge), a run
@@ -97,8 +80,8 @@ extension Winograd {
               let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
               let m3 = Quad(at.load(12), at.load(13), at.load(14), at.load(15))
               // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
-              let top = add(add(m0, m1), m2)
-              let bottom = sub(sub(m1, m2), m3)
+              let top = Winograd.add(Winograd.add(m0, m1), m2)
+              let bottom = Winograd.sub(Winograd.sub(m1, m2), m3)
               let plane = y.pointer + (run.sample * outputs + o) * out.0 * out.1
               let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
               Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
