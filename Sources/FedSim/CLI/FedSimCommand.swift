@@ -156,7 +156,7 @@ struct Bench: ParsableCommand {
       let t = try anchor.run(
         script: TorchAnchor.Script.bigModels, arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
         threads: threads)
-      guard let ms = t["ms_per_eval"] as? Double else { throw ValidationError("\(TorchAnchor.Script.bigModels) printed no ms_per_eval") }
+      guard let ms = t["ms_per_eval"] as? Double else { throw fail("\(TorchAnchor.Script.bigModels) printed no ms_per_eval") }
       torch.append((ms, t["anchor_peak_rss_mib"] as? Double))
       ratios.append(ms / ours)
     }
