@@ -12,7 +12,9 @@ struct WinogradTests {
     (1, [32, 23, 16], 16, (0, 0)),  // valid: out 21×14, the input gradient padded 2
     (3, [16, 9, 12], 40, (2, 2)),  // out larger than in: the input gradient unpadded
     (2, [17, 20, 11], 33, (0, 2)),  // paddings differ by axis
-    (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles, 33 a row: runs cut at every block edge
+    (1, [16, 66, 66], 16, (1, 1)),  // 1,089 tiles, 33 a row: runs cut at every block edge; in
+    // bands of 16 blocks, two threads take 34 and 35 blocks: bands of 16, 16 and 2 or 3, the
+    // last block holding one tile
   ]
 
   /// Case `index`, its filter's shape and the convolution's.
@@ -34,17 +36,31 @@ struct WinogradTests {
     let w = Tensor.uniform(filter, low: -1, high: 1, using: &gen)
     let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
 
-    let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base)
     Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
-    close(fast, unfolded, "output")
-
-    let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
     let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
-    Winograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base)
     Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
-    close(gxFast, gxUnfolded, "input gradient")
+    for inBands in [false, true] {
+      let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
+      Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base, inBands: inBands)
+      close(fast, unfolded, "output, in bands: \(inBands)")
+      let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
+      Winograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base, inBands: inBands)
+      close(gxFast, gxUnfolded, "input gradient, in bands: \(inBands)")
+    }
+  }
+
+  @Test("a band's blocks: all the tiles' in a few, bounded by the second-level cache, one at least")
+  func bands() {
+    func plan(_ channels: Int, _ outputs: Int, _ side: Int) -> Winograd.Plan {
+      Winograd.Plan(n: 2, channels: channels, height: side, width: side, padding: (0, 0), outputs: outputs, out: (side - 2, side - 2))
+    }
+    // Inception-v3's Conv2d_2a: 32 → 32 over 147×147, 8 blocks (512 KiB) a band.
+    #expect(plan(32, 32, 149).goesInBands && plan(32, 32, 149).bandBlocks == 8)
+    #expect(plan(16, 256, 30).goesInBands && plan(16, 256, 30).bandBlocks == 1)
+    // 80 → 192 (Conv2d_4a): its filters' transform (960 KiB) would be read again for every band.
+    #expect(!plan(80, 192, 73).goesInBands)
+    #expect(!plan(64, 65, 30).goesInBands && plan(64, 64, 30).goesInBands)
   }
 
   @Test("the filter gradient equals the unfolded convolution's, through the panel kernel and BLAS", arguments: 0..<6, [1, 2])

@@ -49,7 +49,7 @@ extension Winograd {
   /// Columns `j ..< j + 4` of eight consecutive tiles two apart starting at `d`: column `j` of
   /// tile `k` is `d[2k + j]`, the first from `d`.
   @inline(__always)
-  static func evenOddColumns(_ d: UnsafeMutablePointer<Float>) -> Quad {
+  static func evenOddColumns(_ d: UnsafePointer<Float>) -> Quad {
     let a = UnsafeRawPointer(d).loadUnaligned(as: SIMD16<Float>.self)
     let b = UnsafeRawPointer(d + 2).loadUnaligned(as: SIMD16<Float>.self)
     return Quad(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)

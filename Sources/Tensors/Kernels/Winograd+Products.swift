@@ -17,42 +17,55 @@ extension WinogradTiling {
     _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, turned: Bool, into m: UnsafeMutablePointer<Float>,
     panel: Bool? = nil
   ) {
-    zeroSpareLanes(v)
+    zeroSpareLanes(v, tilePanels, origin: 0)
     let (planes, blocks) = (Self.planes, lanes / 16)
     let (tilePanels, productPanels) = (tilePanels, productPanels)
-    let (outputs, channels) = (outputs, channels)
     let panel = panel ?? Winograd.panelKernel
     // (`Kernels.gemm` counts its own.)
-    if panel { Kernels.gemmFLOPs.add(2 &* planes &* outputs &* channels &* tiles, ordering: .relaxed) }
-    // Element (output i, channel j) of plane ξ's filter matrix.
-    let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
+    if panel { countProducts() }
     let (v, m) = (Shared(v), Shared(m))
     Kernels.parallel(planes * blocks, work: planes * outputs * lanes) { items in
       for item in items {
         let (xi, block) = item.quotientAndRemainder(dividingBy: blocks)
-        let a = u + (turned ? Self.turnedPlane(xi) : xi) * outputs * channels
-        let b = v.pointer + tilePanels.panel(xi, block: block)
-        let c = m.pointer + productPanels.panel(xi, block: block)
-        if panel {
-          fedsim_panel_product16(
-            a, Int64(rowStride), Int64(stepStride), Int32(outputs), b, 16, Int32(channels), c, 16, 0)
-        } else {
-          Kernels.gemm(
-            transposeA: turned, transposeB: false, m: outputs, n: 16, k: channels,
-            a, lda: turned ? outputs : channels, b, ldb: 16, c, ldc: 16)
-        }
+        product(
+          u, plane: xi, turned: turned, v.pointer + tilePanels.panel(xi, block: block),
+          into: m.pointer + productPanels.panel(xi, block: block), panel: panel)
       }
     }
   }
 
+  /// The FLOPs of a convolution's products through the panel kernel, counted with BLAS's.
+  func countProducts() {
+    Kernels.gemmFLOPs.add(2 &* Self.planes &* outputs &* channels &* tiles, ordering: .relaxed)
+  }
+
+  /// Plane `ξ`'s product for one block: the panel `b` of 16 tiles' transforms (`channels`
+  /// rows) by the filters' plane, into the panel `c` (`outputs` rows). See `products`.
+  @inline(__always)
+  func product(
+    _ u: UnsafePointer<Float>, plane xi: Int, turned: Bool, _ b: UnsafePointer<Float>,
+    into c: UnsafeMutablePointer<Float>, panel: Bool
+  ) {
+    // Element (output i, channel j) of plane ξ's filter matrix.
+    let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
+    let a = u + (turned ? Self.turnedPlane(xi) : xi) * outputs * channels
+    if panel {
+      fedsim_panel_product16(a, Int64(rowStride), Int64(stepStride), Int32(outputs), b, 16, Int32(channels), c, 16, 0)
+    } else {
+      Kernels.gemm(
+        transposeA: turned, transposeB: false, m: outputs, n: 16, k: channels,
+        a, lda: turned ? outputs : channels, b, ldb: 16, c, ldc: 16)
+    }
+  }
+
   /// The lanes of the last block past the last tile: zeros, so that they cost no more than the
-  /// others (whatever was in memory could be subnormal) and are never NaN.
-  private func zeroSpareLanes(_ v: UnsafeMutablePointer<Float>) {
-    let spare = lanes - tiles
-    guard spare > 0 else { return }
-    let panels = tilePanels
+  /// others (whatever was in memory could be subnormal) and are never NaN. `v` holds the blocks
+  /// from `origin` on in `panels`; nothing to do unless the last block is among them.
+  func zeroSpareLanes(_ v: UnsafeMutablePointer<Float>, _ panels: Winograd.Panels, origin: Int) {
+    let (spare, last) = (lanes - tiles, tiles - 16 * origin)
+    guard spare > 0, last >= 0, last < 16 * panels.blocks else { return }
     for xi in 0..<Self.planes {
-      for c in 0..<channels { (v + panels.offset(xi, tile: tiles, row: c)).initialize(repeating: 0, count: spare) }
+      for c in 0..<channels { (v + panels.offset(xi, tile: last, row: c)).initialize(repeating: 0, count: spare) }
     }
   }
 }

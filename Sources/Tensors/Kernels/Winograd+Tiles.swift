@@ -21,74 +21,109 @@ extension Winograd {
 
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [16, outputs, channels] is.
     /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
-    func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>) {
-      // Kept between calls (64-byte aligned: the threads write panel rows of their own).
-      Scratch.with(tilePanels.count) { v in
-        Scratch.with(productPanels.count) { m in
-          let runs = BlockRuns(self)
-          inputTransform(x, into: v, runs)
-          products(u, v, turned: turned, into: m)
-          outputTransform(m, into: y, runs)
+    /// `inBands`: a band of blocks at a time (`convolveInBands`), or each stage over all the
+    /// tiles; by default as `goesInBands` says (tests compare the two).
+    func convolve(
+      _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+      inBands: Bool? = nil
+    ) {
+      let runs = BlockRuns(self)
+      withPaddedInput(x) { padded in
+        if inBands ?? goesInBands {
+          convolveInBands(padded, u, turned: turned, into: y, runs)
+        } else {
+          convolveInStages(padded, u, turned: turned, into: y, runs)
         }
       }
     }
 
-    /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane, a
-    /// run of up to eight tiles at once, block by block and channel by channel (as
-    /// `outputTransform` goes), from a zero-padded copy of the planes.
-    func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, _ runs: BlockRuns) {
-      // Room for a run of eight from the last tile on: its columns are read sixteen at a time.
-      let (rows, columns) = (2 * tilesDown + 2, 2 * tilesAcross + 16)
-      let panels = tilePanels
-      Scratch.with(n * channels * rows * columns) { padded in
-        Winograd.pad(
-          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
-          into: padded, rows: rows, columns: columns)
-        let (v, padded) = (Shared(v), Shared(padded))
-        Kernels.parallel(panels.blocks, work: 16 * channels * lanes) { blocks in
-          for block in blocks {
-            for c in 0..<channels {
-              for run in runs.of(block) {
-                let d = padded.pointer + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
-                let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
-                // All eight lanes, past a short run too: what lands past it is the next run's,
-                // or the next row's of this panel, or the gap after the panel, and is written
-                // over later by this same thread (runs and rows go in order), or never read.
-                let at = Place(base: v.pointer + panels.offset(0, tile: run.t, row: c), spread: panels.planeStride)
-                Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
-              }
-            }
+    /// Each stage over all the tiles: every transform, then every product (on all threads),
+    /// then every output transform.
+    private func convolveInStages(
+      _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+      _ runs: BlockRuns
+    ) {
+      let (tilePanels, productPanels, blocks) = (tilePanels, productPanels, lanes / 16)
+      // Kept between calls (64-byte aligned: the threads write panel rows of their own).
+      Scratch.with(tilePanels.count) { v in
+        Scratch.with(productPanels.count) { m in
+          let (sv, sm, sy) = (Shared(v), Shared(m), Shared(y))
+          Kernels.parallel(blocks, work: 16 * channels * lanes) { range in
+            inputTransform(padded, blocks: range, origin: 0, into: sv.pointer, tilePanels, runs)
+          }
+          products(u, v, turned: turned, into: m)
+          Kernels.parallel(blocks, work: 16 * outputs * lanes) { range in
+            outputTransform(sm.pointer, blocks: range, origin: 0, productPanels, into: sy.pointer, runs)
           }
         }
       }
     }
 
-    /// `Aᵀ m A` of every tile's 16 products, the 2×2 output block (cut at an odd edge), a run
-    /// of up to eight tiles at once: block by block and, within a block, output by output, so
-    /// that each of the 16 planes is read in order (plane by plane, the reads would jump a panel
-    /// every 16 tiles, which the prefetchers do not follow).
-    func outputTransform(_ m: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns) {
-      let panels = productPanels
-      let (m, y) = (Shared(m), Shared(y))
-      Kernels.parallel(panels.blocks, work: 16 * outputs * lanes) { blocks in
-        for block in blocks {
-          for o in 0..<outputs {
-            for run in runs.of(block) {
-              let at = Place(base: m.pointer + panels.offset(0, tile: run.t, row: o), spread: panels.planeStride)
-              let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
-              let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
-              let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
-              let m3 = Quad(at.load(12), at.load(13), at.load(14), at.load(15))
-              // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
-              let top = Winograd.add(Winograd.add(m0, m1), m2)
-              let bottom = Winograd.sub(Winograd.sub(m1, m2), m3)
-              let plane = y.pointer + (run.sample * outputs + o) * out.0 * out.1
-              let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
-              Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
-              if 2 * run.ty + 1 < out.0 {
-                Winograd.interleave(
-                  bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, into: plane + (2 * run.ty + 1) * out.1 + c, columns)
-              }
+    /// The padded copy's rows and columns: room for a run of eight from the last tile on (its
+    /// columns are read sixteen at a time).
+    var padded: (rows: Int, columns: Int) { (2 * tilesDown + 2, 2 * tilesAcross + 16) }
+
+    /// Calls `body` with a zero-padded copy of the planes of `x`.
+    func withPaddedInput<R>(_ x: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
+      let (rows, columns) = padded
+      return Scratch.with(n * channels * rows * columns) { copy in
+        Winograd.pad(
+          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
+          into: copy, rows: rows, columns: columns)
+        return body(copy)
+      }
+    }
+
+    /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane of
+    /// the padded copy, for the tiles of `blocks`, a run of up to eight tiles at once, block by
+    /// block and channel by channel (as `outputTransform` goes), into `v`, which holds the
+    /// blocks from `origin` on in `panels`.
+    func inputTransform(
+      _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
+      _ panels: Panels, _ runs: BlockRuns
+    ) {
+      let (rows, columns) = self.padded
+      for block in blocks {
+        for c in 0..<channels {
+          for run in runs.of(block) {
+            let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
+            let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
+            // All eight lanes, past a short run too: what lands past it is the next run's,
+            // or the next row's of this panel, or the gap after the panel, and is written
+            // over later by this same thread (runs and rows go in order), or never read.
+            let at = Place(base: v + panels.offset(0, tile: run.t - 16 * origin, row: c), spread: panels.planeStride)
+            Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
+          }
+        }
+      }
+    }
+
+    /// `Aᵀ m A` of the 16 products of each tile of `blocks` (`m` holding the blocks from
+    /// `origin` on in `panels`), the 2×2 output block (cut at an odd edge), a run of up to eight
+    /// tiles at once: block by block and, within a block, output by output, so that each of the
+    /// 16 planes is read in order (plane by plane, the reads would jump a panel every 16 tiles,
+    /// which the prefetchers do not follow).
+    func outputTransform(
+      _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Panels,
+      into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns
+    ) {
+      for block in blocks {
+        for o in 0..<outputs {
+          for run in runs.of(block) {
+            let at = Place(base: m + panels.offset(0, tile: run.t - 16 * origin, row: o), spread: panels.planeStride)
+            let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
+            let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
+            let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
+            let m3 = Quad(at.load(12), at.load(13), at.load(14), at.load(15))
+            // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
+            let top = Winograd.add(Winograd.add(m0, m1), m2)
+            let bottom = Winograd.sub(Winograd.sub(m1, m2), m3)
+            let plane = y + (run.sample * outputs + o) * out.0 * out.1
+            let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
+            Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
+            if 2 * run.ty + 1 < out.0 {
+              Winograd.interleave(
+                bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, into: plane + (2 * run.ty + 1) * out.1 + c, columns)
             }
           }
         }

@@ -30,20 +30,23 @@ enum Winograd {
     servesForward(s) && s.geo.padding.0 <= 2 && s.geo.padding.1 <= 2
   }
 
-  /// `y = conv2d(x, w)`.
-  static func conv2d(_ x: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into y: UnsafeMutablePointer<Float>) {
+  /// `y = conv2d(x, w)`. `inBands`: see `Plan.convolve`.
+  static func conv2d(
+    _ x: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into y: UnsafeMutablePointer<Float>, inBands: Bool? = nil
+  ) {
     let plan = Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
-    plan.convolve(x, filters(w, s).base, turned: false, into: y)
+    plan.convolve(x, filters(w, s).base, turned: false, into: y, inBands: inBands)
   }
 
   /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`: by the same transformed filters, read
   /// turned (see `Plan.products`).
   static func conv2dInputGradient(
-    _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>
+    _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>,
+    inBands: Bool? = nil
   ) {
     let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
     let plan = Plan(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
-    plan.convolve(gy, filters(w, s).base, turned: true, into: gx)
+    plan.convolve(gy, filters(w, s).base, turned: true, into: gx, inBands: inBands)
   }
 
   /// The transformed filters of `w`, kept with it.

@@ -1,0 +1,52 @@
+extension Winograd.Plan {
+  /// Floats of transformed tiles and their products a band holds at most (512 KiB): with the
+  /// filters' transform, within a core's second-level cache (1 MiB here).
+  static let bandFloats = 1 << 17
+
+  /// Filters' transform (16·outputs·channels floats) up to which a convolution goes in bands:
+  /// every band reads all of it again, which pays while it stays in the second-level cache
+  /// (256 KiB).
+  static let bandFilterFloats = 1 << 16
+
+  /// Whether the convolution goes a band of blocks at a time. Few channels make the products
+  /// short (32 multiply-adds a transformed value in Inception-v3's first layers) while the
+  /// transforms, staged over all the tiles (22 MiB each way for 32 channels of 147×147 at batch 2),
+  /// go to memory and back: the layer ran at a third of the products' speed.
+  var goesInBands: Bool { Self.planes * outputs * channels <= Self.bandFilterFloats }
+
+  /// Blocks of 16 tiles in a band: as many as `bandFloats` holds, at least one.
+  var bandBlocks: Int { Swift.max(1, Self.bandFloats / (Self.planes * 16 * (channels + outputs))) }
+
+  /// A band of blocks at a time, each thread over its own range of blocks: the band's tiles
+  /// transformed, multiplied plane by plane and transformed back while they are in the caches.
+  func convolveInBands(
+    _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+    _ runs: Winograd.BlockRuns, panel: Bool? = nil
+  ) {
+    let (blocks, band) = (lanes / 16, bandBlocks)
+    let tilePanels = Winograd.Panels(planes: Self.planes, rows: channels, blocks: band)
+    let productPanels = Winograd.Panels(planes: Self.planes, rows: outputs, blocks: band)
+    let panel = panel ?? Winograd.panelKernel
+    if panel { countProducts() }
+    let sy = Shared(y)
+    Kernels.parallel(blocks, work: Self.planes * (channels + outputs) * lanes) { range in
+      Scratch.with(tilePanels.count) { v in
+        Scratch.with(productPanels.count) { m in
+          for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
+            let these = first..<Swift.min(first + band, range.upperBound)
+            inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs)
+            zeroSpareLanes(v, tilePanels, origin: first)
+            for xi in 0..<Self.planes {
+              for block in 0..<these.count {
+                product(
+                  u, plane: xi, turned: turned, v + tilePanels.panel(xi, block: block),
+                  into: m + productPanels.panel(xi, block: block), panel: panel)
+              }
+            }
+            outputTransform(m, blocks: these, origin: first, productPanels, into: sy.pointer, runs)
+          }
+        }
+      }
+    }
+  }
+}
