@@ -28,19 +28,17 @@ extension Winograd {
       inBands: Bool? = nil
     ) {
       let runs = BlockRuns(self)
-      withPaddedInput(x) { padded in
-        if inBands ?? goesInBands {
-          convolveInBands(padded, u, turned: turned, into: y, runs)
-        } else {
-          convolveInStages(padded, u, turned: turned, into: y, runs)
-        }
+      if inBands ?? goesInBands {
+        withPaddedInput(x) { padded in convolveInBands(padded, u, turned: turned, into: y, runs) }
+      } else {
+        convolveInStages(x, u, turned: turned, into: y, runs)
       }
     }
 
-    /// Each stage over all the tiles: every transform, then every product (on all threads),
-    /// then every output transform.
+    /// Each stage over all the tiles: every transform (the padded copy then let go), then
+    /// every product (on all threads), then every output transform.
     private func convolveInStages(
-      _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+      _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
       _ runs: BlockRuns
     ) {
       let (tilePanels, productPanels, blocks) = (tilePanels, productPanels, lanes / 16)
@@ -48,8 +46,10 @@ extension Winograd {
       Scratch.with(tilePanels.count) { v in
         Scratch.with(productPanels.count) { m in
           let (sv, sm, sy) = (Shared(v), Shared(m), Shared(y))
-          Kernels.parallel(blocks, work: 16 * channels * lanes) { range in
-            inputTransform(padded, blocks: range, origin: 0, into: sv.pointer, tilePanels, runs)
+          withPaddedInput(x) { padded in
+            Kernels.parallel(blocks, work: 16 * channels * lanes) { range in
+              inputTransform(padded, blocks: range, origin: 0, into: sv.pointer, tilePanels, runs)
+            }
           }
           products(u, v, turned: turned, into: m)
           Kernels.parallel(blocks, work: 16 * outputs * lanes) { range in
