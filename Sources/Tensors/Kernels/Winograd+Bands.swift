@@ -17,21 +17,28 @@ extension Winograd.Plan {
   /// Blocks of 16 tiles in a band: as many as `bandFloats` holds, at least one.
   var bandBlocks: Int { Swift.max(1, Self.bandFloats / (Self.planes * 16 * (channels + outputs))) }
 
-  /// A band of blocks at a time, each thread over its own range of blocks: the band's tiles
-  /// transformed, multiplied plane by plane and transformed back while they are in the caches.
+  /// A band of blocks at a time, each thread over its own range of blocks (as
+  /// `Kernels.range(ofPart:)` cuts them): the band's tiles transformed, multiplied plane by
+  /// plane and transformed back while they are in the caches.
   func convolveInBands(
     _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
-    _ runs: Winograd.BlockRuns, panel: Bool? = nil
+    _ runs: Winograd.BlockRuns
   ) {
     let (blocks, band) = (lanes / 16, bandBlocks)
     let tilePanels = Winograd.Panels(planes: Self.planes, rows: channels, blocks: band)
     let productPanels = Winograd.Panels(planes: Self.planes, rows: outputs, blocks: band)
-    let panel = panel ?? Winograd.panelKernel
+    let panel = Winograd.panelKernel
     if panel { countProducts() }
-    let sy = Shared(y)
-    Kernels.parallel(blocks, work: Self.planes * (channels + outputs) * lanes) { range in
-      Scratch.with(tilePanels.count) { v in
-        Scratch.with(productPanels.count) { m in
+    // One slot of scratch a thread, taken here: the threads share no buffer and take none.
+    let parts = Swift.min(Kernels.blasThreads, blocks)
+    let vCount = (tilePanels.count + 15) / 16 * 16
+    let slot = vCount + (productPanels.count + 15) / 16 * 16
+    Scratch.with(parts * slot) { scratch in
+      let (scratch, sy) = (Shared(scratch), Shared(y))
+      Kernels.parallel(parts, work: Self.planes * (channels + outputs) * lanes) { mine in
+        for part in mine {
+          let (v, m) = (scratch.pointer + part * slot, scratch.pointer + part * slot + vCount)
+          let range = Kernels.range(ofPart: part, parts: parts, count: blocks)
           for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
             let these = first..<Swift.min(first + band, range.upperBound)
             inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs)
