@@ -34,6 +34,11 @@ void fedsim_window_product16(
 ///
 /// adding to `c` when `accumulate` is 1, overwriting it when 0. `a` is read where it lies, as it
 /// lies or transposed (no packing). Runs only where fedsim_gather_product_available() returned 1.
+/// 1 when fedsim_panel_product16 runs twelve rows at a time in AVX-512 (the CPU has AVX-512F and
+/// FEDSIM_NO_AVX512 is unset), 0 when six at a time in AVX2. The sums are the same either way:
+/// each lane adds the same products in the same order, by FMA.
+int fedsim_panel_product_wide(void);
+
 void fedsim_panel_product16(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
     int32_t reduction, float *c, int32_t ldc, int32_t accumulate);
