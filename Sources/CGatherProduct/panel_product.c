@@ -73,9 +73,13 @@ AVX512 static void twelve_rows(
 }
 
 int fedsim_panel_product_wide(void) {
-  static int wide = -1;
-  if (wide < 0) wide = __builtin_cpu_supports("avx512f") && getenv("FEDSIM_NO_AVX512") == NULL;
-  return wide;
+  static int wide = -1;  // the first callers may race to set it, to the same value
+  int known = __atomic_load_n(&wide, __ATOMIC_RELAXED);
+  if (known >= 0) return known;
+  __builtin_cpu_init();
+  known = __builtin_cpu_supports("avx512f") && getenv("FEDSIM_NO_AVX512") == NULL;
+  __atomic_store_n(&wide, known, __ATOMIC_RELAXED);
+  return known;
 }
 
 // Rows by six through AVX2.
