@@ -47,17 +47,15 @@ extension Winograd {
     /// run stores past its end are the next run's, written over later by the same thread, or
     /// past the last tile.
     func inputTransform(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-      let (rows, columns) = (2 * tilesDown + 2, 2 * tilesAcross + 16)
-      let (c, h, w, stride) = (s.c, s.h, s.w, stride)
-      Scratch.with(s.n * c * rows * columns) { padded in
-        Winograd.pad(
-          UnsafeMutablePointer(mutating: x), planes: s.n * c, height: h, width: w, padding: s.geo.padding,
-          into: padded, rows: rows, columns: columns)
-        let (v, padded) = (Shared(v), Shared(padded))
+      let plan = Plan.forward(s)  // the same tiles, padded the same way
+      let (rows, columns) = plan.paddedSize
+      let (c, stride) = (s.c, stride)
+      plan.withPaddedInput(x) { padded in
+        let v = Shared(v)
         Kernels.parallel(c, work: 16 * c * tiles) { channels in
           for channel in channels {
             forEachRun { b, ty, tx, t in
-              let d = padded.pointer + ((b * c + channel) * rows + 2 * ty) * columns + 2 * tx
+              let d = padded + ((b * c + channel) * rows + 2 * ty) * columns + 2 * tx
               let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
               let at = Place(base: v.pointer + channel * stride + t, spread: c * stride)
               Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)

@@ -9,6 +9,11 @@ extension Winograd {
     let outputs: Int
     let out: (Int, Int)
 
+    /// The forward pass of `s` (its filter gradient's tiles are the same).
+    static func forward(_ s: ConvShape) -> Plan {
+      Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
+    }
+
     var tilesDown: Int { (out.0 + 1) / 2 }
     var tilesAcross: Int { (out.1 + 1) / 2 }
     static var planes: Int { 16 }
@@ -61,11 +66,11 @@ extension Winograd {
 
     /// The padded copy's rows and columns: room for a run of eight from the last tile on (its
     /// columns are read sixteen at a time).
-    var padded: (rows: Int, columns: Int) { (2 * tilesDown + 2, 2 * tilesAcross + 16) }
+    var paddedSize: (rows: Int, columns: Int) { (2 * tilesDown + 2, 2 * tilesAcross + 16) }
 
     /// Calls `body` with a zero-padded copy of the planes of `x`.
     func withPaddedInput<R>(_ x: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
-      let (rows, columns) = padded
+      let (rows, columns) = paddedSize
       return Scratch.with(n * channels * rows * columns) { copy in
         Winograd.pad(
           UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
@@ -82,7 +87,7 @@ extension Winograd {
       _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
       _ panels: Panels, _ runs: BlockRuns
     ) {
-      let (rows, columns) = self.padded
+      let (rows, columns) = paddedSize
       for block in blocks {
         for c in 0..<channels {
           for run in runs.of(block) {

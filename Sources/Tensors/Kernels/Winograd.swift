@@ -34,8 +34,7 @@ enum Winograd {
   static func conv2d(
     _ x: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into y: UnsafeMutablePointer<Float>, inBands: Bool? = nil
   ) {
-    let plan = Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
-    plan.convolve(x, filters(w, s).base, turned: false, into: y, inBands: inBands)
+    Plan.forward(s).convolve(x, filters(w, s).base, turned: false, into: y, inBands: inBands)
   }
 
   /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`: by the same transformed filters, read
