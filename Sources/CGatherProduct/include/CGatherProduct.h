@@ -43,4 +43,16 @@ void fedsim_panel_product16(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
     int32_t reduction, float *c, int32_t ldc, int32_t accumulate);
 
+/// 1 when fedsim_matrix_product runs on this CPU (it has AVX-512F and FEDSIM_NO_AVX512 is unset).
+int fedsim_matrix_product_available(void);
+
+/// c = alpha · op(a) · op(b) + beta · c, row-major, on the calling thread, as cblas_sgemm
+/// computes it: op(a) is m×k (a as stored, or transposed when transposeA is 1) and op(b) k×n;
+/// lda, ldb and ldc are the row lengths as stored. When beta is 0, c is not read. Returns 0, or
+/// -1 (c untouched) when a dimension is not positive or the packing buffers cannot be had; runs
+/// only where fedsim_matrix_product_available() returned 1.
+int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                          int64_t ldc);
+
 #endif

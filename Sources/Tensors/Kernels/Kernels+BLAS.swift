@@ -1,10 +1,12 @@
+import CGatherProduct
 import COpenBLAS
 import Synchronization
 
 extension Kernels {
-  /// `c = alpha · op(a) · op(b) + beta · c`, row-major, through OpenBLAS `cblas_sgemm`.
-  /// `op(a)` is m×k and `op(b)` is k×n; `lda`/`ldb` are the row lengths as stored. A large
-  /// product is cut into one block of rows or columns of `c` for each of FedSim's threads.
+  /// `c = alpha · op(a) · op(b) + beta · c`, row-major: through FedSim's AVX-512 product where
+  /// the CPU has it (`widerProducts`), else OpenBLAS `cblas_sgemm`. `op(a)` is m×k and `op(b)`
+  /// is k×n; `lda`/`ldb` are the row lengths as stored. A large product is cut into one block of
+  /// rows or columns of `c` for each of FedSim's threads.
   @inline(__always)
   static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -18,6 +20,10 @@ extension Kernels {
     }
     gemmFLOPs.add(2 &* m &* n &* k, ordering: .relaxed)
     let call = { (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) in
+      if widerProducts, fedsim_matrix_product(
+        transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
+        beta, c, Int64(ldc)) == 0
+      { return }
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -42,6 +48,12 @@ extension Kernels {
       }
     }
   }
+
+  /// Whether products go through FedSim's own AVX-512 kernel
+  /// (`Sources/CGatherProduct/matrix_product.c`) rather than OpenBLAS: where the CPU has
+  /// AVX-512F and `FEDSIM_NO_AVX512` is unset. OpenBLAS may be held to its AVX2 kernels on such
+  /// CPUs (`OPENBLAS_CORETYPE`), at half their width.
+  static let widerProducts = fedsim_matrix_product_available() == 1
 
   /// Products smaller than this (m·n·k) stay on one thread.
   static let splitWork = 1 << 18

@@ -1,0 +1,70 @@
+@testable import Tensors
+import Testing
+
+/// `Kernels.gemm` against a float64 product computed here, over shapes that leave partial tiles
+/// (rows past a multiple of 12, columns past a multiple of 16 and 32), cross the kernel's blocks
+/// (more than 256 steps, 512 columns, 1,536 rows), all four transpositions, row lengths longer
+/// than the rows, and alpha and beta. Where the CPU has AVX-512 this is FedSim's own product
+/// (`Kernels.widerProducts`), elsewhere OpenBLAS's.
+@Suite("Matrix product")
+struct MatrixProductTests {
+  static let cases: [(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float)] = [
+    (1, 1, 1, false, false, 1, 0),
+    (12, 32, 256, false, false, 1, 0),  // one whole tile, one block of steps
+    (13, 33, 257, true, false, 0.5, 0),  // one past in each direction
+    (37, 53, 29, false, true, 1, 1),
+    (7, 5, 3, true, true, -2, 0.25),
+    (64, 530, 300, false, false, 1, 0.5),  // two blocks of columns, two of steps
+    (1_600, 20, 70, true, false, 1, 0),  // two blocks of rows
+    (100, 47, 600, true, true, 0.75, 0),  // three blocks of steps, transposed b packed
+    (24, 16, 9, false, true, 1, -1),
+    (11, 17, 1, false, false, 1, 0),
+  ]
+
+  @Test("equals a float64 product, edges and blocks included", arguments: 0..<10)
+  func matchesFloat64(index: Int) throws {
+    let t = Self.cases[index]
+    var gen = SeededGenerator(seed: UInt64(index + 700))
+    // Stored shapes, each row 3 longer than op() needs.
+    let (aRows, aColumns) = t.transposeA ? (t.k, t.m) : (t.m, t.k)
+    let (bRows, bColumns) = t.transposeB ? (t.n, t.k) : (t.k, t.n)
+    let (lda, ldb, ldc) = (aColumns + 3, bColumns + 3, t.n + 3)
+    let a = (0..<aRows * lda).map { _ in Float.random(in: -1...1, using: &gen) }
+    let b = (0..<bRows * ldb).map { _ in Float.random(in: -1...1, using: &gen) }
+    var c = (0..<t.m * ldc).map { _ in Float.random(in: -1...1, using: &gen) }
+    // Beta 0: what c held must not reach the result, not even a NaN.
+    if t.beta == 0 { for i in stride(from: 0, to: c.count, by: 5) { c[i] = .nan } }
+    let before = c
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        c.withUnsafeMutableBufferPointer { c in
+          Kernels.gemm(
+            transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n, k: t.k, alpha: t.alpha,
+            a.baseAddress!, lda: lda, b.baseAddress!, ldb: ldb, beta: t.beta, c.baseAddress!, ldc: ldc)
+        }
+      }
+    }
+    var worst = 0.0
+    for i in 0..<t.m {
+      for j in 0..<ldc {
+        let index = i * ldc + j
+        guard j < t.n else {  // past the columns: untouched
+          #expect(c[index].bitPattern == before[index].bitPattern, "c[\(i)][\(j)] past the columns was written")
+          continue
+        }
+        var sum = 0.0, scale = 0.0
+        for p in 0..<t.k {
+          let x = Double(t.transposeA ? a[p * lda + i] : a[i * lda + p])
+          let y = Double(t.transposeB ? b[j * ldb + p] : b[p * ldb + j])
+          sum += x * y
+          scale += abs(x * y)
+        }
+        var expected = Double(t.alpha) * sum
+        if t.beta != 0 { expected += Double(t.beta) * Double(before[index]) }
+        let error = abs(Double(c[index]) - expected) / (abs(Double(t.alpha)) * scale + 1)
+        worst = max(worst, error.isNaN ? .infinity : error)
+      }
+    }
+    #expect(worst < 1e-5, "worst error \(worst) relative to the sum of |products| (\(Kernels.widerProducts ? "AVX-512" : "OpenBLAS"))")
+  }
+}
