@@ -72,6 +72,29 @@ AVX512 static void twelve_rows(
   STORE16(6) STORE16(7) STORE16(8) STORE16(9) STORE16(10) STORE16(11)
 }
 
+// Two panels at once: twelve rows by 32 columns (24 accumulators), each broadcast of `a` used
+// for both panels, so that `a` (a Winograd plane's filters, read where they lie from the second
+// cache) is read half as often per product. Each lane's sum is the same as twelve_rows gives.
+#define START32(r) __m512 c##r = _mm512_setzero_ps(), d##r = _mm512_setzero_ps();
+#define STORE32(r) _mm512_storeu_ps(c + r * ldc, c##r); _mm512_storeu_ps(cNext + r * ldc, d##r);
+#define STEP32(r) \
+  { __m512 x = _mm512_set1_ps(p[r * rowStride]); c##r = _mm512_fmadd_ps(x, b0, c##r); d##r = _mm512_fmadd_ps(x, b1, d##r); }
+
+AVX512 static void twelve_rows_pair(
+    const float *a, ptrdiff_t rowStride, ptrdiff_t stepStride, const float *b, const float *bNext, int32_t ldb,
+    int32_t reduction, float *c, float *cNext, int32_t ldc) {
+  START32(0) START32(1) START32(2) START32(3) START32(4) START32(5)
+  START32(6) START32(7) START32(8) START32(9) START32(10) START32(11)
+  const float *p = a;
+  for (int32_t j = 0; j < reduction; j++, p += stepStride) {
+    const __m512 b0 = _mm512_loadu_ps(b + (size_t)j * (size_t)ldb), b1 = _mm512_loadu_ps(bNext + (size_t)j * (size_t)ldb);
+    STEP32(0) STEP32(1) STEP32(2) STEP32(3) STEP32(4) STEP32(5)
+    STEP32(6) STEP32(7) STEP32(8) STEP32(9) STEP32(10) STEP32(11)
+  }
+  STORE32(0) STORE32(1) STORE32(2) STORE32(3) STORE32(4) STORE32(5)
+  STORE32(6) STORE32(7) STORE32(8) STORE32(9) STORE32(10) STORE32(11)
+}
+
 int fedsim_panel_product_wide(void) {
   static int wide = -1;  // the first callers may race to set it, to the same value
   int known = __atomic_load_n(&wide, __ATOMIC_RELAXED);
@@ -126,9 +149,32 @@ void fedsim_panel_product16(
   by_six(a + i * rowStride, rowStride, stepStride, rows - i, b, ldb, reduction, c + (size_t)i * (size_t)ldc, ldc, accumulate);
 }
 
+void fedsim_panel_product16_pair(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, const float *bNext,
+    int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc) {
+  if (!fedsim_panel_product_wide() || rows < 12) {
+    by_six(a, rowStride, stepStride, rows, b, ldb, reduction, c, ldc, 0);
+    by_six(a, rowStride, stepStride, rows, bNext, ldb, reduction, cNext, ldc, 0);
+    return;
+  }
+  for (int32_t i = 0;; i += 12) {
+    if (i + 12 > rows) i = rows - 12;  // the last 1 to 11 rows: the last twelve again, overwriting
+    size_t at = (size_t)i * (size_t)ldc;
+    twelve_rows_pair(a + i * rowStride, rowStride, stepStride, b, bNext, ldb, reduction, c + at, cNext + at, ldc);
+    if (i + 12 == rows) return;
+  }
+}
+
 #else
 
 int fedsim_panel_product_wide(void) { return 0; }
+
+void fedsim_panel_product16_pair(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, const float *bNext,
+    int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc) {
+  (void)a; (void)rowStride; (void)stepStride; (void)rows; (void)b; (void)bNext; (void)ldb; (void)reduction;
+  (void)c; (void)cNext; (void)ldc;
+}
 
 void fedsim_panel_product16(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,

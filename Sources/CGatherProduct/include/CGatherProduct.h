@@ -43,6 +43,13 @@ void fedsim_panel_product16(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
     int32_t reduction, float *c, int32_t ldc, int32_t accumulate);
 
+/// fedsim_panel_product16 (overwriting) for two panels at once that share `a`: `b` into `c`
+/// and `bNext` into `cNext`, with the same sums. Where the CPU has AVX-512 each value of `a` is
+/// read once for both.
+void fedsim_panel_product16_pair(
+    const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, const float *bNext,
+    int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc);
+
 /// 1 when fedsim_matrix_product runs on this CPU (it has AVX-512F and FEDSIM_NO_AVX512 is unset).
 int fedsim_matrix_product_available(void);
 

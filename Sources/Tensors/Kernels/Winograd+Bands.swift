@@ -44,11 +44,9 @@ extension Winograd.Plan {
             inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs)
             zeroSpareLanes(v, tilePanels, origin: first)
             for xi in 0..<Self.planes {
-              for block in 0..<these.count {
-                product(
-                  u, plane: xi, turned: turned, v + tilePanels.panel(xi, block: block),
-                  into: m + productPanels.panel(xi, block: block), panel: panel)
-              }
+              products(
+                u, plane: xi, turned: turned, blocks: 0..<these.count, v, tilePanels, into: m, productPanels,
+                panel: panel)
             }
             outputTransform(m, blocks: these, origin: first, productPanels, into: sy.pointer, runs)
           }

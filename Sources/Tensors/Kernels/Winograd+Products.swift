@@ -23,15 +23,44 @@ extension WinogradTiling {
     let panel = panel ?? Winograd.panelKernel
     // (`Kernels.gemm` counts its own.)
     if panel { countProducts() }
-    let (v, m) = (Shared(v), Shared(m))
-    Kernels.parallel(planes * blocks, work: planes * outputs * lanes) { items in
+    let (v, m, pairs) = (Shared(v), Shared(m), (blocks + 1) / 2)
+    Kernels.parallel(planes * pairs, work: planes * outputs * lanes) { items in
       for item in items {
-        let (xi, block) = item.quotientAndRemainder(dividingBy: blocks)
-        product(
-          u, plane: xi, turned: turned, v.pointer + tilePanels.panel(xi, block: block),
-          into: m.pointer + productPanels.panel(xi, block: block), panel: panel)
+        let (xi, pair) = item.quotientAndRemainder(dividingBy: pairs)
+        products(
+          u, plane: xi, turned: turned, blocks: 2 * pair..<Swift.min(2 * pair + 2, blocks), v.pointer, tilePanels,
+          into: m.pointer, productPanels, panel: panel)
       }
     }
+  }
+
+  /// Plane `ξ`'s products for `blocks` (of `tilePanels`, into `productPanels`), two blocks at a
+  /// time: the pair kernel reads the filters once for both.
+  @inline(__always)
+  func products(
+    _ u: UnsafePointer<Float>, plane xi: Int, turned: Bool, blocks: Range<Int>, _ v: UnsafePointer<Float>,
+    _ tilePanels: Winograd.Panels, into m: UnsafeMutablePointer<Float>, _ productPanels: Winograd.Panels, panel: Bool
+  ) {
+    var block = blocks.lowerBound
+    while block < blocks.upperBound {
+      let (b, c) = (v + tilePanels.panel(xi, block: block), m + productPanels.panel(xi, block: block))
+      if panel, block + 1 < blocks.upperBound {
+        let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
+        fedsim_panel_product16_pair(
+          filters(u, plane: xi, turned: turned), Int64(rowStride), Int64(stepStride), Int32(outputs), b,
+          b + tilePanels.blockStride, 16, Int32(channels), c, c + productPanels.blockStride, 16)
+        block += 2
+      } else {
+        product(u, plane: xi, turned: turned, b, into: c, panel: panel)
+        block += 1
+      }
+    }
+  }
+
+  /// Where plane `ξ`'s filter matrix starts in `u` (plane `turnedPlane(ξ)` when turned).
+  @inline(__always)
+  func filters(_ u: UnsafePointer<Float>, plane xi: Int, turned: Bool) -> UnsafePointer<Float> {
+    u + (turned ? Self.turnedPlane(xi) : xi) * outputs * channels
   }
 
   /// The FLOPs of a convolution's products through the panel kernel, counted with BLAS's.
@@ -48,7 +77,7 @@ extension WinogradTiling {
   ) {
     // Element (output i, channel j) of plane ξ's filter matrix.
     let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
-    let a = u + (turned ? Self.turnedPlane(xi) : xi) * outputs * channels
+    let a = filters(u, plane: xi, turned: turned)
     if panel {
       fedsim_panel_product16(a, Int64(rowStride), Int64(stepStride), Int32(outputs), b, 16, Int32(channels), c, 16, 0)
     } else {
