@@ -40,22 +40,59 @@ static float *reserve(float **buffer, size_t *capacity, size_t count) {
   return *buffer;
 }
 
+// Transposes 16 rows of 16 lanes in registers: afterwards r[c] holds what was lane c of each
+// row, in row order (unpacks within pairs of rows, shuffles within 128-bit lanes, then across).
+AVX512 static inline void transpose16(__m512 r[16]) {
+  __m512 t[16], s[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) {  // s[4g + q], lane L: column 4L + q of rows 4g..4g+3
+    s[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    s[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    s[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    s[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int q = 0; q < 4; q++) {
+    __m512 x = _mm512_shuffle_f32x4(s[q], s[4 + q], 0x88), y = _mm512_shuffle_f32x4(s[q], s[4 + q], 0xDD);
+    __m512 x2 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], 0x88), y2 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], 0xDD);
+    r[q] = _mm512_shuffle_f32x4(x, x2, 0x88);
+    r[8 + q] = _mm512_shuffle_f32x4(x, x2, 0xDD);
+    r[4 + q] = _mm512_shuffle_f32x4(y, y2, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(y, y2, 0xDD);
+  }
+}
+
+// Copies `count` (≤ 16) rows of `steps` floats, `ld` apart from `source`, turned: step p of row
+// i goes to out[p * stride + i], `lanes` (≤ 16) of them a step, zero past `count`.
+AVX512 static void turn(const float *source, int64_t ld, int64_t count, int64_t steps, float *out, int64_t stride,
+                        __mmask16 lanes) {
+  for (int64_t p0 = 0; p0 < steps; p0 += 16) {
+    int64_t valid = steps - p0 < 16 ? steps - p0 : 16;
+    __mmask16 mask = (__mmask16)((1u << valid) - 1);
+    __m512 r[16];
+    for (int64_t i = 0; i < 16; i++) {
+      r[i] = i < count ? _mm512_maskz_loadu_ps(mask, source + i * ld + p0) : _mm512_setzero_ps();
+    }
+    transpose16(r);
+    for (int64_t q = 0; q < valid; q++) _mm512_mask_storeu_ps(out + (p0 + q) * stride, lanes, r[q]);
+  }
+}
+
 // Rows [row, row + rows) and steps [step, step + kc) of op(a) into panels of MR rows, step-major
 // within a panel (MR values a step), rows past the end zero.
-static void pack_a(const float *a, int64_t lda, int transposed, int64_t row, int64_t rows, int64_t step,
-                   int64_t kc, float *out) {
+AVX512 static void pack_a(const float *a, int64_t lda, int transposed, int64_t row, int64_t rows, int64_t step,
+                          int64_t kc, float *out) {
   for (int64_t r0 = 0; r0 < rows; r0 += MR, out += MR * kc) {
     int64_t valid = rows - r0 < MR ? rows - r0 : MR;
-    if (valid < MR) memset(out, 0, sizeof(float) * MR * (size_t)kc);
     if (transposed) {  // op(a)[i][p] = a[p * lda + i]: a step's rows lie together
+      __mmask16 mask = (__mmask16)((1u << valid) - 1);
       for (int64_t p = 0; p < kc; p++) {
-        memcpy(out + p * MR, a + (step + p) * lda + row + r0, sizeof(float) * (size_t)valid);
+        _mm512_mask_storeu_ps(out + p * MR, (1u << MR) - 1, _mm512_maskz_loadu_ps(mask, a + (step + p) * lda + row + r0));
       }
-    } else {
-      for (int64_t i = 0; i < valid; i++) {
-        const float *source = a + (row + r0 + i) * lda + step;
-        for (int64_t p = 0; p < kc; p++) out[p * MR + i] = source[p];
-      }
+    } else {  // a row's steps lie together: turned 16 steps at a time
+      turn(a + (row + r0) * lda + step, lda, valid, kc, out, MR, (__mmask16)((1u << MR) - 1));
     }
   }
 }
@@ -71,12 +108,8 @@ AVX512 static void pack_b(const float *b, int64_t ldb, int transposed, int64_t s
       for (int64_t p = 0; p < kc; p++) {
         _mm512_store_ps(out + 16 * p, _mm512_maskz_loadu_ps(mask, b + (step + p) * ldb + column + j0));
       }
-    } else {  // op(b)[p][j] = b[j * ldb + p]: a column's steps lie together
-      if (valid < 16) memset(out, 0, sizeof(float) * 16 * (size_t)kc);
-      for (int64_t j = 0; j < valid; j++) {
-        const float *source = b + (column + j0 + j) * ldb + step;
-        for (int64_t p = 0; p < kc; p++) out[16 * p + j] = source[p];
-      }
+    } else {  // op(b)[p][j] = b[j * ldb + p]: a column's steps lie together, turned
+      turn(b + (column + j0) * ldb + step, ldb, valid, kc, out, 16, 0xFFFF);
     }
   }
 }
@@ -90,7 +123,6 @@ AVX512 static void pack_b(const float *b, int64_t ldb, int transposed, int64_t s
     _mm512_mask_storeu_ps(target, mask, v);                                                   \
   }
 
-#define FMA1(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[r]), b0, c##r##0);
 #define ZERO2(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
 #define ZERO1(r) __m512 c##r##0 = _mm512_setzero_ps();
 #define EACH(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
@@ -100,16 +132,18 @@ static inline __mmask16 lanes(int columns) {
   return columns >= 16 ? 0xFFFF : columns <= 0 ? 0 : (__mmask16)((1u << columns) - 1);
 }
 
-// An MR×32 tile: `a` one packed panel of MR rows, `b` two adjacent packed panels of 16 columns
-// (zero past the last column). Only the first `rows` rows and `columns` columns are stored.
-AVX512 static void tile32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows, int columns,
-                          float alpha, float beta) {
+// An MR×32 tile: row r of op(a) at step p is a[r * rs + p * ss] (a packed panel: rs 1, ss MR),
+// `b` two adjacent packed panels of 16 columns (zero past the last column). Only the first
+// `rows` rows and `columns` columns are stored.
+#define INLINE AVX512 static inline __attribute__((always_inline))
+INLINE void tile32_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *b, float *c, int64_t ldc,
+                      int rows, int columns, float alpha, float beta) {
   EACH(ZERO2)
   const float *b1 = b + 16 * kc, *ap = a;
-  for (int64_t p = 0; p < kc; p++, ap += MR) {
+  for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p), b1p = _mm512_load_ps(b1 + 16 * p);
 #define FMA2(r) \
-  { __m512 x = _mm512_set1_ps(ap[r]); c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0); c##r##1 = _mm512_fmadd_ps(x, b1p, c##r##1); }
+  { __m512 x = _mm512_set1_ps(ap[r * rs]); c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0); c##r##1 = _mm512_fmadd_ps(x, b1p, c##r##1); }
     EACH(FMA2)
   }
   const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
@@ -119,12 +153,13 @@ AVX512 static void tile32(int64_t kc, const float *a, const float *b, float *c, 
 }
 
 // An MR×16 tile, for the last 16 or fewer columns.
-AVX512 static void tile16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows, int columns,
-                          float alpha, float beta) {
+INLINE void tile16_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *b, float *c, int64_t ldc,
+                      int rows, int columns, float alpha, float beta) {
   EACH(ZERO1)
   const float *ap = a;
-  for (int64_t p = 0; p < kc; p++, ap += MR) {
+  for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p);
+#define FMA1(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[r * rs]), b0, c##r##0);
     EACH(FMA1)
   }
   const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
@@ -133,21 +168,52 @@ AVX512 static void tile16(int64_t kc, const float *a, const float *b, float *c, 
   EACH(STORE1)
 }
 
-// The tiles of one packed block: rows × columns of c from `pa` (MR-row panels) and `pb`
-// (16-column panels), kc steps.
-AVX512 static void block(int64_t kc, const float *pa, const float *pb, int64_t rows, int64_t columns, float *c,
-                         int64_t ldc, float alpha, float beta) {
+// The tiles of a row of panels of c (`rows` ≤ MR), `columns` wide, from one panel of op(a)
+// and the packed panels `pb`: the packed kernels (constant strides) or those that read a where
+// it lies.
+#define ROW_OF_TILES(name, RS, SS)                                                                            \
+  AVX512 static void name(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *pb, int64_t columns, \
+                          float *c, int64_t ldc, int rows, float alpha, float beta) {                         \
+    (void)rs; (void)ss;                                                                                       \
+    int64_t j = 0;                                                                                            \
+    for (; j + 16 < columns; j += 32) {                                                                       \
+      int w = (int)(columns - j < 32 ? columns - j : 32);                                                     \
+      tile32_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, rows, w, alpha, beta);                                \
+    }                                                                                                         \
+    if (j < columns) tile16_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, rows, (int)(columns - j), alpha, beta); \
+  }
+ROW_OF_TILES(packed_row, 1, MR)
+ROW_OF_TILES(strided_row, rs, ss)
+
+// Where a block's rows of op(a) are for the kernels: `packed` panels (panel of row i at
+// at + i * kc), or where they lie (row i, step p at at + i * rs + p * ss) with the last panel,
+// when short, packed at `tail`.
+typedef struct {
+  const float *at;
+  int64_t rs, ss;
+  int packed;
+  const float *tail;
+} Rows;
+
+// The tiles of one block: rows × columns of c from `a` and the packed panels `pb`, kc steps.
+AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int64_t columns, float *c, int64_t ldc,
+                         float alpha, float beta) {
   for (int64_t i = 0; i < rows; i += MR) {
-    const float *a = pa + i * kc;
     int r = (int)(rows - i < MR ? rows - i : MR);
-    int64_t j = 0;
-    for (; j + 16 < columns; j += 32) {
-      int w = (int)(columns - j < 32 ? columns - j : 32);
-      tile32(kc, a, pb + j * kc, c + i * ldc + j, ldc, r, w, alpha, beta);
+    if (a.packed) {
+      packed_row(kc, a.at + i * kc, 1, MR, pb, columns, c + i * ldc, ldc, r, alpha, beta);
+    } else if (r < MR) {
+      packed_row(kc, a.tail, 1, MR, pb, columns, c + i * ldc, ldc, r, alpha, beta);
+    } else {
+      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, r, alpha, beta);
     }
-    if (j < columns) tile16(kc, a, pb + j * kc, c + i * ldc + j, ldc, r, (int)(columns - j), alpha, beta);
   }
 }
+
+// Up to this many columns of c, op(a) is read where it lies rather than packed: each of its
+// values is then used for few columns, and packing it would cost about as much as the product
+// (a layer's input gradient at 7×7 or 14×14 pixels: 49 or 196 columns).
+enum { IN_PLACE_COLUMNS = 200 };
 
 int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
@@ -158,16 +224,24 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
   float *pa = reserve(&packedA, &capacityA, (size_t)((mcb + MR - 1) / MR * MR) * (size_t)kc0);
   float *pb = reserve(&packedB, &capacityB, (size_t)((ncv + 15) / 16 * 16) * (size_t)kc0);
   if (!pa || !pb) return -1;
+  int inPlace = n <= IN_PLACE_COLUMNS;
+  int64_t rs = transposeA ? 1 : lda, ss = transposeA ? lda : 1;
   for (int64_t i = 0; i < m; i += MCB) {
-    int64_t rows = m - i < MCB ? m - i : MCB;
+    int64_t rows = m - i < MCB ? m - i : MCB, whole = rows / MR * MR;
     for (int64_t p = 0; p < k; p += KC) {
       int64_t kc = k - p < KC ? k - p : KC;
       float stepBeta = p == 0 ? beta : 1;
-      pack_a(a, lda, transposeA, i, rows, p, kc, pa);
+      Rows at = {pa, 1, MR, 1, pa};
+      if (!inPlace) {
+        pack_a(a, lda, transposeA, i, rows, p, kc, pa);
+      } else {
+        at = (Rows){a + i * rs + p * ss, rs, ss, 0, pa};
+        if (whole < rows) pack_a(a, lda, transposeA, i + whole, rows - whole, p, kc, pa);
+      }
       for (int64_t j = 0; j < n; j += NCV) {
         int64_t columns = n - j < NCV ? n - j : NCV;
         pack_b(b, ldb, transposeB, p, kc, j, columns, pb);
-        block(kc, pa, pb, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
+        block(kc, at, pb, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
       }
     }
   }

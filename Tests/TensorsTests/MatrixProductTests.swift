@@ -4,7 +4,8 @@ import Testing
 /// `Kernels.gemm` against a float64 product computed here, over shapes that leave partial tiles
 /// (rows past a multiple of 12, columns past a multiple of 16 and 32), cross the kernel's blocks
 /// (more than 256 steps, 512 columns, 1,536 rows), all four transpositions, row lengths longer
-/// than the rows, and alpha and beta. Where the CPU has AVX-512 this is FedSim's own product
+/// than the rows, alpha and beta, and both ways of reading op(a) (packed when c has more than
+/// 200 columns, else where it lies, its last short panel packed). Where the CPU has AVX-512 this is FedSim's own product
 /// (`Kernels.widerProducts`), elsewhere OpenBLAS's.
 @Suite("Matrix product")
 struct MatrixProductTests {
@@ -19,9 +20,11 @@ struct MatrixProductTests {
     (100, 47, 600, true, true, 0.75, 0),  // three blocks of steps, transposed b packed
     (24, 16, 9, false, true, 1, -1),
     (11, 17, 1, false, false, 1, 0),
+    (30, 260, 40, true, true, 1, 0.5),  // more than 200 columns: a packed, transposed
+    (25, 201, 17, false, false, 2, 0),  // and as it lies
   ]
 
-  @Test("equals a float64 product, edges and blocks included", arguments: 0..<10)
+  @Test("equals a float64 product, edges and blocks included", arguments: 0..<12)
   func matchesFloat64(index: Int) throws {
     let t = Self.cases[index]
     var gen = SeededGenerator(seed: UInt64(index + 700))
