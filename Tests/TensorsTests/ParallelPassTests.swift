@@ -56,6 +56,27 @@ struct ParallelPassTests {
     sameAtTwoThreads("matrix product, columns", tolerance: 1e-5) { matmul(b.transposed(), a.transposed()) }
   }
 
+  @Test("slices, paddings and concatenations: cut over the threads, element for element")
+  func copies() {
+    var gen = SeededGenerator(seed: 9)
+    let x = Tensor.uniform([1, 24, 37, 41], low: -3, high: 3, using: &gen)  // 36,408 elements: split
+    let y = Tensor.uniform([1, 20, 37, 41], low: -3, high: 3, using: &gen)
+    sameAtTwoThreads("slice") { x.sliced(starts: [0, 2, 1, 3], ends: [1, 23, 37, 40]) }
+    sameAtTwoThreads("padding") { x.padded(before: [0, 0, 2, 1], after: [0, 1, 0, 3], value: 0.5) }
+    sameAtTwoThreads("concatenation") { concat([x, y], alongAxis: 1) }
+    let before = BLAS.threads
+    defer { BLAS.threads = before }
+    BLAS.threads = 2
+    let (xs, ys) = (x.scalars, y.scalars)
+    let joined = concat([x, y], alongAxis: 1).scalars
+    #expect(joined.count == (24 + 20) * 37 * 41)
+    #expect(Array(joined[0..<xs.count]) == xs && Array(joined[xs.count...]) == ys, "concatenation along channels")
+    let slice = x.sliced(starts: [0, 2, 1, 3], ends: [1, 23, 37, 40]).scalars
+    var expected: [Float] = []
+    for c in 2..<23 { for h in 1..<37 { for w in 3..<40 { expected.append(xs[(c * 37 + h) * 41 + w]) } } }
+    #expect(slice == expected, "slice element for element")
+  }
+
   @Test("a channel's planes against its scalars: each element is the right one")
   func channelScalars() {
     let before = BLAS.threads

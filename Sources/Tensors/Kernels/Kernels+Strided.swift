@@ -166,8 +166,33 @@ extension Kernels {
     }
   }
 
-  /// Copies `shape` elements read through `srcStrides` into `dst` written through `dstStrides`.
+  /// Copies `shape` elements read through `srcStrides` into `dst` written through `dstStrides`:
+  /// a large copy (slices, concatenations, paddings) in parallel ranges of its first axis longer
+  /// than 1.
   static func copy(
+    _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
+    strides dstStrides: [Int], shape: [Int]
+  ) {
+    let count = Shape.count(shape)
+    if count == 0 { return }
+    guard count >= parallelCopy, blasThreads > 1, let axis = shape.firstIndex(where: { $0 > 1 }) else {
+      return copyRuns(src, strides: srcStrides, into: dst, strides: dstStrides, shape: shape)
+    }
+    let (s, d) = (Shared(UnsafeMutablePointer(mutating: src)), Shared(dst))
+    parallel(shape[axis], work: count) { range in
+      var part = shape
+      part[axis] = range.count
+      copyRuns(
+        s.pointer + range.lowerBound * srcStrides[axis], strides: srcStrides,
+        into: d.pointer + range.lowerBound * dstStrides[axis], strides: dstStrides, shape: part)
+    }
+  }
+
+  /// Elements from which a copy is cut between the threads.
+  static let parallelCopy = 1 << 15
+
+  /// `copy` on the calling thread, run by run.
+  private static func copyRuns(
     _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
     strides dstStrides: [Int], shape: [Int]
   ) {
