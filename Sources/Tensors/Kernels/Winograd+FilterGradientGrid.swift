@@ -131,16 +131,28 @@ extension Winograd {
       let panel = panel ?? Winograd.panelKernel
       // (`Kernels.gemm` counts its own.)
       if panel { Kernels.gemmFLOPs.add(2 &* 16 &* c &* s.o &* tiles, ordering: .relaxed) }
-      let du = Shared(du)
-      Kernels.parallel(16 * blocks, work: 16 * c * padded * tiles) { items in
+      let (du, pairs) = (Shared(du), (blocks + 1) / 2)
+      // Two blocks of outputs at a time where there are two: the pair kernel reads V[ξ] once
+      // for both.
+      Kernels.parallel(16 * pairs, work: 16 * c * padded * tiles) { items in
         for item in items {
-          let (xi, block) = item.quotientAndRemainder(dividingBy: blocks)
-          let (a, b) = (v + xi * c * stride, p + (xi * blocks + block) * tiles * 16)
-          let out = du.pointer + xi * c * padded + 16 * block
-          if panel {
-            fedsim_panel_product16(a, Int64(stride), 1, Int32(c), b, 16, Int32(tiles), out, Int32(padded), 0)
-          } else {
-            Kernels.gemm(transposeA: false, transposeB: false, m: c, n: 16, k: tiles, a, lda: stride, b, ldb: 16, out, ldc: padded)
+          let (xi, pair) = item.quotientAndRemainder(dividingBy: pairs)
+          var block = 2 * pair
+          while block < Swift.min(2 * pair + 2, blocks) {
+            let (a, b) = (v + xi * c * stride, p + (xi * blocks + block) * tiles * 16)
+            let out = du.pointer + xi * c * padded + 16 * block
+            if panel, block + 1 < blocks {
+              fedsim_panel_product16_pair(
+                a, Int64(stride), 1, Int32(c), b, b + tiles * 16, 16, Int32(tiles), out, out + 16, Int32(padded))
+              block += 2
+              continue
+            }
+            if panel {
+              fedsim_panel_product16(a, Int64(stride), 1, Int32(c), b, 16, Int32(tiles), out, Int32(padded), 0)
+            } else {
+              Kernels.gemm(transposeA: false, transposeB: false, m: c, n: 16, k: tiles, a, lda: stride, b, ldb: 16, out, ldc: padded)
+            }
+            block += 1
           }
         }
       }
