@@ -5,6 +5,22 @@ import PackageDescription
 // them against `swift package describe --type json`.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
+// The numeric targets' Swift code (the passes between the matrix products: transforms, batch
+// norm, activations, pooling) is compiled for x86-64-v3 (AVX2 and FMA, Haswell and later):
+// built for baseline x86-64 it ran four lanes wide in SSE, and Inception-v3 and ResNet-18 took
+// 7–12% longer. The C kernels choose their instructions at run time either way. A process
+// started on a CPU without AVX2 stops at once and says so (Sources/CGatherProduct/cpu_check.c);
+// `FEDSIM_PORTABLE=1 swift build` (after `rm -rf .build`) builds for baseline x86-64 instead.
+#if arch(x86_64)
+  import Foundation
+  let portable = ProcessInfo.processInfo.environment["FEDSIM_PORTABLE"] == "1"
+  let numericSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "haswell"])]
+  let numericC: [CSetting] = portable ? [] : [.define("FEDSIM_NEEDS_AVX2")]
+#else
+  let numericSwift: [SwiftSetting] = []
+  let numericC: [CSetting] = []
+#endif
+
 let package = Package(
   name: "FedSim",
   platforms: [.macOS(.v15)],
@@ -35,16 +51,20 @@ let package = Package(
       providers: [.apt(["libturbojpeg0-dev"])]),
 
     // The AVX2 kernel of the direct convolution for narrow layers (dispatched at run time).
-    .target(name: "CGatherProduct", path: "Sources/CGatherProduct"),
+    .target(name: "CGatherProduct", path: "Sources/CGatherProduct", cSettings: numericC),
 
     // The numeric core and the attacks: no federation in them.
-    .target(name: "Tensors", dependencies: ["COpenBLAS", "CGatherProduct"], path: "Sources/Tensors"),
+    .target(
+      name: "Tensors", dependencies: ["COpenBLAS", "CGatherProduct"], path: "Sources/Tensors",
+      swiftSettings: numericSwift),
     .target(
       name: "Adversary", dependencies: ["Tensors", "COpenBLAS"], path: "Sources/Adversary",
-      exclude: ["Role", "Process"]),
+      exclude: ["Role", "Process"], swiftSettings: numericSwift),
 
     // Datasets, transforms, partitions, image files and the training loop over them.
-    .target(name: "FedData", dependencies: ["Tensors", "CZlib", "CTurboJPEG"], path: "Sources/FedSim/Data"),
+    .target(
+      name: "FedData", dependencies: ["Tensors", "CZlib", "CTurboJPEG"], path: "Sources/FedSim/Data",
+      swiftSettings: numericSwift),
     // What every process speaks: the resolved scenario, wire messages, ZeroMQ, the run folder,
     // the event log and round records, the update-file format. No YAML, no reports.
     .target(
