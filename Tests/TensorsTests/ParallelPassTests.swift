@@ -56,7 +56,7 @@ struct ParallelPassTests {
     sameAtTwoThreads("matrix product, columns", tolerance: 1e-5) { matmul(b.transposed(), a.transposed()) }
   }
 
-  @Test("slices, paddings and concatenations: cut over the threads, element for element")
+  @Test("slices, paddings, concatenations, gathers and scatters: cut over the threads, element for element")
   func copies() {
     var gen = SeededGenerator(seed: 9)
     let x = Tensor.uniform([1, 24, 37, 41], low: -3, high: 3, using: &gen)  // 36,408 elements: split
@@ -64,6 +64,12 @@ struct ParallelPassTests {
     sameAtTwoThreads("slice") { x.sliced(starts: [0, 2, 1, 3], ends: [1, 23, 37, 40]) }
     sameAtTwoThreads("padding") { x.padded(before: [0, 0, 2, 1], after: [0, 1, 0, 3], value: 0.5) }
     sameAtTwoThreads("concatenation") { concat([x, y], alongAxis: 1) }
+    sameAtTwoThreads("max pooling (a gather)") { maxPool2d(x, kernel: 3, stride: 2) }
+    let index = Tensor(shape: [1, 24, 400], scalars: (0..<9_600).map { Float(($0 * 7) % (37 * 41)) })
+    let source = Tensor.uniform([1, 24, 400], low: -1, high: 1, using: &gen)
+    sameAtTwoThreads("scatter-add") {
+      scatterAdd(x.reshaped(to: [1, 24, 37 * 41]), axis: 2, index: index, source: source)
+    }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = 2

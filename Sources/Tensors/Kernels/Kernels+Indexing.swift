@@ -10,12 +10,20 @@ struct AxisView {
 }
 
 extension Kernels {
-  /// `out[o, j, i] = x[o, index[o, j, i], i]`.
+  /// `out[o, j, i] = x[o, index[o, j, i], i]`, ranges of `o` on FedSim's threads.
   static func gather(
     _ x: UnsafePointer<Float>, _ xv: AxisView, index: UnsafePointer<Float>, _ iv: AxisView,
     into out: UnsafeMutablePointer<Float>
   ) {
-    for o in 0..<iv.outer {
+    let out = Shared(out)
+    parallel(iv.outer, work: iv.outer * iv.length * iv.inner) { outer in gather(x, xv, index, iv, outer, into: out.pointer) }
+  }
+
+  private static func gather(
+    _ x: UnsafePointer<Float>, _ xv: AxisView, _ index: UnsafePointer<Float>, _ iv: AxisView, _ outer: Range<Int>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    for o in outer {
       for j in 0..<iv.length {
         let row = (o * iv.length + j) * iv.inner
         for i in 0..<iv.inner {
@@ -27,12 +35,23 @@ extension Kernels {
     }
   }
 
-  /// `out[o, index[o, j, i], i] += source[o, j, i]`; `out` already holds the base.
+  /// `out[o, index[o, j, i], i] += source[o, j, i]`; `out` already holds the base. Ranges of
+  /// `o` on FedSim's threads (each `o` adds only to its own slice of `out`).
   static func scatterAdd(
     _ source: UnsafePointer<Float>, index: UnsafePointer<Float>, _ iv: AxisView,
     into out: UnsafeMutablePointer<Float>, _ ov: AxisView
   ) {
-    for o in 0..<iv.outer {
+    let out = Shared(out)
+    parallel(iv.outer, work: iv.outer * iv.length * iv.inner) { outer in
+      scatterAdd(source, index, iv, outer, into: out.pointer, ov)
+    }
+  }
+
+  private static func scatterAdd(
+    _ source: UnsafePointer<Float>, _ index: UnsafePointer<Float>, _ iv: AxisView, _ outer: Range<Int>,
+    into out: UnsafeMutablePointer<Float>, _ ov: AxisView
+  ) {
+    for o in outer {
       for j in 0..<iv.length {
         let row = (o * iv.length + j) * iv.inner
         for i in 0..<iv.inner {
