@@ -34,10 +34,12 @@ final class TensorStorage: @unchecked Sendable {
     self.base = .allocate(capacity: Swift.max(count, 1))
   }
 
-  /// Storage with every element set to `value`.
+  /// Storage with every element set to `value` (a large one filled on FedSim's threads: the
+  /// paddings and zeros of a DenseNet-121 evaluation were otherwise one thread's alone).
   convenience init(count: Int, repeating value: Float) {
     self.init(count: count)
-    base.initialize(repeating: value, count: count)
+    let base = Shared(base)
+    Kernels.elementwise(count) { range in (base.pointer + range.lowerBound).initialize(repeating: value, count: range.count) }
   }
 
   convenience init<C: Collection>(_ scalars: C) where C.Element == Float {
