@@ -17,15 +17,8 @@
 
 enum { MR = 12, KC = 256, NCV = 512, MCB = 1536 };
 
-int fedsim_matrix_product_available(void) {
-  static int available = -1;  // the first callers may race to set it, to the same value
-  int known = __atomic_load_n(&available, __ATOMIC_RELAXED);
-  if (known >= 0) return known;
-  __builtin_cpu_init();
-  known = __builtin_cpu_supports("avx512f") && getenv("FEDSIM_NO_AVX512") == NULL;
-  __atomic_store_n(&available, known, __ATOMIC_RELAXED);
-  return known;
-}
+// The same condition as the panel kernel's AVX-512 rows (panel_product.c).
+int fedsim_matrix_product_available(void) { return fedsim_panel_product_wide(); }
 
 // Each thread's packing buffers, grown on demand and kept for its next products.
 static _Thread_local float *packedA, *packedB;
