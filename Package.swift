@@ -50,7 +50,8 @@ let package = Package(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
       providers: [.apt(["libturbojpeg0-dev"])]),
 
-    // The AVX2 kernel of the direct convolution for narrow layers (dispatched at run time).
+    // The C kernels (direct convolution, Winograd's panel products, the AVX-512 matrix product;
+    // each dispatched at run time) and the start-up CPU check.
     .target(name: "CGatherProduct", path: "Sources/CGatherProduct", cSettings: numericC),
 
     // The numeric core and the attacks: no federation in them.
