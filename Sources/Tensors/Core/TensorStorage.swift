@@ -38,8 +38,7 @@ final class TensorStorage: @unchecked Sendable {
   /// paddings and zeros of a DenseNet-121 evaluation were otherwise one thread's alone).
   convenience init(count: Int, repeating value: Float) {
     self.init(count: count)
-    let base = Shared(base)
-    Kernels.elementwise(count) { range in (base.pointer + range.lowerBound).initialize(repeating: value, count: range.count) }
+    Kernels.fill(base, count: count, with: value)
   }
 
   convenience init<C: Collection>(_ scalars: C) where C.Element == Float {

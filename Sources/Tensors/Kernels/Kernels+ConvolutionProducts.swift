@@ -167,7 +167,8 @@ extension Kernels {
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
-    gx.initialize(repeating: 0, count: s.n * s.c * s.h * s.w)  // the products and col2im add into it
+    // col2im adds into gx; a pointwise layer's products write each sample's channels once.
+    if !s.isPointwise { fill(gx, count: s.n * s.c * s.h * s.w, with: 0) }
     let gyM = UnsafeMutablePointer(mutating: gy)  // only read
     for chunk in chunks(s) {
       let width = chunk.count * s.pixels
@@ -180,7 +181,7 @@ extension Kernels {
         gemm(
           transposeA: true, transposeB: false, m: s.patch, n: width, k: s.og,
           w + g * s.og * s.patch, lda: s.patch, packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, ldb: width,
-          beta: cols == nil ? 1 : 0, cols ?? gxg, ldc: width)
+          cols ?? gxg, ldc: width)
         guard let cols else { continue }
         for i in 0..<chunk.count {
           col2im(cols + i * s.pixels, s, gxg + i * s.c * s.h * s.w, rowStride: width)

@@ -88,7 +88,7 @@ enum DirectConvolution {
     let byPositions = !serves(s, channels: s.cg)
     let phases = InputPhase.all(s)
     if phases.count < Swift.min(s.geo.stride.0, s.h) * Swift.min(s.geo.stride.1, s.w) {
-      gx.initialize(repeating: 0, count: s.n * s.c * s.h * s.w)
+      Kernels.fill(gx, count: s.n * s.c * s.h * s.w, with: 0)
     }
     let grad = PaddedPlanes(outputGradient: gy, s, phases: phases, window: byPositions ? lanes : 1)
     for phase in phases {

@@ -46,4 +46,11 @@ extension Kernels {
   /// `parallel(count, work: count, body)`: an elementwise pass.
   @inline(__always)
   static func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) { parallel(count, work: count, body) }
+
+  /// Sets `count` floats at `p` to `value`, a large run on FedSim's threads: a zeroed gradient
+  /// is then in the caches of the threads that go on to add into it.
+  static func fill(_ p: UnsafeMutablePointer<Float>, count: Int, with value: Float) {
+    let p = Shared(p)
+    elementwise(count) { range in (p.pointer + range.lowerBound).initialize(repeating: value, count: range.count) }
+  }
 }
