@@ -83,15 +83,19 @@ public enum BigModelBenchmark {
     /// Times `evals` more evaluations; their mean (ms).
     public mutating func time(evals: Int) -> Double {
       let before = BLAS.matrixFLOPs
-      var round: [Double] = []
-      for _ in 0..<evals {
-        let start = DispatchTime.now().uptimeNanoseconds
-        _ = objective.evaluate(input: dx, labelLogits: dy)
-        round.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-      }
+      let round = evaluationTimes(evals)
       flops += BLAS.matrixFLOPs - before
       times += round
       return round.reduce(0, +) / Double(evals)
+    }
+
+    /// The times of `evals` more evaluations (ms), kept out of `times`.
+    public func evaluationTimes(_ evals: Int) -> [Double] {
+      (0..<evals).map { _ in
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = objective.evaluate(input: dx, labelLogits: dy)
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+      }
     }
 
     /// The figures of every evaluation timed so far. `peak`: this machine's matrix-product rate
