@@ -7,7 +7,7 @@ import Testing
 /// than the rows, alpha and beta, and both ways of reading op(a) (packed when c has more than
 /// 200 columns, else where it lies, its last short panel packed). Where the CPU has AVX-512 this is FedSim's own product
 /// (`Kernels.widerProducts`), elsewhere OpenBLAS's.
-@Suite("Matrix product")
+@Suite("Matrix product", .serialized)
 struct MatrixProductTests {
   static let cases: [(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float)] = [
     (1, 1, 1, false, false, 1, 0),
@@ -22,10 +22,18 @@ struct MatrixProductTests {
     (11, 17, 1, false, false, 1, 0),
     (30, 260, 40, true, true, 1, 0.5),  // more than 200 columns: a packed, transposed
     (25, 201, 17, false, false, 2, 0),  // and as it lies
+    (60, 2_000, 100, false, true, 1, 0.5),  // cut into blocks of columns at three threads
+    (3_000, 40, 200, true, false, 1, 0),  // into blocks of rows
   ]
 
-  @Test("equals a float64 product, edges and blocks included", arguments: 0..<12)
-  func matchesFloat64(index: Int) throws {
+  /// On one thread, and on three (a large product cut into a block of rows or of
+  /// columns a thread). The threads are the process's: a suite running beside this one
+  /// may set them too, and the results must not depend on them.
+  @Test("equals a float64 product, edges and blocks included", arguments: 0..<14, [1, 3])
+  func matchesFloat64(index: Int, threads: Int) throws {
+    let saved = BLAS.threads
+    defer { BLAS.threads = saved }
+    BLAS.threads = threads
     let t = Self.cases[index]
     var gen = SeededGenerator(seed: UInt64(index + 700))
     // Stored shapes, each row 3 longer than op() needs.
