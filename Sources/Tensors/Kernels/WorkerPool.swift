@@ -10,13 +10,14 @@ import Synchronization
 /// two cores, a pure spin took the cores from the other's work (ResNet-18 at two threads each,
 /// 555–631 ms an evaluation against Dispatch's 416–476; yielding, 359–419).
 ///
-/// Parts are claimed, not assigned: the caller, once its first part is done, takes any part no
-/// worker has claimed yet, so a worker that is late (asleep, or off its core on a busy machine)
-/// costs no more than the part it took. A part's range does not depend on who runs it.
+/// Parts are claimed, not assigned (`Claims`): the caller, once its first claim is done, takes
+/// any part no worker has claimed yet, so a worker that is late (asleep, or off its core on a busy
+/// machine) costs no more than what it took. Two threads claim from both ends of the pass, so
+/// that the one that runs late does less of it.
 ///
 /// One caller at a time: a second caller (another thread, or a pass nested in a pass) gets
-/// `false` from `run` and goes by Dispatch. Parts are the same ranges either way, so results do
-/// not depend on which path ran.
+/// `false` from `run` and goes by Dispatch, in other ranges; kernels compute each index from
+/// its own inputs, so results do not depend on the ranges or on which path ran.
 final class WorkerPool: @unchecked Sendable {
   static let shared = WorkerPool()
 
@@ -30,10 +31,10 @@ final class WorkerPool: @unchecked Sendable {
   }
 
   private let taken = Atomic<Bool>(false)
-  /// The pass in progress as one word: its generation (bits 32 and up), its parts (16–31) and
-  /// the next part not yet claimed (0–15).
+  /// The pass in progress as one word: its generation (bits 32 and up) and what of it is claimed
+  /// (bits 0–31, `Claims`).
   private let state = Atomic<Int>(0)
-  /// Parts of the pass in progress that are done.
+  /// Parts of the pass in progress that are done (`Claims` parts).
   private let done = Atomic<Int>(0)
   private let sleepers = Atomic<Int>(0)
   /// Written by the caller before it publishes a generation; read only by whoever claimed a
@@ -50,28 +51,32 @@ final class WorkerPool: @unchecked Sendable {
     pthread_cond_init(wake, nil)
   }
 
-  /// Runs `body` over `0..<count` in `parts` ranges, on the calling thread and the workers;
-  /// `false` (and nothing run) when another caller holds the pool, `parts` is 65,536 or more,
-  /// or a worker cannot be started.
+  /// Runs `body` over `0..<count` on the calling thread and `parts − 1` workers, in ranges as
+  /// `Claims` deals them (two threads claim from both ends); `false` (and nothing run) when
+  /// another caller holds the pool, `parts` is 32,768 or more, or a worker cannot be started.
   func run(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) -> Bool {
-    guard parts < 1 << 16 else { return false }
+    guard parts < 1 << 15 else { return false }
     guard taken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
       return false
     }
     defer { taken.store(false, ordering: .releasing) }
     guard grow(to: parts - 1) else { return false }
     withoutActuallyEscaping(body) { body in
-      job = Job(body: body, count: count, parts: parts)
+      let claims =
+        parts == 2 && count >= 2
+        ? Claims.fromBothEnds(units: Swift.min(count, Claims.units)) : Claims.inTurn(parts: parts)
+      let units = Claims.parts(claims)
+      job = Job(body: body, count: count, parts: units)
       done.store(0, ordering: .relaxed)
       let generation = (Self.generation(state.load(ordering: .relaxed)) + 1) & 0x7fff_ffff
-      state.store(generation << 32 | parts << 16, ordering: .sequentiallyConsistent)
+      state.store(generation << 32 | claims, ordering: .sequentiallyConsistent)
       if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
         pthread_mutex_lock(lock)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(lock)
       }
-      runParts(of: generation)
-      awaitParts(parts)
+      runParts(of: generation, fromBack: false)
+      awaitParts(units)
       job = nil
     }
     return true
@@ -80,32 +85,37 @@ final class WorkerPool: @unchecked Sendable {
   private static func generation(_ state: Int) -> Int { state >> 32 }
 
   /// Claims and runs parts of pass `generation` until none is left unclaimed.
-  private func runParts(of generation: Int) {
-    while let part = claim(generation) {
-      work(part: part)
-      done.add(1, ordering: .releasing)
+  private func runParts(of generation: Int, fromBack: Bool) {
+    while let parts = claim(generation, fromBack: fromBack) {
+      work(parts: parts)
+      done.add(parts.count, ordering: .releasing)
     }
   }
 
-  /// The next unclaimed part of pass `generation`, now this thread's; nil when there is none
-  /// (or that pass is over).
-  private func claim(_ generation: Int) -> Int? {
+  /// The next unclaimed parts of pass `generation` (`Claims`), now this thread's; nil when
+  /// there are none (or that pass is over).
+  private func claim(_ generation: Int, fromBack: Bool) -> Range<Int>? {
     var s = state.load(ordering: .acquiring)
-    while true {
-      guard Self.generation(s) == generation, s & 0xffff < (s >> 16) & 0xffff else { return nil }
-      let (exchanged, original) = state.compareExchange(expected: s, desired: s + 1, ordering: .acquiringAndReleasing)
-      if exchanged { return s & 0xffff }
+    while Self.generation(s) == generation, let claim = Claims.next(s & 0xffff_ffff, fromBack: fromBack) {
+      let next = s & ~0xffff_ffff | claim.word
+      let (exchanged, original) = state.compareExchange(expected: s, desired: next, ordering: .acquiringAndReleasing)
+      if exchanged { return claim.parts }
       s = original
     }
+    return nil
   }
 
-  /// Part `part` of the job. A function of its own so that its hold on the job's closure ends
-  /// before the part is reported done (the caller's `withoutActuallyEscaping` checks that
-  /// nothing kept it).
+  /// Parts `parts` of the job, as one range. A function of its own so that its hold on the
+  /// job's closure ends before the parts are reported done (the caller's
+  /// `withoutActuallyEscaping` checks that nothing kept it).
   @inline(never)
-  private func work(part: Int) {
+  private func work(parts: Range<Int>) {
     let job = job!
-    job.body(Kernels.range(ofPart: part, parts: job.parts, count: job.count))
+    let (from, to) = (
+      Kernels.range(ofPart: parts.lowerBound, parts: job.parts, count: job.count).lowerBound,
+      Kernels.range(ofPart: parts.upperBound - 1, parts: job.parts, count: job.count).upperBound
+    )
+    job.body(from..<to)
   }
 
   /// Waits until all `parts` are done (the last ones by workers that claimed them).
@@ -154,7 +164,7 @@ final class WorkerPool: @unchecked Sendable {
     var seen = seen
     while true {
       seen = next(after: seen)
-      runParts(of: seen)
+      runParts(of: seen, fromBack: true)
     }
   }
 
