@@ -39,8 +39,9 @@ struct Claims {
   /// The parts in all, of either kind of pass.
   static func parts(_ word: Int) -> Int { word & bothEnds == 0 ? (word >> 16) & 0x7fff : (word >> 16) & 0xff }
 
-  /// The next claim from `word`'s pass and the word after it; nil when every part is claimed.
-  /// `fromBack`: a worker's claim (the caller's is from the front).
+  /// The next claim from `word`'s pass and the word after it; nil when every part is claimed
+  /// (for a worker, also when all that is left is the caller's kept home). `fromBack`: a
+  /// worker's claim (the caller's is from the front).
   static func next(_ word: Int, fromBack: Bool) -> (parts: Range<Int>, word: Int)? {
     if word & bothEnds == 0 {
       let part = word & 0xffff
