@@ -49,9 +49,9 @@ struct Bench: ParsableCommand {
 
   func validate() throws {
     guard evals >= 1, bigEvals >= 1, bigRounds >= 1 else { throw ValidationError("--evals, --big-evals and --big-rounds must be at least 1") }
-    if bigScaling, try ThreadsOption.resolve(threads) < 2 { throw ValidationError("--big-scaling compares --threads (2 or more) with one thread") }
+    let resolved = try ThreadsOption.resolve(threads)
+    if bigScaling && resolved < 2 { throw ValidationError("--big-scaling compares --threads (2 or more) with one thread") }
     if bigScaling && !bigModels { throw ValidationError("--big-scaling goes with --big-models") }
-    _ = try ThreadsOption.resolve(threads)
     if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
       throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
     }
