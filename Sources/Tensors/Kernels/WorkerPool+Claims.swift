@@ -24,9 +24,12 @@ struct Claims {
   static let units = 32
   private static let bothEnds = 1 << 31
 
+  /// Parts of a pass claimed in turn, at most (bits 16–30 of the word).
+  static let mostInTurn = (1 << 15) - 1
+
   /// The low word of a pass of `parts` parts claimed in turn.
   static func inTurn(parts: Int) -> Int {
-    precondition(parts < 1 << 15, "too many parts")
+    precondition(parts <= mostInTurn, "too many parts")
     return parts << 16
   }
 

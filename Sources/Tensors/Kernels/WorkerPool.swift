@@ -55,7 +55,7 @@ final class WorkerPool: @unchecked Sendable {
   /// `Claims` deals them (two threads claim from both ends); `false` (and nothing run) when
   /// another caller holds the pool, `parts` is 32,768 or more, or a worker cannot be started.
   func run(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) -> Bool {
-    guard parts < 1 << 15 else { return false }
+    guard parts <= Claims.mostInTurn else { return false }
     guard taken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
       return false
     }
