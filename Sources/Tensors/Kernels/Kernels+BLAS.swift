@@ -6,12 +6,25 @@ extension Kernels {
   /// `c = alpha · op(a) · op(b) + beta · c`, row-major: through FedSim's AVX-512 product where
   /// the CPU has it (`widerProducts`), else OpenBLAS `cblas_sgemm`. `op(a)` is m×k and `op(b)`
   /// is k×n; `lda`/`ldb` are the row lengths as stored. A large product is cut into one block of
-  /// rows or columns of `c` for each of FedSim's threads.
+  /// rows or columns of `c` for each of FedSim's threads. Timed as products (`KernelTimes`).
   @inline(__always)
   static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    KernelTimes.timed(.products) {
+      product(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
+        beta: beta, c, ldc: ldc)
+    }
+  }
+
+  @inline(__always)
+  private static func product(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
     if m == 0 || n == 0 { return }
     if k == 0 {

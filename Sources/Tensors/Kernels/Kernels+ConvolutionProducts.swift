@@ -99,16 +99,18 @@ extension Kernels {
     _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
-    if Depthwise.serves(s) {
-      Depthwise.conv2d(x.base, w.base, s, into: y)
-    } else if DirectConvolution.servesForward(s) {
-      DirectConvolution.conv2d(x, w.base, s, into: y)
-    } else if Winograd.servesForward(s) {
-      Winograd.conv2d(x.base, w, s, into: y)
-    } else if LineWinograd.servesForward(s) {
-      LineWinograd.conv2d(x.base, w, s, into: y)
-    } else {
-      unfoldedConv2d(x, w.base, s, into: y)
+    KernelTimes.timed(.products) {
+      if Depthwise.serves(s) {
+        Depthwise.conv2d(x.base, w.base, s, into: y)
+      } else if DirectConvolution.servesForward(s) {
+        DirectConvolution.conv2d(x, w.base, s, into: y)
+      } else if Winograd.servesForward(s) {
+        Winograd.conv2d(x.base, w, s, into: y)
+      } else if LineWinograd.servesForward(s) {
+        LineWinograd.conv2d(x.base, w, s, into: y)
+      } else {
+        unfoldedConv2d(x, w.base, s, into: y)
+      }
     }
   }
 
@@ -117,16 +119,18 @@ extension Kernels {
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>
   ) {
-    if Depthwise.serves(s) {
-      Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
-    } else if DirectConvolution.servesInputGradient(s) {
-      DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
-    } else if Winograd.servesInputGradient(s) {
-      Winograd.conv2dInputGradient(gy, w, s, into: gx)
-    } else if LineWinograd.servesInputGradient(s) {
-      LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
-    } else {
-      unfoldedConv2dInputGradient(gy, w.base, s, into: gx)
+    KernelTimes.timed(.products) {
+      if Depthwise.serves(s) {
+        Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
+      } else if DirectConvolution.servesInputGradient(s) {
+        DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
+      } else if Winograd.servesInputGradient(s) {
+        Winograd.conv2dInputGradient(gy, w, s, into: gx)
+      } else if LineWinograd.servesInputGradient(s) {
+        LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
+      } else {
+        unfoldedConv2dInputGradient(gy, w.base, s, into: gx)
+      }
     }
   }
 
@@ -136,14 +140,16 @@ extension Kernels {
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    if Depthwise.serves(s) {
-      Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
-    } else if DirectConvolution.servesForward(s) {
-      DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
-    } else if Winograd.servesFilterGradient(s) {
-      Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
-    } else {
-      unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+    KernelTimes.timed(.products) {
+      if Depthwise.serves(s) {
+        Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
+      } else if DirectConvolution.servesForward(s) {
+        DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
+      } else if Winograd.servesFilterGradient(s) {
+        Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
+      } else {
+        unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+      }
     }
   }
 

@@ -6,7 +6,12 @@ extension Kernels {
   /// products use. One range, on the calling thread, when BLAS has one thread or `count` is 1.
   /// FedSim's `WorkerPool` runs the ranges; Dispatch when the pool is held (a second caller,
   /// or a pass inside a pass).
+  /// Timed as passes (`KernelTimes`), unless inside a product.
   static func parallel(_ count: Int, _ body: (Range<Int>) -> Void) {
+    KernelTimes.timed(.passes) { inRanges(count, body) }
+  }
+
+  private static func inRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
     let parts = Swift.min(blasThreads, count)
     guard parts > 1 else { return body(0..<count) }
     if WorkerPool.shared.run(count, parts: parts, body) { return }

@@ -168,14 +168,14 @@ extension Kernels {
 
   /// Copies `shape` elements read through `srcStrides` into `dst` written through `dstStrides`:
   /// a large copy (slices, concatenations, paddings) in parallel ranges of its first axis longer
-  /// than 1.
+  /// than 1 (one range at one thread, still a pass for `KernelTimes`).
   static func copy(
     _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
     strides dstStrides: [Int], shape: [Int]
   ) {
     let count = Shape.count(shape)
     if count == 0 { return }
-    guard count >= parallelCopy, blasThreads > 1, let axis = shape.firstIndex(where: { $0 > 1 }) else {
+    guard count >= parallelCopy, let axis = shape.firstIndex(where: { $0 > 1 }) else {
       return copyRuns(src, strides: srcStrides, into: dst, strides: dstStrides, shape: shape)
     }
     let (s, d) = (Shared(UnsafeMutablePointer(mutating: src)), Shared(dst))

@@ -1,0 +1,86 @@
+import Glibc
+import Synchronization
+
+/// Where one thread's time goes while it runs FedSim's kernels, in three parts:
+///
+/// - **products**: convolutions (whichever way they are computed) and matrix products, bound by
+///   the cores' arithmetic;
+/// - **passes**: the other passes split over the threads (batch norm, activations, sums of
+///   gradients, copies, pooling), bound by memory bandwidth;
+/// - **rest**: what that thread runs alone (the graph's bookkeeping, allocation, passes too small
+///   to split).
+///
+/// `fedsim bench --big-scaling` times each part at one thread and at several, to show which one
+/// keeps more threads from being proportionally faster. Off unless `measure` runs: a kernel then
+/// pays one relaxed load. Only the thread that called `measure` is timed, and a part entered
+/// inside another (the products of an unfolded convolution, the passes of a Winograd one) counts
+/// as the outer one.
+public enum KernelTimes {
+  /// Seconds in each part.
+  public struct Split: Sendable, Equatable {
+    public var products = 0.0
+    public var passes = 0.0
+    /// The whole of `measure`'s body.
+    public var total = 0.0
+    /// What is neither products nor passes.
+    public var rest: Double { Swift.max(0, total - products - passes) }
+
+    public init() {}
+  }
+
+  enum Part { case products, passes }
+
+  private static let on = Atomic<Bool>(false)
+  /// The measured thread (`pthread_t`, an integer on Linux).
+  private static let owner = Atomic<UInt>(0)
+  // Read and written by the measured thread only.
+  nonisolated(unsafe) private static var split = Split()
+  nonisolated(unsafe) private static var inside = false
+
+  /// `body`'s result and how the calling thread's time was split while it ran. One `measure` at a
+  /// time in the process (a nested or concurrent one is a programming error).
+  public static func measure<R>(_ body: () throws -> R) rethrows -> (R, Split) {
+    precondition(owner.load(ordering: .relaxed) == 0, "KernelTimes.measure: one at a time")
+    owner.store(UInt(pthread_self()), ordering: .relaxed)
+    (split, inside) = (Split(), false)
+    on.store(true, ordering: .releasing)
+    defer {
+      on.store(false, ordering: .releasing)
+      owner.store(0, ordering: .relaxed)
+    }
+    let start = now()
+    let result = try body()
+    split.total = seconds(since: start)
+    return (result, split)
+  }
+
+  /// `body`, its time added to `part` when it runs on the measured thread outside another part.
+  @inline(__always)
+  static func timed<R>(_ part: Part, _ body: () -> R) -> R {
+    guard on.load(ordering: .relaxed), owner.load(ordering: .relaxed) == UInt(pthread_self()), !inside else {
+      return body()
+    }
+    inside = true
+    let start = now()
+    defer {
+      inside = false
+      let t = seconds(since: start)
+      switch part {
+      case .products: split.products += t
+      case .passes: split.passes += t
+      }
+    }
+    return body()
+  }
+
+  private static func now() -> timespec {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return t
+  }
+
+  private static func seconds(since start: timespec) -> Double {
+    let t = now()
+    return Double(t.tv_sec - start.tv_sec) + Double(t.tv_nsec - start.tv_nsec) / 1e9
+  }
+}
