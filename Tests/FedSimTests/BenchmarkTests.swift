@@ -4,6 +4,7 @@ import FedSimKit
 import FedServer
 import FedClient
 import AdversaryRole
+import Tensors
 import Testing
 
 @Suite("fedsim bench and native libraries")
@@ -14,6 +15,25 @@ struct BenchmarkTests {
     #expect(r.batch == 2 && r.classes == 5 && r.evals == 3 && r.loss == "l2")
     #expect(r.msPerEval > 0 && r.msPerEval.isFinite)
     #expect(r.peakRSSMiB >= r.rssEndMiB && r.rssEndMiB > 0)
+  }
+
+  @Test("an evaluation's parts: medians over rounds per evaluation, their ratios, their shares of one thread's time")
+  func scalingParts() {
+    func split(_ products: Double, _ passes: Double, _ total: Double) -> KernelTimes.Split {
+      var s = KernelTimes.Split()
+      (s.products, s.passes, s.total) = (products, passes, total)
+      return s
+    }
+    // Two evaluations a round; three rounds, the medians from the middle ones.
+    let one = [split(0.6, 0.2, 1.0), split(0.8, 0.4, 1.4), split(0.7, 0.3, 1.2)]
+    let many = [split(0.4, 0.2, 0.7), split(0.35, 0.15, 0.6), split(0.3, 0.1, 0.5)]
+    let parts = BigModelScaling.parts(one: one, many: many, evals: 2)
+    #expect(parts.map(\.name) == ["products", "passes", "rest"])
+    #expect(abs(parts[0].oneThreadMs - 350) < 1e-9 && abs(parts[0].threadsMs - 175) < 1e-9)
+    #expect(abs(parts[1].oneThreadMs - 150) < 1e-9 && abs(parts[1].threadsMs - 75) < 1e-9)
+    #expect(abs(parts[2].oneThreadMs - 100) < 1e-9 && abs(parts[2].threadsMs - 50) < 1e-9)
+    #expect(parts.allSatisfy { abs($0.ratio - 2) < 1e-9 })
+    #expect(abs(parts[0].share - 7.0 / 12) < 1e-9 && abs(parts.map(\.share).reduce(0, +) - 1) < 1e-9)
   }
 
   @Test("the native libraries are linked and report their versions")

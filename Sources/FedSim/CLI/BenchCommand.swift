@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Time only this big model (resnet18, densenet121 or inception_v3).") var bigModel: String?
   @Option(help: "Rounds of --big-evals evaluations per big model, PyTorch's timed after each of FedSim's (with --torch), so each round's ratio is taken in one state of the machine.")
   var bigRounds = 1
-  @Flag(help: "With --big-models: also time each model's --big-rounds rounds at one thread and at --threads (2 or more), alternated in this process, and print how much faster --threads are (the median of the rounds' ratios).")
+  @Flag(help: "With --big-models: also time each model's --big-rounds rounds at one thread and at --threads (2 or more), alternated in this process, and print how much faster --threads are (the median of the rounds' ratios), for the whole evaluation and for its parts (products, passes, the rest); first, the same for a memory-bound pass over arrays in cache and from memory.")
   var bigScaling = false
 
   func validate() throws {
@@ -84,6 +84,7 @@ struct Bench: ParsableCommand {
     if bigModels {
       let chosen = BigModelBenchmark.Case.standard.filter { bigModel == nil || $0.model == bigModel }
       let peak = BLAS.peakGFLOPs()
+      if bigScaling { try printBandwidth(BandwidthScaling.run(threads: threads, rounds: bigRounds)) }
       for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor, peak: peak) }
     }
     if transfer {
@@ -176,6 +177,23 @@ struct Bench: ParsableCommand {
     print(String(
       format: "scaling  %@  1 → %d threads  ×%.2f  (median of rounds %@; medians %.0f / %.0f ms, %d evals a round at each)",
       r.model, r.threads, r.ratio, rounds, one, many, r.evalsPerRound))
+    let parts = r.parts.map {
+      String(format: "%@ %.0f / %.0f ms ×%.2f (%.0f%%)", $0.name, $0.oneThreadMs, $0.threadsMs, $0.ratio, 100 * $0.share)
+    }
+    print("  parts of an evaluation, 1 / \(r.threads) threads: " + parts.joined(separator: ", "))
+  }
+
+  func printBandwidth(_ results: [BandwidthScaling.Result]) throws {
+    for r in results {
+      if json {
+        try printJSONLine(r)
+        continue
+      }
+      print(String(
+        format: "bandwidth  add pass over 2 × %.0f MiB (%@)  1 → %d threads  ×%.2f  (%.0f → %.0f GB/s, medians of %d rounds)",
+        r.megabytes, r.placement == "cache" ? "in cache" : "from memory", r.threads, r.ratio, r.oneThreadGBps,
+        r.threadsGBps, bigRounds))
+    }
   }
 
   func benchTraining(threads: Int, anchor: TorchAnchor?) throws {

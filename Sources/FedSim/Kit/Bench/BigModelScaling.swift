@@ -5,8 +5,25 @@ import Tensors
 /// in one process: each round times evaluations at one thread, then at `threads`, so that each
 /// round's ratio is taken in one state of the machine. On a shared machine the time of one
 /// evaluation moves by a quarter from minute to minute; separate runs at one and two threads
-/// then give ratios anywhere in that range.
+/// then give ratios anywhere in that range. Each evaluation's time is also split into its parts
+/// (`KernelTimes`: products, passes, the rest), so that the figure says which part falls short.
 public enum BigModelScaling {
+  /// One part of an evaluation (`KernelTimes`): the median over rounds of its ms per evaluation
+  /// at one thread and at `threads`.
+  public struct Part: Sendable, Codable {
+    public var name: String
+    public var oneThreadMs: Double
+    public var threadsMs: Double
+    /// `oneThreadMs / threadsMs`.
+    public var ratio: Double
+    /// This part's share of the one-thread time (the parts' medians summed).
+    public var share: Double
+
+    enum CodingKeys: String, CodingKey {
+      case name, oneThreadMs = "one_thread_ms", threadsMs = "threads_ms", ratio, share
+    }
+  }
+
   public struct Result: Sendable, Codable {
     public var benchmark = "dlg_objective_big_scaling"
     public var impl = "fedsim"
@@ -22,11 +39,13 @@ public enum BigModelScaling {
     public var roundRatios: [Double]
     /// The median of `roundRatios`.
     public var ratio: Double
+    /// Products, passes and the rest, in that order.
+    public var parts: [Part]
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
       case evalsPerRound = "evals_per_round", oneThreadMs = "one_thread_ms", threadsMs = "threads_ms"
-      case roundRatios = "round_ratios", ratio
+      case roundRatios = "round_ratios", ratio, parts
     }
   }
 
@@ -34,17 +53,34 @@ public enum BigModelScaling {
   /// prepared (built and warmed up) once. Leaves `BLAS.threads` at `threads`.
   public static func run(_ prepared: BigModelBenchmark.Prepared, threads: Int, rounds: Int, evals: Int) -> Result {
     var one: [Double] = [], many: [Double] = []
+    var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
-      one.append(median(prepared.evaluationTimes(evals)))
+      let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
       BLAS.threads = threads
-      many.append(median(prepared.evaluationTimes(evals)))
+      let (t2, s2) = KernelTimes.measure { prepared.evaluationTimes(evals) }
+      one.append(median(t1))
+      many.append(median(t2))
+      oneSplits.append(s1)
+      manySplits.append(s2)
     }
     let ratios = zip(one, many).map { $0 / $1 }
     let c = prepared.c
     return Result(
       model: c.model, size: c.size, batch: c.batch, threads: threads, evalsPerRound: evals, oneThreadMs: one,
-      threadsMs: many, roundRatios: ratios, ratio: median(ratios))
+      threadsMs: many, roundRatios: ratios, ratio: median(ratios),
+      parts: parts(one: oneSplits, many: manySplits, evals: evals))
+  }
+
+  /// Each part's median ms per evaluation over the rounds' splits (each over `evals` evaluations).
+  public static func parts(one: [KernelTimes.Split], many: [KernelTimes.Split], evals: Int) -> [Part] {
+    let named: [(String, (KernelTimes.Split) -> Double)] = [("products", \.products), ("passes", \.passes), ("rest", \.rest)]
+    let ms = { (splits: [KernelTimes.Split], part: (KernelTimes.Split) -> Double) in
+      median(splits.map { 1000 * part($0) / Double(evals) })
+    }
+    let medians = named.map { (name, part) in (name, ms(one, part), ms(many, part)) }
+    let total = medians.reduce(0) { $0 + $1.1 }
+    return medians.map { Part(name: $0.0, oneThreadMs: $0.1, threadsMs: $0.2, ratio: $0.1 / $0.2, share: $0.1 / total) }
   }
 
   /// The middle value (the mean of the middle two for an even count); NaN when empty.

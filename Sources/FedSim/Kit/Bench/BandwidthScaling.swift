@@ -1,0 +1,50 @@
+import Tensors
+
+/// How much faster a memory-bound pass (`MemoryBandwidth.addPass`) runs on `threads` threads than
+/// on one, over arrays that stay in the shared cache and over arrays that come from memory:
+/// the ceiling of what more threads can do for the passes between a model's products.
+/// Alternated in rounds in one process, as `BigModelScaling` does.
+public enum BandwidthScaling {
+  public struct Result: Sendable, Codable {
+    public var benchmark = "add_pass_bandwidth_scaling"
+    public var impl = "fedsim"
+    /// "cache" or "memory".
+    public var placement: String
+    /// Each of the two arrays.
+    public var megabytes: Double
+    public var threads: Int
+    /// Medians over the rounds, in GB/s (two arrays read, one written).
+    public var oneThreadGBps: Double
+    public var threadsGBps: Double
+    /// The median of the rounds' ratios.
+    public var ratio: Double
+
+    enum CodingKeys: String, CodingKey {
+      case benchmark, impl, placement, megabytes, threads, ratio
+      case oneThreadGBps = "one_thread_gbps", threadsGBps = "threads_gbps"
+    }
+  }
+
+  /// Two arrays of 4 MiB (8 MiB in all: past a core's L2 on the machines FedSim is measured on,
+  /// within their shared L3) and of 256 MiB (past any cache), each timed long enough to take
+  /// some tens of milliseconds. Leaves `BLAS.threads` at `threads`.
+  public static let placements: [(name: String, bytes: Int, passes: Int)] = [
+    ("cache", 4 << 20, 200), ("memory", 256 << 20, 4),
+  ]
+
+  public static func run(threads: Int, rounds: Int) -> [Result] {
+    placements.map { placement in
+      var one: [Double] = [], many: [Double] = []
+      for _ in 0..<rounds {
+        BLAS.threads = 1
+        one.append(MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes))
+        BLAS.threads = threads
+        many.append(MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes))
+      }
+      return Result(
+        placement: placement.name, megabytes: Double(placement.bytes) / Double(1 << 20), threads: threads,
+        oneThreadGBps: BigModelScaling.median(one), threadsGBps: BigModelScaling.median(many),
+        ratio: BigModelScaling.median(zip(many, one).map { $0 / $1 }))
+    }
+  }
+}
