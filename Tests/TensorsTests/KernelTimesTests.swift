@@ -80,12 +80,19 @@ struct KernelTimesTests {
     #expect(s.rest == 0)
   }
 
-  @Test("an add pass over arrays in cache and from memory reports a rate, at one thread and two", arguments: [1, 2])
+  @Test("an add pass adds every element, at one thread and two, and its rate is a rate", arguments: [1, 2])
   func bandwidth(threads: Int) {
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = threads
-    let rate = MemoryBandwidth.addPass(bytes: 1 << 20, passes: 5)
-    #expect(rate > 1 && rate.isFinite)
+    let count = 100_003  // split over the threads, and not into equal parts
+    var d = [Float](repeating: 0, count: count), s = [Float](repeating: 0, count: count)
+    for i in 0..<count { s[i] = Float(i % 7 + 1) }
+    d.withUnsafeMutableBufferPointer { d in
+      for _ in 0..<3 { MemoryBandwidth.add(s, into: d.baseAddress!, count: count) }
+    }
+    #expect(d == s.map { 3 * $0 })
+    let rate = MemoryBandwidth.addPass(bytes: 1 << 20, passes: 2)
+    #expect(rate > 0 && rate.isFinite)
   }
 }

@@ -17,15 +17,17 @@ public enum MemoryBandwidth {
     }
     Kernels.fill(d, count: count, with: 0)
     Kernels.fill(s, count: count, with: 1e-7)
-    let pass = {
-      Kernels.elementwise(count) { range in
-        for i in range { d[i] += s[i] }
-      }
-    }
-    pass()
+    add(s, into: d, count: count)
     let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<passes { pass() }
+    for _ in 0..<passes { add(s, into: d, count: count) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return 3 * Double(count * 4) * Double(passes) / seconds / 1e9
+  }
+
+  /// One add pass: `d[i] += s[i]` for every `i` below `count`.
+  static func add(_ s: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
+    Kernels.elementwise(count) { range in
+      for i in range { d[i] += s[i] }
+    }
   }
 }
