@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Time only this big model (resnet18, densenet121 or inception_v3).") var bigModel: String?
   @Option(help: "Rounds of --big-evals evaluations per big model, PyTorch's timed after each of FedSim's (with --torch), so each round's ratio is taken in one state of the machine.")
   var bigRounds = 1
-  @Flag(help: "With --big-models: also time each model's --big-rounds rounds at one thread and at --threads (2 or more), alternated in this process, and print how much faster --threads are (the median of the rounds' ratios), for the whole evaluation and for its parts (products, passes, the rest); first, the same for a memory-bound pass over arrays in cache and from memory.")
+  @Flag(help: "With --big-models: also time each model's --big-rounds rounds at one thread and at --threads (2 or more), alternated in this process, and print how much faster --threads are (the median of the rounds' ratios), for the whole evaluation and for its parts (products, passes, the rest); then the same for a memory-bound pass over arrays in cache and from memory (2 × 64 MiB).")
   var bigScaling = false
 
   func validate() throws {
@@ -84,8 +84,9 @@ struct Bench: ParsableCommand {
     if bigModels {
       let chosen = BigModelBenchmark.Case.standard.filter { bigModel == nil || $0.model == bigModel }
       let peak = BLAS.peakGFLOPs()
-      if bigScaling { try printBandwidth(BandwidthScaling.run(threads: threads, rounds: bigRounds)) }
       for c in chosen { try benchBigModel(c, threads: threads, anchor: anchor, peak: peak) }
+      // After the models, so that its arrays are not in their peak memory.
+      if bigScaling { try printBandwidth(BandwidthScaling.run(threads: threads, rounds: bigRounds)) }
     }
     if transfer {
       let r = try TransferBenchmark.run()
@@ -181,6 +182,8 @@ struct Bench: ParsableCommand {
       String(format: "%@ %.0f / %.0f ms ×%.2f (%.0f%%)", $0.name, $0.oneThreadMs, $0.threadsMs, $0.ratio, 100 * $0.share)
     }
     print("  parts of an evaluation, 1 / \(r.threads) threads: " + parts.joined(separator: ", "))
+    let passes = zip(r.roundPassRatios, r.roundMemoryRatios).map { String(format: "×%.2f / ×%.2f", $0, $1) }
+    print("  each round, passes / an add pass from memory right after: " + passes.joined(separator: ", "))
   }
 
   func printBandwidth(_ results: [BandwidthScaling.Result]) throws {

@@ -41,11 +41,17 @@ public enum BigModelScaling {
     public var ratio: Double
     /// Products, passes and the rest, in that order.
     public var parts: [Part]
+    /// Each round's ratio of the passes alone, and of an add pass from memory timed right after
+    /// the round's evaluations (`BandwidthScaling.ratio`): the machine's memory bandwidth for two
+    /// cores moves with its other tenants, and the passes with it.
+    public var roundPassRatios: [Double]
+    public var roundMemoryRatios: [Double]
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
       case evalsPerRound = "evals_per_round", oneThreadMs = "one_thread_ms", threadsMs = "threads_ms"
       case roundRatios = "round_ratios", ratio, parts
+      case roundPassRatios = "round_pass_ratios", roundMemoryRatios = "round_memory_ratios"
     }
   }
 
@@ -54,6 +60,7 @@ public enum BigModelScaling {
   public static func run(_ prepared: BigModelBenchmark.Prepared, threads: Int, rounds: Int, evals: Int) -> Result {
     var one: [Double] = [], many: [Double] = []
     var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
+    var memory: [Double] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
@@ -63,13 +70,15 @@ public enum BigModelScaling {
       many.append(median(t2))
       oneSplits.append(s1)
       manySplits.append(s2)
+      memory.append(BandwidthScaling.ratio(BandwidthScaling.memory, threads: threads))
     }
     let ratios = zip(one, many).map { $0 / $1 }
     let c = prepared.c
     return Result(
       model: c.model, size: c.size, batch: c.batch, threads: threads, evalsPerRound: evals, oneThreadMs: one,
       threadsMs: many, roundRatios: ratios, ratio: median(ratios),
-      parts: parts(one: oneSplits, many: manySplits, evals: evals))
+      parts: parts(one: oneSplits, many: manySplits, evals: evals),
+      roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory)
   }
 
   /// Each part's median ms per evaluation over the rounds' splits (each over `evals` evaluations).
