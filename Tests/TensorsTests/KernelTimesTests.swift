@@ -89,7 +89,7 @@ struct KernelTimesTests {
     var d = [Float](repeating: 0, count: count), s = [Float](repeating: 0, count: count)
     for i in 0..<count { s[i] = Float(i % 7 + 1) }
     d.withUnsafeMutableBufferPointer { d in
-      for _ in 0..<3 { MemoryBandwidth.add(s, into: d.baseAddress!, count: count) }
+      for _ in 0..<3 { Kernels.accumulate(s, into: d.baseAddress!, count: count) }
     }
     #expect(d == s.map { 3 * $0 })
     let rate = MemoryBandwidth.addPass(bytes: 1 << 20, passes: 2)

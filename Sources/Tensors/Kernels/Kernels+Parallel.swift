@@ -52,6 +52,14 @@ extension Kernels {
   @inline(__always)
   static func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) { parallel(count, work: count, body) }
 
+  /// `d[i] += s[i]` for every `i` below `count`, an elementwise pass: a backward pass's sums of
+  /// gradients (`Tensor.accumulate`), and the pass `MemoryBandwidth` times.
+  static func accumulate(_ s: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
+    elementwise(count) { range in
+      for i in range { d[i] += s[i] }
+    }
+  }
+
   /// Sets `count` floats at `p` to `value`, a large run on FedSim's threads: a zeroed gradient
   /// is then in the caches of the threads that go on to add into it.
   static func fill(_ p: UnsafeMutablePointer<Float>, count: Int, with value: Float) {

@@ -1,9 +1,9 @@
 import Dispatch
 
 /// The rate of a memory-bound pass on FedSim's threads (`BLAS.threads`): `d[i] += s[i]` over two
-/// arrays, in the parallel ranges the passes between the products use. Arrays of a few MiB stay
-/// in the shared cache; arrays of hundreds of MiB come from memory, whose bandwidth one core may
-/// already take whole. `fedsim bench --big-scaling` sets this beside the passes' own scaling.
+/// arrays (`Kernels.accumulate`, the backward pass's sums of gradients). Arrays of a few MiB stay
+/// in the shared cache; arrays of tens of MiB and more come from memory, whose bandwidth one core
+/// may already take whole. `fedsim bench --big-scaling` sets this beside the passes' own scaling.
 public enum MemoryBandwidth {
   /// GB/s (10⁹ bytes: two arrays read, one written) of `passes` add passes over two arrays of
   /// `bytes` each, after one pass that brings them in.
@@ -17,17 +17,10 @@ public enum MemoryBandwidth {
     }
     Kernels.fill(d, count: count, with: 0)
     Kernels.fill(s, count: count, with: 1e-7)
-    add(s, into: d, count: count)
+    Kernels.accumulate(s, into: d, count: count)
     let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<passes { add(s, into: d, count: count) }
+    for _ in 0..<passes { Kernels.accumulate(s, into: d, count: count) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return 3 * Double(count * 4) * Double(passes) / seconds / 1e9
-  }
-
-  /// One add pass: `d[i] += s[i]` for every `i` below `count`.
-  static func add(_ s: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
-    Kernels.elementwise(count) { range in
-      for i in range { d[i] += s[i] }
-    }
   }
 }

@@ -85,9 +85,7 @@ extension Tensor {
     }
     let (d, s) = (storage.base, other.storage.base)
     storage.derived.withLock { $0.removeAll() }  // layouts and statistics of the old values
-    Kernels.elementwise(scalarCount) { range in
-      for i in range { d[i] += s[i] }
-    }
+    Kernels.accumulate(s, into: d, count: scalarCount)
   }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }

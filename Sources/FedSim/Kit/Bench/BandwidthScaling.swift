@@ -1,9 +1,9 @@
 import Tensors
 
 /// How much faster a memory-bound pass (`MemoryBandwidth.addPass`) runs on `threads` threads than
-/// on one, over arrays that stay in the shared cache and over arrays that come from memory:
-/// the ceiling of what more threads can do for the passes between a model's products.
-/// Alternated in rounds in one process, as `BigModelScaling` does.
+/// on one, over arrays that stay in the shared cache and over arrays that come from memory, set
+/// beside the passes between a model's products. Alternated in rounds in one process, as
+/// `BigModelScaling` does.
 public enum BandwidthScaling {
   public struct Result: Sendable, Codable {
     public var benchmark = "add_pass_bandwidth_scaling"
@@ -25,14 +25,16 @@ public enum BandwidthScaling {
     }
   }
 
+  /// Where the arrays lie, each of `bytes`, and the timed passes over them.
+  public typealias Placement = (name: String, bytes: Int, passes: Int)
   /// Two arrays of 4 MiB (8 MiB in all: past a core's L2 on the machines FedSim is measured on,
   /// within their shared L3) and of 64 MiB (four times a 32 MiB L3), each timed long enough to
-  /// take some tens of milliseconds. The bench runs this after the models: the 128 MiB would
-  /// otherwise be in their peak memory. Leaves `BLAS.threads` at `threads`.
-  public typealias Placement = (name: String, bytes: Int, passes: Int)
+  /// take some tens of milliseconds.
   public static let cache: Placement = ("cache", 4 << 20, 200)
   public static let memory: Placement = ("memory", 64 << 20, 16)
 
+  /// Both placements, `rounds` times each. The bench runs this after the models: the 128 MiB
+  /// would otherwise be in their peak memory. Leaves `BLAS.threads` at `threads`.
   public static func run(threads: Int, rounds: Int) -> [Result] {
     [cache, memory].map { placement in
       var one: [Double] = [], many: [Double] = []

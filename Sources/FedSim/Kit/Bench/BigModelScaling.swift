@@ -42,8 +42,9 @@ public enum BigModelScaling {
     /// Products, passes and the rest, in that order.
     public var parts: [Part]
     /// Each round's ratio of the passes alone, and of an add pass from memory timed right after
-    /// the round's evaluations (`BandwidthScaling.ratio`): the machine's memory bandwidth for two
-    /// cores moves with its other tenants, and the passes with it.
+    /// the round's evaluations (`BandwidthScaling.ratio`): the memory bandwidth two cores get
+    /// moves with the machine's other tenants, so each round's passes are set beside what the
+    /// memory allowed then.
     public var roundPassRatios: [Double]
     public var roundMemoryRatios: [Double]
 
