@@ -36,6 +36,32 @@ struct BenchmarkTests {
     #expect(abs(parts[0].share - 7.0 / 12) < 1e-9 && abs(parts.map(\.share).reduce(0, +) - 1) < 1e-9)
   }
 
+  @Test("the split work's thread time: the measured thread's less its waits plus its helpers', against one thread's")
+  func scalingThreadWork() {
+    func split(_ products: Double, _ passes: Double, waiting: Double = 0, helped: Double = 0) -> KernelTimes.Split {
+      var s = KernelTimes.Split()
+      (s.products, s.passes, s.total, s.waiting, s.helped) = (products, passes, products + passes + 0.1, waiting, helped)
+      return s
+    }
+    // Two evaluations a round; the medians from the middle rounds.
+    let one = [split(0.6, 0.2), split(0.8, 0.4), split(0.7, 0.3)]
+    let many = [
+      split(0.4, 0.2, waiting: 0.06, helped: 0.5), split(0.35, 0.15, waiting: 0.05, helped: 0.6),
+      split(0.3, 0.1, waiting: 0.02, helped: 0.4),
+    ]
+    let w = BigModelScaling.threadWork(one: one, many: many, evals: 2)
+    #expect(abs(w.oneThreadMs - 500) < 1e-9)
+    #expect(abs(w.threadsMs - 520) < 1e-9)  // rounds 1.04, 1.05, 0.78: (0.6 − 0.06 + 0.5) / 2
+    #expect(abs(w.ratio - 1.04) < 1e-9)
+    #expect(abs(w.share - 0.1) < 1e-9)  // waits over the split work, per round: 0.1, 0.1, 0.05
+  }
+
+  @Test("an add pass's time from its rate: two arrays read, one written")
+  func passMicroseconds() {
+    #expect(abs(BandwidthScaling.micros(("x", 1000, 1), 3) - 1) < 1e-12)
+    #expect(abs(BandwidthScaling.micros(BandwidthScaling.short, 196.608) - 1) < 1e-12)
+  }
+
   @Test("the native libraries are linked and report their versions")
   func nativeLibraries() {
     #expect(NativeLibraries.zeroMQ.split(separator: ".").count == 3)

@@ -1,4 +1,6 @@
 import Dispatch
+import Glibc
+import Synchronization
 @testable import Tensors
 import Testing
 
@@ -68,7 +70,31 @@ struct KernelTimesTests {
       done.wait()
     }
     #expect(split.products == 0 && split.passes == 0)
+    #expect(split.helped == 0 && split.waiting == 0)
     #expect(split.total > 0)
+  }
+
+  @Test("the other threads' parts of the measured thread's passes are its helpers' time, its own waits its waiting")
+  func helpers() {
+    // A pool of the test's own, at two threads whatever other tests set `BLAS.threads` to; each
+    // of 32 parts sleeps a millisecond, so the worker has time to start and take some.
+    let pool = WorkerPool()
+    let caller = UInt(pthread_self())
+    let helperParts = Atomic<Int>(0)
+    let (ran, split) = KernelTimes.measure {
+      pool.run(32, parts: 2) { range in
+        if UInt(pthread_self()) != caller { helperParts.add(range.count, ordering: .relaxed) }
+        usleep(UInt32(1000 * range.count))
+      }
+    }
+    #expect(ran)
+    let parts = helperParts.load(ordering: .relaxed)
+    #expect(parts > 0)
+    #expect(split.helped >= 0.001 * Double(parts) && split.helped <= split.total)
+    #expect(split.waiting >= 0 && split.waiting <= split.total)
+    // Not measured: nothing is counted.
+    _ = pool.run(32, parts: 2) { range in usleep(UInt32(100 * range.count)) }
+    #expect(KernelTimes.measure { () }.1.helped == 0)
   }
 
   @Test("the rest is what the parts leave of the whole, never below zero")

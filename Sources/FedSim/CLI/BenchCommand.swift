@@ -182,6 +182,10 @@ struct Bench: ParsableCommand {
       String(format: "%@ %.0f / %.0f ms ×%.2f (%.0f%%)", $0.name, $0.oneThreadMs, $0.threadsMs, $0.ratio, 100 * $0.share)
     }
     print("  parts of an evaluation, 1 / \(r.threads) threads: " + parts.joined(separator: ", "))
+    let w = r.threadWork
+    print(String(
+      format: "  thread time of products and passes, 1 / %d threads: %.0f / %.0f ms (×%.2f: each thread's share ran that much slower than alone), waits %.1f%% of it",
+      r.threads, w.oneThreadMs, w.threadsMs, w.ratio, 100 * w.share))
     let passes = zip(r.roundPassRatios, r.roundMemoryRatios).map { String(format: "×%.2f / ×%.2f", $0, $1) }
     print("  each round, passes / an add pass from memory right after: " + passes.joined(separator: ", "))
   }
@@ -192,10 +196,12 @@ struct Bench: ParsableCommand {
         try printJSONLine(r)
         continue
       }
+      let size = r.megabytes < 1 ? String(format: "%.0f KiB", r.megabytes * 1024) : String(format: "%.0f MiB", r.megabytes)
+      let place = ["short": "in L2, short", "cache": "in cache", "memory": "from memory"][r.placement] ?? r.placement
       print(String(
-        format: "bandwidth  add pass over 2 × %.0f MiB (%@)  1 → %d threads  ×%.2f  (%.0f → %.0f GB/s, medians of %d rounds)",
-        r.megabytes, r.placement == "cache" ? "in cache" : "from memory", r.threads, r.ratio, r.oneThreadGBps,
-        r.threadsGBps, bigRounds))
+        format: "bandwidth  add pass over 2 × %@ (%@)  1 → %d threads  ×%.2f  (%.0f → %.0f GB/s, %.1f → %.1f µs a pass, medians of %d rounds)",
+        size, place, r.threads, r.ratio, r.oneThreadGBps, r.threadsGBps, r.oneThreadMicroseconds, r.threadsMicroseconds,
+        bigRounds))
     }
   }
 

@@ -22,6 +22,13 @@ public enum KernelTimes {
     public var passes = 0.0
     /// The whole of `measure`'s body.
     public var total = 0.0
+    /// Of products and passes: the measured thread's wait, once its own parts of a split pass
+    /// were done, for the parts other threads had claimed.
+    public var waiting = 0.0
+    /// Other threads' time on parts of the measured thread's split passes (and products): with
+    /// `products + passes − waiting`, the thread time the split work took, to set beside one
+    /// thread's.
+    public var helped = 0.0
     /// What is neither products nor passes.
     public var rest: Double { Swift.max(0, total - products - passes) }
 
@@ -36,6 +43,8 @@ public enum KernelTimes {
   // Read and written by the measured thread only.
   nonisolated(unsafe) private static var split = Split()
   nonisolated(unsafe) private static var inside = false
+  /// Nanoseconds, added by the other threads.
+  private static let helpedNanoseconds = Atomic<Int>(0)
 
   /// `body`'s result and how the calling thread's time was split while it ran. One `measure` at a
   /// time in the process (a nested or concurrent one is a programming error).
@@ -43,6 +52,7 @@ public enum KernelTimes {
     precondition(owner.load(ordering: .relaxed) == 0, "KernelTimes.measure: one at a time")
     owner.store(UInt(pthread_self()), ordering: .relaxed)
     (split, inside) = (Split(), false)
+    helpedNanoseconds.store(0, ordering: .relaxed)
     on.store(true, ordering: .releasing)
     defer {
       on.store(false, ordering: .releasing)
@@ -51,6 +61,8 @@ public enum KernelTimes {
     let start = now()
     let result = try body()
     split.total = seconds(since: start)
+    // The last part a helper ran ended before the measured thread's wait for it did.
+    split.helped = Double(helpedNanoseconds.load(ordering: .acquiring)) / 1e9
     return (result, split)
   }
 
@@ -71,6 +83,26 @@ public enum KernelTimes {
       }
     }
     return body()
+  }
+
+  /// Whether the calling thread is the one being measured: `WorkerPool` then times the split
+  /// pass it starts (its wait, and the other threads' parts).
+  static var measuringHere: Bool {
+    on.load(ordering: .relaxed) && owner.load(ordering: .relaxed) == UInt(pthread_self())
+  }
+
+  /// `body`, timed as the measured thread's wait for other threads' parts (`measuringHere`).
+  static func waiting(_ body: () -> Void) {
+    let start = now()
+    body()
+    split.waiting += seconds(since: start)
+  }
+
+  /// `body`, timed as another thread's part of a pass the measured thread started.
+  static func helping(_ body: () -> Void) {
+    let start = now()
+    body()
+    helpedNanoseconds.add(Int(seconds(since: start) * 1e9), ordering: .releasing)
   }
 
   private static func now() -> timespec {

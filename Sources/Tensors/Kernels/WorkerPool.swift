@@ -28,18 +28,27 @@ final class WorkerPool: @unchecked Sendable {
     let body: (Range<Int>) -> Void
     let count: Int
     let parts: Int
+    /// Started by the thread `KernelTimes` measures: the workers time their parts of it.
+    let timed: Bool
   }
 
+  // What the workers spin on (`state`, with the `job` published with it), what they write
+  // (`done`) and what only the caller touches (`taken`, `sleepers`' reads, `workers`) lie on
+  // lines of their own: on one line, each thread's write took the line from the other, and a
+  // pass of 16,384 elements (an add, 0.8 µs at one thread) took 1.8 µs at two; apart, 0.8.
   private let taken = Atomic<Bool>(false)
+  private let pad0 = CacheLinePad()
   /// The pass in progress as one word: its generation (bits 32 and up) and what of it is claimed
   /// (bits 0–31, `Claims`).
   private let state = Atomic<Int>(0)
-  /// Parts of the pass in progress that are done (`Claims` parts).
-  private let done = Atomic<Int>(0)
-  private let sleepers = Atomic<Int>(0)
   /// Written by the caller before it publishes a generation; read only by whoever claimed a
   /// part of it, and the caller changes it only once every part is done.
   private var job: Job?
+  private let pad1 = CacheLinePad()
+  /// Parts of the pass in progress that are done (`Claims` parts).
+  private let done = Atomic<Int>(0)
+  private let pad2 = CacheLinePad()
+  private let sleepers = Atomic<Int>(0)
   /// Changed only by the caller that holds `taken`.
   private var workers = 0
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -66,7 +75,8 @@ final class WorkerPool: @unchecked Sendable {
         parts == 2 && count >= 2
         ? Claims.fromBothEnds(units: Swift.min(count, Claims.units)) : Claims.inTurn(parts: parts)
       let units = Claims.parts(claims)
-      job = Job(body: body, count: count, parts: units)
+      let timed = KernelTimes.measuringHere
+      job = Job(body: body, count: count, parts: units, timed: timed)
       done.store(0, ordering: .relaxed)
       let generation = (Self.generation(state.load(ordering: .relaxed)) + 1) & 0x7fff_ffff
       state.store(generation << 32 | claims, ordering: .sequentiallyConsistent)
@@ -76,7 +86,7 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(lock)
       }
       runParts(of: generation, fromBack: false)
-      awaitParts(units)
+      if timed { KernelTimes.waiting { awaitParts(units) } } else { awaitParts(units) }
       job = nil
     }
     return true
@@ -84,10 +94,11 @@ final class WorkerPool: @unchecked Sendable {
 
   private static func generation(_ state: Int) -> Int { state >> 32 }
 
-  /// Claims and runs parts of pass `generation` until none is left unclaimed.
+  /// Claims and runs parts of pass `generation` until none is left unclaimed (`fromBack`: as a
+  /// worker).
   private func runParts(of generation: Int, fromBack: Bool) {
     while let parts = claim(generation, fromBack: fromBack) {
-      work(parts: parts)
+      work(parts: parts, byWorker: fromBack)
       done.add(parts.count, ordering: .releasing)
     }
   }
@@ -105,12 +116,18 @@ final class WorkerPool: @unchecked Sendable {
     return nil
   }
 
-  /// Parts `parts` of the job, as one range. A function of its own so that its hold on the
-  /// job's closure ends before the parts are reported done (the caller's
-  /// `withoutActuallyEscaping` checks that nothing kept it).
+  /// Parts `parts` of the job, as one range; timed when a worker runs them for the measured
+  /// thread. A function of its own so that its hold on the job's closure ends before the parts
+  /// are reported done (the caller's `withoutActuallyEscaping` checks that nothing kept it).
   @inline(never)
-  private func work(parts: Range<Int>) {
+  private func work(parts: Range<Int>, byWorker: Bool) {
     let job = job!
+    if job.timed && byWorker { return KernelTimes.helping { runRange(job, parts: parts) } }
+    runRange(job, parts: parts)
+  }
+
+  @inline(__always)
+  private func runRange(_ job: Job, parts: Range<Int>) {
     let (from, to) = (
       Kernels.range(ofPart: parts.lowerBound, parts: job.parts, count: job.count).lowerBound,
       Kernels.range(ofPart: parts.upperBound - 1, parts: job.parts, count: job.count).upperBound
@@ -189,4 +206,11 @@ final class WorkerPool: @unchecked Sendable {
     pthread_mutex_unlock(lock)
     return Self.generation(state.load(ordering: .acquiring))
   }
+}
+
+/// 128 bytes between fields different threads write, so that they lie on different cache lines
+/// (two 64-byte lines: some CPUs fetch lines in pairs).
+private struct CacheLinePad {
+  let bytes: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
+    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }

@@ -41,6 +41,11 @@ public enum BigModelScaling {
     public var ratio: Double
     /// Products, passes and the rest, in that order.
     public var parts: [Part]
+    /// The thread time the split work (products and passes) took: `oneThreadMs` at one thread;
+    /// `threadsMs`, the measured thread's share less its waits plus the other threads' parts;
+    /// `ratio`, `threadsMs / oneThreadMs` (1 when each thread runs its share as fast as one thread
+    /// alone ran all of it); `share`, the waits' part of the split work's time at `threads`.
+    public var threadWork: Part
     /// Each round's ratio of the passes alone, and of an add pass from memory timed right after
     /// the round's evaluations (`BandwidthScaling.ratio`): the memory bandwidth two cores get
     /// moves with the machine's other tenants, so each round's passes are set beside what the
@@ -51,7 +56,7 @@ public enum BigModelScaling {
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
       case evalsPerRound = "evals_per_round", oneThreadMs = "one_thread_ms", threadsMs = "threads_ms"
-      case roundRatios = "round_ratios", ratio, parts
+      case roundRatios = "round_ratios", ratio, parts, threadWork = "thread_work"
       case roundPassRatios = "round_pass_ratios", roundMemoryRatios = "round_memory_ratios"
     }
   }
@@ -79,6 +84,7 @@ public enum BigModelScaling {
       model: c.model, size: c.size, batch: c.batch, threads: threads, evalsPerRound: evals, oneThreadMs: one,
       threadsMs: many, roundRatios: ratios, ratio: median(ratios),
       parts: parts(one: oneSplits, many: manySplits, evals: evals),
+      threadWork: threadWork(one: oneSplits, many: manySplits, evals: evals),
       roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory)
   }
 
@@ -91,6 +97,15 @@ public enum BigModelScaling {
     let medians = named.map { (name, part) in (name, ms(one, part), ms(many, part)) }
     let total = medians.reduce(0) { $0 + $1.1 }
     return medians.map { Part(name: $0.0, oneThreadMs: $0.1, threadsMs: $0.2, ratio: $0.1 / $0.2, share: $0.1 / total) }
+  }
+
+  /// The split work's thread time per evaluation (`Result.threadWork`), medians over the rounds.
+  public static func threadWork(one: [KernelTimes.Split], many: [KernelTimes.Split], evals: Int) -> Part {
+    let ms = { (t: Double) in 1000 * t / Double(evals) }
+    let alone = median(one.map { ms($0.products + $0.passes) })
+    let together = median(many.map { ms($0.products + $0.passes - $0.waiting + $0.helped) })
+    let waits = median(many.map { $0.waiting / Swift.max($0.products + $0.passes, 1e-12) })
+    return Part(name: "thread work", oneThreadMs: alone, threadsMs: together, ratio: together / alone, share: waits)
   }
 
   /// The middle value (the mean of the middle two for an even count); NaN when empty.
