@@ -186,8 +186,12 @@ struct Bench: ParsableCommand {
     print(String(
       format: "  thread time of products and passes, 1 / %d threads: %.0f / %.0f ms (×%.2f: each thread's share ran that much slower than alone), waits %.1f%% of it",
       r.threads, w.oneThreadMs, w.threadsMs, w.ratio, 100 * w.share))
-    let passes = zip(r.roundPassRatios, r.roundMemoryRatios).map { String(format: "×%.2f / ×%.2f", $0, $1) }
-    print("  each round, passes / an add pass from memory right after: " + passes.joined(separator: ", "))
+    let passes = zip(zip(r.roundPassRatios, r.roundMemoryRatios), r.roundShortPassMicroseconds).map {
+      String(format: "×%.2f / ×%.2f / %.1f µs", $0.0, $0.1, $1)
+    }
+    print(
+      "  each round, passes / an add pass from memory right after / a short add pass at \(r.threads) threads: "
+        + passes.joined(separator: ", "))
   }
 
   func printBandwidth(_ results: [BandwidthScaling.Result]) throws {

@@ -66,6 +66,13 @@ public enum BandwidthScaling {
     return many / one
   }
 
+  /// µs an add pass over `placement` takes at `threads` threads, once. Leaves `BLAS.threads` at
+  /// `threads`.
+  public static func passMicroseconds(_ placement: Placement, threads: Int) -> Double {
+    BLAS.threads = threads
+    return micros(placement, MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes))
+  }
+
   /// µs a pass over `placement` at `gbps` (two arrays read, one written).
   public static func micros(_ placement: Placement, _ gbps: Double) -> Double { 3 * Double(placement.bytes) / gbps / 1e3 }
 

@@ -52,12 +52,18 @@ public enum BigModelScaling {
     /// memory allowed then.
     public var roundPassRatios: [Double]
     public var roundMemoryRatios: [Double]
+    /// Each round's short add pass at `threads` (`BandwidthScaling.short`), µs, timed right after
+    /// the memory's: where the host has put the two cores shows in it (beside each other, about
+    /// 0.8 µs; apart, without a shared cache, about 1.7 µs, and each core then gets its own share of
+    /// the memory's bandwidth).
+    public var roundShortPassMicroseconds: [Double]
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
       case evalsPerRound = "evals_per_round", oneThreadMs = "one_thread_ms", threadsMs = "threads_ms"
       case roundRatios = "round_ratios", ratio, parts, threadWork = "thread_work"
       case roundPassRatios = "round_pass_ratios", roundMemoryRatios = "round_memory_ratios"
+      case roundShortPassMicroseconds = "round_short_pass_us"
     }
   }
 
@@ -66,7 +72,7 @@ public enum BigModelScaling {
   public static func run(_ prepared: BigModelBenchmark.Prepared, threads: Int, rounds: Int, evals: Int) -> Result {
     var one: [Double] = [], many: [Double] = []
     var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
-    var memory: [Double] = []
+    var memory: [Double] = [], short: [Double] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
@@ -77,6 +83,7 @@ public enum BigModelScaling {
       oneSplits.append(s1)
       manySplits.append(s2)
       memory.append(BandwidthScaling.ratio(BandwidthScaling.memory, threads: threads))
+      short.append(BandwidthScaling.passMicroseconds(BandwidthScaling.short, threads: threads))
     }
     let ratios = zip(one, many).map { $0 / $1 }
     let c = prepared.c
@@ -85,7 +92,8 @@ public enum BigModelScaling {
       threadsMs: many, roundRatios: ratios, ratio: median(ratios),
       parts: parts(one: oneSplits, many: manySplits, evals: evals),
       threadWork: threadWork(one: oneSplits, many: manySplits, evals: evals),
-      roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory)
+      roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory,
+      roundShortPassMicroseconds: short)
   }
 
   /// Each part's median ms per evaluation over the rounds' splits (each over `evals` evaluations).
