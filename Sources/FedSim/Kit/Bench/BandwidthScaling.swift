@@ -3,8 +3,8 @@ import Tensors
 /// How much faster a memory-bound pass (`MemoryBandwidth.addPass`) runs on `threads` threads than
 /// on one: over arrays so short that handing half to another thread costs about as much as the
 /// half itself (what a pass costs to start and join), over arrays that stay in the shared cache
-/// and over arrays that come from memory, set beside the passes between a model's products. Alternated in rounds in one process, as
-/// `BigModelScaling` does.
+/// and over arrays that come from memory, set beside the passes between a model's products.
+/// Alternated in rounds in one process, as `BigModelScaling` does.
 public enum BandwidthScaling {
   public struct Result: Sendable, Codable {
     public var benchmark = "add_pass_bandwidth_scaling"
