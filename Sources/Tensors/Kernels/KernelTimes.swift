@@ -69,40 +69,40 @@ public enum KernelTimes {
   /// `body`, its time added to `part` when it runs on the measured thread outside another part.
   @inline(__always)
   static func timed<R>(_ part: Part, _ body: () -> R) -> R {
-    guard on.load(ordering: .relaxed), owner.load(ordering: .relaxed) == UInt(pthread_self()), !inside else {
-      return body()
-    }
+    guard measuringHere, !inside else { return body() }
     inside = true
-    let start = now()
-    defer {
-      inside = false
-      let t = seconds(since: start)
-      switch part {
-      case .products: split.products += t
-      case .passes: split.passes += t
-      }
+    defer { inside = false }
+    let (result, t) = elapsed(body)
+    switch part {
+    case .products: split.products += t
+    case .passes: split.passes += t
     }
-    return body()
+    return result
   }
 
-  /// Whether the calling thread is the one being measured: `WorkerPool` then times the split
-  /// pass it starts (its wait, and the other threads' parts).
+  /// Whether the calling thread is the one being measured (then `timed` counts its parts, and
+  /// `WorkerPool` times the split passes it starts: its waits, and the other threads' parts).
+  @inline(__always)
   static var measuringHere: Bool {
     on.load(ordering: .relaxed) && owner.load(ordering: .relaxed) == UInt(pthread_self())
   }
 
   /// `body`, timed as the measured thread's wait for other threads' parts (`measuringHere`).
   static func waiting(_ body: () -> Void) {
-    let start = now()
-    body()
-    split.waiting += seconds(since: start)
+    split.waiting += elapsed(body).1
   }
 
   /// `body`, timed as another thread's part of a pass the measured thread started.
   static func helping(_ body: () -> Void) {
+    helpedNanoseconds.add(Int(elapsed(body).1 * 1e9), ordering: .releasing)
+  }
+
+  /// `body`'s result and the seconds it took.
+  @inline(__always)
+  private static func elapsed<R>(_ body: () -> R) -> (R, Double) {
     let start = now()
-    body()
-    helpedNanoseconds.add(Int(seconds(since: start) * 1e9), ordering: .releasing)
+    let result = body()
+    return (result, seconds(since: start))
   }
 
   private static func now() -> timespec {

@@ -69,8 +69,7 @@ public enum BandwidthScaling {
   /// µs an add pass over `placement` takes at `threads` threads, once. Leaves `BLAS.threads` at
   /// `threads`.
   public static func passMicroseconds(_ placement: Placement, threads: Int) -> Double {
-    BLAS.threads = threads
-    return micros(placement, MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes))
+    micros(placement, rate(placement, threads: threads))
   }
 
   /// µs a pass over `placement` at `gbps` (two arrays read, one written).
@@ -78,9 +77,13 @@ public enum BandwidthScaling {
 
   /// GB/s at one thread, then at `threads`.
   private static func rates(_ placement: Placement, threads: Int) -> (Double, Double) {
-    BLAS.threads = 1
-    let one = MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes)
+    let one = rate(placement, threads: 1)
+    return (one, rate(placement, threads: threads))
+  }
+
+  /// GB/s of the add pass over `placement` at `threads` threads, once; leaves `BLAS.threads` there.
+  private static func rate(_ placement: Placement, threads: Int) -> Double {
     BLAS.threads = threads
-    return (one, MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes))
+    return MemoryBandwidth.addPass(bytes: placement.bytes, passes: placement.passes)
   }
 }

@@ -100,7 +100,7 @@ public enum BigModelScaling {
   public static func parts(one: [KernelTimes.Split], many: [KernelTimes.Split], evals: Int) -> [Part] {
     let named: [(String, (KernelTimes.Split) -> Double)] = [("products", \.products), ("passes", \.passes), ("rest", \.rest)]
     let ms = { (splits: [KernelTimes.Split], part: (KernelTimes.Split) -> Double) in
-      median(splits.map { 1000 * part($0) / Double(evals) })
+      median(splits.map { perEvaluationMs(part($0), evals: evals) })
     }
     let medians = named.map { (name, part) in (name, ms(one, part), ms(many, part)) }
     let total = medians.reduce(0) { $0 + $1.1 }
@@ -109,12 +109,14 @@ public enum BigModelScaling {
 
   /// The split work's thread time per evaluation (`Result.threadWork`), medians over the rounds.
   public static func threadWork(one: [KernelTimes.Split], many: [KernelTimes.Split], evals: Int) -> Part {
-    let ms = { (t: Double) in 1000 * t / Double(evals) }
-    let alone = median(one.map { ms($0.products + $0.passes) })
-    let together = median(many.map { ms($0.products + $0.passes - $0.waiting + $0.helped) })
+    let alone = median(one.map { perEvaluationMs($0.products + $0.passes, evals: evals) })
+    let together = median(many.map { perEvaluationMs($0.products + $0.passes - $0.waiting + $0.helped, evals: evals) })
     let waits = median(many.map { $0.waiting / Swift.max($0.products + $0.passes, 1e-12) })
     return Part(name: "thread work", oneThreadMs: alone, threadsMs: together, ratio: together / alone, share: waits)
   }
+
+  /// Ms per evaluation of `seconds` over `evals` evaluations.
+  private static func perEvaluationMs(_ seconds: Double, evals: Int) -> Double { 1000 * seconds / Double(evals) }
 
   /// The middle value (the mean of the middle two for an even count); NaN when empty.
   public static func median(_ values: [Double]) -> Double {
