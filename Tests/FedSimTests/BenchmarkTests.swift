@@ -56,6 +56,27 @@ struct BenchmarkTests {
     #expect(abs(w.share - 0.1) < 1e-9)  // waits over the split work, per round: 0.1, 0.1, 0.05
   }
 
+  @Test("the scaling ceiling: the throughput of independent evaluations at once against one alone")
+  func scalingCeiling() {
+    #expect(abs(BigModelScaling.ceiling(oneThreadMs: 300, concurrentMs: 360, threads: 2) - 5.0 / 3) < 1e-12)
+    #expect(abs(BigModelScaling.ceiling(oneThreadMs: 300, concurrentMs: 300, threads: 3) - 3) < 1e-12)
+  }
+
+  @Test("independent evaluations at once: each thread's give the value one evaluation alone gives")
+  func concurrentEvaluations() throws {
+    let prepared = try BigModelBenchmark.Prepared(BigModelBenchmark.Case(model: "resnet18", size: 32, batch: 1))
+    let alone = prepared.concurrentEvaluations(1, copies: 1)
+    let together = prepared.concurrentEvaluations(2, copies: 2)
+    #expect(alone.times.count == 1 && alone.values.count == 1)
+    #expect(together.times.count == 4 && together.values.count == 2)
+    #expect(together.times.allSatisfy { $0 > 0 && $0.isFinite })
+    let value = try #require(alone.values.first)
+    #expect(value.isFinite && value > 0)
+    // Each index of every kernel is computed from its own inputs; only the distance's sum may
+    // regroup (in Double) if another test changes the thread count meanwhile.
+    #expect(together.values.allSatisfy { abs($0 - value) <= 1e-6 * value })
+  }
+
   @Test("an add pass's time from its rate: two arrays read, one written")
   func passMicroseconds() {
     #expect(abs(BandwidthScaling.micros(("x", 1000, 1), 3) - 1) < 1e-12)

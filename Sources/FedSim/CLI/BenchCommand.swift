@@ -192,6 +192,10 @@ struct Bench: ParsableCommand {
     print(
       "  each round, passes / an add pass from memory right after / a short add pass at \(r.threads) threads: "
         + passes.joined(separator: ", "))
+    let ceilings = r.roundCeilings.map { String(format: "×%.2f", $0) }.joined(separator: " ")
+    print(String(
+      format: "  ceiling: %d independent evaluations at once, one a thread, ×%.2f one's throughput (rounds %@; %.0f ms each, %.0f alone): the split reached %.0f%% of it",
+      r.threads, r.ceiling, ceilings, BigModelScaling.median(r.roundConcurrentMs), one, 100 * r.ofCeiling))
   }
 
   func printBandwidth(_ results: [BandwidthScaling.Result]) throws {

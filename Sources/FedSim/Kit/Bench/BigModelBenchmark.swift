@@ -13,6 +13,7 @@ public enum BigModelBenchmark {
     public var model: String
     public var size: Int
     public var batch: Int
+    public init(model: String, size: Int, batch: Int) { (self.model, self.size, self.batch) = (model, size, batch) }
     /// The study's three: ResNet-18 and DenseNet-121 at 224, Inception-v3 at 299.
     public static let standard = [
       Case(model: "resnet18", size: 224, batch: 1), Case(model: "densenet121", size: 224, batch: 1),
@@ -90,12 +91,17 @@ public enum BigModelBenchmark {
     }
 
     /// The times of `evals` more evaluations (ms), kept out of `times`.
-    public func evaluationTimes(_ evals: Int) -> [Double] {
-      (0..<evals).map { _ in
+    public func evaluationTimes(_ evals: Int) -> [Double] { timedEvaluations(evals).times }
+
+    /// `evals` evaluations' times (ms) and the last one's value.
+    func timedEvaluations(_ evals: Int) -> (times: [Double], value: Float) {
+      var value = Float.nan
+      let times = (0..<evals).map { _ in
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = objective.evaluate(input: dx, labelLogits: dy)
+        value = objective.evaluate(input: dx, labelLogits: dy).value
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
       }
+      return (times, value)
     }
 
     /// The figures of every evaluation timed so far. `peak`: this machine's matrix-product rate

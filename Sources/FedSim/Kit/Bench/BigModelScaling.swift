@@ -57,6 +57,16 @@ public enum BigModelScaling {
     /// 0.8 µs; apart, without a shared cache, about 1.7 µs, and each core then gets its own share of
     /// the memory's bandwidth).
     public var roundShortPassMicroseconds: [Double]
+    /// Each round's median evaluation (ms) with `threads` independent evaluations running at once,
+    /// one a thread (`Prepared.concurrentEvaluations`), timed right after the round's split ones.
+    public var roundConcurrentMs: [Double]
+    /// Each round's ceiling (`ceiling(oneThreadMs:concurrentMs:threads:)`): the throughput of
+    /// `threads` independent evaluations against one alone, the most a split could reach then.
+    public var roundCeilings: [Double]
+    /// The median of `roundCeilings`, and the median over rounds of each round's ratio over its
+    /// ceiling: how much of what the machine allowed the split reached.
+    public var ceiling: Double
+    public var ofCeiling: Double
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
@@ -64,15 +74,18 @@ public enum BigModelScaling {
       case roundRatios = "round_ratios", ratio, parts, threadWork = "thread_work"
       case roundPassRatios = "round_pass_ratios", roundMemoryRatios = "round_memory_ratios"
       case roundShortPassMicroseconds = "round_short_pass_us"
+      case roundConcurrentMs = "round_concurrent_ms", roundCeilings = "round_ceilings", ceiling
+      case ofCeiling = "of_ceiling"
     }
   }
 
-  /// `rounds` rounds of `evals` evaluations at one thread and `evals` at `threads`, on a model
-  /// prepared (built and warmed up) once. Leaves `BLAS.threads` at `threads`.
+  /// `rounds` rounds of `evals` evaluations at one thread, `evals` at `threads`, and `evals` on
+  /// each of `threads` threads at once, on a model prepared (built and warmed up) once. Leaves
+  /// `BLAS.threads` at `threads`.
   public static func run(_ prepared: BigModelBenchmark.Prepared, threads: Int, rounds: Int, evals: Int) -> Result {
     var one: [Double] = [], many: [Double] = []
     var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
-    var memory: [Double] = [], short: [Double] = []
+    var memory: [Double] = [], short: [Double] = [], concurrent: [Double] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
@@ -82,10 +95,13 @@ public enum BigModelScaling {
       many.append(median(t2))
       oneSplits.append(s1)
       manySplits.append(s2)
+      concurrent.append(median(prepared.concurrentEvaluations(evals, copies: threads).times))
+      BLAS.threads = threads
       memory.append(BandwidthScaling.ratio(BandwidthScaling.memory, threads: threads))
       short.append(BandwidthScaling.passMicroseconds(BandwidthScaling.short, threads: threads))
     }
     let ratios = zip(one, many).map { $0 / $1 }
+    let ceilings = zip(one, concurrent).map { ceiling(oneThreadMs: $0, concurrentMs: $1, threads: threads) }
     let c = prepared.c
     return Result(
       model: c.model, size: c.size, batch: c.batch, threads: threads, evalsPerRound: evals, oneThreadMs: one,
@@ -93,7 +109,14 @@ public enum BigModelScaling {
       parts: parts(one: oneSplits, many: manySplits, evals: evals),
       threadWork: threadWork(one: oneSplits, many: manySplits, evals: evals),
       roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory,
-      roundShortPassMicroseconds: short)
+      roundShortPassMicroseconds: short, roundConcurrentMs: concurrent, roundCeilings: ceilings,
+      ceiling: median(ceilings), ofCeiling: median(zip(ratios, ceilings).map { $0 / $1 }))
+  }
+
+  /// The throughput of `threads` independent evaluations, each `concurrentMs` long, against one
+  /// alone at `oneThreadMs`: `threads · oneThreadMs / concurrentMs`.
+  public static func ceiling(oneThreadMs: Double, concurrentMs: Double, threads: Int) -> Double {
+    Double(threads) * oneThreadMs / concurrentMs
   }
 
   /// Each part's median ms per evaluation over the rounds' splits (each over `evals` evaluations).
