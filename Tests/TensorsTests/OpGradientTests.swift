@@ -69,6 +69,13 @@ let opCases: [OpCase] = [
   OpCase(name: "expand", shapes: [[3, 1]]) { $0[0].expanded(to: [2, 3, 4]) },
   OpCase(name: "concat", shapes: [[2, 3], [2, 2]]) { concat([$0[0], $0[1], $0[0]], alongAxis: 1) },
   OpCase(name: "slice", shapes: [[4, 5]]) { $0[0].sliced(starts: [1, 0], ends: [3, 4]) },
+  // Three slices of one tensor: the second and third gradients are added where they lie.
+  OpCase(name: "overlapping slices", shapes: [[4, 5]]) {
+    let x = $0[0]
+    return concat(
+      [x.sliced(starts: [0, 0], ends: [3, 4]), x.sliced(starts: [1, 1], ends: [4, 5]), x.sliced(starts: [2, 0], ends: [4, 4])],
+      alongAxis: 0)
+  },
   OpCase(name: "pad", shapes: [[2, 3]]) { $0[0].padded(before: [1, 0], after: [0, 2], value: 0.5) },
   OpCase(name: "flatten", shapes: [[2, 3, 2]]) { $0[0].flattened() },
   OpCase(name: "matmul", shapes: [[3, 4], [4, 2]]) { matmul($0[0], $0[1]) },

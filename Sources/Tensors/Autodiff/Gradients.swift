@@ -23,6 +23,13 @@ public func gradients(
       guard let g = grads[id] else { continue }
       if case .leaf = node.op { continue }
       if !graph.isTarget(id) { grads[id] = nil }  // free what is no longer needed
+      if !Recording.isEnabled, case .slice(let starts, _) = node.op, let inputNode = node.inputs[0].node,
+        graph.reaches(inputNode), var sum = grads.removeValue(forKey: ObjectIdentifier(inputNode))
+      {
+        sum.accumulate(g, at: starts)  // the slice's gradient where it lies, not padded to full size
+        grads[ObjectIdentifier(inputNode)] = sum
+        continue
+      }
       let needs = node.inputs.map { graph.reaches($0.node) }
       let partials = node.op.pullback(g, inputs: node.inputs, output: value, needs: needs)
       for (i, partial) in partials.enumerated() {

@@ -169,14 +169,16 @@ extension Kernels {
   /// Copies `shape` elements read through `srcStrides` into `dst` written through `dstStrides`:
   /// a large copy (slices, concatenations, paddings) in parallel ranges of its first axis longer
   /// than 1 (one range at one thread, still a pass for `KernelTimes`).
+  /// `adding`: adds each element to the one already there (a slice's gradient into its place in
+  /// a sum of gradients).
   static func copy(
     _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
-    strides dstStrides: [Int], shape: [Int]
+    strides dstStrides: [Int], shape: [Int], adding: Bool = false
   ) {
     let count = Shape.count(shape)
     if count == 0 { return }
     guard count >= parallelCopy, let axis = shape.firstIndex(where: { $0 > 1 }) else {
-      return copyRuns(src, strides: srcStrides, into: dst, strides: dstStrides, shape: shape)
+      return copyRuns(src, strides: srcStrides, into: dst, strides: dstStrides, shape: shape, adding: adding)
     }
     let (s, d) = (Shared(UnsafeMutablePointer(mutating: src)), Shared(dst))
     parallel(shape[axis], work: count) { range in
@@ -184,7 +186,7 @@ extension Kernels {
       part[axis] = range.count
       copyRuns(
         s.pointer + range.lowerBound * srcStrides[axis], strides: srcStrides,
-        into: d.pointer + range.lowerBound * dstStrides[axis], strides: dstStrides, shape: part)
+        into: d.pointer + range.lowerBound * dstStrides[axis], strides: dstStrides, shape: part, adding: adding)
     }
   }
 
@@ -194,7 +196,7 @@ extension Kernels {
   /// `copy` on the calling thread, run by run.
   private static func copyRuns(
     _ src: UnsafePointer<Float>, strides srcStrides: [Int], into dst: UnsafeMutablePointer<Float>,
-    strides dstStrides: [Int], shape: [Int]
+    strides dstStrides: [Int], shape: [Int], adding: Bool
   ) {
     if Shape.count(shape) == 0 { return }
     let loop = StridedLoop(shape: shape, strides: [dstStrides, srcStrides])
@@ -202,7 +204,13 @@ extension Kernels {
       let d = dst + off[0]
       let s = src + off[1]
       let (sd, ss) = (inner[0], inner[1])
-      if sd == 1 && ss == 1 {
+      if adding {
+        if sd == 1 && ss == 1 {
+          for i in 0..<n { d[i] += s[i] }
+        } else {
+          for i in 0..<n { d[i &* sd] += s[i &* ss] }
+        }
+      } else if sd == 1 && ss == 1 {
         d.update(from: s, count: n)
       } else if ss == 0 {
         let v = s[0]

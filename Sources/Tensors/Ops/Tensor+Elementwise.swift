@@ -87,6 +87,25 @@ extension Tensor {
     storage.derived.withLock { $0.removeAll() }  // layouts and statistics of the old values
     Kernels.accumulate(s, into: d, count: scalarCount)
   }
+  /// `self += other.padded(...)`: `other` added into the box of `self` that starts at `starts`
+  /// (of `other`'s shape), in place under the same conditions as `accumulate(_:)`. A slice's
+  /// gradient costs its own size, not its source's: in DenseNet's last backward pass every layer's
+  /// concatenation gathered one full-size tensor, mostly zeros, for each earlier layer.
+  mutating func accumulate(_ other: Tensor, at starts: [Int]) {
+    precondition(starts.count == rank && other.rank == rank, "accumulate(at:): \(other.shape) at \(starts) in \(shape)")
+    let ends = zip(starts, other.shape).map { $0 + $1 }
+    precondition(zip(ends, shape).allSatisfy { $0 <= $1 } && starts.allSatisfy { $0 >= 0 }, "accumulate(at:): \(other.shape) at \(starts) in \(shape)")
+    guard node == nil, other.node == nil, isKnownUniquelyReferenced(&storage) else {
+      self = self + other.padded(before: starts, after: zip(shape, ends).map { $0 - $1 })
+      return
+    }
+    storage.derived.withLock { $0.removeAll() }
+    let own = Shape.strides(shape)
+    let offset = zip(starts, own).reduce(0) { $0 + $1.0 * $1.1 }
+    Kernels.copy(
+      other.storage.base, strides: Shape.strides(other.shape), into: storage.base + offset, strides: own,
+      shape: other.shape, adding: true)
+  }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
 }
