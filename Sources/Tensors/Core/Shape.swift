@@ -32,6 +32,11 @@ enum Shape {
     return strides
   }
 
+  /// Where element `index` lies, through `strides`.
+  static func offset(of index: [Int], strides: [Int]) -> Int {
+    zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }
+  }
+
   /// NumPy broadcasting of two shapes, or nil when they are incompatible.
   static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
     let rank = Swift.max(a.count, b.count)

@@ -79,13 +79,11 @@ extension Tensor {
   /// nothing else holds it and neither is in a graph (a backward pass's sums of gradients), so no
   /// new storage is made; a new tensor otherwise.
   mutating func accumulate(_ other: Tensor) {
-    guard node == nil, other.node == nil, other.shape == shape, isKnownUniquelyReferenced(&storage) else {
+    guard other.shape == shape, takesInPlace(other) else {
       self = self + other
       return
     }
-    let (d, s) = (storage.base, other.storage.base)
-    storage.derived.withLock { $0.removeAll() }  // layouts and statistics of the old values
-    Kernels.accumulate(s, into: d, count: scalarCount)
+    Kernels.accumulate(other.storage.base, into: storage.base, count: scalarCount)
   }
   /// `self += other.padded(...)`: `other` added into the box of `self` that starts at `starts`
   /// (of `other`'s shape), in place under the same conditions as `accumulate(_:)`. A slice's
@@ -97,16 +95,23 @@ extension Tensor {
       starts.count == rank && other.rank == rank && starts.allSatisfy { $0 >= 0 }
         && zip(ends, shape).allSatisfy { $0 <= $1 },
       "accumulate(at:): \(other.shape) at \(starts) does not fit in \(shape)")
-    guard node == nil, other.node == nil, isKnownUniquelyReferenced(&storage) else {
+    guard takesInPlace(other) else {
       self = self + other.padded(before: starts, after: zip(shape, ends).map { $0 - $1 })
       return
     }
-    storage.derived.withLock { $0.removeAll() }
     let own = Shape.strides(shape)
-    let offset = zip(starts, own).reduce(0) { $0 + $1.0 * $1.1 }
     Kernels.copy(
-      other.storage.base, strides: Shape.strides(other.shape), into: storage.base + offset, strides: own,
-      shape: other.shape, adding: true)
+      other.storage.base, strides: Shape.strides(other.shape),
+      into: storage.base + Shape.offset(of: starts, strides: own), strides: own, shape: other.shape, adding: true)
+  }
+
+  /// Whether `other` may be added into this tensor's own storage: nothing else holds it and
+  /// neither is in a graph (a backward pass's sums of gradients). If so, the layouts and
+  /// statistics kept with the old values are dropped.
+  private mutating func takesInPlace(_ other: Tensor) -> Bool {
+    guard node == nil, other.node == nil, isKnownUniquelyReferenced(&storage) else { return false }
+    storage.derived.withLock { $0.removeAll() }
+    return true
   }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }

@@ -60,7 +60,7 @@ extension Tensor {
     if starts.allSatisfy({ $0 == 0 }) && ends == shape { return self }
     let newShape = zip(starts, ends).map { $1 - $0 }
     let own = Shape.strides(shape)
-    let offset = zip(starts, own).reduce(0) { $0 + $1.0 * $1.1 }
+    let offset = Shape.offset(of: starts, strides: own)
     let out = TensorStorage(count: Shape.count(newShape))
     Kernels.copy(
       storage.base + offset, strides: own, into: out.base, strides: Shape.strides(newShape),
@@ -86,7 +86,7 @@ extension Tensor {
     let newShape = (0..<rank).map { before[$0] + shape[$0] + after[$0] }
     let outStrides = Shape.strides(newShape)
     let out = TensorStorage(count: Shape.count(newShape), repeating: value)
-    let offset = zip(before, outStrides).reduce(0) { $0 + $1.0 * $1.1 }
+    let offset = Shape.offset(of: before, strides: outStrides)
     Kernels.copy(
       storage.base, strides: Shape.strides(shape), into: out.base + offset, strides: outStrides,
       shape: shape)

@@ -96,7 +96,6 @@ public enum BigModelScaling {
       oneSplits.append(s1)
       manySplits.append(s2)
       concurrent.append(median(prepared.concurrentEvaluations(evals, copies: threads).times))
-      BLAS.threads = threads
       memory.append(BandwidthScaling.ratio(BandwidthScaling.memory, threads: threads))
       short.append(BandwidthScaling.passMicroseconds(BandwidthScaling.short, threads: threads))
     }
