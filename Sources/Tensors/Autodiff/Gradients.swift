@@ -23,14 +23,11 @@ public func gradients(
       guard let g = grads[id] else { continue }
       if case .leaf = node.op { continue }
       if !graph.isTarget(id) { grads[id] = nil }  // free what is no longer needed
-      if !Recording.isEnabled, case .slice(let starts, _) = node.op, let inputNode = node.inputs[0].node,
-        graph.reaches(inputNode), var sum = grads.removeValue(forKey: ObjectIdentifier(inputNode))
-      {
-        sum.accumulate(g, at: starts)  // the slice's gradient where it lies, not padded to full size
-        grads[ObjectIdentifier(inputNode)] = sum
+      let needs = node.inputs.map { graph.reaches($0.node) }
+      if !Recording.isEnabled, node.op.addsIntoSums {
+        addPullback(of: node, g, output: value, needs: needs, into: &grads)
         continue
       }
-      let needs = node.inputs.map { graph.reaches($0.node) }
       let partials = node.op.pullback(g, inputs: node.inputs, output: value, needs: needs)
       for (i, partial) in partials.enumerated() {
         guard needs[i], let partial, let inputNode = node.inputs[i].node else { continue }
@@ -48,6 +45,20 @@ public func gradients(
     return inputs.map { x in grads[ObjectIdentifier(x.node!)] ?? Tensor.zeros(x.shape) }
   }
   return createGraph ? Recording.$isEnabled.withValue(true, operation: run) : withoutGradients(run)
+}
+
+/// `node`'s pullback of `g` in a last (unrecorded) backward pass, each needed input's gradient
+/// added by its kernel into that input's sum in `grads` (`Op.pullback(_:inputs:output:needs:into:)`).
+private func addPullback(
+  of node: Node, _ g: Tensor, output: Tensor, needs: [Bool], into grads: inout [ObjectIdentifier: Tensor]
+) {
+  let keys = node.inputs.map { $0.node.map(ObjectIdentifier.init) }
+  // An input that appears twice gets its sum at its first place, nil at the second.
+  var sums = node.inputs.indices.map { i in needs[i] ? grads.removeValue(forKey: keys[i]!) : nil }
+  node.op.pullback(g, inputs: node.inputs, output: output, needs: needs, into: &sums)
+  for i in node.inputs.indices where needs[i] {
+    PendingGradient.add(sums[i]!, to: &grads[keys[i]!], shape: node.inputs[i].shape)
+  }
 }
 
 /// The part of a graph that lies between an output and a set of target leaves, in topological

@@ -24,7 +24,7 @@ extension Op {
     case .sigmoidGradient:
       let (s, up) = (x[0], x[1])
       return [
-        needs[0] ? (Recording.isEnabled ? g * up * s.affine(scale: -2, shift: 1) : sigmoidCurvature(s, up, g)) : nil,
+        needs[0] ? g * up * s.affine(scale: -2, shift: 1) : nil,
         needs[1] ? Tensors.sigmoidGradient(output: s, upstream: g) : nil,
       ]
     case .tanh:

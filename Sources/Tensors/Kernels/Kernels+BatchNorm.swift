@@ -157,14 +157,14 @@ extension Kernels {
   /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient.
   static func batchNormInputGradient(
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ p: ChannelPlanes,
-    statistics: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>
+    statistics: UnsafePointer<Float>, into gx: Destination
   ) {
     p.forEachChannel(statistics) { c, mean, s in
       let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
       let scale = gamma[c] * s
       p.forEachPlane(of: c) { start in
-        for k in start..<start + p.plane { gx[k] = scale * (g[k] - a - (x[k] - mean) * s * b) }
+        gx.write(start..<start + p.plane) { k in scale * (g[k] - a - (x[k] - mean) * s * b) }
       }
     }
   }

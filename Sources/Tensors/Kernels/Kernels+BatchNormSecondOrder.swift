@@ -5,7 +5,7 @@ extension Kernels {
   /// `cross = mean(u·g) − ū·ḡ − b̄·ūx`, `b̄ = mean(g·x̂)`, `ūx = mean(u·x̂)`.
   static func batchNormInputGradientPullback(
     _ u: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
-    _ p: ChannelPlanes, statistics: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>
+    _ p: ChannelPlanes, statistics: UnsafePointer<Float>, dx: Destination?, dGamma: UnsafeMutablePointer<Float>
   ) {
     let count = Double(p.count)
     p.forEachChannel(statistics) { c, mean, s in
@@ -18,12 +18,13 @@ extension Kernels {
       dGamma[c] = Float(Double(s) * cross * count)
       let (fgm, fgx, fum, fux, fcross) = (Float(gm), Float(gx), Float(um), Float(ux), Float(cross))
       let scale = -gamma[c] * s * s
+      guard let dx else { return }
       p.forEachPlane(of: c) { start in
-        for k in start..<start + p.plane {
+        dx.write(start..<start + p.plane) { k in
           let xh = (x[k] - mean) * s
           let pg = g[k] - fgm - xh * fgx
           let pu = u[k] - fum - xh * fux
-          dx[k] = scale * (fux * pg + fgx * pu + xh * fcross)
+          return scale * (fux * pg + fgx * pu + xh * fcross)
         }
       }
     }
@@ -33,18 +34,16 @@ extension Kernels {
   /// channel: `dg = w·x̂` and `dx = w·s·P g` (the rule in `Op.batchNormPullback`).
   static func batchNormWeightGradientPullback(
     _ w: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ p: ChannelPlanes,
-    statistics: UnsafePointer<Float>, dg: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
+    statistics: UnsafePointer<Float>, dg: Destination?, dx: Destination?
   ) {
     p.forEachChannel(statistics) { c, mean, s in
       let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let (gm, gx) = (Float(gs.plain / Double(p.count)), Float(gs.normalised / Double(p.count)))
       let (wc, scale) = (w[c], w[c] * s)
       p.forEachPlane(of: c) { start in
-        for k in start..<start + p.plane {
-          let xh = (x[k] - mean) * s
-          dg?[k] = wc * xh
-          dx?[k] = scale * (g[k] - gm - xh * gx)
-        }
+        let plane = start..<start + p.plane
+        dg?.write(plane) { k in wc * ((x[k] - mean) * s) }
+        dx?.write(plane) { k in scale * (g[k] - gm - (x[k] - mean) * s * gx) }
       }
     }
   }

@@ -114,11 +114,13 @@ extension Kernels {
     }
   }
 
-  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`.
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`, or added to it (`adding`, only where
+  /// `unfoldsInputGradient`).
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
-    into gx: UnsafeMutablePointer<Float>
+    into gx: UnsafeMutablePointer<Float>, adding: Bool = false
   ) {
+    precondition(!adding || unfoldsInputGradient(s), "conv2dInputGradient: this layer's path cannot add")
     KernelTimes.timed(.products) {
       if Depthwise.serves(s) {
         Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
@@ -129,9 +131,17 @@ extension Kernels {
       } else if LineWinograd.servesInputGradient(s) {
         LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
       } else {
-        unfoldedConv2dInputGradient(gy, w.base, s, into: gx)
+        unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
       }
     }
+  }
+
+  /// Whether a layer's input gradient goes through column matrices or, pointwise, one product a
+  /// sample: both can add into what the gradient's storage holds (col2im adds; the products
+  /// then take β = 1), so a last backward pass adds it into its sum (DenseNet-121's 1×1 layers).
+  static func unfoldsInputGradient(_ s: ConvShape) -> Bool {
+    !Depthwise.serves(s) && !DirectConvolution.servesInputGradient(s) && !Winograd.servesInputGradient(s)
+      && !LineWinograd.servesInputGradient(s)
   }
 
   /// `gw = ∂<gy, conv2d(x, w)>/∂w`: directly, by Winograd's transforms for a wide 3×3 layer, or
@@ -171,10 +181,10 @@ extension Kernels {
   /// `gx = ∂<gy, conv2d(x, w)>/∂x` through column matrices.
   static func unfoldedConv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
-    into gx: UnsafeMutablePointer<Float>
+    into gx: UnsafeMutablePointer<Float>, adding: Bool = false
   ) {
     // col2im adds into gx; a pointwise layer's products write each sample's channels once.
-    if !s.isPointwise { fill(gx, count: s.n * s.c * s.h * s.w, with: 0) }
+    if !s.isPointwise && !adding { fill(gx, count: s.n * s.c * s.h * s.w, with: 0) }
     let gyM = UnsafeMutablePointer(mutating: gy)  // only read
     for chunk in chunks(s) {
       let width = chunk.count * s.pixels
@@ -187,7 +197,7 @@ extension Kernels {
         gemm(
           transposeA: true, transposeB: false, m: s.patch, n: width, k: s.og,
           w + g * s.og * s.patch, lda: s.patch, packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, ldb: width,
-          cols ?? gxg, ldc: width)
+          beta: adding && cols == nil ? 1 : 0, cols ?? gxg, ldc: width)
         guard let cols else { continue }
         for i in 0..<chunk.count {
           col2im(cols + i * s.pixels, s, gxg + i * s.c * s.h * s.w, rowStride: width)

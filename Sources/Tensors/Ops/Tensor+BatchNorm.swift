@@ -21,7 +21,7 @@ public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, eps
   let p = ChannelPlanes(x.shape)
   p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
     Kernels.batchNormInputGradient(
-      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: out.base)
+      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: .init(out.base))
   }
   return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
 }
@@ -73,14 +73,6 @@ extension Op {
       ]
     case .batchNormInputGradient(let epsilon):
       let (g, input, weight) = (x[0], x[1], x[2])
-      // Not recorded (a last backward pass): the same rule as one kernel.
-      if !Recording.isEnabled && (needs[1] || needs[2]) {
-        let (dx, dGamma) = Self.fusedInputGradientPullback(u, g, input, weight, epsilon: epsilon)
-        return [
-          needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil,
-          needs[1] ? dx : nil, needs[2] ? dGamma : nil,
-        ]
-      }
       let t = BatchNormTerms(input, epsilon: epsilon)
       let gamma = weight.reshaped(to: [1, weight.scalarCount, 1, 1])
       let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
@@ -96,7 +88,6 @@ extension Op {
       ]
     case .batchNormWeightGradient(let epsilon):
       let (g, input) = (x[0], x[1])
-      if !Recording.isEnabled { return Self.fusedWeightGradientPullback(u, g, input, epsilon: epsilon, needs: needs) }
       let t = BatchNormTerms(input, epsilon: epsilon)
       let w = u.reshaped(to: [1, u.scalarCount, 1, 1])
       let (gm, gx) = (BatchNormTerms.mean(g), BatchNormTerms.mean(g * t.normalised))
@@ -107,34 +98,5 @@ extension Op {
     default:
       preconditionFailure("not a batch-norm op: \(self)")
     }
-  }
-
-  /// `∂L/∂x` and `∂L/∂γ` of the input-gradient op as plain values, by one kernel.
-  private static func fusedInputGradientPullback(
-    _ u: Tensor, _ g: Tensor, _ x: Tensor, _ weight: Tensor, epsilon: Float
-  ) -> (Tensor, Tensor) {
-    let p = ChannelPlanes(x.shape)
-    let (u, g) = (u.storage, g.storage)
-    let dx = TensorStorage(count: x.scalarCount)
-    let dGamma = TensorStorage(count: p.channels)
-    p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
-      Kernels.batchNormInputGradientPullback(
-        u.base, g.base, x.storage.base, weight.storage.base, p, statistics: stats, dx: dx.base, dGamma: dGamma.base)
-    }
-    return (Tensor(shape: x.shape, storage: dx), Tensor(shape: weight.shape, storage: dGamma))
-  }
-
-  /// `∂L/∂g` and `∂L/∂x` of the weight-gradient op as plain values, by one kernel.
-  private static func fusedWeightGradientPullback(
-    _ u: Tensor, _ g: Tensor, _ x: Tensor, epsilon: Float, needs: [Bool]
-  ) -> [Tensor?] {
-    let dg = needs[0] ? TensorStorage(count: x.scalarCount) : nil
-    let dx = needs[1] ? TensorStorage(count: x.scalarCount) : nil
-    let p = ChannelPlanes(x.shape)
-    p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
-      Kernels.batchNormWeightGradientPullback(
-        u.storage.base, g.storage.base, x.storage.base, p, statistics: stats, dg: dg?.base, dx: dx?.base)
-    }
-    return [dg.map { Tensor(shape: x.shape, storage: $0) }, dx.map { Tensor(shape: x.shape, storage: $0) }]
   }
 }

@@ -75,44 +75,6 @@ extension Tensor {
 
   public static func += (a: inout Tensor, b: Tensor) { a = a + b }
 
-  /// `self + other` for a tensor of the same shape: written into this tensor's own storage when
-  /// nothing else holds it and neither is in a graph (a backward pass's sums of gradients), so no
-  /// new storage is made; a new tensor otherwise.
-  mutating func accumulate(_ other: Tensor) {
-    guard other.shape == shape, takesInPlace(other) else {
-      self = self + other
-      return
-    }
-    Kernels.accumulate(other.storage.base, into: storage.base, count: scalarCount)
-  }
-  /// `self += other.padded(...)`: `other` added into the box of `self` that starts at `starts`
-  /// (of `other`'s shape), in place under the same conditions as `accumulate(_:)`. A slice's
-  /// gradient then costs its own size, not its source's: DenseNet-121's last backward pass padded
-  /// 58 such gradients an evaluation to full size, mostly zeros, and added them whole.
-  mutating func accumulate(_ other: Tensor, at starts: [Int]) {
-    let ends = zip(starts, other.shape).map { $0 + $1 }
-    precondition(
-      starts.count == rank && other.rank == rank && starts.allSatisfy { $0 >= 0 }
-        && zip(ends, shape).allSatisfy { $0 <= $1 },
-      "accumulate(at:): \(other.shape) at \(starts) does not fit in \(shape)")
-    guard takesInPlace(other) else {
-      self = self + other.padded(before: starts, after: zip(shape, ends).map { $0 - $1 })
-      return
-    }
-    let own = Shape.strides(shape)
-    Kernels.copy(
-      other.storage.base, strides: Shape.strides(other.shape),
-      into: storage.base + Shape.offset(of: starts, strides: own), strides: own, shape: other.shape, adding: true)
-  }
-
-  /// Whether `other` may be added into this tensor's own storage: nothing else holds it and
-  /// neither is in a graph (a backward pass's sums of gradients). If so, the layouts and
-  /// statistics kept with the old values are dropped.
-  private mutating func takesInPlace(_ other: Tensor) -> Bool {
-    guard node == nil, other.node == nil, isKnownUniquelyReferenced(&storage) else { return false }
-    storage.derived.withLock { $0.removeAll() }
-    return true
-  }
   public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
   public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
 }
@@ -132,23 +94,8 @@ public func sigmoid(_ x: Tensor) -> Tensor {
 public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
   precondition(y.shape == g.shape, "sigmoidGradient: \(y.shape) ≠ \(g.shape)")
   let out = TensorStorage(count: y.scalarCount)
-  let (ys, gs, o) = (y.storage.base, g.storage.base, out.base)
-  Kernels.elementwise(y.scalarCount) { range in
-    for i in range { o[i] = gs[i] * ys[i] * (1 - ys[i]) }
-  }
+  Kernels.sigmoidGradient(y.storage.base, g.storage.base, count: y.scalarCount, into: .init(out.base))
   return Tensor.make(.sigmoidGradient, [y, g], shape: y.shape, storage: out)
-}
-
-/// `g·up·(1 − 2y)`, the pullback of `sigmoidGradient` to its output argument, in one pass and
-/// not recorded (a last backward pass; recorded, the rule is composed of ops).
-func sigmoidCurvature(_ y: Tensor, _ up: Tensor, _ g: Tensor) -> Tensor {
-  precondition(y.shape == up.shape && y.shape == g.shape, "sigmoidCurvature: \(y.shape), \(up.shape), \(g.shape)")
-  let out = TensorStorage(count: y.scalarCount)
-  let (ys, us, gs, o) = (y.storage.base, up.storage.base, g.storage.base, out.base)
-  Kernels.elementwise(y.scalarCount) { range in
-    for i in range { o[i] = gs[i] * us[i] * (1 - 2 * ys[i]) }
-  }
-  return Tensor(shape: y.shape, storage: out)
 }
 
 public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh, ElementClosure { tanhf($0) }) }

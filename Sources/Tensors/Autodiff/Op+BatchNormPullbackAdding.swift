@@ -1,0 +1,58 @@
+extension Op {
+  /// The rules of `batchNormPullback` for a last backward pass, as `pullback(into:)` takes them:
+  /// each layer-sized gradient by one kernel that adds it into its sum, the per-channel ones
+  /// (γ's, β's) as small tensors added afterwards.
+  func batchNormPullback(_ u: Tensor, inputs x: [Tensor], needs: [Bool], into sums: inout [Tensor?]) {
+    switch self {
+    case .batchNorm(let epsilon):
+      let (input, weight) = (x[0], x[1])
+      if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
+      if needs[1] {
+        PendingGradient.add(
+          Tensors.batchNormWeightGradient(u, input, epsilon: epsilon), to: &sums[1], shape: weight.shape)
+      }
+      if needs[2] { PendingGradient.add(u.sum(alongAxes: [0, 2, 3]), to: &sums[2], shape: x[2].shape) }
+    case .batchNormInputGradient(let epsilon):
+      let (g, input, weight) = (x[0], x[1], x[2])
+      if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
+      guard needs[1] || needs[2] else { return }
+      let p = ChannelPlanes(input.shape)
+      let dx = needs[1] ? PendingGradient(adding: &sums[1], shape: input.shape) : nil
+      let dGamma = TensorStorage(count: p.channels)
+      p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
+        Kernels.batchNormInputGradientPullback(
+          u.storage.base, g.storage.base, input.storage.base, weight.storage.base, p, statistics: stats,
+          dx: dx?.destination, dGamma: dGamma.base)
+      }
+      if let dx { sums[1] = dx.finished() }
+      if needs[2] { PendingGradient.add(Tensor(shape: weight.shape, storage: dGamma), to: &sums[2], shape: weight.shape) }
+    case .batchNormWeightGradient(let epsilon):
+      let (g, input) = (x[0], x[1])
+      let p = ChannelPlanes(input.shape)
+      let dg = needs[0] ? PendingGradient(adding: &sums[0], shape: input.shape) : nil
+      let dx = needs[1] ? PendingGradient(adding: &sums[1], shape: input.shape) : nil
+      p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
+        Kernels.batchNormWeightGradientPullback(
+          u.storage.base, g.storage.base, input.storage.base, p, statistics: stats, dg: dg?.destination,
+          dx: dx?.destination)
+      }
+      if let dg { sums[0] = dg.finished() }
+      if let dx { sums[1] = dx.finished() }
+    default:
+      preconditionFailure("not a batch-norm op: \(self)")
+    }
+  }
+
+  /// Batch norm's input gradient of `u`, added into `sum`.
+  private static func addInputGradient(
+    _ u: Tensor, _ input: Tensor, _ weight: Tensor, epsilon: Float, into sum: inout Tensor?
+  ) {
+    let p = ChannelPlanes(input.shape)
+    let d = PendingGradient(adding: &sum, shape: input.shape)
+    p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
+      Kernels.batchNormInputGradient(
+        u.storage.base, input.storage.base, weight.storage.base, p, statistics: stats, into: d.destination)
+    }
+    sum = d.finished()
+  }
+}
