@@ -4,7 +4,9 @@ extension Op {
   /// Every rule is written in the library's own differentiable ops, so when the backward pass is
   /// recorded (`createGraph`) its results can be differentiated again, to any order. A rule may
   /// return a gradient of a broadcast shape; the caller sums it down to the input's shape.
-  /// `needs[i]` is false where input `i` needs no gradient, so its work can be skipped.
+  /// `needs[i]` is false where input `i` needs no gradient, so its work can be skipped. A last
+  /// (unrecorded) backward pass takes `pullback(_:inputs:output:needs:into:)` instead where an op
+  /// `addsIntoSums`: the same rules, by kernels that add into the gradients' sums.
   func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, needs: [Bool]) -> [Tensor?] {
     switch self {
     case .leaf:
