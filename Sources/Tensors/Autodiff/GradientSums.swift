@@ -93,12 +93,9 @@ struct PendingGradient {
   }
 
   /// `sum + partial.padded(...)` into `sum`, `partial` lying from `starts` in a tensor of `shape`
-  /// (nil: none yet, and `partial` is padded to it): a slice's gradient.
+  /// (nil: none yet, zeros then, as padding writes them): a slice's gradient.
   static func add(_ partial: Tensor, at starts: [Int], to sum: inout Tensor?, shape: [Int]) {
-    guard var existing = take(&sum) else {
-      sum = partial.padded(before: starts, after: zip(shape, zip(starts, partial.shape)).map { $0 - $1.0 - $1.1 })
-      return
-    }
+    var existing = take(&sum) ?? Tensor.zeros(shape)
     existing.accumulate(partial, at: starts)
     sum = existing
   }

@@ -122,16 +122,16 @@ extension Kernels {
   ) {
     precondition(!adding || unfoldsInputGradient(s), "conv2dInputGradient: this layer's path cannot add")
     KernelTimes.timed(.products) {
-      if Depthwise.serves(s) {
+      if unfoldsInputGradient(s) {
+        unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
+      } else if Depthwise.serves(s) {
         Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
       } else if DirectConvolution.servesInputGradient(s) {
         DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
       } else if Winograd.servesInputGradient(s) {
         Winograd.conv2dInputGradient(gy, w, s, into: gx)
-      } else if LineWinograd.servesInputGradient(s) {
-        LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
       } else {
-        unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
+        LineWinograd.conv2dInputGradient(gy, w, s, into: gx)  // the last that serves it
       }
     }
   }
