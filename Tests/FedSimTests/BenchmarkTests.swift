@@ -1,3 +1,4 @@
+import Foundation
 import FedData
 import FedSimCore
 import FedSimKit
@@ -60,6 +61,30 @@ struct BenchmarkTests {
   func scalingCeiling() {
     #expect(abs(BigModelScaling.ceiling(oneThreadMs: 300, concurrentMs: 360, threads: 2) - 5.0 / 3) < 1e-12)
     #expect(abs(BigModelScaling.ceiling(oneThreadMs: 300, concurrentMs: 300, threads: 3) - 3) < 1e-12)
+  }
+
+  @Test("rounds grouped by where the cores were: nearest, farther, moved during the round")
+  func scalingPlacements() throws {
+    let before: [Double?] = [40, 170, 45, 168, 58]
+    let after: [Double?] = [42, 166, 171, 44, 60]
+    let placements = try #require(BigModelScaling.placements(before: before, after: after))
+    #expect(placements == [.nearest, .farther, .moved, .moved, .nearest])
+    let (near, nearCount) = BigModelScaling.ratio([1.7, 1.4, 1.5, 1.6, 1.8], in: placements, .nearest)
+    #expect(nearCount == 2 && abs(near - 1.75) < 1e-12)
+    let (far, farCount) = BigModelScaling.ratio([1.7, 1.4, 1.5, 1.6, 1.8], in: placements, .farther)
+    #expect(farCount == 1 && far == 1.4)
+    // All rounds alike: all the nearest; a missing reading (one CPU): no grouping.
+    #expect(BigModelScaling.placements(before: [170, 168], after: [169, 172]) == [.nearest, .nearest])
+    #expect(BigModelScaling.placements(before: [40, nil], after: [41, 42]) == nil)
+  }
+
+  @Test("the cores' latency probe: a positive time on a machine of two CPUs or more")
+  func coreLatency() throws {
+    guard let ns = CoreLatency.nanoseconds(batches: 3, passes: 2_000) else {
+      #expect(ProcessInfo.processInfo.activeProcessorCount < 2, "the probe failed on a machine of several CPUs")
+      return
+    }
+    #expect(ns > 1 && ns < 100_000)
   }
 
   @Test("independent evaluations at once: each thread's give the value one evaluation alone gives")

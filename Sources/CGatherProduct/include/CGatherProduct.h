@@ -62,4 +62,10 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                           int64_t ldc);
 
+/// The time, in ns, a write on one of the first two CPUs this process may use takes to be seen on
+/// the other: two threads, one held to each, pass a counter `passes` times each way through one
+/// cache line (core_latency.c). -1 when the process has fewer than two CPUs or a thread could not
+/// be started or held to its CPU. One call at a time.
+double fedsim_core_latency(int32_t passes);
+
 #endif

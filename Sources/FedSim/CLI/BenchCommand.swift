@@ -196,6 +196,25 @@ struct Bench: ParsableCommand {
     print(String(
       format: "  ceiling: %d independent evaluations at once, one a thread, ×%.2f one's throughput (rounds %@; %.0f ms each, %.0f alone): the split reached %.0f%% of it",
       r.threads, r.ceiling, ceilings, BigModelScaling.median(r.roundConcurrentMs), one, 100 * r.ofCeiling))
+    printPlacements(r)
+  }
+
+  /// The cores' latency around each round, and the ratio over the rounds of each placement.
+  func printPlacements(_ r: BigModelScaling.Result) {
+    guard let placements = r.roundPlacements else {
+      return print("  placement: the cores' latency could not be read (fewer than two CPUs?)")
+    }
+    let latencies = zip(r.roundCoreLatencyBefore, r.roundCoreLatencyAfter).map {
+      String(format: "%.0f/%.0f", $0 ?? .nan, $1 ?? .nan)
+    }
+    let groups = [BigModelScaling.Placement.nearest, .farther, .moved].map { p -> String in
+      let (ratio, count) = BigModelScaling.ratio(r.roundRatios, in: placements, p)
+      return count == 0 ? "\(p.rawValue) 0 rounds" : String(format: "%@ %d rounds ×%.2f", p.rawValue, count, ratio)
+    }
+    print(
+      "  placement: the cores' latency before/after each round " + latencies.joined(separator: ", ")
+        + " ns; median ratio by placement (nearest: both within ×\(BigModelScaling.nearestSpread) of the least): "
+        + groups.joined(separator: ", "))
   }
 
   func printBandwidth(_ results: [BandwidthScaling.Result]) throws {

@@ -67,6 +67,12 @@ public enum BigModelScaling {
     /// ceiling: how much of what the machine allowed the split reached.
     public var ceiling: Double
     public var ofCeiling: Double
+    /// The cores' latency (`CoreLatency`, ns) read right before each round's evaluations at
+    /// `threads` and right after them (nil on a machine of one CPU), and each round's placement
+    /// from them (`placements`).
+    public var roundCoreLatencyBefore: [Double?]
+    public var roundCoreLatencyAfter: [Double?]
+    public var roundPlacements: [Placement]?
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
@@ -75,7 +81,8 @@ public enum BigModelScaling {
       case roundPassRatios = "round_pass_ratios", roundMemoryRatios = "round_memory_ratios"
       case roundShortPassMicroseconds = "round_short_pass_us"
       case roundConcurrentMs = "round_concurrent_ms", roundCeilings = "round_ceilings", ceiling
-      case ofCeiling = "of_ceiling"
+      case ofCeiling = "of_ceiling", roundCoreLatencyBefore = "round_core_latency_before_ns"
+      case roundCoreLatencyAfter = "round_core_latency_after_ns", roundPlacements = "round_placements"
     }
   }
 
@@ -86,11 +93,14 @@ public enum BigModelScaling {
     var one: [Double] = [], many: [Double] = []
     var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
     var memory: [Double] = [], short: [Double] = [], concurrent: [Double] = []
+    var before: [Double?] = [], after: [Double?] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
       BLAS.threads = threads
+      before.append(CoreLatency.nanoseconds())
       let (t2, s2) = KernelTimes.measure { prepared.evaluationTimes(evals) }
+      after.append(CoreLatency.nanoseconds())
       one.append(median(t1))
       many.append(median(t2))
       oneSplits.append(s1)
@@ -109,7 +119,9 @@ public enum BigModelScaling {
       threadWork: threadWork(one: oneSplits, many: manySplits, evals: evals),
       roundPassRatios: zip(oneSplits, manySplits).map { $0.passes / $1.passes }, roundMemoryRatios: memory,
       roundShortPassMicroseconds: short, roundConcurrentMs: concurrent, roundCeilings: ceilings,
-      ceiling: median(ceilings), ofCeiling: median(zip(ratios, ceilings).map { $0 / $1 }))
+      ceiling: median(ceilings), ofCeiling: median(zip(ratios, ceilings).map { $0 / $1 }),
+      roundCoreLatencyBefore: before, roundCoreLatencyAfter: after,
+      roundPlacements: placements(before: before, after: after))
   }
 
   /// The throughput of `threads` independent evaluations, each `concurrentMs` long, against one

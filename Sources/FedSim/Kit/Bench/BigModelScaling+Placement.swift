@@ -1,0 +1,39 @@
+import Tensors
+
+/// Where the host had put the two cores in each round of `BigModelScaling`: the cores' latency
+/// (`CoreLatency`) read right before the round's evaluations at several threads and right after
+/// them (the host moves its virtual CPUs within seconds). A round whose two readings are both
+/// within `nearestSpread` of the least reading of the run ran on the nearest cores the run saw;
+/// one whose two readings are both past it ran on cores farther apart; a round with one of each
+/// was moved during the round and joins neither group. On the machine FedSim is measured on, the
+/// readings are 30–50 ns or 160–180 ns, and nothing between.
+extension BigModelScaling {
+  /// How much above the run's least latency a reading may be and still count as the nearest.
+  public static let nearestSpread = 1.5
+
+  public enum Placement: String, Sendable, Codable {
+    case nearest, farther, moved
+  }
+
+  /// Each round's placement from its latencies before and after (ns); nil throughout when a
+  /// reading is missing (a machine of one CPU).
+  public static func placements(before: [Double?], after: [Double?]) -> [Placement]? {
+    precondition(before.count == after.count, "a latency before and after each round")
+    let readings = (before + after).compactMap { $0 }
+    guard readings.count == before.count + after.count, let least = readings.min() else { return nil }
+    let near = { (ns: Double) in ns <= least * nearestSpread }
+    return zip(before.compactMap { $0 }, after.compactMap { $0 }).map { b, a in
+      switch (near(b), near(a)) {
+      case (true, true): .nearest
+      case (false, false): .farther
+      default: .moved
+      }
+    }
+  }
+
+  /// The median of `ratios` over the rounds of `placement`, and how many there were (NaN when none).
+  public static func ratio(_ ratios: [Double], in placements: [Placement], _ placement: Placement) -> (Double, Int) {
+    let these = zip(ratios, placements).filter { $0.1 == placement }.map(\.0)
+    return (median(these), these.count)
+  }
+}
