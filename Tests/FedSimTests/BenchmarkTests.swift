@@ -80,11 +80,13 @@ struct BenchmarkTests {
 
   @Test("the cores' latency probe: a positive time on a machine of two CPUs or more")
   func coreLatency() throws {
-    guard let ns = CoreLatency.nanoseconds(batches: 3, passes: 2_000) else {
+    guard let ns = CoreLatency.nanoseconds(passes: 2_000) else {
       #expect(ProcessInfo.processInfo.activeProcessorCount < 2, "the probe failed on a machine of several CPUs")
       return
     }
     #expect(ns > 1 && ns < 100_000)
+    let median = try #require(BigModelScaling.coreLatency(readings: 3))
+    #expect(median > 1 && median < 100_000)
   }
 
   @Test("independent evaluations at once: each thread's give the value one evaluation alone gives")

@@ -6,17 +6,11 @@ import CGatherProduct
 /// since work split between two threads gains much less from the second core when the two are
 /// apart (docs/results.md).
 public enum CoreLatency {
-  /// The median, in ns, of `batches` probes of `passes` passes each way; nil when the process
-  /// has fewer than two CPUs or a probe's threads could not be held to them.
-  public static func nanoseconds(batches: Int = 5, passes: Int = 20_000) -> Double? {
-    precondition(batches >= 1 && (1...Int(Int32.max)).contains(passes), "CoreLatency: at least one batch and one pass")
-    var times: [Double] = []
-    for _ in 0..<batches {
-      let t = fedsim_core_latency(Int32(passes))
-      guard t >= 0 else { return nil }
-      times.append(t)
-    }
-    times.sort()
-    return times[times.count / 2]
+  /// One reading, in ns, over `passes` passes each way; nil when the process has fewer than two
+  /// CPUs or the probe's threads could not be held to them.
+  public static func nanoseconds(passes: Int = 20_000) -> Double? {
+    precondition((1...Int(Int32.max)).contains(passes), "CoreLatency: 1 to Int32.max passes")
+    let t = fedsim_core_latency(Int32(passes))
+    return t >= 0 ? t : nil
   }
 }

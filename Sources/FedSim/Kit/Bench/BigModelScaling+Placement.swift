@@ -15,6 +15,17 @@ extension BigModelScaling {
     case nearest, farther, moved
   }
 
+  /// The median of `readings` readings of the cores' latency (`CoreLatency`, ns): a reading now
+  /// and then takes a slice of the scheduler's time. Nil when a reading could not be had.
+  public static func coreLatency(readings: Int = 5) -> Double? {
+    var values: [Double] = []
+    for _ in 0..<readings {
+      guard let ns = CoreLatency.nanoseconds() else { return nil }
+      values.append(ns)
+    }
+    return median(values)
+  }
+
   /// Each round's placement from its latencies before and after (ns); nil throughout when a
   /// reading is missing (a machine of one CPU).
   public static func placements(before: [Double?], after: [Double?]) -> [Placement]? {

@@ -98,9 +98,9 @@ public enum BigModelScaling {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
       BLAS.threads = threads
-      before.append(CoreLatency.nanoseconds())
+      before.append(coreLatency())
       let (t2, s2) = KernelTimes.measure { prepared.evaluationTimes(evals) }
-      after.append(CoreLatency.nanoseconds())
+      after.append(coreLatency())
       one.append(median(t1))
       many.append(median(t2))
       oneSplits.append(s1)
