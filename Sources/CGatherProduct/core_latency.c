@@ -3,7 +3,8 @@
 // forth through one cache line. On a virtual machine the host moves its virtual CPUs between
 // physical cores; beside each other (one shared L3) a pass took 30–50 ns on the machine FedSim is
 // measured on, on cores apart 160–180 ns, and work split between the two threads ran ×1.4 where
-// it ran ×1.7 beside each other (docs/results.md).
+// it ran ×1.7 beside each other (docs/results.md). On a loaded machine a pass waits for the
+// scheduler to run the other thread (milliseconds), so the rally stops at a time limit.
 #define _GNU_SOURCE
 #include "CGatherProduct.h"
 
@@ -12,8 +13,10 @@
 #include <stdatomic.h>
 #include <time.h>
 
+enum { STOP = -1, CHECK_EVERY = 64 };
+
 typedef struct {
-  _Alignas(128) _Atomic int64_t turn;
+  _Alignas(128) _Atomic int64_t turn;  // odd: the answer's to give; even: the first side's; STOP
   _Alignas(128) int64_t passes;
   int cpu;
   int pinned;
@@ -26,46 +29,59 @@ static int pin(int cpu) {
   return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
-// The second thread: answers each odd turn with the next even one.
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// The second thread: answers each odd turn with the next even one, until STOP.
 static void *answer(void *context) {
   Rally *r = context;
   r->pinned = pin(r->cpu);
-  for (int64_t i = 0; i < r->passes; i++) {
-    while (atomic_load_explicit(&r->turn, memory_order_acquire) != 2 * i + 1) {}
+  for (int64_t i = 0;; i++) {
+    int64_t t;
+    while ((t = atomic_load_explicit(&r->turn, memory_order_acquire)) != 2 * i + 1 && t != STOP) {}
+    if (t == STOP) return NULL;
     atomic_store_explicit(&r->turn, 2 * i + 2, memory_order_release);
   }
-  return NULL;
 }
 
-// The first side's passes: each odd turn given, the next even one awaited.
-static void rally_from_first_side(Rally *r) {
-  for (int64_t i = 0; i < r->passes; i++) {
+// The first side: gives each odd turn and awaits the next even one, for the passes or until the
+// deadline (checked every CHECK_EVERY passes); returns the passes made and then stops the answer.
+static int64_t rally_from_first_side(Rally *r, int64_t deadline_ns) {
+  int64_t i = 0;
+  for (; i < r->passes; i++) {
+    if (i % CHECK_EVERY == 0 && i > 0 && now_ns() > deadline_ns) break;
     atomic_store_explicit(&r->turn, 2 * i + 1, memory_order_release);
     while (atomic_load_explicit(&r->turn, memory_order_acquire) != 2 * i + 2) {}
   }
+  atomic_store_explicit(&r->turn, STOP, memory_order_release);
+  return i;
 }
 
 // The first side, on a thread of its own so that the caller's CPU mask is left alone.
 typedef struct {
   Rally *rally;
   int cpu;
+  int64_t limit_ns;
   double nanoseconds;
 } Serve;
 
 static void *serve(void *context) {
   Serve *s = context;
-  if (!pin(s->cpu)) return NULL;
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  rally_from_first_side(s->rally);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double elapsed = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-  s->nanoseconds = elapsed / (double)(2 * s->rally->passes);
+  if (!pin(s->cpu)) {
+    atomic_store_explicit(&s->rally->turn, STOP, memory_order_release);
+    return NULL;
+  }
+  int64_t t0 = now_ns();
+  int64_t made = rally_from_first_side(s->rally, t0 + s->limit_ns);
+  s->nanoseconds = (double)(now_ns() - t0) / (double)(2 * made);
   return NULL;
 }
 
-double fedsim_core_latency(int32_t passes) {
-  if (passes < 1) return -1;
+double fedsim_core_latency(int32_t passes, int64_t limit_ns) {
+  if (passes < 1 || limit_ns < 1) return -1;
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
   int cpus[2], found = 0;
@@ -78,13 +94,14 @@ double fedsim_core_latency(int32_t passes) {
   rally.passes = passes;
   rally.cpu = cpus[1];
   rally.pinned = 0;
-  Serve first = {&rally, cpus[0], -1};
+  Serve first = {&rally, cpus[0], limit_ns, -1};
   pthread_t a, b;
   if (pthread_create(&b, NULL, answer, &rally) != 0) return -1;
-  int served = pthread_create(&a, NULL, serve, &first) == 0;
-  if (served) pthread_join(a, NULL);
-  // Not started, or not pinned: the answering thread still waits for its turns.
-  if (first.nanoseconds < 0) rally_from_first_side(&rally);
+  if (pthread_create(&a, NULL, serve, &first) == 0) {
+    pthread_join(a, NULL);
+  } else {
+    atomic_store_explicit(&rally.turn, STOP, memory_order_release);
+  }
   pthread_join(b, NULL);
   return rally.pinned && first.nanoseconds >= 0 ? first.nanoseconds : -1;
 }
