@@ -73,8 +73,11 @@ struct BenchmarkTests {
     #expect(nearCount == 2 && abs(near - 1.75) < 1e-12)
     let (far, farCount) = BigModelScaling.ratio([1.7, 1.4, 1.5, 1.6, 1.8], in: placements, .farther)
     #expect(farCount == 1 && far == 1.4)
-    // All rounds alike: all the nearest; a missing reading (one CPU): no grouping.
-    #expect(BigModelScaling.placements(before: [170, 168], after: [169, 172]) == [.nearest, .nearest])
+    // One placement all run, near or far: alike, never nearest (a run spent apart is not near);
+    // a missing reading (one CPU): no grouping.
+    #expect(BigModelScaling.placements(before: [170, 168], after: [169, 172]) == [.alike, .alike])
+    #expect(BigModelScaling.placements(before: [40, 41], after: [58, 39]) == [.alike, .alike])  // 39 × 1.5 = 58.5
+    #expect(BigModelScaling.placements(before: [40, 41], after: [61, 39]) == [.moved, .nearest])
     #expect(BigModelScaling.placements(before: [40, nil], after: [41, 42]) == nil)
   }
 

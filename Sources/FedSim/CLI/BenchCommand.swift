@@ -207,13 +207,19 @@ struct Bench: ParsableCommand {
     let latencies = zip(r.roundCoreLatencyBefore, r.roundCoreLatencyAfter).map {
       String(format: "%.0f/%.0f", $0 ?? .nan, $1 ?? .nan)
     }
+    let head = "  placement: the cores' latency before/after each round " + latencies.joined(separator: ", ") + " ns; "
+    if placements.allSatisfy({ $0 == .alike }) {
+      let ns = BigModelScaling.median((r.roundCoreLatencyBefore + r.roundCoreLatencyAfter).compactMap { $0 })
+      return print(head + String(
+        format: "one placement all run (all within ×%.1f of the least, median %.0f ns): no nearer or farther rounds to compare, ×%.2f",
+        BigModelScaling.nearestSpread, ns, r.ratio))
+    }
     let groups = [BigModelScaling.Placement.nearest, .farther, .moved].map { p -> String in
       let (ratio, count) = BigModelScaling.ratio(r.roundRatios, in: placements, p)
       return count == 0 ? "\(p.rawValue) 0 rounds" : String(format: "%@ %d rounds ×%.2f", p.rawValue, count, ratio)
     }
     print(
-      "  placement: the cores' latency before/after each round " + latencies.joined(separator: ", ")
-        + " ns; median ratio by placement (nearest: both within ×\(BigModelScaling.nearestSpread) of the least): "
+      head + "median ratio by placement (nearest: both within ×\(BigModelScaling.nearestSpread) of the least): "
         + groups.joined(separator: ", "))
   }
 

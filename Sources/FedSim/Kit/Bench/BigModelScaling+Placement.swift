@@ -5,14 +5,19 @@ import Tensors
 /// them (the host moves its virtual CPUs within seconds). A round whose two readings are both
 /// within `nearestSpread` of the least reading of the run ran on the nearest cores the run saw;
 /// one whose two readings are both past it ran on cores farther apart; a round with one of each
-/// was moved during the round and joins neither group. On the machine FedSim is measured on, the
-/// readings are 30–50 ns or 160–180 ns, and nothing between.
+/// was moved during the round and joins neither group. A run whose readings all lie within
+/// `nearestSpread` of its least saw one placement throughout, which may be the farther one: its
+/// rounds are `alike`, never called nearest. On the machine FedSim is measured on, the readings
+/// are 30–50 ns or 160–180 ns, and nothing between; the readings themselves say which.
 extension BigModelScaling {
   /// How much above the run's least latency a reading may be and still count as the nearest.
   public static let nearestSpread = 1.5
 
   public enum Placement: String, Sendable, Codable {
     case nearest, farther, moved
+    /// One placement the whole run (no reading past `nearestSpread` of the least): which, the
+    /// readings say.
+    case alike
   }
 
   /// The median of `readings` readings of the cores' latency (`CoreLatency`, ns): a reading now
@@ -31,7 +36,10 @@ extension BigModelScaling {
   public static func placements(before: [Double?], after: [Double?]) -> [Placement]? {
     precondition(before.count == after.count, "a latency before and after each round")
     let readings = (before + after).compactMap { $0 }
-    guard readings.count == before.count + after.count, let least = readings.min() else { return nil }
+    guard readings.count == before.count + after.count, let least = readings.min(), let most = readings.max() else {
+      return nil
+    }
+    if most <= least * nearestSpread { return Array(repeating: .alike, count: before.count) }
     let near = { (ns: Double) in ns <= least * nearestSpread }
     return zip(before.compactMap { $0 }, after.compactMap { $0 }).map { b, a in
       switch (near(b), near(a)) {
