@@ -66,6 +66,7 @@ typedef struct {
   int cpu;
   int64_t limit_ns;
   double nanoseconds;
+  int64_t made;
 } Serve;
 
 static void *serve(void *context) {
@@ -75,12 +76,12 @@ static void *serve(void *context) {
     return NULL;
   }
   int64_t t0 = now_ns();
-  int64_t made = rally_from_first_side(s->rally, t0 + s->limit_ns);
-  s->nanoseconds = (double)(now_ns() - t0) / (double)(2 * made);
+  s->made = rally_from_first_side(s->rally, t0 + s->limit_ns);
+  s->nanoseconds = (double)(now_ns() - t0) / (double)(2 * s->made);
   return NULL;
 }
 
-double fedsim_core_latency(int32_t passes, int64_t limit_ns) {
+double fedsim_core_latency(int32_t passes, int64_t limit_ns, int64_t *made) {
   if (passes < 1 || limit_ns < 1) return -1;
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
@@ -94,7 +95,7 @@ double fedsim_core_latency(int32_t passes, int64_t limit_ns) {
   rally.passes = passes;
   rally.cpu = cpus[1];
   rally.pinned = 0;
-  Serve first = {&rally, cpus[0], limit_ns, -1};
+  Serve first = {&rally, cpus[0], limit_ns, -1, 0};
   pthread_t a, b;
   if (pthread_create(&b, NULL, answer, &rally) != 0) return -1;
   if (pthread_create(&a, NULL, serve, &first) == 0) {
@@ -103,5 +104,6 @@ double fedsim_core_latency(int32_t passes, int64_t limit_ns) {
     atomic_store_explicit(&rally.turn, STOP, memory_order_release);
   }
   pthread_join(b, NULL);
+  if (made) *made = first.made;
   return rally.pinned && first.nanoseconds >= 0 ? first.nanoseconds : -1;
 }

@@ -65,9 +65,9 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
 /// The time, in ns, a write on one of the first two CPUs this process may use takes to be seen on
 /// the other: two threads, one held to each, pass a counter `passes` times each way through one
 /// cache line (core_latency.c), or fewer when `limit_ns` of wall time have passed first (on a
-/// loaded machine each pass waits for the scheduler): the mean over the passes made. -1 when the
-/// process has fewer than two CPUs or a thread could not be started or held to its CPU. One call
-/// at a time.
-double fedsim_core_latency(int32_t passes, int64_t limit_ns);
+/// loaded machine each pass waits for the scheduler): the mean over the passes made, whose count
+/// goes to `made` (when not NULL). -1 when the process has fewer than two CPUs or a thread could
+/// not be started or held to its CPU. One call at a time.
+double fedsim_core_latency(int32_t passes, int64_t limit_ns, int64_t *made);
 
 #endif
