@@ -19,6 +19,18 @@ struct ModelInputScenarioTests {
     #expect(s.model.auxiliaryHead == false && s.model.activation == .sigmoid)
     let custom = try TestScenario.resolve("dataset: {path: shapes, count: 8}\nmodel: {normalize: '0.5,0.5,0.5/0.25,0.25,0.25'}")
     #expect(custom.model.normalization?.std == [0.25, 0.25, 0.25] && custom.model.imageSize == 32)
+    let mapping = try TestScenario.resolve(
+      "dataset: {path: shapes, count: 8}\nmodel: {normalize: {mean: [0.5, 0.4, 0.3], std: [0.25, 0.2, 0.5]}}")
+    #expect(mapping.model.normalization == Normalization(mean: [0.5, 0.4, 0.3], std: [0.25, 0.2, 0.5]))
+  }
+
+  @Test("a mapping normalisation is written back as the text form, which reads back the same")
+  func mappingRoundTrip() throws {
+    let file = try TestScenario.file("model: {normalize: {mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]}}")
+    #expect(file.model?.normalize?.text == "0.5,0.5,0.5/0.25,0.25,0.25")
+    let json = try JSONEncoder().encode(file.model)
+    #expect(String(decoding: json, as: UTF8.self).contains("\"normalize\":\"0.5,0.5,0.5\\/0.25,0.25,0.25\""))
+    #expect(try JSONDecoder().decode(ScenarioFile.ModelSection.self, from: json) == file.model)
   }
 
   @Test("bad model inputs are errors naming the key")
@@ -27,6 +39,12 @@ struct ModelInputScenarioTests {
       ("model: {normalize: imagenette}", "model.normalize"), ("model: {normalize: '1,2/3,4'}", "model.normalize"),
       ("model: {name: inception_v3, size: 64}", "model"), ("model: {size: 2}", "model.size"),
       ("model: {activation_scope: some}", "activation_scope"),
+      ("model: {normalize: {mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2], foo: 1}}", "'model.normalize.foo'"),
+      ("model: {normalize: {mean: [0.5, 0.5, 0.5]}}", "'model.normalize.std': missing"),
+      ("model: {normalize: {mean: [0.5, 0.5], std: [0.2, 0.2, 0.2]}}", "needs 3 means and 3 stds"),
+      ("model: {normalize: [1, 2]}", "{mean: [...], std: [...]}"),
+      ("model: {activation: tanhh}", "'tanhh' is not one of sigmoid, tanh, relu, leaky-relu"),
+      ("attack: {method: dlgg}", "'dlgg' is not one of dlg, idlg, wdlg, ig, rgap"),
     ] {
       #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) }
       do { _ = try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) } catch {

@@ -69,7 +69,7 @@ struct Demo: ParsableCommand {
     file.federation?.deadline = 30
     if model != nil || size != nil || normalize != nil {
       var m = ScenarioFile.ModelSection()
-      (m.name, m.size, m.normalize) = (model, size, normalize)
+      (m.name, m.size, m.normalize) = (model, size, normalize.map { ScenarioFile.NormalizeSetting($0) })
       if model == "inception_v3" { m.auxiliaryHead = false }
       file.model = m
     }

@@ -63,7 +63,7 @@ extension ScenarioFile {
   func resolved(_ shape: DatasetShape, source: String) throws(ScenarioError) -> Scenario {
     let m = model ?? ModelSection()
     let normalization: Normalization?
-    do { normalization = try Normalization.parse(m.normalize ?? "none", channels: shape.channels) } catch {
+    do { normalization = try Normalization.parse(m.normalize?.text ?? "none", channels: shape.channels) } catch {
       throw .invalid(source: source, key: "model.normalize", reason: "\(error)")
     }
     let spec = ModelSpec(

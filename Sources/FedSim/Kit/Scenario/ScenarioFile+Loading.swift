@@ -1,4 +1,5 @@
 import FedSimCore
+import Tensors
 import Foundation
 import Yams
 
@@ -28,9 +29,27 @@ extension ScenarioFile {
     case .typeMismatch(let type, let c): return (c.codingPath, "expected \(type)")
     case .valueNotFound(let type, let c): return (c.codingPath, "expected \(type)")
     case .keyNotFound(let key, let c): return (c.codingPath + [key], "missing")
-    case .dataCorrupted(let c): return (c.codingPath, c.debugDescription)
+    case .dataCorrupted(let c): return (c.codingPath, choices(c.debugDescription) ?? c.debugDescription)
     @unknown default: return ([], "\(error)")
     }
+  }
+
+  /// The values a scenario's named kinds may take, by type name.
+  private static let kinds: [String: [String]] = [
+    "Activation": Activation.allCases.map(\.rawValue), "Initializer": Initializer.allCases.map(\.rawValue),
+    "ActivationScope": ActivationScope.allCases.map(\.rawValue), "Security": Security.allCases.map(\.rawValue),
+    "Algorithm": Algorithm.allCases.map(\.rawValue), "AttackStart": AttackStart.allCases.map(\.rawValue),
+    "FedAvgReading": FedAvgReading.allCases.map(\.rawValue), "AttackKind": AttackKind.allCases.map(\.rawValue),
+  ]
+
+  /// Foundation's "Cannot initialize T from invalid String value V" as "'V' is not one of …",
+  /// for the kinds above; nil for any other description.
+  static func choices(_ description: String) -> String? {
+    let prefix = "Cannot initialize "
+    guard description.hasPrefix(prefix), let from = description.range(of: " from invalid String value ") else { return nil }
+    let type = String(description[description.index(description.startIndex, offsetBy: prefix.count)..<from.lowerBound])
+    guard let values = kinds[type] else { return nil }
+    return "'\(description[from.upperBound...])' is not one of \(values.joined(separator: ", "))"
   }
 
   static func dotted(_ path: [String]) -> String {

@@ -40,8 +40,9 @@ public struct ScenarioFile: Codable, Sendable, Equatable {
     /// The model's input size: images are resized (antialiased bilinear) and centre-cropped to
     /// it, as torchvision's Resize and CenterCrop (default: the data's own size).
     public var size: Int?
-    /// The model's input normalisation: `imagenet`, `none` (default) or `M1,M2,M3/S1,S2,S3`.
-    public var normalize: String?
+    /// The model's input normalisation: `imagenet`, `none` (default), `M1,M2,M3/S1,S2,S3` or
+    /// `{mean: [...], std: [...]}`.
+    public var normalize: NormalizeSetting?
     /// Where the activation goes: `all` (default), or `modules`, as a torchvision model whose
     /// `nn.ReLU` modules were swapped for it (docs/attacks.md).
     public var activationScope: ActivationScope?

@@ -1,0 +1,40 @@
+extension ScenarioFile {
+  /// A model section's `normalize`: `imagenet`, `none`, `M1,M2,M3/S1,S2,S3`, or a mapping
+  /// `{mean: [M1, M2, M3], std: [S1, S2, S3]}`, kept as the text `Normalization.parse` reads (and
+  /// written back as that text).
+  public struct NormalizeSetting: Codable, Sendable, Equatable, ExpressibleByStringLiteral {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+    public init(stringLiteral text: String) { self.text = text }
+
+    private enum Key: String, CodingKey { case mean, std }
+
+    public init(from decoder: Decoder) throws {
+      if let text = try? decoder.singleValueContainer().decode(String.self) {
+        self.text = text
+        return
+      }
+      guard let keyed = try? decoder.container(keyedBy: Key.self),
+        let any = try? decoder.container(keyedBy: ModelChoice.Key.self)
+      else {
+        throw DecodingError.dataCorrupted(
+          .init(
+            codingPath: decoder.codingPath,
+            debugDescription: "expected imagenet, none, MEAN,…/STD,… or {mean: [...], std: [...]}"))
+      }
+      for key in any.allKeys where Key(rawValue: key.stringValue) == nil {
+        throw DecodingError.dataCorruptedError(
+          forKey: key, in: any, debugDescription: "'\(key.stringValue)' is not a normalisation key (mean, std)")
+      }
+      let mean = try keyed.decode([Double].self, forKey: .mean)
+      let std = try keyed.decode([Double].self, forKey: .std)
+      self.text = mean.map { "\($0)" }.joined(separator: ",") + "/" + std.map { "\($0)" }.joined(separator: ",")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+      var single = encoder.singleValueContainer()
+      try single.encode(text)
+    }
+  }
+}
