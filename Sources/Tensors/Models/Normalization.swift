@@ -48,8 +48,11 @@ public struct Normalization: Sendable, Codable, Equatable {
   }
 
   /// How `parse` reads it back: "imagenet", or "M1,M2,M3/S1,S2,S3".
-  public var text: String {
-    self == .imageNet ? "imagenet" : mean.map { "\($0)" }.joined(separator: ",") + "/" + std.map { "\($0)" }.joined(separator: ",")
+  public var text: String { self == .imageNet ? "imagenet" : Self.text(mean: mean, std: std) }
+
+  /// "M1,M2,…/S1,S2,…", as `parse` reads it (the values unchecked).
+  public static func text(mean: [Float], std: [Float]) -> String {
+    mean.map { "\($0)" }.joined(separator: ",") + "/" + std.map { "\($0)" }.joined(separator: ",")
   }
 
   /// x' = (x − mean) / std for images `[B, C, H, W]`.

@@ -1,3 +1,5 @@
+import Tensors
+
 extension ScenarioFile {
   /// A model section's `normalize`: `imagenet`, `none`, `M1,M2,M3/S1,S2,S3`, or a mapping
   /// `{mean: [M1, M2, M3], std: [S1, S2, S3]}`, kept as the text `Normalization.parse` reads (and
@@ -27,9 +29,8 @@ extension ScenarioFile {
         throw DecodingError.dataCorruptedError(
           forKey: key, in: any, debugDescription: "'\(key.stringValue)' is not a normalisation key (mean, std)")
       }
-      let mean = try keyed.decode([Double].self, forKey: .mean)
-      let std = try keyed.decode([Double].self, forKey: .std)
-      self.text = mean.map { "\($0)" }.joined(separator: ",") + "/" + std.map { "\($0)" }.joined(separator: ",")
+      self.text = Normalization.text(
+        mean: try keyed.decode([Float].self, forKey: .mean), std: try keyed.decode([Float].self, forKey: .std))
     }
 
     public func encode(to encoder: Encoder) throws {
