@@ -18,7 +18,7 @@
 //
 // Build and run (OpenBLAS at one thread a call):
 //   cc -O2 -march=native -o /tmp/layout-probe tools/layout-probe.c -lopenblas -lpthread -lm
-//   /tmp/layout-probe [rounds] [passes a timing] [dense block, 1-4]
+//   /tmp/layout-probe [rounds] [passes a timing] [dense block, 1-4] [grads]
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <math.h>
@@ -38,7 +38,8 @@ static int H = 56, W = 56, HW = 56 * 56, C0 = 64, LAYERS = 6, CMAX = 256;
 static float *cat, *act, *bot, *bact, *patch[2], *w1[MAXL], *w3[MAXL];
 static float partial[2][2][MAXC];  // [thread][sum, sum of squares][channel]
 static float mean[MAXC], inv[MAXC];
-static int nhwc, space, threads;
+static int nhwc, space, threads, grads;
+static float *dw1[2], *dw1sum, *dw3[2], *dw3sum;
 
 static double now(void) {
   struct timespec t;
@@ -166,6 +167,47 @@ static void unfold(const float *x, int lo, int hi, float *p) {
   }
 }
 
+// Each thread adds its span of the threads' partial sums (after a meeting).
+static void add_partials(float **part, float *sum, long count, int t) {
+  long lo = count * t / threads, hi = count * (t + 1) / threads;
+  for (long i = lo; i < hi; i++) {
+    float s = 0;
+    for (int u = 0; u < threads; u++) s += part[u][i];
+    sum[i] = s;
+  }
+}
+
+// The layer's two filter gradients, standing in for the backward passes' sums over pixels (the
+// layer's own outputs as the output gradients): the 3×3 one from each thread's own unfolded rows,
+// a partial each, added; the 1×1 one split by output channels over every pixel (nchw, as the
+// passes split), or a partial each from the thread's own rows, added (nhwc, nchw-space).
+static void filter_gradients(int l, int t, int lo, int hi, int *sn) {
+  int c = C0 + GROWTH * l, n = hi - lo;
+  float *out = nhwc ? cat + c : cat + (long)c * HW;
+  if (nhwc)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GROWTH, K3, n, 1, out + (long)lo * CMAX, CMAX,
+                patch[t], K3, 0, dw3[t], K3);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, GROWTH, K3, n, 1, out + lo, HW, patch[t], n, 0,
+                dw3[t], K3);
+  if (!space) {
+    int clo, chi;
+    span(BOT, t, &clo, &chi);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, chi - clo, c, HW, 1, bot + (long)clo * HW, HW,
+                act, HW, 0, dw1sum + (long)clo * c, c);
+  } else if (nhwc) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, BOT, c, n, 1, bot + (long)lo * BOT, BOT,
+                act + (long)lo * CMAX, CMAX, 0, dw1[t], c);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BOT, c, n, 1, bot + lo, HW, act + lo, HW, 0,
+                dw1[t], c);
+  }
+  meet(sn);
+  add_partials(dw3, dw3sum, (long)GROWTH * K3, t);
+  if (space) add_partials(dw1, dw1sum, (long)BOT * c, t);
+  meet(sn);
+}
+
 static void layer(int l, int t, int *sn) {
   int c = C0 + GROWTH * l, lo, hi;
   span(H, t, &lo, &hi);  // whole rows of the image
@@ -190,6 +232,7 @@ static void layer(int l, int t, int *sn) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, GROWTH, n, K3, 1, w3[l], K3, patch[t], n,
                 0, out + lo, HW);
   meet(sn);
+  if (grads) filter_gradients(l, t, lo, hi, sn);
 }
 
 static int passes;
@@ -269,6 +312,7 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 8;
   passes = argc > 2 ? atoi(argv[2]) : 10;
   int blockno = argc > 3 ? atoi(argv[3]) : 1;  // DenseNet-121's dense blocks at 224: 1 to 4
+  grads = argc > 4 && strcmp(argv[4], "grads") == 0;  // and each layer's two filter gradients
   int sizes[] = {56, 28, 14, 7}, inputs[] = {64, 128, 256, 512}, layers[] = {6, 12, 24, 16};
   if (blockno < 1 || blockno > 4) { fprintf(stderr, "block: 1 to 4\n"); return 2; }
   H = W = sizes[blockno - 1];
@@ -284,6 +328,12 @@ int main(int argc, char **argv) {
   bact = filled((long)BOT * HW, 4);
   patch[0] = filled((long)K3 * HW, 5);
   patch[1] = filled((long)K3 * HW, 6);
+  for (int u = 0; u < 2; u++) {
+    dw1[u] = filled((long)BOT * CMAX, 30 + u);
+    dw3[u] = filled((long)GROWTH * K3, 32 + u);
+  }
+  dw1sum = filled((long)BOT * CMAX, 34);
+  dw3sum = filled((long)GROWTH * K3, 35);
   for (int l = 0; l < LAYERS; l++) {
     w1[l] = filled((long)BOT * (C0 + GROWTH * l), 10 + l);
     w3[l] = filled((long)GROWTH * K3, 20 + l);
@@ -291,8 +341,9 @@ int main(int argc, char **argv) {
   pthread_t th;
   pthread_create(&th, NULL, worker, NULL);
   double flop = 0;
-  for (int l = 0; l < LAYERS; l++) flop += 2.0 * HW * (BOT * (C0 + GROWTH * l) + GROWTH * K3);
-  printf("dense block %d forward (%dx%d, %d layers), %.2f GFLOP a pass, %d passes a timing\n", blockno, H, W, LAYERS, flop / 1e9, passes);
+  for (int l = 0; l < LAYERS; l++) flop += (grads ? 4.0 : 2.0) * HW * (BOT * (C0 + GROWTH * l) + GROWTH * K3);
+  printf("dense block %d forward%s (%dx%d, %d layers), %.2f GFLOP a pass, %d passes a timing\n", blockno,
+         grads ? " and filter gradients" : "", H, W, LAYERS, flop / 1e9, passes);
   printf("round  ns before/after   nchw 1T  2T  ratio    nhwc 1T  2T  ratio    nchw-space 1T  2T  ratio\n");
   for (int r = 0; r < rounds; r++) {
     double before = ping(), ms[3][2];
