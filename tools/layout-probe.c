@@ -1,23 +1,25 @@
-// How much of the second core a dense block keeps when the two virtual CPUs sit apart, in two
-// layouts (docs/results.md, "A channels-last layout, probed"). Not part of the build: a probe for
-// the redesign the ×1.7 target at two threads would need.
+// How much of the second core DenseNet-121's dense blocks keep when the two virtual CPUs sit
+// apart, under three ownerships (docs/results.md, "A channels-last layout, probed"). Not part of
+// the build: a probe for the redesign that the ×1.7 target at two threads would need.
 //
-// The work is the forward pass of DenseNet-121's first dense block at 56×56, batch 1: six layers,
-// each batch-norm statistics and normalise-plus-sigmoid over the concatenation, a 1×1 convolution
-// to 128 channels, statistics and normalise-plus-sigmoid again, a 3×3 convolution (unfolded) to
-// 32 channels appended to the concatenation. Two ways to own it between two threads:
+// The work is the forward pass of one of DenseNet-121's four dense blocks at 224, batch 1 (56×56
+// with 6 layers, 28×28 with 12, 14×14 with 24, 7×7 with 16). Each layer: batch-norm statistics
+// and normalise-plus-sigmoid over the concatenation, a 1×1 convolution to 128 channels,
+// statistics and normalise-plus-sigmoid again, a 3×3 convolution (unfolded) to 32 channels
+// appended to the concatenation; with `grads`, then the layer's two filter gradients over every
+// pixel. Three ways to own it between two threads:
 //   nchw: channels first, as FedSim stores tensors today; passes split by channels (each a flat
-//         run), products by space (the top half of the image's rows in every plane).
-//   nhwc: channels last; everything split by rows (each thread's rows one run of memory); the
-//         per-channel sums added after a meeting; a 3×3 layer reads one row across the cut.
+//         run), products by space (the top rows of the image in every plane).
+//   nhwc: channels last; everything split by whole rows (each thread's rows one run of memory);
+//         the per-channel sums added after a meeting; a 3×3 layer reads one row across the cut.
 //   nchw-space: channels first, everything split by rows as nhwc is, so each thread's rows are a
 //         run in every plane (the ownership by space FedSim tried, docs/results.md).
-// Same products, same passes, same FLOPs. Each round times both layouts at one thread and at
-// two, and reads the latency between the two CPUs (a counter passed through one cache line)
-// before and after.
+// Same products, same passes, same FLOPs. Each round times the three at one thread and at two,
+// and reads the latency between the two CPUs (a counter passed through one cache line) before
+// and after. PROBE_CHECK=1 also prints each ownership's sums at one thread and at two.
 //
 // Build and run (OpenBLAS at one thread a call):
-//   cc -O2 -march=native -o /tmp/layout-probe tools/layout-probe.c -lopenblas -lpthread -lm
+//   cc -O3 -march=native -ffast-math -o /tmp/layout-probe tools/layout-probe.c -lopenblas -lpthread -lm
 //   /tmp/layout-probe [rounds] [passes a timing] [dense block, 1-4] [grads]
 #define _GNU_SOURCE
 #include <cblas.h>
