@@ -73,6 +73,8 @@ struct Bench: ParsableCommand {
   func run() throws {
     let threads = try ThreadsOption.resolve(threads)
     BLAS.threads = threads
+    // Figures from machines of one name can differ twofold (docs/results.md): say which this is.
+    if !json { print("machine: \(ProcessInfo.processInfo.activeProcessorCount) × \(CPUDescription.current)") }
     let anchor = torch.map { TorchAnchor(python: $0, anchorsDirectory: anchors) }
     let cases = DLGBenchmarkCase.standard.filter {
       dlg && (batch == nil || $0.batch == batch) && (classes == nil || $0.classes == classes)

@@ -65,7 +65,7 @@ public struct RunMetadata: Codable, Sendable {
     var meta = read(folder) ?? RunMetadata(sessions: [])
     meta.sessions.append(Session(
       started: ISO8601DateFormatter().string(from: now), executor: executor, fedsim: FedSimVersion.description,
-      host: ProcessInfo.processInfo.hostName, cores: ProcessInfo.processInfo.activeProcessorCount, cpu: cpuModel,
+      host: ProcessInfo.processInfo.hostName, cores: ProcessInfo.processInfo.activeProcessorCount, cpu: CPUDescription.current,
       system: ProcessInfo.processInfo.operatingSystemVersionString,
       memoryGiB: (Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30) * 10).rounded() / 10))
     try? folder.writeJSON(meta, to: path(folder))
@@ -81,7 +81,8 @@ public struct RunMetadata: Codable, Sendable {
     try? folder.writeJSON(meta, to: path(folder))
   }
 
-  /// "2026-12-02T08:30:00Z, 1 min 12 s, FedSim 0.15.0 (commit 1a2b3c4), on vm: 2 × AMD EPYC, 23.5 GiB".
+  /// "2026-12-02T08:30:00Z, 1 min 12 s, FedSim 0.15.0 (commit 1a2b3c4), on vm: 2 × AMD EPYC (family 25,
+  /// model 17, AVX-512), 23.5 GiB".
   public var line: String {
     sessions.map { s in
       let wall = s.wallSeconds.map { Self.duration($0) } ?? "still running or stopped"
@@ -92,11 +93,5 @@ public struct RunMetadata: Codable, Sendable {
   static func duration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
     return s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : String(format: "%.1f s", seconds)
-  }
-
-  static var cpuModel: String {
-    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
-    return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
   }
 }
