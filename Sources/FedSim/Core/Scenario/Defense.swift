@@ -60,16 +60,9 @@ public enum Defense: Sendable, Equatable, Codable {
     }
   }
 
-  struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
 
   public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: Key.self)
+    let c = try decoder.container(keyedBy: StringKey.self)
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: decoder.codingPath, debugDescription: "needs exactly one of \(Self.keys.joined(separator: ", "))"))
@@ -89,10 +82,10 @@ public enum Defense: Sendable, Equatable, Codable {
   }
 
   public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: Key.self)
+    var c = encoder.container(keyedBy: StringKey.self)
     switch self {
-    case .quantize(let q): try c.encode(q, forKey: Key(key))
-    default: try c.encode(value, forKey: Key(key))
+    case .quantize(let q): try c.encode(q, forKey: StringKey(key))
+    default: try c.encode(value, forKey: StringKey(key))
     }
   }
 }

@@ -1,3 +1,4 @@
+import FedSimCore
 import Foundation
 
 extension ScenarioFile {
@@ -14,13 +15,6 @@ extension ScenarioFile {
       (self.model, self.localBatch, self.iterations) = (model, localBatch, iterations)
     }
 
-    struct Key: CodingKey {
-      var stringValue: String
-      var intValue: Int? { nil }
-      init(stringValue: String) { self.stringValue = stringValue }
-      init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: Decoder) throws {
       if let name = try? decoder.singleValueContainer().decode(String.self) {
         var m = ModelSection()
@@ -28,7 +22,7 @@ extension ScenarioFile {
         self.init(model: m)
         return
       }
-      let keyed = try decoder.container(keyedBy: Key.self)
+      let keyed = try decoder.container(keyedBy: StringKey.self)
       let allowed = ModelSection.keys + Self.extraKeys
       for key in keyed.allKeys where !allowed.contains(key.stringValue) {
         throw DecodingError.dataCorruptedError(
@@ -36,15 +30,15 @@ extension ScenarioFile {
       }
       self.init(
         model: try ModelSection(from: decoder),
-        localBatch: try keyed.decodeIfPresent(Int.self, forKey: Key(stringValue: "local_batch")),
-        iterations: try keyed.decodeIfPresent(Int.self, forKey: Key(stringValue: "iterations")))
+        localBatch: try keyed.decodeIfPresent(Int.self, forKey: StringKey("local_batch")),
+        iterations: try keyed.decodeIfPresent(Int.self, forKey: StringKey("iterations")))
     }
 
     public func encode(to encoder: Encoder) throws {
       try model.encode(to: encoder)
-      var keyed = encoder.container(keyedBy: Key.self)
-      try keyed.encodeIfPresent(localBatch, forKey: Key(stringValue: "local_batch"))
-      try keyed.encodeIfPresent(iterations, forKey: Key(stringValue: "iterations"))
+      var keyed = encoder.container(keyedBy: StringKey.self)
+      try keyed.encodeIfPresent(localBatch, forKey: StringKey("local_batch"))
+      try keyed.encodeIfPresent(iterations, forKey: StringKey("iterations"))
     }
 
     /// The point's label: the name, and the size when one is set.

@@ -1,3 +1,4 @@
+import FedSimCore
 import Tensors
 
 extension ScenarioFile {
@@ -10,27 +11,24 @@ extension ScenarioFile {
     public init(_ text: String) { self.text = text }
     public init(stringLiteral text: String) { self.text = text }
 
-    private enum Key: String, CodingKey { case mean, std }
-
     public init(from decoder: Decoder) throws {
       if let text = try? decoder.singleValueContainer().decode(String.self) {
         self.text = text
         return
       }
-      guard let keyed = try? decoder.container(keyedBy: Key.self),
-        let any = try? decoder.container(keyedBy: ModelChoice.Key.self)
-      else {
+      guard let keyed = try? decoder.container(keyedBy: StringKey.self) else {
         throw DecodingError.dataCorrupted(
           .init(
             codingPath: decoder.codingPath,
             debugDescription: "expected imagenet, none, MEAN,…/STD,… or {mean: [...], std: [...]}"))
       }
-      for key in any.allKeys where Key(rawValue: key.stringValue) == nil {
+      for key in keyed.allKeys where !["mean", "std"].contains(key.stringValue) {
         throw DecodingError.dataCorruptedError(
-          forKey: key, in: any, debugDescription: "'\(key.stringValue)' is not a normalisation key (mean, std)")
+          forKey: key, in: keyed, debugDescription: "'\(key.stringValue)' is not a normalisation key (mean, std)")
       }
       self.text = Normalization.text(
-        mean: try keyed.decode([Float].self, forKey: .mean), std: try keyed.decode([Float].self, forKey: .std))
+        mean: try keyed.decode([Float].self, forKey: StringKey("mean")),
+        std: try keyed.decode([Float].self, forKey: StringKey("std")))
     }
 
     public func encode(to encoder: Encoder) throws {
