@@ -4,8 +4,11 @@
 // BLIS): op(a) is packed KC columns at a time into panels of MR rows (the broadcast side, kept in
 // L1 across a row of tiles), op(b) KC rows by NCV columns at a time into panels of 16 columns
 // (the vector side, kept in L2), and an MR×32 tile of c lives in 24 registers while KC steps
-// of broadcast-times-vector FMAs run. Edges are zero-padded in the packs and masked on store.
-// One thread a call: FedSim's callers cut products between their threads.
+// of broadcast-times-vector FMAs run. Edges are zero-padded in the packs and masked on store; a
+// short last panel of rows runs a kernel of its own rows only. Where c's columns would fill the
+// vectors badly and its rows the panels well (a 7×7 layer's 49 pixels issue 64 lanes), cᵀ is
+// computed instead and turned back. One thread a call: FedSim's callers cut products between
+// their threads.
 #include "CGatherProduct.h"
 
 #if defined(__x86_64__)
@@ -127,7 +130,8 @@ static inline __mmask16 lanes(int columns) {
 
 // An MR×32 tile: row r of op(a) at step p is a[r * rs + p * ss] (a packed panel: rs 1, ss MR),
 // `b` two adjacent packed panels of 16 columns (zero past the last column). Only the first
-// `rows` rows and `columns` columns are stored.
+// `rows` rows are computed and `columns` columns stored: `rows` is a constant where it is
+// inlined, so a short panel's kernel issues only its own rows' FMAs.
 #define INLINE AVX512 static inline __attribute__((always_inline))
 INLINE void tile32_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *b, float *c, int64_t ldc,
                       int rows, int columns, float alpha, float beta) {
@@ -135,8 +139,12 @@ INLINE void tile32_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const 
   const float *b1 = b + 16 * kc, *ap = a;
   for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p), b1p = _mm512_load_ps(b1 + 16 * p);
-#define FMA2(r) \
-  { __m512 x = _mm512_set1_ps(ap[r * rs]); c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0); c##r##1 = _mm512_fmadd_ps(x, b1p, c##r##1); }
+#define FMA2(r)                                                                                \
+  if (r < rows) {                                                                              \
+    __m512 x = _mm512_set1_ps(ap[r * rs]);                                                     \
+    c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0);                                                 \
+    c##r##1 = _mm512_fmadd_ps(x, b1p, c##r##1);                                                \
+  }
     EACH(FMA2)
   }
   const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
@@ -152,7 +160,7 @@ INLINE void tile16_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const 
   const float *ap = a;
   for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p);
-#define FMA1(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[r * rs]), b0, c##r##0);
+#define FMA1(r) if (r < rows) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[r * rs]), b0, c##r##0);
     EACH(FMA1)
   }
   const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
@@ -161,22 +169,33 @@ INLINE void tile16_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const 
   EACH(STORE1)
 }
 
-// The tiles of a row of panels of c (`rows` ≤ MR), `columns` wide, from one panel of op(a)
-// and the packed panels `pb`: the packed kernels (constant strides) or those that read a where
-// it lies.
-#define ROW_OF_TILES(name, RS, SS)                                                                            \
+// The tiles of a row of panels of c, `columns` wide, from one panel of op(a) and the packed
+// panels `pb`: ROWS rows (MR, or a short last panel's) read packed (constant strides) or where
+// they lie.
+#define ROW_OF_TILES(name, RS, SS, ROWS)                                                                       \
   AVX512 static void name(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *pb, int64_t columns, \
-                          float *c, int64_t ldc, int rows, float alpha, float beta) {                         \
-    (void)rs; (void)ss;                                                                                       \
-    int64_t j = 0;                                                                                            \
-    for (; j + 16 < columns; j += 32) {                                                                       \
-      int w = (int)(columns - j < 32 ? columns - j : 32);                                                     \
-      tile32_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, rows, w, alpha, beta);                                \
-    }                                                                                                         \
-    if (j < columns) tile16_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, rows, (int)(columns - j), alpha, beta); \
+                          float *c, int64_t ldc, float alpha, float beta) {                                    \
+    (void)rs; (void)ss;                                                                                        \
+    int64_t j = 0;                                                                                             \
+    for (; j + 16 < columns; j += 32) {                                                                        \
+      int w = (int)(columns - j < 32 ? columns - j : 32);                                                      \
+      tile32_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, w, alpha, beta);                                 \
+    }                                                                                                          \
+    if (j < columns) tile16_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, (int)(columns - j), alpha, beta); \
   }
-ROW_OF_TILES(packed_row, 1, MR)
-ROW_OF_TILES(strided_row, rs, ss)
+ROW_OF_TILES(packed_row, 1, MR, MR)
+ROW_OF_TILES(strided_row, rs, ss, MR)
+#define SHORT_ROW(R) ROW_OF_TILES(packed_row##R, 1, MR, R)
+SHORT_ROW(1) SHORT_ROW(2) SHORT_ROW(3) SHORT_ROW(4) SHORT_ROW(5) SHORT_ROW(6)
+SHORT_ROW(7) SHORT_ROW(8) SHORT_ROW(9) SHORT_ROW(10) SHORT_ROW(11)
+
+typedef void (*RowOfTiles)(int64_t, const float *, int64_t, int64_t, const float *, int64_t, float *, int64_t,
+                           float, float);
+// A short last panel's kernel, by its rows.
+static const RowOfTiles shortRows[MR] = {
+  NULL, packed_row1, packed_row2, packed_row3, packed_row4, packed_row5, packed_row6,
+  packed_row7, packed_row8, packed_row9, packed_row10, packed_row11,
+};
 
 // Where a block's rows of op(a) are for the kernels: `packed` panels (panel of row i at
 // at + i * kc), or where they lie (row i, step p at at + i * rs + p * ss) with the last panel,
@@ -193,12 +212,13 @@ AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int6
                          float alpha, float beta) {
   for (int64_t i = 0; i < rows; i += MR) {
     int r = (int)(rows - i < MR ? rows - i : MR);
-    if (a.packed) {
-      packed_row(kc, a.at + i * kc, 1, MR, pb, columns, c + i * ldc, ldc, r, alpha, beta);
-    } else if (r < MR) {
-      packed_row(kc, a.tail, 1, MR, pb, columns, c + i * ldc, ldc, r, alpha, beta);
+    const float *panel = a.packed ? a.at + i * kc : a.tail;
+    if (r < MR) {
+      shortRows[r](kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
+    } else if (a.packed) {
+      packed_row(kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
     } else {
-      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, r, alpha, beta);
+      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, alpha, beta);
     }
   }
 }
@@ -208,10 +228,8 @@ AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int6
 // (a layer's input gradient at 7×7 or 14×14 pixels: 49 or 196 columns).
 enum { IN_PLACE_COLUMNS = 200 };
 
-int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                          int64_t ldc) {
-  if (m <= 0 || n <= 0 || k <= 0) return -1;  // the caller handles empty products
+static int product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
   int64_t mcb = m < MCB ? m : MCB, ncv = n < NCV ? n : NCV;
   int64_t kc0 = k < KC ? k : KC;
   float *pa = reserve(&packedA, &capacityA, (size_t)((mcb + MR - 1) / MR * MR) * (size_t)kc0);
@@ -239,6 +257,61 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
     }
   }
   return 0;
+}
+
+// The vector FMAs a product issues a step, in rows of tiles: whole panels of MR rows and a short
+// last one of its own rows (at least 2, which the FMA's latency costs anyway), times vectors of
+// 16 columns (the last one partly empty).
+static int64_t issued(int64_t m, int64_t n) {
+  int64_t tail = m % MR;
+  return (m / MR * MR + (tail == 0 ? 0 : tail < 2 ? 2 : tail)) * ((n + 15) / 16);
+}
+
+// Up to this many elements of c, a product whose columns fill the vectors badly (49 columns
+// issue 64) may be computed turned, c's transpose into scratch, and turned back.
+enum { TURNED_ELEMENTS = 1 << 20 };
+
+static _Thread_local float *turned;
+static _Thread_local size_t capacityTurned;
+
+// c = alpha · tᵀ + beta · c for t [n × m] (row length m): 16×16 blocks turned in registers.
+AVX512 static void store_turned(const float *t, int64_t m, int64_t n, float alpha, float beta, float *c, int64_t ldc) {
+  const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    int64_t columns = n - j0 < 16 ? n - j0 : 16;
+    __mmask16 columnMask = (__mmask16)((1u << columns) - 1);
+    for (int64_t i0 = 0; i0 < m; i0 += 16) {
+      int64_t rows = m - i0 < 16 ? m - i0 : 16;
+      __mmask16 rowMask = (__mmask16)((1u << rows) - 1);
+      __m512 r[16];
+      for (int64_t q = 0; q < 16; q++) {
+        r[q] = q < columns ? _mm512_maskz_loadu_ps(rowMask, t + (j0 + q) * m + i0) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      for (int64_t q = 0; q < rows; q++) {
+        float *target = c + (i0 + q) * ldc + j0;
+        __m512 v = _mm512_mul_ps(r[q], alphas);
+        if (beta != 0) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(columnMask, target), betas, v);
+        _mm512_mask_storeu_ps(target, columnMask, v);
+      }
+    }
+  }
+}
+
+int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                          int64_t ldc) {
+  if (m <= 0 || n <= 0 || k <= 0) return -1;  // the caller handles empty products
+  // cᵀ = op(b)ᵀ · op(a)ᵀ: op(b)ᵀ is b read with the other transposition, op(a)ᵀ likewise. The
+  // sums are the same, element for element: only which side fills the vectors changes.
+  if (10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS) {
+    float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
+    if (t && product(!transposeB, !transposeA, n, m, k, 1, b, ldb, a, lda, 0, t, m) == 0) {
+      store_turned(t, m, n, alpha, beta, c, ldc);
+      return 0;
+    }
+  }
+  return product(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 #else

@@ -5,7 +5,9 @@ import Testing
 /// (rows past a multiple of 12, columns past a multiple of 16 and 32), cross the kernel's blocks
 /// (more than 256 steps, 512 columns, 1,536 rows), all four transpositions, row lengths longer
 /// than the rows, alpha and beta, and both ways of reading op(a) (packed when c has more than
-/// 200 columns, else where it lies, its last short panel packed). Where the CPU has AVX-512 this is FedSim's own product
+/// 200 columns, else where it lies, its last short panel packed), and products computed turned
+/// (cᵀ = op(b)ᵀ·op(a)ᵀ, where c's columns fill the vectors worse than its rows fill the panels:
+/// 49 columns, 7, 11 with 17 rows). Where the CPU has AVX-512 this is FedSim's own product
 /// (`Kernels.widerProducts`), elsewhere OpenBLAS's.
 @Suite("Matrix product", .serialized)
 struct MatrixProductTests {
@@ -24,12 +26,15 @@ struct MatrixProductTests {
     (25, 201, 17, false, false, 2, 0),  // and as it lies
     (60, 2_000, 100, false, true, 1, 0.5),  // cut into blocks of columns at three threads
     (3_000, 40, 200, true, false, 1, 0),  // into blocks of rows
+    (512, 49, 600, false, false, 1, 0),  // computed turned (49 columns fill 4 vectors badly)
+    (300, 49, 70, true, false, 0.5, 1),  // turned, and added to c
+    (200, 7, 33, false, true, -1, 0.25),  // turned, one short panel of 7 rows
   ]
 
   /// On one thread, and on three (a large product cut into a block of rows or of
   /// columns a thread). The threads are the process's: a suite running beside this one
   /// may set them too, and the results must not depend on them.
-  @Test("equals a float64 product, edges and blocks included", arguments: 0..<14, [1, 3])
+  @Test("equals a float64 product, edges and blocks included", arguments: 0..<17, [1, 3])
   func matchesFloat64(index: Int, threads: Int) throws {
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
