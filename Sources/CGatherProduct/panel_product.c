@@ -72,17 +72,18 @@ AVX512 static void twelve_rows(
   STORE16(6) STORE16(7) STORE16(8) STORE16(9) STORE16(10) STORE16(11)
 }
 
-// Two panels at once: twelve rows by 32 columns (24 accumulators), each broadcast of `a` used
-// for both panels, so that `a` (a Winograd plane's filters, read where they lie from the second
-// cache) is read half as often per product. Each lane's sum is the same as twelve_rows gives.
+// Two panels at once: up to twelve rows by 32 columns (24 accumulators), each broadcast of `a`
+// used for both panels, so that `a` (a Winograd plane's filters, read where they lie from the
+// second cache) is read half as often per product. Each lane's sum is the same as twelve_rows
+// gives. `rows` is a constant where this is inlined: a short last panel issues its own rows only.
 #define START32(r) __m512 c##r = _mm512_setzero_ps(), d##r = _mm512_setzero_ps();
-#define STORE32(r) _mm512_storeu_ps(c + r * ldc, c##r); _mm512_storeu_ps(cNext + r * ldc, d##r);
+#define STORE32(r) if (r < rows) { _mm512_storeu_ps(c + r * ldc, c##r); _mm512_storeu_ps(cNext + r * ldc, d##r); }
 #define STEP32(r) \
-  { __m512 x = _mm512_set1_ps(p[r * rowStride]); c##r = _mm512_fmadd_ps(x, b0, c##r); d##r = _mm512_fmadd_ps(x, b1, d##r); }
+  if (r < rows) { __m512 x = _mm512_set1_ps(p[r * rowStride]); c##r = _mm512_fmadd_ps(x, b0, c##r); d##r = _mm512_fmadd_ps(x, b1, d##r); }
 
-AVX512 static void twelve_rows_pair(
+AVX512 static inline __attribute__((always_inline)) void rows_pair(
     const float *a, ptrdiff_t rowStride, ptrdiff_t stepStride, const float *b, const float *bNext, int32_t ldb,
-    int32_t reduction, float *c, float *cNext, int32_t ldc) {
+    int32_t reduction, float *c, float *cNext, int32_t ldc, const int rows) {
   START32(0) START32(1) START32(2) START32(3) START32(4) START32(5)
   START32(6) START32(7) START32(8) START32(9) START32(10) START32(11)
   const float *p = a;
@@ -94,6 +95,24 @@ AVX512 static void twelve_rows_pair(
   STORE32(0) STORE32(1) STORE32(2) STORE32(3) STORE32(4) STORE32(5)
   STORE32(6) STORE32(7) STORE32(8) STORE32(9) STORE32(10) STORE32(11)
 }
+
+#define ROWS_PAIR(name, R)                                                                                         \
+  AVX512 static void name(const float *a, ptrdiff_t rowStride, ptrdiff_t stepStride, const float *b,             \
+                          const float *bNext, int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc) { \
+    rows_pair(a, rowStride, stepStride, b, bNext, ldb, reduction, c, cNext, ldc, R);                              \
+  }
+ROWS_PAIR(twelve_rows_pair, 12)
+ROWS_PAIR(rows_pair1, 1) ROWS_PAIR(rows_pair2, 2) ROWS_PAIR(rows_pair3, 3) ROWS_PAIR(rows_pair4, 4)
+ROWS_PAIR(rows_pair5, 5) ROWS_PAIR(rows_pair6, 6) ROWS_PAIR(rows_pair7, 7) ROWS_PAIR(rows_pair8, 8)
+ROWS_PAIR(rows_pair9, 9) ROWS_PAIR(rows_pair10, 10) ROWS_PAIR(rows_pair11, 11)
+
+typedef void (*RowsPair)(const float *, ptrdiff_t, ptrdiff_t, const float *, const float *, int32_t, int32_t, float *,
+                         float *, int32_t);
+// A short last panel's kernel, by its rows.
+static const RowsPair shortPairs[12] = {
+  NULL, rows_pair1, rows_pair2, rows_pair3, rows_pair4, rows_pair5, rows_pair6,
+  rows_pair7, rows_pair8, rows_pair9, rows_pair10, rows_pair11,
+};
 
 int fedsim_panel_product_wide(void) {
   static int wide = -1;  // the first callers may race to set it, to the same value
@@ -157,11 +176,10 @@ void fedsim_panel_product16_pair(
     by_six(a, rowStride, stepStride, rows, bNext, ldb, reduction, cNext, ldc, 0);
     return;
   }
-  for (int32_t i = 0;; i += 12) {
-    if (i + 12 > rows) i = rows - 12;  // the last 1 to 11 rows: the last twelve again, overwriting
+  for (int32_t i = 0; i < rows; i += 12) {
     size_t at = (size_t)i * (size_t)ldc;
-    twelve_rows_pair(a + i * rowStride, rowStride, stepStride, b, bNext, ldb, reduction, c + at, cNext + at, ldc);
-    if (i + 12 == rows) return;
+    RowsPair panel = rows - i >= 12 ? twelve_rows_pair : shortPairs[rows - i];
+    panel(a + i * rowStride, rowStride, stepStride, b, bNext, ldb, reduction, c + at, cNext + at, ldc);
   }
 }
 
