@@ -50,6 +50,13 @@ void fedsim_panel_product16_pair(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, const float *bNext,
     int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc);
 
+/// Max pooling's choices over one h×w plane: for each of the oh×ow windows (kernel×kernel,
+/// `stride` apart, starting `padding` before the plane, the padding left out), the position
+/// r·w + c of its largest element as a float: the first of equals in row-major order, the last
+/// NaN if any. Runs only where fedsim_gather_product_available() returned 1.
+void fedsim_max_positions(const float *p, int32_t h, int32_t w, int32_t kernel, int32_t stride,
+                          int32_t padding, int32_t oh, int32_t ow, float *into);
+
 /// 1 when fedsim_matrix_product runs on this CPU (it has AVX-512F and FEDSIM_NO_AVX512 is unset).
 int fedsim_matrix_product_available(void);
 

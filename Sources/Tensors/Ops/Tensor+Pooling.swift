@@ -1,3 +1,5 @@
+import CGatherProduct
+
 /// Max pooling over NCHW input. Positions are chosen without recording, then read with
 /// `gather`, so the gradient (and its gradient) flows to the chosen elements.
 public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
@@ -11,7 +13,12 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   let idx = TensorStorage(count: n * c * oh * ow)
   let (src, positions) = (x.storage.base, Shared(idx.base))
   Kernels.parallel(n * c, work: n * c * oh * ow * kernel * kernel) { planes in
-    for plane in planes {
+    for plane in planes where Kernels.vectorPooling {
+      fedsim_max_positions(
+        src + plane * h * w, Int32(h), Int32(w), Int32(kernel), Int32(stride), Int32(padding), Int32(oh), Int32(ow),
+        positions.pointer + plane * oh * ow)
+    }
+    for plane in planes where !Kernels.vectorPooling {
       maxPositions(
         src + plane * h * w, size: (h, w), kernel: kernel, stride: stride, padding: padding, out: (oh, ow),
         into: positions.pointer + plane * oh * ow)
@@ -21,9 +28,15 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   return gather(x.reshaped(to: [n, c, h * w]), axis: 2, index: index).reshaped(to: [n, c, oh, ow])
 }
 
+extension Kernels {
+  /// Whether max pooling finds its positions eight windows at a time (`fedsim_max_positions`,
+  /// AVX2), else one at a time below: the same positions either way.
+  static let vectorPooling = fedsim_gather_product_available() == 1
+}
+
 /// The position of the largest element (the first of equals, the last NaN if any) of each
 /// window of one plane, its padding left out, written as floats to `into`.
-private func maxPositions(
+func maxPositions(
   _ p: UnsafePointer<Float>, size: (Int, Int), kernel: Int, stride: Int, padding: Int, out: (Int, Int),
   into: UnsafeMutablePointer<Float>
 ) {
