@@ -126,4 +126,23 @@ struct BenchmarkTests {
     #expect(NativeLibraries.zeroMQ.hasPrefix("4."))
     #expect(NativeLibraries.openBLAS.contains("OpenBLAS"))
   }
+
+  @Test("the layers' rows per evaluation: ms, calls, rate and share, the longest first")
+  func layerRows() {
+    func row(_ work: String, calls: Int, seconds: Double, flops: Int) -> LayerTimes.Row {
+      var r = LayerTimes.Row(work: work)
+      (r.calls, r.seconds, r.flops) = (calls, seconds, flops)
+      return r
+    }
+    // Two evaluations of 100 ms each; the rows as LayerTimes gives them over both.
+    let r = BigModelLayers.result(
+      model: "m", threads: 1, times: [100, 100],
+      rows: [row("a", calls: 6, seconds: 0.02, flops: 2_000_000_000), row("b", calls: 2, seconds: 0.1, flops: 0)])
+    #expect(r.msPerEval == 100 && r.evals == 2)
+    #expect(r.rows.map(\.work) == ["b", "a"])
+    #expect(abs(r.rows[0].msPerEval - 50) < 1e-9 && abs(r.rows[0].share - 0.5) < 1e-9)
+    #expect(abs(r.rows[1].msPerEval - 10) < 1e-9 && r.rows[1].callsPerEval == 3)
+    #expect(abs(r.rows[1].gflops - 100) < 1e-9)
+    #expect(abs(r.productMsPerEval - 60) < 1e-9)
+  }
 }

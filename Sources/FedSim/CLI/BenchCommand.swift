@@ -46,12 +46,15 @@ struct Bench: ParsableCommand {
   var bigRounds = 1
   @Flag(help: "With --big-models: also time each model's --big-rounds rounds at one thread and at --threads (2 or more), alternated in this process, and print how much faster --threads are (the median of the rounds' ratios), for the whole evaluation and for its parts (products, passes, the rest); then the same for a memory-bound pass over arrays in cache and from memory (2 × 64 MiB).")
   var bigScaling = false
+  @Flag(help: "With --big-models: also time --big-evals evaluations at --threads work by work (each convolution pass by shape and by the way it is computed, each other matrix product) and print the longest, in ms an evaluation and GFLOP/s, with the rest of the evaluation (passes and bookkeeping).")
+  var bigLayers = false
 
   func validate() throws {
     guard evals >= 1, bigEvals >= 1, bigRounds >= 1 else { throw ValidationError("--evals, --big-evals and --big-rounds must be at least 1") }
     let resolved = try ThreadsOption.resolve(threads)
     if bigScaling && resolved < 2 { throw ValidationError("--big-scaling compares --threads (2 or more) with one thread") }
     if bigScaling && !bigModels { throw ValidationError("--big-scaling goes with --big-models") }
+    if bigLayers && !bigModels { throw ValidationError("--big-layers goes with --big-models") }
     if let bigModel, !BigModelBenchmark.Case.standard.contains(where: { $0.model == bigModel }) {
       throw ValidationError("--big-model is one of resnet18, densenet121, inception_v3")
     }
@@ -154,6 +157,7 @@ struct Bench: ParsableCommand {
       r.roundSpeedups = ratios
     }
     try printBigModel(r)
+    if bigLayers { try printLayers(BigModelLayers.run(prepared, evals: bigEvals)) }
     if bigScaling { try printScaling(BigModelScaling.run(prepared, threads: threads, rounds: bigRounds, evals: bigEvals)) }
   }
 

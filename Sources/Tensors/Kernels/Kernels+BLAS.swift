@@ -13,10 +13,12 @@ extension Kernels {
     alpha: Float = 1, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    KernelTimes.timed(.products) {
-      product(
-        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
-        beta: beta, c, ldc: ldc)
+    LayerTimes.timed("product \(m)×\(k) · \(k)×\(n)", flops: 2 * m * n * k) {
+      KernelTimes.timed(.products) {
+        product(
+          transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
+          beta: beta, c, ldc: ldc)
+      }
     }
   }
 

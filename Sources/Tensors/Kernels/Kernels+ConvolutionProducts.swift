@@ -99,17 +99,16 @@ extension Kernels {
     _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
-    KernelTimes.timed(.products) {
-      if Depthwise.serves(s) {
-        Depthwise.conv2d(x.base, w.base, s, into: y)
-      } else if DirectConvolution.servesForward(s) {
-        DirectConvolution.conv2d(x, w.base, s, into: y)
-      } else if Winograd.servesForward(s) {
-        Winograd.conv2d(x.base, w, s, into: y)
-      } else if LineWinograd.servesForward(s) {
-        LineWinograd.conv2d(x.base, w, s, into: y)
-      } else {
-        unfoldedConv2d(x, w.base, s, into: y)
+    let path = ConvolutionPath.forward(s)
+    LayerTimes.timed(s, .forward, path) {
+      KernelTimes.timed(.products) {
+        switch path {
+        case .depthwise: Depthwise.conv2d(x.base, w.base, s, into: y)
+        case .direct: DirectConvolution.conv2d(x, w.base, s, into: y)
+        case .winograd: Winograd.conv2d(x.base, w, s, into: y)
+        case .lineWinograd: LineWinograd.conv2d(x.base, w, s, into: y)
+        case .unfolded: unfoldedConv2d(x, w.base, s, into: y)
+        }
       }
     }
   }
@@ -120,18 +119,17 @@ extension Kernels {
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>, adding: Bool = false
   ) {
-    precondition(!adding || unfoldsInputGradient(s), "conv2dInputGradient: this layer's path cannot add")
-    KernelTimes.timed(.products) {
-      if unfoldsInputGradient(s) {
-        unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
-      } else if Depthwise.serves(s) {
-        Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
-      } else if DirectConvolution.servesInputGradient(s) {
-        DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
-      } else if Winograd.servesInputGradient(s) {
-        Winograd.conv2dInputGradient(gy, w, s, into: gx)
-      } else {
-        LineWinograd.conv2dInputGradient(gy, w, s, into: gx)  // the last that serves it
+    let path = ConvolutionPath.inputGradient(s)
+    precondition(!adding || path == .unfolded, "conv2dInputGradient: this layer's path cannot add")
+    LayerTimes.timed(s, .inputGradient, path) {
+      KernelTimes.timed(.products) {
+        switch path {
+        case .unfolded: unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
+        case .depthwise: Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
+        case .direct: DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
+        case .winograd: Winograd.conv2dInputGradient(gy, w, s, into: gx)
+        case .lineWinograd: LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
+        }
       }
     }
   }
@@ -139,10 +137,7 @@ extension Kernels {
   /// Whether a layer's input gradient goes through column matrices or, pointwise, one product a
   /// sample: both can add into what the gradient's storage holds (col2im adds; the products
   /// then take β = 1), so a last backward pass adds it into its sum (DenseNet-121's 1×1 layers).
-  static func unfoldsInputGradient(_ s: ConvShape) -> Bool {
-    !Depthwise.serves(s) && !DirectConvolution.servesInputGradient(s) && !Winograd.servesInputGradient(s)
-      && !LineWinograd.servesInputGradient(s)
-  }
+  static func unfoldsInputGradient(_ s: ConvShape) -> Bool { ConvolutionPath.inputGradient(s) == .unfolded }
 
   /// `gw = ∂<gy, conv2d(x, w)>/∂w`: directly, by Winograd's transforms for a wide 3×3 layer, or
   /// through column matrices.
@@ -150,15 +145,15 @@ extension Kernels {
     _ x: TensorStorage, _ gy: UnsafePointer<Float>, _ s: ConvShape,
     into gw: UnsafeMutablePointer<Float>
   ) {
-    KernelTimes.timed(.products) {
-      if Depthwise.serves(s) {
-        Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
-      } else if DirectConvolution.servesForward(s) {
-        DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
-      } else if Winograd.servesFilterGradient(s) {
-        Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
-      } else {
-        unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+    let path = ConvolutionPath.filterGradient(s)
+    LayerTimes.timed(s, .filterGradient, path) {
+      KernelTimes.timed(.products) {
+        switch path {
+        case .depthwise: Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
+        case .direct: DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
+        case .winograd: Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
+        case .lineWinograd, .unfolded: unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+        }
       }
     }
   }
