@@ -13,15 +13,14 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
   let idx = TensorStorage(count: n * c * oh * ow)
   let (src, positions) = (x.storage.base, Shared(idx.base))
   Kernels.parallel(n * c, work: n * c * oh * ow * kernel * kernel) { planes in
-    for plane in planes where Kernels.vectorPooling {
-      fedsim_max_positions(
-        src + plane * h * w, Int32(h), Int32(w), Int32(kernel), Int32(stride), Int32(padding), Int32(oh), Int32(ow),
-        positions.pointer + plane * oh * ow)
-    }
-    for plane in planes where !Kernels.vectorPooling {
-      maxPositions(
-        src + plane * h * w, size: (h, w), kernel: kernel, stride: stride, padding: padding, out: (oh, ow),
-        into: positions.pointer + plane * oh * ow)
+    for plane in planes {
+      let (from, into) = (src + plane * h * w, positions.pointer + plane * oh * ow)
+      if Kernels.vectorPooling {
+        fedsim_max_positions(
+          from, Int32(h), Int32(w), Int32(kernel), Int32(stride), Int32(padding), Int32(oh), Int32(ow), into)
+      } else {
+        maxPositions(from, size: (h, w), kernel: kernel, stride: stride, padding: padding, out: (oh, ow), into: into)
+      }
     }
   }
   let index = Tensor(shape: [n, c, oh * ow], storage: idx)

@@ -60,7 +60,6 @@ public enum Defense: Sendable, Equatable, Codable {
     }
   }
 
-
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: StringKey.self)
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
