@@ -228,13 +228,26 @@ AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int6
 // (a layer's input gradient at 7×7 or 14×14 pixels: 49 or 196 columns).
 enum { IN_PLACE_COLUMNS = 200 };
 
+// op(b) packed whole ahead of the product (fedsim_pack_filter): its KC-step blocks `width`
+// columns (a multiple of 16) wide one after another, the product's columns from `column` on.
+typedef struct {
+  const float *at;
+  int64_t width, column;
+} Packed;
+
+// The packed panels of op(b)'s steps [p, p + kc) and columns [j, j + ...) (j a multiple of 16).
+static inline const float *packed_panels(Packed b, int64_t p, int64_t kc, int64_t j) {
+  return b.at + p * b.width + (b.column + j) * kc;
+}
+
 static int product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+                   const float *a, int64_t lda, const float *b, int64_t ldb, Packed filter, float beta, float *c,
+                   int64_t ldc) {
   int64_t mcb = m < MCB ? m : MCB, ncv = n < NCV ? n : NCV;
   int64_t kc0 = k < KC ? k : KC;
   float *pa = reserve(&packedA, &capacityA, (size_t)((mcb + MR - 1) / MR * MR) * (size_t)kc0);
-  float *pb = reserve(&packedB, &capacityB, (size_t)((ncv + 15) / 16 * 16) * (size_t)kc0);
-  if (!pa || !pb) return -1;
+  float *pb = filter.at ? NULL : reserve(&packedB, &capacityB, (size_t)((ncv + 15) / 16 * 16) * (size_t)kc0);
+  if (!pa || (!pb && !filter.at)) return -1;
   int inPlace = n <= IN_PLACE_COLUMNS;
   int64_t rs = transposeA ? 1 : lda, ss = transposeA ? lda : 1;
   for (int64_t i = 0; i < m; i += MCB) {
@@ -251,8 +264,13 @@ static int product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n,
       }
       for (int64_t j = 0; j < n; j += NCV) {
         int64_t columns = n - j < NCV ? n - j : NCV;
-        pack_b(b, ldb, transposeB, p, kc, j, columns, pb);
-        block(kc, at, pb, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
+        const float *panels = pb;
+        if (filter.at) {
+          panels = packed_panels(filter, p, kc, j);
+        } else {
+          pack_b(b, ldb, transposeB, p, kc, j, columns, pb);
+        }
+        block(kc, at, panels, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
       }
     }
   }
@@ -306,17 +324,56 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
   // sums are the same, element for element: only which side fills the vectors changes.
   if (10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS) {
     float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
-    if (t && product(!transposeB, !transposeA, n, m, k, 1, b, ldb, a, lda, 0, t, m) == 0) {
+    if (t && product(!transposeB, !transposeA, n, m, k, 1, b, ldb, a, lda, (Packed){0}, 0, t, m) == 0) {
       store_turned(t, m, n, alpha, beta, c, ldc);
       return 0;
     }
   }
-  return product(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return product(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, (Packed){0}, beta, c, ldc);
+}
+
+int fedsim_product_turns(int64_t m, int64_t n) {
+  return 10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS;
+}
+
+int64_t fedsim_packed_filter_count(int64_t k, int64_t n) { return (n + 15) / 16 * 16 * k; }
+
+void fedsim_pack_filter(int32_t transposeB, int64_t k, int64_t n, const float *b, int64_t ldb, float *out) {
+  int64_t width = (n + 15) / 16 * 16;
+  for (int64_t p = 0; p < k; p += KC) pack_b(b, ldb, transposeB, p, k - p < KC ? k - p : KC, 0, n, out + p * width);
+}
+
+int fedsim_packed_product(int32_t transposeA, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *packed, int64_t width, int64_t column, float beta, float *c, int64_t ldc,
+                          int32_t turnC) {
+  if (m <= 0 || n <= 0 || k <= 0 || column % 16 != 0 || (uintptr_t)packed % 64 != 0) return -1;
+  Packed filter = {packed, (width + 15) / 16 * 16, column};
+  if (!turnC) return product(transposeA, 0, m, n, k, 1, a, lda, NULL, 0, filter, beta, c, ldc);
+  float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
+  if (!t || product(transposeA, 0, m, n, k, 1, a, lda, NULL, 0, filter, 0, t, n) != 0) return -1;
+  store_turned(t, n, m, 1, beta, c, ldc);
+  return 0;
 }
 
 #else
 
 int fedsim_matrix_product_available(void) { return 0; }
+
+int fedsim_product_turns(int64_t m, int64_t n) { (void)m; (void)n; return 0; }
+
+int64_t fedsim_packed_filter_count(int64_t k, int64_t n) { (void)k; (void)n; return 0; }
+
+void fedsim_pack_filter(int32_t transposeB, int64_t k, int64_t n, const float *b, int64_t ldb, float *out) {
+  (void)transposeB; (void)k; (void)n; (void)b; (void)ldb; (void)out;
+}
+
+int fedsim_packed_product(int32_t transposeA, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *packed, int64_t width, int64_t column, float beta, float *c, int64_t ldc,
+                          int32_t turnC) {
+  (void)transposeA; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)width; (void)column;
+  (void)beta; (void)c; (void)ldc; (void)turnC;
+  return -1;
+}
 
 int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,

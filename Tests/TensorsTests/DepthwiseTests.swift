@@ -32,12 +32,12 @@ struct DepthwiseTests {
 
     let (direct, unfolded) = (TensorStorage(count: Shape.count(s.outputShape), repeating: 9), TensorStorage(count: Shape.count(s.outputShape)))
     Depthwise.conv2d(x.storage.base, w.storage.base, s, into: direct.base)
-    Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
+    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
     close(direct, unfolded, "output")
 
     let (gxDirect, gxUnfolded) = (TensorStorage(count: x.scalarCount, repeating: 9), TensorStorage(count: x.scalarCount))
     Depthwise.conv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxDirect.base)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
+    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
     close(gxDirect, gxUnfolded, "input gradient")
 
     let (gwDirect, gwUnfolded) = (TensorStorage(count: w.scalarCount, repeating: 9), TensorStorage(count: w.scalarCount))

@@ -35,7 +35,7 @@ struct DirectConvolutionTests {
     let direct = TensorStorage(count: Shape.count(s.outputShape))
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
     DirectConvolution.conv2d(x.storage, w.storage.base, s, into: direct.base)
-    Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
+    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
     close(direct, unfolded, "output")
 
     let gwDirect = TensorStorage(count: w.scalarCount)
@@ -49,7 +49,7 @@ struct DirectConvolutionTests {
     let gxDirect = TensorStorage(count: x.scalarCount, repeating: 0.5)
     let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
     DirectConvolution.conv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxDirect.base)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
+    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
     close(gxDirect, gxUnfolded, "input gradient")
   }
 

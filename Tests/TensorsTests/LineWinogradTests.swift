@@ -33,7 +33,7 @@ struct LineWinogradTests {
     let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
     LineWinograd.conv2d(x.storage.base, w.storage, s, into: fast.base)
-    Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
+    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
     close(fast, unfolded, "output")
 
     let across = c.kernel.0 == 1 ? c.padding.0 : c.padding.1
@@ -42,7 +42,7 @@ struct LineWinogradTests {
     let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
     let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
     LineWinograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
+    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
     close(gxFast, gxUnfolded, "input gradient")
   }
 

@@ -37,9 +37,9 @@ struct WinogradTests {
     let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
 
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    Kernels.unfoldedConv2d(x.storage, w.storage.base, s, into: unfolded.base)
+    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
     let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage.base, s, into: gxUnfolded.base)
+    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
     for inBands in [false, true] {
       let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
       Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base, inBands: inBands)

@@ -69,6 +69,28 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                           int64_t ldc);
 
+/// 1 when fedsim_matrix_product computes an m×n c turned (cᵀ, then turned back): c's columns
+/// would fill the vectors worse than its rows fill the panels.
+int fedsim_product_turns(int64_t m, int64_t n);
+
+/// The floats fedsim_pack_filter writes for an op(b) of k×n.
+int64_t fedsim_packed_filter_count(int64_t k, int64_t n);
+
+/// Packs all of op(b) (k×n: b as stored, or transposed when transposeB is 1; ldb its row
+/// length) into `out` (64-byte aligned) as fedsim_matrix_product packs it a block at a time, for
+/// products that read the same op(b) again (a layer's filters). Only where
+/// fedsim_matrix_product_available().
+void fedsim_pack_filter(int32_t transposeB, int64_t k, int64_t n, const float *b, int64_t ldb, float *out);
+
+/// t = op(a) · op(b)[:, column ..< column + n], op(b) (`width` columns) packed by
+/// fedsim_pack_filter, `column` a multiple of 16; stored as c = t + beta · c, or with `turnC` as
+/// c = tᵀ + beta · c (c n×m). The sums are fedsim_matrix_product's, element for element. Returns
+/// 0, or -1 (c untouched) for a dimension not positive, a column not a multiple of 16, `packed`
+/// not 64-byte aligned, or no scratch.
+int fedsim_packed_product(int32_t transposeA, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *packed, int64_t width, int64_t column, float beta, float *c, int64_t ldc,
+                          int32_t turnC);
+
 /// The time, in ns, a write on one of the first two CPUs this process may use takes to be seen on
 /// the other: two threads, one held to each, pass a counter `passes` times each way through one
 /// cache line (core_latency.c), or fewer when `limit_ns` of wall time have passed first (on a

@@ -8,6 +8,9 @@ struct DerivedLayout: Hashable {
     /// Batch norm's per-channel mean and `1/√(var + ε)` of the elements seen as `channels`
     /// planes of `plane` (ε by its bit pattern).
     case channelStatistics(epsilon: UInt32, channels: Int, plane: Int)
+    /// A layer's filters as FedSim's product packs op(w)ᵀ, op(w) being `rows × steps`
+    /// (`Kernels.filterProduct`).
+    case packedFilter(transposed: Bool, rows: Int, steps: Int)
   }
   let kind: Kind
   let shape: ConvShape?

@@ -107,7 +107,7 @@ extension Kernels {
         case .direct: DirectConvolution.conv2d(x, w.base, s, into: y)
         case .winograd: Winograd.conv2d(x.base, w, s, into: y)
         case .lineWinograd: LineWinograd.conv2d(x.base, w, s, into: y)
-        case .unfolded: unfoldedConv2d(x, w.base, s, into: y)
+        case .unfolded: unfoldedConv2d(x, w, s, into: y)
         }
       }
     }
@@ -124,7 +124,7 @@ extension Kernels {
     LayerTimes.timed(s, .inputGradient, path) {
       KernelTimes.timed(.products) {
         switch path {
-        case .unfolded: unfoldedConv2dInputGradient(gy, w.base, s, into: gx, adding: adding)
+        case .unfolded: unfoldedConv2dInputGradient(gy, w, s, into: gx, adding: adding)
         case .depthwise: Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
         case .direct: DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
         case .winograd: Winograd.conv2dInputGradient(gy, w, s, into: gx)
@@ -160,22 +160,26 @@ extension Kernels {
 
   /// `y = conv2d(x, w)` through column matrices.
   static func unfoldedConv2d(
-    _ x: TensorStorage, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    _ x: TensorStorage, _ w: TensorStorage, _ s: ConvShape,
     into y: UnsafeMutablePointer<Float>
   ) {
     forEachGroup(of: x, s) { chunk, cols, packed, g in
       let width = chunk.count * s.pixels
-      gemm(
-        transposeA: false, transposeB: false, m: s.og, n: width, k: s.patch,
-        w + g * s.og * s.patch, lda: s.patch, operand(x, cols, s, chunk, g), ldb: width,
-        packed ?? y + (chunk.first * s.o + g * s.og) * s.pixels, ldc: width)
+      let (input, out) = (operand(x, cols, s, chunk, g), packed ?? y + (chunk.first * s.o + g * s.og) * s.pixels)
+      if s.geo.groups > 1 || !filterProduct(
+        w, transposed: false, m: s.og, n: width, k: s.patch, input, ldx: width, out, ldc: width)
+      {
+        gemm(
+          transposeA: false, transposeB: false, m: s.og, n: width, k: s.patch,
+          w.base + g * s.og * s.patch, lda: s.patch, input, ldb: width, out, ldc: width)
+      }
       if let packed { repack(y, packed, s, chunk, g, gather: false) }
     }
   }
 
   /// `gx = ∂<gy, conv2d(x, w)>/∂x` through column matrices.
   static func unfoldedConv2dInputGradient(
-    _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+    _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape,
     into gx: UnsafeMutablePointer<Float>, adding: Bool = false
   ) {
     // col2im adds into gx; a pointwise layer's products write each sample's channels once.
@@ -189,10 +193,14 @@ extension Kernels {
       for g in 0..<s.geo.groups {
         if let packed { repack(gyM, packed, s, chunk, g, gather: true) }
         let gxg = gx + (chunk.first * s.c + g * s.cg) * s.h * s.w
-        gemm(
-          transposeA: true, transposeB: false, m: s.patch, n: width, k: s.og,
-          w + g * s.og * s.patch, lda: s.patch, packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, ldb: width,
-          beta: adding && cols == nil ? 1 : 0, cols ?? gxg, ldc: width)
+        let (grad, beta) = (packed ?? gyM + (chunk.first * s.o + g * s.og) * s.pixels, Float(adding && cols == nil ? 1 : 0))
+        if s.geo.groups > 1 || !filterProduct(
+          w, transposed: true, m: s.patch, n: width, k: s.og, grad, ldx: width, beta: beta, cols ?? gxg, ldc: width)
+        {
+          gemm(
+            transposeA: true, transposeB: false, m: s.patch, n: width, k: s.og,
+            w.base + g * s.og * s.patch, lda: s.patch, grad, ldb: width, beta: beta, cols ?? gxg, ldc: width)
+        }
         guard let cols else { continue }
         for i in 0..<chunk.count {
           col2im(cols + i * s.pixels, s, gxg + i * s.c * s.h * s.w, rowStride: width)

@@ -1,0 +1,132 @@
+import CGatherProduct
+@testable import Tensors
+import Testing
+
+/// Filters packed once and kept (`Kernels.filterProduct`): the same sums as `gemm`, bit for bit,
+/// over products that run turned (few columns), at one thread and at three (parts of whole
+/// panels of 16 filters); and the unfolded convolutions that use them against a float64
+/// convolution computed here.
+@Suite("Packed filters", .serialized)
+struct PackedFilterTests {
+  static let products: [(m: Int, n: Int, k: Int, transposed: Bool, beta: Float)] = [
+    (512, 49, 600, false, 0),  // a 7×7 layer's forward pass: three blocks of steps
+    (300, 49, 70, true, 1),  // an input gradient, added to c
+    (200, 7, 33, false, 0.25),  // one short panel of 7 rows
+    (4_608, 49, 130, true, 0),  // a 512-channel layer's input gradient: nine blocks of columns
+  ]
+
+  @Test("the same sums as gemm, bit for bit", arguments: 0..<4, [1, 3])
+  func matchesGemm(index: Int, threads: Int) throws {
+    let saved = BLAS.threads
+    defer { BLAS.threads = saved }
+    BLAS.threads = threads
+    let t = Self.products[index]
+    var gen = SeededGenerator(seed: UInt64(index + 900))
+    let w = TensorStorage((0..<t.m * t.k).map { _ in Float.random(in: -1...1, using: &gen) })
+    let (ldx, ldc) = (t.n + 3, t.n + 5)
+    let x = (0..<t.k * ldx).map { _ in Float.random(in: -1...1, using: &gen) }
+    let c0 = (0..<t.m * ldc).map { _ in Float.random(in: -1...1, using: &gen) }
+    var (packed, plain) = (c0, c0)
+    let ran = x.withUnsafeBufferPointer { x in
+      packed.withUnsafeMutableBufferPointer { c in
+        Kernels.filterProduct(
+          w, transposed: t.transposed, m: t.m, n: t.n, k: t.k, x.baseAddress!, ldx: ldx, beta: t.beta, c.baseAddress!,
+          ldc: ldc)
+      }
+    }
+    try #require(ran == Kernels.widerProducts, "packed filters serve FedSim's own product only")
+    try #require(ran, "no AVX-512 here: products go through OpenBLAS, with nothing kept")
+    x.withUnsafeBufferPointer { x in
+      plain.withUnsafeMutableBufferPointer { c in
+        Kernels.gemm(
+          transposeA: t.transposed, transposeB: false, m: t.m, n: t.n, k: t.k, w.base, lda: t.transposed ? t.m : t.k,
+          x.baseAddress!, ldb: ldx, beta: t.beta, c.baseAddress!, ldc: ldc)
+      }
+    }
+    let differing = zip(packed, plain).filter { $0.bitPattern != $1.bitPattern }.count
+    #expect(differing == 0, "\(differing) of \(packed.count) elements differ from gemm's (columns past n included)")
+    #expect(w.derived.withLock { $0.count } == 1, "the packed filters are kept with them")
+  }
+
+  @Test("a product whose columns fill the vectors is left to gemm")
+  func wideProductsDecline() {
+    let w = TensorStorage(count: 64 * 32, repeating: 1)
+    let x = [Float](repeating: 1, count: 32 * 256)
+    var c = [Float](repeating: 0, count: 64 * 256)
+    let ran = x.withUnsafeBufferPointer { x in
+      c.withUnsafeMutableBufferPointer { c in
+        Kernels.filterProduct(w, transposed: false, m: 64, n: 256, k: 32, x.baseAddress!, ldx: 256, c.baseAddress!, ldc: 256)
+      }
+    }
+    #expect(!ran)
+    #expect(c.allSatisfy { $0 == 0 } && w.derived.withLock { $0.isEmpty })
+  }
+
+  static let layers: [(batch: Int, input: [Int], filter: [Int], stride: Int, padding: Int)] = [
+    (1, [32, 7, 7], [64, 32, 3, 3], 1, 1),  // a last-block layer at 7×7
+    (2, [24, 7, 7], [64, 24, 3, 3], 1, 1),  // two samples side by side: 98 columns
+    (1, [16, 14, 14], [48, 16, 3, 3], 2, 1),  // stride 2 into 7×7
+  ]
+
+  @Test("unfolded convolutions through kept filters equal a float64 convolution", arguments: 0..<3, [1, 3])
+  func convolutions(index: Int, threads: Int) throws {
+    let saved = BLAS.threads
+    defer { BLAS.threads = saved }
+    BLAS.threads = threads
+    let l = Self.layers[index]
+    let s = ConvShape(
+      input: [l.batch] + l.input, filter: l.filter,
+      geometry: ConvGeometry(stride: (l.stride, l.stride), padding: (l.padding, l.padding)))
+    var gen = SeededGenerator(seed: UInt64(index + 950))
+    let x = Tensor.uniform([l.batch] + l.input, low: -1, high: 1, using: &gen)
+    let w = Tensor.uniform(l.filter, low: -1, high: 1, using: &gen)
+    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
+    let (y, expectedY) = (TensorStorage(count: Shape.count(s.outputShape)), reference(s, x, w, gy).y)
+    let (gx, expectedGx) = (TensorStorage(count: x.scalarCount, repeating: 9), reference(s, x, w, gy).gx)
+    for pass in 0..<2 {  // the second reads the filters kept by the first
+      Kernels.unfoldedConv2d(x.storage, w.storage, s, into: y.base)
+      Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gx.base)
+      close(y, expectedY, "output, pass \(pass)")
+      close(gx, expectedGx, "input gradient, pass \(pass)")
+    }
+    // One packing for each direction whose product runs turned (98 columns turn the forward
+    // product of 64 filters, not the input gradient's of 216 rows).
+    let width = l.batch * s.pixels
+    let turned = [s.o, s.patch].filter { fedsim_product_turns(Int64($0), Int64(width)) == 1 }.count
+    let kept = w.storage.derived.withLock { $0.count }
+    #expect(turned >= 1 && kept == (Kernels.widerProducts ? turned : 0), "kept: \(kept), turned: \(turned)")
+  }
+
+  /// `y = conv2d(x, w)` and `gx = ∂<gy, y>/∂x` in float64, tap by tap.
+  private func reference(_ s: ConvShape, _ x: Tensor, _ w: Tensor, _ gy: Tensor) -> (y: [Double], gx: [Double]) {
+    let (xs, ws, gys) = (x.scalars, w.scalars, gy.scalars)
+    var y = [Double](repeating: 0, count: gys.count), gx = [Double](repeating: 0, count: xs.count)
+    for b in 0..<s.n {
+      for o in 0..<s.o {
+        for oy in 0..<s.oh {
+          for ox in 0..<s.ow {
+            let out = ((b * s.o + o) * s.oh + oy) * s.ow + ox
+            for c in 0..<s.c {
+              for i in 0..<s.kh {
+                for j in 0..<s.kw {
+                  let (iy, ix) = (oy * s.geo.stride.0 - s.geo.padding.0 + i, ox * s.geo.stride.1 - s.geo.padding.1 + j)
+                  guard iy >= 0, iy < s.h, ix >= 0, ix < s.w else { continue }
+                  let (at, tap) = (((b * s.c + c) * s.h + iy) * s.w + ix, ((o * s.c + c) * s.kh + i) * s.kw + j)
+                  y[out] += Double(xs[at]) * Double(ws[tap])
+                  gx[at] += Double(gys[out]) * Double(ws[tap])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (y, gx)
+  }
+
+  private func close(_ a: TensorStorage, _ b: [Double], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    var worst = 0.0
+    for i in 0..<b.count { worst = max(worst, abs(Double(a.base[i]) - b[i]) / max(1, abs(b[i]))) }
+    #expect(worst < 1e-5, "\(what): largest relative difference \(worst)", sourceLocation: sourceLocation)
+  }
+}
