@@ -134,11 +134,12 @@ static inline __mmask16 lanes(int columns) {
 // inlined, so a short panel's kernel issues only its own rows' FMAs.
 #define INLINE AVX512 static inline __attribute__((always_inline))
 INLINE void tile32_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *b, float *c, int64_t ldc,
-                      int rows, int columns, float alpha, float beta) {
+                      int rows, int columns, float alpha, float beta, const float *fetch) {
   EACH(ZERO2)
   const float *b1 = b + 16 * kc, *ap = a;
   for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p), b1p = _mm512_load_ps(b1 + 16 * p);
+    if (fetch) _mm_prefetch((const char *)(fetch + 16 * p), _MM_HINT_T0);
 #define FMA2(r)                                                                                \
   if (r < rows) {                                                                              \
     __m512 x = _mm512_set1_ps(ap[r * rs]);                                                     \
@@ -155,11 +156,12 @@ INLINE void tile32_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const 
 
 // An MR×16 tile, for the last 16 or fewer columns.
 INLINE void tile16_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const float *b, float *c, int64_t ldc,
-                      int rows, int columns, float alpha, float beta) {
+                      int rows, int columns, float alpha, float beta, const float *fetch) {
   EACH(ZERO1)
   const float *ap = a;
   for (int64_t p = 0; p < kc; p++, ap += ss) {
     const __m512 b0 = _mm512_load_ps(b + 16 * p);
+    if (fetch) _mm_prefetch((const char *)(fetch + 16 * p), _MM_HINT_T0);
 #define FMA1(r) if (r < rows) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[r * rs]), b0, c##r##0);
     EACH(FMA1)
   }
@@ -179,9 +181,9 @@ INLINE void tile16_at(int64_t kc, const float *a, int64_t rs, int64_t ss, const 
     int64_t j = 0;                                                                                             \
     for (; j + 16 < columns; j += 32) {                                                                        \
       int w = (int)(columns - j < 32 ? columns - j : 32);                                                      \
-      tile32_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, w, alpha, beta);                                 \
+      tile32_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, w, alpha, beta, NULL);                           \
     }                                                                                                          \
-    if (j < columns) tile16_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, (int)(columns - j), alpha, beta); \
+    if (j < columns) tile16_at(kc, a, RS, SS, pb + j * kc, c + j, ldc, ROWS, (int)(columns - j), alpha, beta, NULL); \
   }
 ROW_OF_TILES(packed_row, 1, MR, MR)
 ROW_OF_TILES(strided_row, rs, ss, MR)
@@ -220,6 +222,27 @@ AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int6
     } else {
       strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, alpha, beta);
     }
+  }
+}
+
+// The tiles of one block column by column, for op(b) packed ahead (a layer's filters, which
+// come from memory rather than from pack_b's L2): each pair of panels serves every row of tiles
+// while the first two rows fetch the next pair's two panels, a line a step.
+AVX512 static void block_by_columns(int64_t kc, Rows a, const float *pb, int64_t rows, int64_t columns, float *c,
+                                    int64_t ldc, float alpha, float beta) {
+  for (int64_t j = 0; j < columns; j += 32) {
+    int w = (int)(columns - j < 32 ? columns - j : 32);
+    const float *b = pb + j * kc, *next = j + 32 < columns ? b + 32 * kc : NULL;
+    int64_t i = 0;
+    for (; i + MR <= rows; i += MR) {
+      const float *fetch = !next || i > MR ? NULL : i == 0 ? next : columns - j > 48 ? next + 16 * kc : NULL;
+      if (w > 16) {
+        tile32_at(kc, a.at + i * kc, 1, MR, b, c + i * ldc + j, ldc, MR, w, alpha, beta, fetch);
+      } else {
+        tile16_at(kc, a.at + i * kc, 1, MR, b, c + i * ldc + j, ldc, MR, w, alpha, beta, fetch);
+      }
+    }
+    if (i < rows) shortRows[rows - i](kc, a.at + i * kc, 1, MR, b, w, c + i * ldc + j, ldc, alpha, beta);
   }
 }
 
@@ -270,7 +293,11 @@ static int product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n,
         } else {
           pack_b(b, ldb, transposeB, p, kc, j, columns, pb);
         }
-        block(kc, at, panels, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
+        if (filter.at && at.packed) {
+          block_by_columns(kc, at, panels, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
+        } else {
+          block(kc, at, panels, rows, columns, c + i * ldc + j, ldc, alpha, stepBeta);
+        }
       }
     }
   }
