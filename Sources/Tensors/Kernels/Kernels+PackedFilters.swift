@@ -6,13 +6,16 @@ import COpenBLAS
 /// A product with few columns (a 7×7 layer's 49 pixels) runs turned, `cᵀ = xᵀ · op(w)ᵀ`, and
 /// its vector side is then the filters: ResNet-18's 512-channel layers repacked 9.4 MiB of them
 /// from memory at every pass, about a tenth of the pass. Packed once, a pass reads the panels.
-/// The filters of an attack are fixed, so the packing is paid once an attack; a training step
-/// pays it once for its forward and backward passes together.
+/// The filters of an attack are fixed, so the packing is paid once an attack. Filters read once
+/// (the weight gradient's pullback reads new ones at every evaluation) are better packed a
+/// block at a time, into the L2, as `gemm` does: so filters are packed whole from their second
+/// product in the same direction on.
 extension Kernels {
   /// `c [m × n] = op(w) · x + beta · c` for a layer's filters `w` (`op(w)` is w [m × k], or
   /// wᵀ for w [k × m] when `transposed`) and `x` [k × n] (rows `ldx` apart), through op(w)ᵀ
-  /// packed and kept with `w`, where FedSim's product would run it turned. False (c untouched)
-  /// where it would not: the caller then runs `gemm`. The sums are `gemm`'s, element for element.
+  /// packed and kept with `w`, where FedSim's product would run it turned and `w` was read so
+  /// before. False (c untouched) where not: the caller then runs `gemm`. The sums are `gemm`'s,
+  /// element for element.
   static func filterProduct(
     _ w: TensorStorage, transposed: Bool, m: Int, n: Int, k: Int, _ x: UnsafePointer<Float>, ldx: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
@@ -20,7 +23,8 @@ extension Kernels {
     guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, fedsim_product_turns(Int64(m), Int64(n)) == 1 else {
       return false
     }
-    let packed = aligned(packedFilter(w, transposed: transposed, m: m, k: k))
+    guard let kept = packedFilter(w, transposed: transposed, m: m, k: k) else { return false }
+    let packed = aligned(kept)
     LayerTimes.timed("product \(m)×\(k) · \(k)×\(n)", flops: 2 * m * n * k) {
       KernelTimes.timed(.products) {
         gemmFLOPs.add(2 &* m &* n &* k, ordering: .relaxed)
@@ -46,11 +50,16 @@ extension Kernels {
     return true
   }
 
-  /// op(w)ᵀ [k × m] packed for `fedsim_packed_product` (from `aligned(_:)` on), made on first
-  /// use and kept with `w`.
-  private static func packedFilter(_ w: TensorStorage, transposed: Bool, m: Int, k: Int) -> TensorStorage {
+  /// op(w)ᵀ [k × m] packed for `fedsim_packed_product` (from `aligned(_:)` on), made at the
+  /// second use and kept with `w`; nil at the first, which leaves an empty mark in its place.
+  private static func packedFilter(_ w: TensorStorage, transposed: Bool, m: Int, k: Int) -> TensorStorage? {
     let key = DerivedLayout(kind: .packedFilter(transposed: transposed, rows: m, steps: k), shape: nil)
-    if let cached = w.derived.withLock({ $0[key] }) { return cached }
+    let seen = w.derived.withLock { derived -> TensorStorage? in
+      defer { if derived[key] == nil { derived[key] = TensorStorage(count: 0) } }
+      return derived[key]
+    }
+    guard let seen else { return nil }
+    if seen.count > 0 { return seen }
     let packed = TensorStorage(count: Int(fedsim_packed_filter_count(Int64(k), Int64(m))) + alignment - 1)
     // op(w)ᵀ is w read the other way: wᵀ of w [m × k], or w itself when op(w) = wᵀ.
     fedsim_pack_filter(transposed ? 0 : 1, Int64(k), Int64(m), w.base, Int64(transposed ? m : k), aligned(packed))
