@@ -2,7 +2,8 @@
 import Testing
 
 /// The direct depthwise convolution (average pooling's) against the unfolded one: output, input
-/// gradient and filter gradient, over strides, paddings and kernels that overhang the edges.
+/// gradient and filter gradient, over strides, paddings and kernels that overhang the edges,
+/// tap by tap and through padded planes (stride 1).
 @Suite("Depthwise convolution")
 struct DepthwiseTests {
   static let cases: [(batch: Int, input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int))] = [
@@ -11,9 +12,13 @@ struct DepthwiseTests {
     (2, [3, 17, 17], (5, 5), (3, 3), (0, 0)),  // Inception's auxiliary head
     (1, [6, 7, 10], (3, 2), (2, 1), (1, 2)),  // uneven strides and paddings
     (3, [2, 4, 5], (5, 5), (1, 1), (2, 2)),  // every window overhangs
+    (2, [3, 17, 17], (3, 3), (1, 1), (1, 1)),  // Inception's pooling at 17×17: rows of 8, 8 and 1
+    (1, [4, 8, 8], (3, 3), (1, 1), (1, 1)),  // and at 8×8: one whole vector a row
+    (2, [2, 6, 11], (3, 2), (1, 1), (0, 1)),  // uneven kernel and padding at stride 1
+    (1, [3, 5, 9], (2, 2), (1, 1), (2, 0)),  // padding past the kernel: tap by tap
   ]
 
-  @Test("output, input gradient and filter gradient equal the unfolded ones", arguments: 0..<5, [1, 2])
+  @Test("output, input gradient and filter gradient equal the unfolded ones", arguments: 0..<9, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) {
     let before = BLAS.threads
     BLAS.threads = threads
@@ -25,6 +30,7 @@ struct DepthwiseTests {
       input: [c.batch] + c.input, filter: filter,
       geometry: ConvGeometry(stride: c.stride, padding: c.padding, groups: channels))
     #expect(Depthwise.serves(s))
+    #expect(Depthwise.padsPlanes(s) == (c.stride == (1, 1) && c.padding.0 < c.kernel.0 && c.padding.1 < c.kernel.1))
     var gen = SeededGenerator(seed: UInt64(index + 40))
     let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
     let w = Tensor.uniform(filter, low: -1, high: 1, using: &gen)

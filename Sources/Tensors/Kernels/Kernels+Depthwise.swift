@@ -27,8 +27,9 @@ enum Depthwise {
     }
   }
 
-  /// `y = conv2d(x, w)`.
+  /// `y = conv2d(x, w)`: through padded planes where they serve (`padsPlanes`), else tap by tap.
   static func conv2d(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape, into y: UnsafeMutablePointer<Float>) {
+    if padsPlanes(s) { return paddedConv2d(x, w, s, into: y) }
     let (x, y) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(y))
     Kernels.parallel(s.n * s.c, work: s.n * s.c * s.pixels * s.kh * s.kw) { planes in
       for p in planes {
@@ -41,10 +42,11 @@ enum Depthwise {
     }
   }
 
-  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`.
+  /// `gx = ∂<gy, conv2d(x, w)>/∂x`, overwriting `gx`: as `conv2d`.
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>
   ) {
+    if padsPlanes(s) { return paddedInputGradient(gy, w, s, into: gx) }
     let (gy, gx) = (Shared(UnsafeMutablePointer(mutating: gy)), Shared(gx))
     Kernels.parallel(s.n * s.c, work: s.n * s.c * s.pixels * s.kh * s.kw) { planes in
       for p in planes {
