@@ -7,8 +7,10 @@
 // of broadcast-times-vector FMAs run. Edges are zero-padded in the packs and masked on store; a
 // short last panel of rows runs a kernel of its own rows only. Where c's columns would fill the
 // vectors badly and its rows the panels well (a 7×7 layer's 49 pixels issue 64 lanes), cᵀ is
-// computed instead and turned back. One thread a call: FedSim's callers cut products between
-// their threads.
+// computed instead and turned back. A layer's filters, which such products read as op(b) at
+// every pass, may be packed whole once (fedsim_pack_filter) and then read column by column, the
+// next panels fetched ahead (fedsim_packed_product). One thread a call: FedSim's callers cut
+// products between their threads.
 #include "CGatherProduct.h"
 
 #if defined(__x86_64__)
