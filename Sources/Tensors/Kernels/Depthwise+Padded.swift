@@ -83,7 +83,7 @@ struct DepthwisePlanes {
             sum += filter[ky * kernel.1 + kx] * UnsafeRawPointer(row + kx).loadUnaligned(as: SIMD8<Float>.self)
           }
         }
-        store(sum, y + oy * out.1 + 8 * v, Swift.min(8, out.1 - 8 * v))
+        sum.store(lanes: Swift.min(8, out.1 - 8 * v), at: y + oy * out.1 + 8 * v)
       }
     }
   }
@@ -108,18 +108,8 @@ struct DepthwisePlanes {
         sum += t6 * load(r2)
         sum += t7 * load(r2 + 1)
         sum += t8 * load(r2 + 2)
-        store(sum, y + oy * out.1 + 8 * v, Swift.min(8, out.1 - 8 * v))
+        sum.store(lanes: Swift.min(8, out.1 - 8 * v), at: y + oy * out.1 + 8 * v)
       }
-    }
-  }
-
-  /// The first `count` lanes of `value` at `at`.
-  @inline(__always)
-  private func store(_ value: SIMD8<Float>, _ at: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count == 8 {
-      UnsafeMutableRawPointer(at).storeBytes(of: value, as: SIMD8<Float>.self)
-    } else {
-      for k in 0..<count { at[k] = value[k] }
     }
   }
 }

@@ -85,8 +85,8 @@ extension LineWinograd {
                 Winograd.interleave(first, second, into: plane + run.ty * out.1 + c, Swift.min(2 * run.count, out.1 - c))
               } else {
                 let at = plane + 2 * run.ty * out.1 + run.tx
-                LineWinograd.store(first, at, run.count)
-                if 2 * run.ty + 1 < out.0 { LineWinograd.store(second, at + out.1, run.count) }
+                first.store(lanes: run.count, at: at)
+                if 2 * run.ty + 1 < out.0 { second.store(lanes: run.count, at: at + out.1) }
               }
             }
           }
@@ -121,15 +121,5 @@ extension LineWinograd {
     let first = at.load(0) + (m1 + m2) + (m3 + m4) + (m5 + m6)
     let second = (m1 - m2) + 2 * (m3 - m4) + 0.5 * (m5 - m6) - at.load(7)
     return (first, second)
-  }
-
-  /// The first `count` lanes of `value` from `at` on.
-  @inline(__always)
-  static func store(_ value: SIMD8<Float>, _ at: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count == 8 {
-      UnsafeMutableRawPointer(at).storeBytes(of: value, as: SIMD8<Float>.self)
-    } else {
-      for k in 0..<count { at[k] = value[k] }
-    }
   }
 }

@@ -94,4 +94,14 @@ struct Shared: @unchecked Sendable {
   init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
 
-
+extension SIMD8 where Scalar == Float {
+  /// Stores the first `lanes` (≤ 8) lanes from `at` on: a whole vector when all eight.
+  @inline(__always)
+  func store(lanes: Int, at: UnsafeMutablePointer<Float>) {
+    if lanes == 8 {
+      UnsafeMutableRawPointer(at).storeBytes(of: self, as: SIMD8<Float>.self)
+    } else {
+      for k in 0..<lanes { at[k] = self[k] }
+    }
+  }
+}
