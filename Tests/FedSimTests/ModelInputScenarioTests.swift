@@ -38,6 +38,7 @@ struct ModelInputScenarioTests {
     for (yaml, key) in [
       ("model: {normalize: imagenette}", "model.normalize"), ("model: {normalize: '1,2/3,4'}", "model.normalize"),
       ("model: {name: inception_v3, size: 64}", "model"), ("model: {size: 2}", "model.size"),
+      ("model: {name: resnet18, auxiliary_head: false}", "'resnet18': has no auxiliary head"),
       ("model: {activation_scope: some}", "activation_scope"),
       ("model: {normalize: {mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2], foo: 1}}", "'model.normalize.foo'"),
       ("model: {normalize: {mean: [0.5, 0.5, 0.5]}}", "'model.normalize.std': missing"),

@@ -81,6 +81,16 @@ struct ModelZooTests {
     #expect(throws: ModelError.self) { try ModelZoo.make(ModelSpec(name: "inception_v3", imageSize: 32), generator: &gen) }
   }
 
+  @Test("options a model does not have are errors, not ignored: another model's auxiliary head, a normalisation for other channels")
+  func optionsForOtherModels() throws {
+    #expect(throws: ModelError.unsupported("resnet18", reason: "has no auxiliary head (auxiliary_head is Inception-v3's)")) {
+      try ModelZoo.check(ModelSpec(name: "resnet18", auxiliaryHead: false))
+    }
+    #expect(throws: ModelError.self) { try ModelZoo.check(ModelSpec(name: "lenet", channels: 1, normalization: .imageNet)) }
+    try ModelZoo.check(ModelSpec(name: "inception_v3", imageSize: 75, auxiliaryHead: false, normalization: .imageNet))
+    try ModelZoo.check(ModelSpec(name: "lenet", channels: 3, normalization: .imageNet))
+  }
+
   @Test("batch norm normalises by batch statistics and tracks running ones in training mode")
   func batchNorm() {
     var gen = SeededGenerator(seed: 2)

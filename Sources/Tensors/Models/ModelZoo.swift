@@ -115,7 +115,10 @@ public enum ModelZoo {
     case "densenet121" where s < 32: throw .unsupported("densenet121", reason: "images must be at least 32×32")
     case "inception_v3" where s < 75: throw .unsupported("inception_v3", reason: "images must be at least 75×75 (299 is usual)")
     case _ where !entries.contains(where: { $0.name == spec.name }): throw .unknownModel(spec.name)
-    default: return
+    default: break
+    }
+    if spec.auxiliaryHead != nil, spec.name != "inception_v3" {
+      throw .unsupported(spec.name, reason: "has no auxiliary head (auxiliary_head is Inception-v3's)")
     }
     if let n = spec.normalization, n.mean.count != spec.channels {
       throw .unsupported(spec.name, reason: "its normalisation is for \(n.mean.count) channels, its input has \(spec.channels)")
