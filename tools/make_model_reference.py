@@ -117,6 +117,8 @@ CASES = [
     ("resnet18", {"classes": 10, "stem": "cifar", "activation": "sigmoid"}, [1, 3, 32, 32], lambda: resnet18_cifar(10, nn.Sigmoid)),
     # 16 channels in every 1×7 and 7×1 layer: wide enough for FedSim's F(2, 7) Winograd path.
     ("inception_c", {"inputs": 16, "channels_7x7": 16}, [2, 16, 7, 7], lambda: I.InceptionC(16, 16)),
+    # 14×14: its 5×5 layer (48 → 64) has the tiles to go as a 3×3 over four shifted inputs by Winograd.
+    ("inception_a", {"inputs": 16, "pool_features": 8}, [2, 16, 14, 14], lambda: I.InceptionA(16, 8)),
 ]
 
 

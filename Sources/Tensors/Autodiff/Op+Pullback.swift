@@ -86,6 +86,10 @@ extension Op {
       return [g.padded(before: starts, after: after)]
     case .pad(let before, _, _):
       return [g.sliced(starts: before, ends: zip(before, x[0].shape).map { $0 + $1 })]
+    case .shiftedStack(let padding, _):
+      return [Tensors.shiftedSum(g, padding: padding, shape: x[0].shape)]
+    case .shiftedSum(let padding, _):
+      return [Tensors.shiftedStack(g, padding: padding, size: Array(x[0].shape[2...]))]
     case .matmul(let ta, let tb):
       let (a, b) = (x[0], x[1])
       let ga: Tensor? =

@@ -39,6 +39,13 @@ public enum Op: Sendable, Equatable {
   case slice(starts: [Int], ends: [Int])
   /// Widen each axis by `before` and `after` elements of `value`.
   case pad(before: [Int], after: [Int], value: Float)
+  /// Four copies of an NCHW input stacked along the channels: copy `(a, b)` is the input
+  /// zero-padded by `padding` (rows, columns) and shifted by `(3a, 3b)`, `size` rows and columns
+  /// (`SplitConvolution`'s input).
+  case shiftedStack(padding: [Int], size: [Int])
+  /// Its adjoint: the four channel blocks added back where they were read from, into an input of
+  /// `shape`.
+  case shiftedSum(padding: [Int], shape: [Int])
 
   // Linear algebra.
   /// `op(a) · op(b)` for rank-2 inputs, `op` transposing where the flag is set.
