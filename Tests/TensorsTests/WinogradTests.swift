@@ -1,3 +1,4 @@
+import CGatherProduct
 @testable import Tensors
 import Testing
 
@@ -113,6 +114,16 @@ struct WinogradTests {
     #expect(!Winograd.servesForward(shape([1, 12, 56, 56], [12, 12, 3, 3])))  // narrow: direct or unfolded
     #expect(!Winograd.servesForward(shape([1, 512, 7, 7], [512, 512, 3, 3])))  // 16 tiles: too thin
     #expect(Winograd.servesForward(shape([1, 256, 14, 14], [256, 256, 3, 3])))  // 49 tiles
+    #expect(Winograd.servesFilterGradient(shape([1, 256, 14, 14], [256, 256, 3, 3])))
+    // 32 tiles (Inception-v3's 3×3 448 → 384 over 2×8×8): forward and input gradient where the
+    // pair kernel reads the filters once for them, the filter gradient unfolded. The PyTorch golden
+    // 04-inception_a (Tests/Fixtures/models) checks such a layer: its 64 → 96 and 96 → 96 over
+    // 2×7×7, 32 tiles, one pair of blocks.
+    #expect(Winograd.servesForward(shape([2, 64, 7, 7], [96, 64, 3, 3])) == (fedsim_panel_product_wide() != 0))
+    let eight = shape([2, 448, 8, 8], [384, 448, 3, 3])
+    #expect(Winograd.servesForward(eight) == (fedsim_panel_product_wide() != 0))
+    #expect(Winograd.servesInputGradient(eight) == (fedsim_panel_product_wide() != 0))
+    #expect(!Winograd.servesFilterGradient(eight))
     #expect(Winograd.servesForward(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
     #expect(!Winograd.servesInputGradient(shape([1, 64, 20, 20], [64, 64, 3, 3], padding: 3)))
   }

@@ -1,3 +1,5 @@
+import CGatherProduct
+
 /// Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast algorithms for convolutional
 /// neural networks", 2016) for the 3×3, stride-1, ungrouped convolutions of wide layers.
 ///
@@ -16,13 +18,19 @@
 enum Winograd {
   /// Below this many tiles the 16 products are bound by reading the transformed filters (16
   /// floats a filter against the unfolded product's 9, each used once a tile): ResNet-18's 7×7
-  /// layers (16 tiles) ran slower this way on this machine, its 14×14 (49 tiles) faster.
-  static let minimumTiles = 49
+  /// layers (16 tiles) ran slower this way, its 14×14 (49 tiles) faster. Where the AVX-512 pair
+  /// kernel reads the filters once for two blocks, 32 tiles suffice: Inception-v3's 3×3 448 → 384
+  /// over 2×8×8 ran its forward pass in 14.0 ms an evaluation against 23.9 unfolded, its input
+  /// gradient 18.9 against 27.2 (its filter gradient did not gain: `minimumFilterGradientTiles`).
+  static let minimumTiles = fedsim_panel_product_wide() != 0 ? 32 : 49
+
+  /// A convolution's tiles: two by two outputs of every image.
+  static func tiles(_ s: ConvShape) -> Int { s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2) }
 
   /// Whether a convolution's forward pass goes this way.
   static func servesForward(_ s: ConvShape) -> Bool {
     s.kh == 3 && s.kw == 3 && s.geo.stride == (1, 1) && s.geo.groups == 1 && s.c >= 16 && s.o >= 16
-      && s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2) >= minimumTiles
+      && tiles(s) >= minimumTiles
   }
 
   /// Whether its input gradient does: the transposed convolution needs padding `2 − p ≥ 0`.
