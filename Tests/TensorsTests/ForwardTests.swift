@@ -179,6 +179,21 @@ struct ForwardTests {
     let loss = crossEntropy(logits: Tensor(shape: [1, 2], scalars: [0, 0]), labels: [1])
     #expect(abs(loss.scalar - 0.6931472) < 1e-6)
   }
+
+  @Test("ReLU's gradient passes the upstream where the input is positive, else 0, as PyTorch's threshold_backward")
+  func reluGradientMasks() {
+    let x = Tensor(shape: [6], scalars: [-1, 0, 2, .nan, 1e-30, 3])
+    let g = Tensor(shape: [6], scalars: [.nan, 5, 3, 4, -2, .infinity])
+    let got = reluGradient(input: x, upstream: g).scalars
+    #expect(got[0] == 0 && got[1] == 0 && got[2] == 3 && got[3] == 0 && got[4] == -2 && got[5] == .infinity, "\(got)")
+    // Through autodiff, to the second order: the first gradient of Σ relu(x)·w with respect to x
+    // is w masked, and its gradient with respect to w is the mask.
+    let v = Tensor([-1, 2, 0.5]).requiringGradient()
+    let w = Tensor([3, 4, 5]).requiringGradient()
+    let first = gradients(of: (relu(v) * w).sum(), wrt: [v], createGraph: true)[0]
+    #expect(first.scalars == [0, 4, 5])
+    #expect(gradients(of: first.sum(), wrt: [w])[0].scalars == [0, 1, 1])
+  }
 }
 
 @Suite("Seeded random numbers")

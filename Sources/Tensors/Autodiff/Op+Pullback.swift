@@ -32,7 +32,9 @@ extension Op {
     case .tanh:
       return [g * (1 - y * y)]
     case .relu:
-      return [g * (x[0].detached() .> 0)]
+      return [Tensors.reluGradient(input: x[0].detached(), upstream: g)]
+    case .reluGradient:
+      return [nil, needs[1] ? Tensors.reluGradient(input: x[0].detached(), upstream: g) : nil]
     case .leakyRelu(let slope):
       let positive = x[0].detached() .> 0
       return [g * (positive * (1 - slope) + slope)]

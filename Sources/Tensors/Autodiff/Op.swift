@@ -13,6 +13,9 @@ public enum Op: Sendable, Equatable {
   case exp, log, sqrt, abs, sigmoid, tanh, relu
   /// `g · y · (1 − y)`, sigmoid's backward fused into one op: inputs are [y, g] with y = σ(x).
   case sigmoidGradient
+  /// `g` where `x > 0`, else 0: ReLU's backward fused into one op (one pass, where the mask and
+  /// the product took two): inputs are [x, g], x without gradient (the derivative's own is 0).
+  case reluGradient
   case leakyRelu(slope: Float)
   /// `x ** exponent` for a constant exponent.
   case power(Float)

@@ -8,6 +8,13 @@ extension Kernels {
     }
   }
 
+  /// `g` where `x > 0`, else 0, into `out`: the gradient through a ReLU.
+  static func reluGradient(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int, into out: Destination) {
+    elementwise(count) { range in
+      out.write(range) { i in x[i] > 0 ? g[i] : 0 }
+    }
+  }
+
   /// `g·up·(1 − 2y)` into `out`: the pullback of `sigmoidGradient` to its output argument.
   static func sigmoidCurvature(
     _ y: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int,

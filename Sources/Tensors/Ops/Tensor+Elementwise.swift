@@ -98,6 +98,15 @@ public func sigmoidGradient(output y: Tensor, upstream g: Tensor) -> Tensor {
   return Tensor.make(.sigmoidGradient, [y, g], shape: y.shape, storage: out)
 }
 
+/// `g` where `x > 0`, else 0 (as PyTorch's `threshold_backward`: 0 where `x ≤ 0` or NaN, whatever
+/// `g` holds there): ReLU's backward.
+public func reluGradient(input x: Tensor, upstream g: Tensor) -> Tensor {
+  precondition(x.shape == g.shape, "reluGradient: \(x.shape) ≠ \(g.shape)")
+  let out = TensorStorage(count: x.scalarCount)
+  Kernels.reluGradient(x.storage.base, g.storage.base, count: x.scalarCount, into: .init(out.base))
+  return Tensor.make(.reluGradient, [x, g], shape: x.shape, storage: out)
+}
+
 public func tanh(_ x: Tensor) -> Tensor { x.map(.tanh, ElementClosure { tanhf($0) }) }
 public func relu(_ x: Tensor) -> Tensor { x.map(.relu, ElementFunction.ReLU()) }
 public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
