@@ -94,6 +94,10 @@ let opCases: [OpCase] = [
     conv2d($0[0], filter: $0[1], stride: 1, padding: 1, groups: 2)
   },
   OpCase(name: "conv2d 1x1", shapes: [[2, 3, 4, 4], [5, 3, 1, 1]]) { conv2d($0[0], filter: $0[1]) },
+  // Wide enough (17 outputs, 49 tiles) to go as a 3×3 convolution over four shifted inputs.
+  OpCase(name: "conv2d 5x5 as 3x3 blocks", shapes: [[1, 4, 14, 14], [17, 4, 5, 5]]) {
+    conv2d($0[0], filter: $0[1], stride: 1, padding: 2)
+  },
   OpCase(name: "conv2d input gradient", shapes: [[2, 4, 4, 4], [4, 3, 5, 5]]) {
     conv2dInputGradient($0[0], filter: $0[1], geometry: geometry, inputShape: [2, 3, 7, 7])
   },
