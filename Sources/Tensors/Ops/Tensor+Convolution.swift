@@ -1,7 +1,7 @@
 /// 2-D convolution (cross-correlation, as PyTorch) of NCHW `input` with OIHW `filter`.
 public func conv2d(_ input: Tensor, filter: Tensor, geometry: ConvGeometry) -> Tensor {
   let s = ConvShape(input: input.shape, filter: filter.shape, geometry: geometry)
-  if SplitConvolution.split(s) != nil { return SplitConvolution.conv2d(input, filter, s) }
+  if let t = SplitConvolution.split(s) { return SplitConvolution.conv2d(input, filter, s, as: t) }
   let out = TensorStorage(count: Shape.count(s.outputShape))
   Kernels.conv2d(input.storage, filter.storage, s, into: out.base)
   return Tensor.make(.conv2d(geometry), [input, filter], shape: s.outputShape, storage: out)

@@ -21,10 +21,10 @@ enum SplitConvolution {
     return Winograd.servesForward(t) && Winograd.servesFilterGradient(t) ? t : nil
   }
 
-  /// `conv2d(x, w)` for a 5×5 shape `split` serves.
-  static func conv2d(_ x: Tensor, _ w: Tensor, _ s: ConvShape) -> Tensor {
+  /// `conv2d(x, w)` for a 5×5 shape `s`, as the 3×3 convolution `t` that `split(s)` gave.
+  static func conv2d(_ x: Tensor, _ w: Tensor, _ s: ConvShape, as t: ConvShape) -> Tensor {
     // The filters are the same stack of the 5×5 filter, unpadded, 3×3 a block (zeros past it).
-    let input = shiftedStack(x, padding: [s.geo.padding.0, s.geo.padding.1], size: [s.oh + 2, s.ow + 2])
+    let input = shiftedStack(x, padding: [s.geo.padding.0, s.geo.padding.1], size: [t.h, t.w])
     return Tensors.conv2d(input, filter: shiftedStack(w, padding: [0, 0], size: [3, 3]), geometry: ConvGeometry())
   }
 }
