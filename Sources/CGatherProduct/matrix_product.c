@@ -365,6 +365,14 @@ int fedsim_product_turns(int64_t m, int64_t n) {
   return 10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS;
 }
 
+int fedsim_filter_product_turns(int64_t m, int64_t n, int32_t transposed) {
+  if (fedsim_product_turns(m, n)) return 1;
+  // op(w) = wᵀ with few columns is read where it lies, a panel's rows together and each step a
+  // line `m` floats on, in another page at wide layers: the hardware does not fetch such lines
+  // ahead. Turned, the same FMAs read w's kept panels in order.
+  return transposed && n <= IN_PLACE_COLUMNS && issued(n, m) <= issued(m, n) && m * n <= TURNED_ELEMENTS;
+}
+
 int64_t fedsim_packed_filter_count(int64_t k, int64_t n) { return (n + 15) / 16 * 16 * k; }
 
 void fedsim_pack_filter(int32_t transposeB, int64_t k, int64_t n, const float *b, int64_t ldb, float *out) {
@@ -389,6 +397,11 @@ int fedsim_packed_product(int32_t transposeA, int64_t m, int64_t n, int64_t k, c
 int fedsim_matrix_product_available(void) { return 0; }
 
 int fedsim_product_turns(int64_t m, int64_t n) { (void)m; (void)n; return 0; }
+
+int fedsim_filter_product_turns(int64_t m, int64_t n, int32_t transposed) {
+  (void)m; (void)n; (void)transposed;
+  return 0;
+}
 
 int64_t fedsim_packed_filter_count(int64_t k, int64_t n) { (void)k; (void)n; return 0; }
 

@@ -13,9 +13,10 @@ struct PackedFilterTests {
     (300, 49, 70, true, 1),  // an input gradient, added to c
     (200, 7, 33, false, 0.25),  // one short panel of 7 rows
     (4_608, 49, 130, true, 0),  // a 512-channel layer's input gradient: nine blocks of columns
+    (2_048, 128, 48, true, 0),  // a 1×1 input gradient over 2×8×8: turning issues as many FMAs
   ]
 
-  @Test("the same sums as gemm, bit for bit", arguments: 0..<4, [1, 3])
+  @Test("the same sums as gemm, bit for bit", arguments: 0..<5, [1, 3])
   func matchesGemm(index: Int, threads: Int) throws {
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
@@ -52,16 +53,19 @@ struct PackedFilterTests {
     #expect(w.derived.withLock { $0.values.map(\.count) } == [Int(fedsim_packed_filter_count(Int64(t.k), Int64(t.m))) + 15], "the packed filters are kept with them")
   }
 
-  @Test("a product whose columns fill the vectors is left to gemm")
-  func wideProductsDecline() {
-    let w = TensorStorage(count: 64 * 32, repeating: 1)
-    let x = [Float](repeating: 1, count: 32 * 256)
-    var c = [Float](repeating: 0, count: 64 * 256)
+  @Test(
+    "products left to gemm: columns that fill the vectors, and filters read in rows when turning gains nothing",
+    arguments: [(64, 256, false), (64, 256, true), (2_048, 128, false), (300, 201, true), (17, 64, true)])
+  func productsDecline(m: Int, n: Int, transposed: Bool) {
+    let k = 32
+    let w = TensorStorage(count: m * k, repeating: 1)
+    let x = [Float](repeating: 1, count: k * n)
+    var c = [Float](repeating: 0, count: m * n)
     for read in 0..<2 {
       let ran = x.withUnsafeBufferPointer { x in
         c.withUnsafeMutableBufferPointer { c in
           Kernels.filterProduct(
-            w, transposed: false, m: 64, n: 256, k: 32, x.baseAddress!, ldx: 256, c.baseAddress!, ldc: 256)
+            w, transposed: transposed, m: m, n: n, k: k, x.baseAddress!, ldx: n, c.baseAddress!, ldc: n)
         }
       }
       #expect(!ran, "read \(read)")
@@ -73,9 +77,10 @@ struct PackedFilterTests {
     (1, [32, 7, 7], [64, 32, 3, 3], 1, 1),  // a last-block layer at 7×7
     (2, [24, 7, 7], [64, 24, 3, 3], 1, 1),  // two samples side by side: 98 columns
     (1, [16, 14, 14], [48, 16, 3, 3], 2, 1),  // stride 2 into 7×7
+    (2, [64, 8, 8], [48, 64, 1, 1], 1, 0),  // 1×1 over 2×8×8: only the input gradient turns
   ]
 
-  @Test("unfolded convolutions through kept filters equal a float64 convolution", arguments: 0..<3, [1, 3])
+  @Test("unfolded convolutions through kept filters equal a float64 convolution", arguments: 0..<4, [1, 3])
   func convolutions(index: Int, threads: Int) throws {
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
@@ -97,9 +102,10 @@ struct PackedFilterTests {
       close(gx, expectedGx, "input gradient, pass \(pass)")
     }
     // One packing for each direction whose product runs turned (98 columns turn the forward
-    // product of 64 filters, not the input gradient's of 216 rows).
+    // product of 64 filters and, read transposed, the input gradient's of 216 rows).
     let width = l.batch * s.pixels
-    let turned = [s.o, s.patch].filter { fedsim_product_turns(Int64($0), Int64(width)) == 1 }.count
+    let directions: [(rows: Int, transposed: Int32)] = [(s.o, 0), (s.patch, 1)]
+    let turned = directions.filter { fedsim_filter_product_turns(Int64($0.rows), Int64(width), $0.transposed) == 1 }.count
     let kept = w.storage.derived.withLock { $0.values.filter { $0.count > 0 }.count }
     #expect(turned >= 1 && kept == (Kernels.widerProducts ? turned : 0), "kept: \(kept), turned: \(turned)")
   }

@@ -73,6 +73,11 @@ int fedsim_matrix_product(int32_t transposeA, int32_t transposeB, int64_t m, int
 /// would fill the vectors worse than its rows fill the panels.
 int fedsim_product_turns(int64_t m, int64_t n);
 
+/// 1 when a layer's filters op(w) (m×k: w as stored, or transposed when `transposed` is 1)
+/// times n columns go turned through fedsim_packed_product: where fedsim_product_turns(m, n),
+/// and where wᵀ with few columns would be read where it lies and turning issues no more FMAs.
+int fedsim_filter_product_turns(int64_t m, int64_t n, int32_t transposed);
+
 /// The floats fedsim_pack_filter writes for an op(b) of k×n.
 int64_t fedsim_packed_filter_count(int64_t k, int64_t n);
 

@@ -20,7 +20,8 @@ extension Kernels {
     _ w: TensorStorage, transposed: Bool, m: Int, n: Int, k: Int, _ x: UnsafePointer<Float>, ldx: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
   ) -> Bool {
-    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, fedsim_product_turns(Int64(m), Int64(n)) == 1 else {
+    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, fedsim_filter_product_turns(Int64(m), Int64(n), transposed ? 1 : 0) == 1
+    else {
       return false
     }
     guard let kept = packedFilter(w, transposed: transposed, m: m, k: k) else { return false }
