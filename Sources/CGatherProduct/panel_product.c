@@ -76,6 +76,8 @@ AVX512 static void twelve_rows(
 // used for both panels, so that `a` (a Winograd plane's filters, read where they lie from the
 // second cache) is read half as often per product. Each lane's sum is the same as twelve_rows
 // gives. `rows` is a constant where this is inlined: a short last panel issues its own rows only.
+// Steps ahead that rows_pair fetches filters read transposed.
+enum { FETCH_STEPS = 16 };
 #define START32(r) __m512 c##r = _mm512_setzero_ps(), d##r = _mm512_setzero_ps();
 #define STORE32(r) if (r < rows) { _mm512_storeu_ps(c + r * ldc, c##r); _mm512_storeu_ps(cNext + r * ldc, d##r); }
 #define STEP32(r) \
@@ -87,7 +89,16 @@ AVX512 static inline __attribute__((always_inline)) void rows_pair(
   START32(0) START32(1) START32(2) START32(3) START32(4) START32(5)
   START32(6) START32(7) START32(8) START32(9) START32(10) START32(11)
   const float *p = a;
+  // Rows lying together (the filters read transposed, for an input gradient) take a line
+  // `stepStride` floats on at every step, which the hardware does not fetch ahead in time: a
+  // few steps ahead here (Inception-v3's 448 → 384 input gradient over 2×8×8, 34.8 → 22–24 ms an
+  // evaluation on an Intel Xeon, its forward pass 12).
+  const ptrdiff_t ahead = rowStride == 1 ? FETCH_STEPS * stepStride : 0;
   for (int32_t j = 0; j < reduction; j++, p += stepStride) {
+    if (ahead) {
+      _mm_prefetch((const char *)(p + ahead), _MM_HINT_T0);
+      _mm_prefetch((const char *)(p + ahead + rows - 1), _MM_HINT_T0);
+    }
     const __m512 b0 = _mm512_loadu_ps(b + (size_t)j * (size_t)ldb), b1 = _mm512_loadu_ps(bNext + (size_t)j * (size_t)ldb);
     STEP32(0) STEP32(1) STEP32(2) STEP32(3) STEP32(4) STEP32(5)
     STEP32(6) STEP32(7) STEP32(8) STEP32(9) STEP32(10) STEP32(11)
