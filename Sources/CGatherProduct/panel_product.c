@@ -72,12 +72,13 @@ AVX512 static void twelve_rows(
   STORE16(6) STORE16(7) STORE16(8) STORE16(9) STORE16(10) STORE16(11)
 }
 
+// Steps ahead that rows_pair fetches filters read transposed.
+enum { FETCH_STEPS = 16 };
+
 // Two panels at once: up to twelve rows by 32 columns (24 accumulators), each broadcast of `a`
 // used for both panels, so that `a` (a Winograd plane's filters, read where they lie from the
 // second cache) is read half as often per product. Each lane's sum is the same as twelve_rows
 // gives. `rows` is a constant where this is inlined: a short last panel issues its own rows only.
-// Steps ahead that rows_pair fetches filters read transposed.
-enum { FETCH_STEPS = 16 };
 #define START32(r) __m512 c##r = _mm512_setzero_ps(), d##r = _mm512_setzero_ps();
 #define STORE32(r) if (r < rows) { _mm512_storeu_ps(c + r * ldc, c##r); _mm512_storeu_ps(cNext + r * ldc, d##r); }
 #define STEP32(r) \
@@ -91,7 +92,7 @@ AVX512 static inline __attribute__((always_inline)) void rows_pair(
   const float *p = a;
   // Rows lying together (the filters read transposed, for an input gradient) take a line
   // `stepStride` floats on at every step, which the hardware does not fetch ahead in time: a
-  // few steps ahead here (Inception-v3's 448 → 384 input gradient over 2×8×8, 34.8 → 22–24 ms an
+  // few steps ahead here (Inception-v3's 448 → 384 input gradient over 2×8×8, 35 → 22 ms an
   // evaluation on an Intel Xeon, its forward pass 12).
   const ptrdiff_t ahead = rowStride == 1 ? FETCH_STEPS * stepStride : 0;
   for (int32_t j = 0; j < reduction; j++, p += stepStride) {

@@ -13,17 +13,16 @@ import COpenBLAS
 extension Kernels {
   /// `c [m × n] = op(w) · x + beta · c` for a layer's filters `w` (`op(w)` is w [m × k], or
   /// wᵀ for w [k × m] when `transposed`) and `x` [k × n] (rows `ldx` apart), through op(w)ᵀ
-  /// packed and kept with `w`, where FedSim's product would run it turned and `w` was read so
-  /// before. False (c untouched) where not: the caller then runs `gemm`. The sums are `gemm`'s,
-  /// element for element.
+  /// packed and kept with `w`, where FedSim's product would run it turned, or where wᵀ would be
+  /// read in place and turning issues no more FMAs (`fedsim_filter_product_turns`), and `w` was
+  /// read so before. False (c untouched) where not: the caller then runs `gemm`. The sums are
+  /// `gemm`'s, element for element.
   static func filterProduct(
     _ w: TensorStorage, transposed: Bool, m: Int, n: Int, k: Int, _ x: UnsafePointer<Float>, ldx: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
   ) -> Bool {
-    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, fedsim_filter_product_turns(Int64(m), Int64(n), transposed ? 1 : 0) == 1
-    else {
-      return false
-    }
+    let turns = fedsim_filter_product_turns(Int64(m), Int64(n), transposed ? 1 : 0) == 1
+    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, turns else { return false }
     guard let kept = packedFilter(w, transposed: transposed, m: m, k: k) else { return false }
     let packed = aligned(kept)
     LayerTimes.timed("product \(m)×\(k) · \(k)×\(n)", flops: 2 * m * n * k) {
