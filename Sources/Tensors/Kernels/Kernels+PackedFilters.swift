@@ -21,8 +21,9 @@ extension Kernels {
     _ w: TensorStorage, transposed: Bool, m: Int, n: Int, k: Int, _ x: UnsafePointer<Float>, ldx: Int,
     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int
   ) -> Bool {
-    let turns = fedsim_filter_product_turns(Int64(m), Int64(n), transposed ? 1 : 0) == 1
-    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k, turns else { return false }
+    guard widerProducts, m > 0, n > 0, k > 0, w.count == m * k,
+      fedsim_filter_product_turns(Int64(m), Int64(n), transposed ? 1 : 0) == 1
+    else { return false }
     guard let kept = packedFilter(w, transposed: transposed, m: m, k: k) else { return false }
     let packed = aligned(kept)
     LayerTimes.timed("product \(m)×\(k) · \(k)×\(n)", flops: 2 * m * n * k) {
