@@ -17,12 +17,14 @@ import CGatherProduct
 /// P swapping the first and last of four), so one transform serves both.
 enum Winograd {
   /// Below this many tiles the 16 products are bound by reading the transformed filters (16
-  /// floats a filter against the unfolded product's 9, each used once a tile): ResNet-18's 7×7
-  /// layers (16 tiles) ran slower this way, its 14×14 (49 tiles) faster. Where the AVX-512 pair
-  /// kernel reads the filters once for two blocks, 32 tiles suffice: Inception-v3's 3×3 448 → 384
-  /// over 2×8×8 ran its forward pass in 14.0 ms an evaluation against 23.9 unfolded, its input
-  /// gradient 18.9 against 27.2 (its filter gradient did not gain: `minimumFilterGradientTiles`).
-  static let minimumTiles = fedsim_panel_product_wide() != 0 ? 32 : 49
+  /// floats a filter against the unfolded product's 9, each used once a tile). Through the AVX2
+  /// kernel, ResNet-18's 7×7 layers (16 tiles) ran slower this way, its 14×14 (49 tiles) faster.
+  /// Through the AVX-512 kernels, which fetch filters read transposed ahead, one block of 16
+  /// tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
+  /// pass in 16–17 against 22–24 unfolded, its input gradient in 24–27 against 25–26;
+  /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
+  /// gain: `minimumFilterGradientTiles`.)
+  static let minimumTiles = fedsim_panel_product_wide() != 0 ? 16 : 49
 
   /// A convolution's tiles: two by two outputs of every image.
   static func tiles(_ s: ConvShape) -> Int { s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2) }
