@@ -20,8 +20,6 @@
 
 #define AVX512 __attribute__((target("avx512f")))
 
-#include "transpose16.h"
-
 enum { MR = 12, KC = 256, NCV = 512, MCB = 1536 };
 
 // The same condition as the panel kernel's AVX-512 rows (panel_product.c).
@@ -38,6 +36,30 @@ static float *reserve(float **buffer, size_t *capacity, size_t count) {
   *buffer = aligned_alloc(64, bytes);
   *capacity = *buffer ? count : 0;
   return *buffer;
+}
+
+// Transposes 16 rows of 16 lanes in registers: afterwards r[c] holds what was lane c of each
+// row, in row order (unpacks within pairs of rows, shuffles within 128-bit lanes, then across).
+AVX512 static inline void transpose16(__m512 r[16]) {
+  __m512 t[16], s[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) {  // s[4g + q], lane L: column 4L + q of rows 4g..4g+3
+    s[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    s[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    s[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    s[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int q = 0; q < 4; q++) {
+    __m512 x = _mm512_shuffle_f32x4(s[q], s[4 + q], 0x88), y = _mm512_shuffle_f32x4(s[q], s[4 + q], 0xDD);
+    __m512 x2 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], 0x88), y2 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], 0xDD);
+    r[q] = _mm512_shuffle_f32x4(x, x2, 0x88);
+    r[8 + q] = _mm512_shuffle_f32x4(x, x2, 0xDD);
+    r[4 + q] = _mm512_shuffle_f32x4(y, y2, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(y, y2, 0xDD);
+  }
 }
 
 // Copies `count` (≤ 16) rows of `steps` floats, `ld` apart from `source`, turned: step p of row

@@ -3,10 +3,15 @@ extension Winograd.Plan {
   /// filters' transform, within a core's second-level cache (1 MiB here).
   static let bandFloats = 1 << 17
 
-  /// Filters' transform (16·outputs·channels floats) up to which a convolution goes in bands:
-  /// every band reads all of it again, which pays while it stays in the second-level cache
-  /// (256 KiB).
-  static let bandFilterFloats = 1 << 16
+  /// Filters' transform (16·outputs·channels floats) up to which a convolution goes in bands
+  /// (1 MiB): every band reads all of it again, plane by plane, and a plane's filters (up to
+  /// 64 KiB) stay in the second-level cache beside the band while the next plane's come from
+  /// the third. Staged instead, the transformed tiles and products of Inception-v3's 80 → 192
+  /// over 2×73×73 (14 and 34 MiB) went to memory and back: on Zen 4, its middle 3×3 layers
+  /// (80 → 192, 192 → 64, 64 → 96, 96 → 96 and 448 → 384) took 315–343 ms an evaluation
+  /// forward and back with bands up to 256 KiB of filters, 298–321 with bands up to 1 MiB;
+  /// ResNet-18's 128 → 128 over 28×28, 27–30 against 24–27.
+  static let bandFilterFloats = 1 << 18
 
   /// Whether the convolution goes a band of blocks at a time. Few channels make the products
   /// short (32 multiply-adds a transformed value in Inception-v3's first layers) while the
