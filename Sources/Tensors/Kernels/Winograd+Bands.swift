@@ -46,14 +46,14 @@ extension Winograd.Plan {
           let range = Kernels.range(ofPart: part, parts: parts, count: blocks)
           for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
             let these = first..<Swift.min(first + band, range.upperBound)
-            inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs)
+            inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs, planesOutside: true)
             zeroSpareLanes(v, tilePanels, origin: first)
             for xi in 0..<Self.planes {
               products(
                 u, plane: xi, turned: turned, blocks: 0..<these.count, v, tilePanels, into: m, productPanels,
                 panel: panel)
             }
-            outputTransform(m, blocks: these, origin: first, productPanels, into: sy.pointer, runs)
+            outputTransform(m, blocks: these, origin: first, productPanels, into: sy.pointer, runs, planesOutside: true)
           }
         }
       }

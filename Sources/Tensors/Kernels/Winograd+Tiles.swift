@@ -80,26 +80,32 @@ extension Winograd {
     }
 
     /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane of
-    /// the padded copy, for the tiles of `blocks`, a run of up to eight tiles at once, block by
-    /// block and channel by channel (as `outputTransform` goes), into `v`, which holds the
-    /// blocks from `origin` on in `panels`.
+    /// the padded copy, for the tiles of `blocks`, a run of up to eight tiles at once, into `v`,
+    /// which holds the blocks from `origin` on in `panels`. Block by block and channel by channel
+    /// (as `outputTransform` goes), so that `v`'s planes are written in order; `planesOutside`:
+    /// channel by channel and block by block, so that each input plane is read in order (a
+    /// band's `v` is in the caches, and a block's 32 channels, read together, were 128 streams
+    /// the prefetchers did not follow).
     func inputTransform(
       _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
-      _ panels: Panels, _ runs: BlockRuns
+      _ panels: Panels, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
       let (rows, columns) = paddedSize
-      for block in blocks {
-        for c in 0..<channels {
-          for run in runs.of(block) {
-            let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
-            let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
-            // All eight lanes, past a short run too: what lands past it is the next run's,
-            // or the next row's of this panel, or the gap after the panel, and is written
-            // over later by this same thread (runs and rows go in order), or never read.
-            let at = Place(base: v + panels.offset(0, tile: run.t - 16 * origin, row: c), spread: panels.planeStride)
-            Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
-          }
+      @inline(__always) func transform(_ block: Int, _ c: Int) {
+        for run in runs.of(block) {
+          let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
+          let row = { (r: Int) in Winograd.evenOddColumns(d + r * columns) }
+          // All eight lanes, past a short run too: what lands past it is the next run's,
+          // or the next row's of this panel, or the gap after the panel, and is written
+          // over later by this same thread (runs and rows go in order), or never read.
+          let at = Place(base: v + panels.offset(0, tile: run.t - 16 * origin, row: c), spread: panels.planeStride)
+          Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
         }
+      }
+      if planesOutside {
+        for c in 0..<channels { for block in blocks { transform(block, c) } }
+      } else {
+        for block in blocks { for c in 0..<channels { transform(block, c) } }
       }
     }
 
@@ -107,31 +113,35 @@ extension Winograd {
     /// `origin` on in `panels`), the 2×2 output block (cut at an odd edge), a run of up to eight
     /// tiles at once: block by block and, within a block, output by output, so that each of the
     /// 16 planes is read in order (plane by plane, the reads would jump a panel every 16 tiles,
-    /// which the prefetchers do not follow).
+    /// which the prefetchers do not follow); `planesOutside`: output by output and block by
+    /// block, so that each output plane is written in order (see `inputTransform`).
     func outputTransform(
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Panels,
-      into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns
+      into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
-      for block in blocks {
-        for o in 0..<outputs {
-          for run in runs.of(block) {
-            let at = Place(base: m + panels.offset(0, tile: run.t - 16 * origin, row: o), spread: panels.planeStride)
-            let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
-            let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
-            let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
-            let m3 = Quad(at.load(12), at.load(13), at.load(14), at.load(15))
-            // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
-            let top = Winograd.add(Winograd.add(m0, m1), m2)
-            let bottom = Winograd.sub(Winograd.sub(m1, m2), m3)
-            let plane = y + (run.sample * outputs + o) * out.0 * out.1
-            let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
-            Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
-            if 2 * run.ty + 1 < out.0 {
-              Winograd.interleave(
-                bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, into: plane + (2 * run.ty + 1) * out.1 + c, columns)
-            }
+      @inline(__always) func transform(_ block: Int, _ o: Int) {
+        for run in runs.of(block) {
+          let at = Place(base: m + panels.offset(0, tile: run.t - 16 * origin, row: o), spread: panels.planeStride)
+          let m0 = Quad(at.load(0), at.load(1), at.load(2), at.load(3))
+          let m1 = Quad(at.load(4), at.load(5), at.load(6), at.load(7))
+          let m2 = Quad(at.load(8), at.load(9), at.load(10), at.load(11))
+          let m3 = Quad(at.load(12), at.load(13), at.load(14), at.load(15))
+          // Aᵀ = [1 1 1 0; 0 1 −1 −1], down the columns, then along the rows.
+          let top = Winograd.add(Winograd.add(m0, m1), m2)
+          let bottom = Winograd.sub(Winograd.sub(m1, m2), m3)
+          let plane = y + (run.sample * outputs + o) * out.0 * out.1
+          let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
+          Winograd.interleave(top.0 + top.1 + top.2, top.1 - top.2 - top.3, into: plane + 2 * run.ty * out.1 + c, columns)
+          if 2 * run.ty + 1 < out.0 {
+            Winograd.interleave(
+              bottom.0 + bottom.1 + bottom.2, bottom.1 - bottom.2 - bottom.3, into: plane + (2 * run.ty + 1) * out.1 + c, columns)
           }
         }
+      }
+      if planesOutside {
+        for o in 0..<outputs { for block in blocks { transform(block, o) } }
+      } else {
+        for block in blocks { for o in 0..<outputs { transform(block, o) } }
       }
     }
   }
