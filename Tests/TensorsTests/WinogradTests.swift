@@ -27,14 +27,30 @@ struct WinogradTests {
 
   @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) throws {
+    let (c, _, s) = Self.convolution(index)
+    #expect(Winograd.servesForward(s) && Winograd.servesInputGradient(s))
+    compareWithUnfolded(s, threads: threads, seed: UInt64(index + 70), "case \(index), batch \(c.batch)")
+  }
+
+  /// One block of 16 tiles, whose products go through the single-block kernel (the pair kernel
+  /// needs two): 40 input channels, so the input gradient reads 40 rows of filters transposed,
+  /// three panels of 12 and the last twelve again; the outputs likewise (28).
+  @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2])
+  func oneBlock(threads: Int) throws {
+    let s = ConvShape(input: [1, 40, 7, 7], filter: [28, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
+    #expect(Winograd.tiles(s) == 16)
+    compareWithUnfolded(s, threads: threads, seed: 91, "one block")
+  }
+
+  /// Winograd's output and input gradient of `s`, in bands and staged, against the unfolded
+  /// convolution's, on random input, filters and output gradient, at `threads`.
+  private func compareWithUnfolded(_ s: ConvShape, threads: Int, seed: UInt64, _ what: String) {
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
-    let (c, filter, s) = Self.convolution(index)
-    #expect(Winograd.servesForward(s) && Winograd.servesInputGradient(s))
-    var gen = SeededGenerator(seed: UInt64(index + 70))
-    let x = Tensor.uniform([c.batch] + c.input, low: -1, high: 1, using: &gen)
-    let w = Tensor.uniform(filter, low: -1, high: 1, using: &gen)
+    var gen = SeededGenerator(seed: seed)
+    let x = Tensor.uniform([s.n, s.c, s.h, s.w], low: -1, high: 1, using: &gen)
+    let w = Tensor.uniform([s.o, s.c, 3, 3], low: -1, high: 1, using: &gen)
     let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
 
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
@@ -44,38 +60,10 @@ struct WinogradTests {
     for inBands in [false, true] {
       let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
       Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base, inBands: inBands)
-      close(fast, unfolded, "output, in bands: \(inBands)")
+      close(fast, unfolded, "\(what): output, in bands: \(inBands)")
       let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
       Winograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base, inBands: inBands)
-      close(gxFast, gxUnfolded, "input gradient, in bands: \(inBands)")
-    }
-  }
-
-  /// One block of 16 tiles, whose products go through the single-block kernel (the pair kernel
-  /// needs two): 40 input channels, so the input gradient reads 40 rows of filters transposed,
-  /// three panels of 12 and the last twelve again; the outputs likewise (28).
-  @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2])
-  func oneBlock(threads: Int) throws {
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
-    let s = ConvShape(input: [1, 40, 7, 7], filter: [28, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
-    #expect(Winograd.tiles(s) == 16)
-    var gen = SeededGenerator(seed: 91)
-    let x = Tensor.uniform([1, 40, 7, 7], low: -1, high: 1, using: &gen)
-    let w = Tensor.uniform([28, 40, 3, 3], low: -1, high: 1, using: &gen)
-    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
-    let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
-    let gxUnfolded = TensorStorage(count: x.scalarCount)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
-    for inBands in [false, true] {
-      let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
-      Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base, inBands: inBands)
-      close(fast, unfolded, "output, in bands: \(inBands)")
-      let gxFast = TensorStorage(count: x.scalarCount, repeating: 0.5)
-      Winograd.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base, inBands: inBands)
-      close(gxFast, gxUnfolded, "input gradient, in bands: \(inBands)")
+      close(gxFast, gxUnfolded, "\(what): input gradient, in bands: \(inBands)")
     }
   }
 
