@@ -22,7 +22,7 @@ extension Winograd.Plan {
   /// Blocks of 16 tiles in a band: as many as `bandFloats` holds, in pairs (the pair kernel
   /// reads the filters once for two blocks), one pair at least. (Bands of one block, Inception-v3's
   /// 80 → 192 over 2×73×73 ran its products a block at a time: `twelve_rows` was 5% of a profile.)
-  var bandBlocks: Int { Swift.max(2, Self.bandFloats / (Self.planes * 16 * (channels + outputs)) & ~1) }
+  var bandBlocks: Int { Swift.max(2, (Self.bandFloats / (Self.planes * 16 * (channels + outputs))) & ~1) }
 
   /// A band of blocks at a time, each thread over its own range of blocks (as
   /// `Kernels.range(ofPart:)` cuts them): the band's tiles transformed, multiplied plane by

@@ -102,11 +102,7 @@ extension Winograd {
           Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
         }
       }
-      if planesOutside {
-        for c in 0..<channels { for block in blocks { transform(block, c) } }
-      } else {
-        for block in blocks { for c in 0..<channels { transform(block, c) } }
-      }
+      Self.visit(blocks, rows: channels, planesOutside: planesOutside, transform)
     }
 
     /// `Aᵀ m A` of the 16 products of each tile of `blocks` (`m` holding the blocks from
@@ -138,10 +134,17 @@ extension Winograd {
           }
         }
       }
+      Self.visit(blocks, rows: outputs, planesOutside: planesOutside, transform)
+    }
+
+    /// `body(block, row)` for every block of `blocks` and row (channel or output) below `rows`:
+    /// block by block, or, `planesOutside`, row by row.
+    @inline(__always)
+    private static func visit(_ blocks: Range<Int>, rows: Int, planesOutside: Bool, _ body: (Int, Int) -> Void) {
       if planesOutside {
-        for o in 0..<outputs { for block in blocks { transform(block, o) } }
+        for row in 0..<rows { for block in blocks { body(block, row) } }
       } else {
-        for block in blocks { for o in 0..<outputs { transform(block, o) } }
+        for block in blocks { for row in 0..<rows { body(block, row) } }
       }
     }
   }
