@@ -34,12 +34,41 @@ struct WinogradTests {
 
   /// One block of 16 tiles, whose products go through the single-block kernel (the pair kernel
   /// needs two): 40 input channels, so the input gradient reads 40 rows of filters transposed,
-  /// three panels of 12 and the last twelve again; the outputs likewise (28).
+  /// where AVX-512 runs two panels of 16 and the last sixteen again (else by six); the outputs,
+  /// 28 rows as the filters lie, two panels of 12 and the last twelve again.
   @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2])
   func oneBlock(threads: Int) throws {
     let s = ConvShape(input: [1, 40, 7, 7], filter: [28, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
     #expect(Winograd.tiles(s) == 16)
     compareWithUnfolded(s, threads: threads, seed: 91, "one block")
+  }
+
+  /// The filter transform sixteen at a time in AVX-512 against eight at a time in Swift, bit
+  /// for bit: 37 filters (two groups of 16 and a short one of 5), and 4,099 over two threads.
+  @Test("the AVX-512 filter transform gives the eight-lane one's values", arguments: [37, 4099])
+  func wideFilterTransform(count: Int) throws {
+    try #require(fedsim_panel_product_wide() != 0, "this CPU lacks AVX-512: the eight-lane transform serves")
+    let before = BLAS.threads
+    BLAS.threads = 2
+    defer { BLAS.threads = before }
+    var gen = SeededGenerator(seed: 93)
+    let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
+    let (wide, eight) = (TensorStorage(count: 16 * count, repeating: .nan), TensorStorage(count: 16 * count, repeating: .nan))
+    Winograd.filterTransform(w.storage.base, count: count, into: wide.base, wide: true)
+    Winograd.filterTransform(w.storage.base, count: count, into: eight.base, wide: false)
+    let differing = (0..<16 * count).filter { wide.base[$0].bitPattern != eight.base[$0].bitPattern }
+    #expect(differing.isEmpty, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)")
+    // And one filter by the definition, G g Gᵀ in Double.
+    let f = count - 1
+    let g = (0..<9).map { Double(w.storage.base[9 * f + $0]) }
+    let G: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    for i in 0..<4 {
+      for j in 0..<4 {
+        var sum = 0.0
+        for a in 0..<3 { for b in 0..<3 { sum += G[i][a] * g[3 * a + b] * G[j][b] } }
+        #expect(abs(Double(wide.base[(4 * i + j) * count + f]) - sum) < 1e-6, "element \(i), \(j)")
+      }
+    }
   }
 
   /// Winograd's output and input gradient of `s`, in bands and staged, against the unfolded

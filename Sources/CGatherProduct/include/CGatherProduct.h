@@ -50,6 +50,12 @@ void fedsim_panel_product16_pair(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, const float *bNext,
     int32_t ldb, int32_t reduction, float *c, float *cNext, int32_t ldc);
 
+/// Winograd F(2×2, 3×3)'s `G g Gᵀ` of filters `first ..< first + n` of `w` (3×3 each, row-major)
+/// into `u` [16, count]: element ξ of filter f at u[ξ · count + f]. Sixteen filters at a time
+/// in AVX-512, the same values bit for bit as Winograd.filterTransform's eight lanes. Runs only
+/// where fedsim_panel_product_wide() returned 1.
+void fedsim_winograd_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u);
+
 /// Max pooling's choices over one h×w plane: for each of the oh×ow windows (kernel×kernel,
 /// `stride` apart, starting `padding` before the plane, the padding left out), the position
 /// r·w + c of its largest element as a float: the first of equals in row-major order, the last
