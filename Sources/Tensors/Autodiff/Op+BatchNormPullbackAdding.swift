@@ -6,24 +6,33 @@ extension Op {
     switch self {
     case .batchNorm(let epsilon):
       let (input, weight) = (x[0], x[1])
-      if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
-      if needs[1] {
+      if needs[0] {
+        // γ's gradient from the same sums, when it is wanted too.
+        let gw = needs[1] ? TensorStorage(count: weight.scalarCount) : nil
+        Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0], weightGradient: gw)
+        if let gw { PendingGradient.add(Tensor(shape: weight.shape, storage: gw), to: &sums[1], shape: weight.shape) }
+      } else if needs[1] {
         PendingGradient.add(
           Tensors.batchNormWeightGradient(u, input, epsilon: epsilon), to: &sums[1], shape: weight.shape)
       }
       if needs[2] { PendingGradient.add(u.sum(alongAxes: [0, 2, 3]), to: &sums[2], shape: x[2].shape) }
     case .batchNormInputGradient(let epsilon):
       let (g, input, weight) = (x[0], x[1], x[2])
-      if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
-      guard needs[1] || needs[2] else { return }
+      guard needs[1] || needs[2] else {
+        if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
+        return
+      }
+      // ∂L/∂g too from the kernel's sums of u, when it is wanted.
       let p = ChannelPlanes(input.shape)
+      let du = needs[0] ? PendingGradient(adding: &sums[0], shape: input.shape) : nil
       let dx = needs[1] ? PendingGradient(adding: &sums[1], shape: input.shape) : nil
       let dGamma = TensorStorage(count: p.channels)
       p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
         Kernels.batchNormInputGradientPullback(
           u.storage.base, g.storage.base, input.storage.base, weight.storage.base, p, statistics: stats,
-          dx: dx?.destination, dGamma: dGamma.base)
+          du: du?.destination, dx: dx?.destination, dGamma: dGamma.base)
       }
+      if let du { sums[0] = du.finished() }
       if let dx { sums[1] = dx.finished() }
       if needs[2] { PendingGradient.add(Tensor(shape: weight.shape, storage: dGamma), to: &sums[2], shape: weight.shape) }
     case .batchNormWeightGradient(let epsilon):
@@ -45,13 +54,15 @@ extension Op {
 
   /// Batch norm's input gradient of `u`, added into `sum`.
   private static func addInputGradient(
-    _ u: Tensor, _ input: Tensor, _ weight: Tensor, epsilon: Float, into sum: inout Tensor?
+    _ u: Tensor, _ input: Tensor, _ weight: Tensor, epsilon: Float, into sum: inout Tensor?,
+    weightGradient: TensorStorage? = nil
   ) {
     let p = ChannelPlanes(input.shape)
     let d = PendingGradient(adding: &sum, shape: input.shape)
     p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
       Kernels.batchNormInputGradient(
-        u.storage.base, input.storage.base, weight.storage.base, p, statistics: stats, into: d.destination)
+        u.storage.base, input.storage.base, weight.storage.base, p, statistics: stats, into: d.destination,
+        weightGradient: weightGradient?.base)
     }
     sum = d.finished()
   }

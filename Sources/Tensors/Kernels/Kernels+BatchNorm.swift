@@ -60,9 +60,9 @@ struct ChannelPlanes {
   }
 
   /// Calls `body(c, mean, s)` for every channel with its `statistics`, the channels split over
-  /// the threads.
+  /// the threads (on one thread below `Kernels.parallelElements` elements, as other passes).
   func forEachChannel(_ statistics: UnsafePointer<Float>, _ body: (Int, Float, Float) -> Void) {
-    Kernels.parallel(channels) { range in
+    Kernels.parallel(channels, work: channels * count) { range in
       for c in range { body(c, statistics[2 * c], statistics[2 * c + 1]) }
     }
   }
@@ -99,6 +99,19 @@ struct ChannelPlanes {
       }
     }
     return (plain, normalised)
+  }
+
+  /// `d = scale·(a − mean(a) − x̂·mean(a·x̂))` over channel `c`, the means from `sums` (of `a`
+  /// and `x`, as `sums` gives them): `γ·s·P a`, batch norm's input gradient of `a`.
+  @inline(__always)
+  func writeProjection(
+    _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ c: Int, mean: Float, s: Float,
+    sums: (plain: Double, normalised: Double), scale: Float, into d: Kernels.Destination
+  ) {
+    let (am, ax) = (Float(sums.plain / Double(count)), Float(sums.normalised / Double(count)))
+    forEachPlane(of: c) { start in
+      d.write(start..<start + plane) { k in scale * (a[k] - am - (x[k] - mean) * s * ax) }
+    }
   }
 
   /// `Σ a·b` over channel `c`.
@@ -154,18 +167,17 @@ extension Kernels {
     }
   }
 
-  /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient.
+  /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient;
+  /// and, given `gw`, the weight gradient `Σ g·x̂` from the same sums (one pass over `g` and `x`
+  /// where two ops' kernels made two).
   static func batchNormInputGradient(
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ p: ChannelPlanes,
-    statistics: UnsafePointer<Float>, into gx: Destination
+    statistics: UnsafePointer<Float>, into gx: Destination, weightGradient gw: UnsafeMutablePointer<Float>? = nil
   ) {
     p.forEachChannel(statistics) { c, mean, s in
       let sums = p.sums(g, x, c, mean: mean, inverseDeviation: s)
-      let (a, b) = (Float(sums.plain / Double(p.count)), Float(sums.normalised / Double(p.count)))
-      let scale = gamma[c] * s
-      p.forEachPlane(of: c) { start in
-        gx.write(start..<start + p.plane) { k in scale * (g[k] - a - (x[k] - mean) * s * b) }
-      }
+      gw?[c] = Float(sums.normalised)
+      p.writeProjection(g, x, c, mean: mean, s: s, sums: sums, scale: gamma[c] * s, into: gx)
     }
   }
 

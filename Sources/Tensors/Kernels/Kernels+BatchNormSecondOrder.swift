@@ -3,14 +3,18 @@ extension Kernels {
   /// (the rule in `Op.batchNormPullback`, which as elementwise ops is some twenty passes over
   /// the layer): `dx = −γ·s²·(ūx·P g + b̄·P u + x̂·cross)` and `dγ = s·N·cross`, with
   /// `cross = mean(u·g) − ū·ḡ − b̄·ūx`, `b̄ = mean(g·x̂)`, `ūx = mean(u·x̂)`.
+  ///
+  /// Given `du`, also `∂L/∂g = γ·s·P u` (the input gradient of `u`) from the same sums of `u`.
   static func batchNormInputGradientPullback(
     _ u: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
-    _ p: ChannelPlanes, statistics: UnsafePointer<Float>, dx: Destination?, dGamma: UnsafeMutablePointer<Float>
+    _ p: ChannelPlanes, statistics: UnsafePointer<Float>, du: Destination? = nil, dx: Destination?,
+    dGamma: UnsafeMutablePointer<Float>
   ) {
     let count = Double(p.count)
     p.forEachChannel(statistics) { c, mean, s in
       let gs = p.sums(g, x, c, mean: mean, inverseDeviation: s)
       let us = p.sums(u, x, c, mean: mean, inverseDeviation: s)
+      if let du { p.writeProjection(u, x, c, mean: mean, s: s, sums: us, scale: gamma[c] * s, into: du) }
       let ug = p.dot(u, g, c)
       let (gm, gx) = (gs.plain / count, gs.normalised / count)
       let (um, ux) = (us.plain / count, us.normalised / count)

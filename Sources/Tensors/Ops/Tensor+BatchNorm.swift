@@ -26,6 +26,23 @@ public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, eps
   return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
 }
 
+/// `batchNormInputGradient` and `batchNormWeightGradient` of `g` (the same ops, recorded as
+/// each is) by one kernel: one pass over `g` and `x` where the two made two.
+public func batchNormGradients(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> (input: Tensor, weight: Tensor) {
+  precondition(g.shape == x.shape, "batchNormGradients: \(g.shape) ≠ \(x.shape)")
+  let p = ChannelPlanes(x.shape)
+  let (gx, gw) = (TensorStorage(count: x.scalarCount), TensorStorage(count: p.channels))
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNormInputGradient(
+      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: .init(gx.base),
+      weightGradient: gw.base)
+  }
+  return (
+    Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: gx),
+    Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [p.channels], storage: gw)
+  )
+}
+
 /// The gradient of `batchNorm` with respect to its weight, given the output gradient `g`.
 public func batchNormWeightGradient(_ g: Tensor, _ x: Tensor, epsilon: Float) -> Tensor {
   precondition(g.shape == x.shape, "batchNormWeightGradient: \(g.shape) ≠ \(x.shape)")
@@ -66,9 +83,10 @@ extension Op {
     switch self {
     case .batchNorm(let epsilon):
       let (input, weight) = (x[0], x[1])
+      let both = needs[0] && needs[1] ? Tensors.batchNormGradients(u, input, weight: weight, epsilon: epsilon) : nil
       return [
-        needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil,
-        needs[1] ? Tensors.batchNormWeightGradient(u, input, epsilon: epsilon) : nil,
+        both?.input ?? (needs[0] ? Tensors.batchNormInputGradient(u, input, weight: weight, epsilon: epsilon) : nil),
+        both?.weight ?? (needs[1] ? Tensors.batchNormWeightGradient(u, input, epsilon: epsilon) : nil),
         needs[2] ? u.sum(alongAxes: [0, 2, 3]) : nil,
       ]
     case .batchNormInputGradient(let epsilon):
