@@ -17,13 +17,7 @@ extension Winograd.Plan {
   /// short (32 multiply-adds a transformed value in Inception-v3's first layers) while the
   /// transforms, staged over all the tiles (22 MiB each way for 32 channels of 147×147 at batch 2),
   /// go to memory and back: the layer ran at a third of the products' speed.
-  ///
-  /// Bands go to the threads whole, so a convolution with fewer blocks than threads goes in
-  /// stages, whose products split by plane: DenseNet-121's 128 → 32 over 7×7 (one block) ran
-  /// on one thread of two, 30 µs a pass either way; staged, 24.
-  var goesInBands: Bool {
-    Self.planes * outputs * channels <= Self.bandFilterFloats && lanes / 16 >= Kernels.blasThreads
-  }
+  var goesInBands: Bool { Self.planes * outputs * channels <= Self.bandFilterFloats }
 
   /// Blocks of 16 tiles in a band: as many as `bandFloats` holds, in pairs (the pair kernel
   /// reads the filters once for two blocks), one pair at least. (Bands of one block, Inception-v3's
