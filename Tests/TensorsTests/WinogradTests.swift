@@ -45,9 +45,11 @@ struct WinogradTests {
 
   /// The filter transform sixteen at a time in AVX-512 against eight at a time in Swift, bit
   /// for bit: 37 filters (two groups of 16 and a short one of 5), and 4,099 over two threads.
-  @Test("the AVX-512 filter transform gives the eight-lane one's values", arguments: [37, 4099])
+  @Test(
+    "the AVX-512 filter transform gives the eight-lane one's values",
+    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    arguments: [37, 4099])
   func wideFilterTransform(count: Int) throws {
-    try #require(fedsim_panel_product_wide() != 0, "this CPU lacks AVX-512: the eight-lane transform serves")
     let before = BLAS.threads
     BLAS.threads = 2
     defer { BLAS.threads = before }
@@ -69,6 +71,59 @@ struct WinogradTests {
         #expect(abs(Double(wide.base[(4 * i + j) * count + f]) - sum) < 1e-6, "element \(i), \(j)")
       }
     }
+  }
+
+  /// The input transform sixteen tiles a run in AVX-512 against eight in Swift, bit for bit:
+  /// two samples of 40×75 (38 tiles a row: runs of 16, 16 and 6, and runs that start mid-block)
+  /// and of 9×9 (5 tiles a row), padded 1.
+  @Test(
+    "the AVX-512 input transform gives the eight-lane one's values",
+    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    arguments: [75, 9])
+  func wideInputTransform(width: Int) throws {
+    let height = width == 9 ? 9 : 40
+    let plan = Winograd.Plan(
+      n: 2, channels: 3, height: height, width: width, padding: (1, 1), outputs: 4, out: (height, width))
+    var gen = SeededGenerator(seed: 95)
+    let x = Tensor.uniform([2, 3, height, width], low: -1, high: 1, using: &gen)
+    let panels = plan.tilePanels
+    let (wide, narrow) = (TensorStorage(count: panels.count, repeating: .nan), TensorStorage(count: panels.count, repeating: .nan))
+    plan.withPaddedInput(x.storage.base) { padded in
+      plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: wide.base, panels, .init(plan, wide: true))
+      plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: narrow.base, panels, .init(plan))
+    }
+    var differing = 0
+    for xi in 0..<16 {
+      for c in 0..<3 {
+        for t in 0..<plan.tiles where wide.base[panels.offset(xi, tile: t, row: c)].bitPattern
+          != narrow.base[panels.offset(xi, tile: t, row: c)].bitPattern { differing += 1 }
+      }
+    }
+    #expect(differing == 0, "\(differing) of \(16 * 3 * plan.tiles) transformed values differ")
+    #expect(!narrow.base[panels.offset(5, tile: plan.tiles - 1, row: 2)].isNaN)
+  }
+
+  /// The output transform sixteen tiles a run in AVX-512 against eight in Swift, bit for bit:
+  /// two samples of 39×75 out (38 tiles a row, the last cut to one column; the last tile row to
+  /// one row) and of 9×9.
+  @Test(
+    "the AVX-512 output transform gives the eight-lane one's values",
+    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    arguments: [75, 9])
+  func wideOutputTransform(width: Int) throws {
+    let height = width == 9 ? 9 : 39
+    let plan = Winograd.Plan(
+      n: 2, channels: 4, height: height, width: width, padding: (1, 1), outputs: 3, out: (height, width))
+    var gen = SeededGenerator(seed: 96)
+    let m = Tensor.uniform([plan.productPanels.count], low: -1, high: 1, using: &gen)
+    let count = 2 * 3 * height * width
+    let (wide, narrow) = (TensorStorage(count: count, repeating: .nan), TensorStorage(count: count, repeating: .nan))
+    let blocks = 0..<plan.lanes / 16
+    plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: wide.base, .init(plan, wide: true))
+    plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: narrow.base, .init(plan))
+    let differing = (0..<count).filter { wide.base[$0].bitPattern != narrow.base[$0].bitPattern }
+    #expect(differing.isEmpty, "\(differing.count) of \(count) outputs differ, the first at \(differing.first ?? -1)")
+    #expect(!(0..<count).contains { narrow.base[$0].isNaN }, "every output written")
   }
 
   /// Winograd's output and input gradient of `s`, in bands and staged, against the unfolded

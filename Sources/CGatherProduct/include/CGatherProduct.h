@@ -56,6 +56,22 @@ void fedsim_panel_product16_pair(
 /// where fedsim_panel_product_wide() returned 1.
 void fedsim_winograd_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u);
 
+/// Winograd F(2×2, 3×3)'s `Bᵀ d B` of a run of `count` (1 to 16) consecutive tiles, the rows of
+/// the first tile's 4×4 input block at d + r·columns (tile k's two columns on): element ξ of tile
+/// k into at[ξ · spread + k]. Reads 34 columns of four rows where `room` (the columns from d to
+/// the row's end) holds them, else the 2·count + 2 the run covers; writes `count` lanes of 16
+/// planes. Runs only where fedsim_panel_product_wide() returned 1.
+void fedsim_winograd_input_run16(
+    const float *d, int64_t columns, int32_t room, int32_t count, float *at, int64_t spread);
+
+/// Winograd F(2×2, 3×3)'s `Aᵀ m A` of a run of `count` (1 to 16) consecutive tiles, element ξ of
+/// tile k at m[ξ · spread + k]: the first `columns` (≤ 2·count) columns of the two output rows,
+/// into row0 and, unless NULL, row1. Reads sixteen lanes of each plane from m on (a Winograd
+/// panel's next row, or the gap after it, past a short run). Runs only where
+/// fedsim_panel_product_wide() returned 1.
+void fedsim_winograd_output_run16(
+    const float *m, int64_t spread, int32_t count, float *row0, float *row1, int32_t columns);
+
 /// Max pooling's choices over one h×w plane: for each of the oh×ow windows (kernel×kernel,
 /// `stride` apart, starting `padding` before the plane, the padding left out), the position
 /// r·w + c of its largest element as a float: the first of equals in row-major order, the last

@@ -1,3 +1,5 @@
+import CGatherProduct
+
 extension Winograd {
   /// One F(2×2, 3×3) convolution: `n` samples of `channels` planes of `height × width`, padded
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
@@ -32,7 +34,7 @@ extension Winograd {
       _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
       inBands: Bool? = nil
     ) {
-      let runs = BlockRuns(self)
+      let runs = BlockRuns(self, wide: Winograd.wideTransforms)
       if inBands ?? goesInBands {
         withPaddedInput(x) { padded in convolveInBands(padded, u, turned: turned, into: y, runs) }
       } else {
@@ -91,6 +93,19 @@ extension Winograd {
       _ panels: Panels, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
       let (rows, columns) = paddedSize
+      if !runs.wideRuns.isEmpty {
+        // Sixteen tiles a run in AVX-512, the same values.
+        return runs.withWide { all, first in
+          Self.visit(blocks, rows: channels, planesOutside: planesOutside) { block, c in
+            for run in all[first[block]..<first[block + 1]] {
+              let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
+              let at = v + panels.offset(0, tile: run.t - 16 * origin, row: c)
+              fedsim_winograd_input_run16(
+                d, Int64(columns), Int32(columns - 2 * run.tx), Int32(run.count), at, Int64(panels.planeStride))
+            }
+          }
+        }
+      }
       @inline(__always) func transform(_ block: Int, _ c: Int) {
         for run in runs.of(block) {
           let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
@@ -115,6 +130,21 @@ extension Winograd {
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Panels,
       into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
+      if !runs.wideRuns.isEmpty {
+        // Sixteen tiles a run in AVX-512, the same values.
+        return runs.withWide { all, first in
+          Self.visit(blocks, rows: outputs, planesOutside: planesOutside) { block, o in
+            for run in all[first[block]..<first[block + 1]] {
+              let plane = y + (run.sample * outputs + o) * out.0 * out.1
+              let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
+              let row0 = plane + 2 * run.ty * out.1 + c
+              fedsim_winograd_output_run16(
+                m + panels.offset(0, tile: run.t - 16 * origin, row: o), Int64(panels.planeStride), Int32(run.count),
+                row0, 2 * run.ty + 1 < out.0 ? row0 + out.1 : nil, Int32(columns))
+            }
+          }
+        }
+      }
       @inline(__always) func transform(_ block: Int, _ o: Int) {
         for run in runs.of(block) {
           let at = Place(base: m + panels.offset(0, tile: run.t - 16 * origin, row: o), spread: panels.planeStride)
