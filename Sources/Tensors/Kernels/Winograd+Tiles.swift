@@ -1,5 +1,3 @@
-import CGatherProduct
-
 extension Winograd {
   /// One F(2×2, 3×3) convolution: `n` samples of `channels` planes of `height × width`, padded
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
@@ -94,17 +92,7 @@ extension Winograd {
     ) {
       let (rows, columns) = paddedSize
       if !runs.wideRuns.isEmpty {
-        // Sixteen tiles a run in AVX-512, the same values.
-        return runs.withWide { all, first in
-          Self.visit(blocks, rows: channels, planesOutside: planesOutside) { block, c in
-            for run in all[first[block]..<first[block + 1]] {
-              let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
-              let at = v + panels.offset(0, tile: run.t - 16 * origin, row: c)
-              fedsim_winograd_input_run16(
-                d, Int64(columns), Int32(columns - 2 * run.tx), Int32(run.count), at, Int64(panels.planeStride))
-            }
-          }
-        }
+        return wideInputTransform(padded, blocks: blocks, origin: origin, into: v, panels, runs, planesOutside: planesOutside)
       }
       @inline(__always) func transform(_ block: Int, _ c: Int) {
         for run in runs.of(block) {
@@ -131,19 +119,7 @@ extension Winograd {
       into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
       if !runs.wideRuns.isEmpty {
-        // Sixteen tiles a run in AVX-512, the same values.
-        return runs.withWide { all, first in
-          Self.visit(blocks, rows: outputs, planesOutside: planesOutside) { block, o in
-            for run in all[first[block]..<first[block + 1]] {
-              let plane = y + (run.sample * outputs + o) * out.0 * out.1
-              let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
-              let row0 = plane + 2 * run.ty * out.1 + c
-              fedsim_winograd_output_run16(
-                m + panels.offset(0, tile: run.t - 16 * origin, row: o), Int64(panels.planeStride), Int32(run.count),
-                row0, 2 * run.ty + 1 < out.0 ? row0 + out.1 : nil, Int32(columns))
-            }
-          }
-        }
+        return wideOutputTransform(m, blocks: blocks, origin: origin, panels, into: y, runs, planesOutside: planesOutside)
       }
       @inline(__always) func transform(_ block: Int, _ o: Int) {
         for run in runs.of(block) {
@@ -170,7 +146,7 @@ extension Winograd {
     /// `body(block, row)` for every block of `blocks` and row (channel or output) below `rows`:
     /// block by block, or, `planesOutside`, row by row.
     @inline(__always)
-    private static func visit(_ blocks: Range<Int>, rows: Int, planesOutside: Bool, _ body: (Int, Int) -> Void) {
+    static func visit(_ blocks: Range<Int>, rows: Int, planesOutside: Bool, _ body: (Int, Int) -> Void) {
       if planesOutside {
         for row in 0..<rows { for block in blocks { body(block, row) } }
       } else {
