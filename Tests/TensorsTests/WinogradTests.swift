@@ -43,11 +43,26 @@ struct WinogradTests {
     compareWithUnfolded(s, threads: threads, seed: 91, "one block")
   }
 
+  /// Where the AVX-512 transforms run (the CPU has AVX-512F and FEDSIM_NO_AVX512 is unset).
+  static let needsAVX512 = ConditionTrait.enabled(
+    if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve")
+
+  /// Two samples of `height × width`, padded 1, out as large: the transforms' tests.
+  static func transformPlan(_ height: Int, _ width: Int, channels: Int, outputs: Int) -> Winograd.Plan {
+    Winograd.Plan(
+      n: 2, channels: channels, height: height, width: width, padding: (1, 1), outputs: outputs, out: (height, width))
+  }
+
+  /// Two storages of `count` NaNs, for the two ways of one transform to write.
+  static func unwritten(_ count: Int) -> (TensorStorage, TensorStorage) {
+    (TensorStorage(count: count, repeating: .nan), TensorStorage(count: count, repeating: .nan))
+  }
+
   /// The filter transform sixteen at a time in AVX-512 against eight at a time in Swift, bit
   /// for bit: 37 filters (two groups of 16 and a short one of 5), and 4,099 over two threads.
   @Test(
     "the AVX-512 filter transform gives the eight-lane one's values",
-    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    Self.needsAVX512,
     arguments: [37, 4099])
   func wideFilterTransform(count: Int) throws {
     let before = BLAS.threads
@@ -55,7 +70,7 @@ struct WinogradTests {
     defer { BLAS.threads = before }
     var gen = SeededGenerator(seed: 93)
     let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
-    let (wide, eight) = (TensorStorage(count: 16 * count, repeating: .nan), TensorStorage(count: 16 * count, repeating: .nan))
+    let (wide, eight) = Self.unwritten(16 * count)
     Winograd.filterTransform(w.storage.base, count: count, into: wide.base, wide: true)
     Winograd.filterTransform(w.storage.base, count: count, into: eight.base, wide: false)
     let differing = (0..<16 * count).filter { wide.base[$0].bitPattern != eight.base[$0].bitPattern }
@@ -78,16 +93,15 @@ struct WinogradTests {
   /// and of 9×9 (5 tiles a row), padded 1.
   @Test(
     "the AVX-512 input transform gives the eight-lane one's values",
-    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    Self.needsAVX512,
     arguments: [75, 9])
   func wideInputTransform(width: Int) throws {
     let height = width == 9 ? 9 : 40
-    let plan = Winograd.Plan(
-      n: 2, channels: 3, height: height, width: width, padding: (1, 1), outputs: 4, out: (height, width))
+    let plan = Self.transformPlan(height, width, channels: 3, outputs: 4)
     var gen = SeededGenerator(seed: 95)
     let x = Tensor.uniform([2, 3, height, width], low: -1, high: 1, using: &gen)
     let panels = plan.tilePanels
-    let (wide, narrow) = (TensorStorage(count: panels.count, repeating: .nan), TensorStorage(count: panels.count, repeating: .nan))
+    let (wide, narrow) = Self.unwritten(panels.count)
     plan.withPaddedInput(x.storage.base) { padded in
       plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: wide.base, panels, .init(plan, wide: true))
       plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: narrow.base, panels, .init(plan))
@@ -108,16 +122,15 @@ struct WinogradTests {
   /// one row) and of 9×9.
   @Test(
     "the AVX-512 output transform gives the eight-lane one's values",
-    .enabled(if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve"),
+    Self.needsAVX512,
     arguments: [75, 9])
   func wideOutputTransform(width: Int) throws {
     let height = width == 9 ? 9 : 39
-    let plan = Winograd.Plan(
-      n: 2, channels: 4, height: height, width: width, padding: (1, 1), outputs: 3, out: (height, width))
+    let plan = Self.transformPlan(height, width, channels: 4, outputs: 3)
     var gen = SeededGenerator(seed: 96)
     let m = Tensor.uniform([plan.productPanels.count], low: -1, high: 1, using: &gen)
     let count = 2 * 3 * height * width
-    let (wide, narrow) = (TensorStorage(count: count, repeating: .nan), TensorStorage(count: count, repeating: .nan))
+    let (wide, narrow) = Self.unwritten(count)
     let blocks = 0..<plan.lanes / 16
     plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: wide.base, .init(plan, wide: true))
     plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: narrow.base, .init(plan))
