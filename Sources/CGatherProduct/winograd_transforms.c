@@ -1,6 +1,6 @@
-// Winograd F(2×2, 3×3)'s filter and input transforms sixteen lanes at a time in AVX-512
-// (Sources/Tensors/Kernels/Winograd+Filters.swift and Winograd+Lanes.swift hold the eight-lane
-// ones they match bit for bit).
+// Winograd F(2×2, 3×3)'s filter, input and output transforms sixteen lanes at a time in
+// AVX-512 (Sources/Tensors/Kernels/Winograd+Filters.swift, Winograd+Lanes.swift and
+// Winograd+Tiles.swift hold the eight-lane ones they match bit for bit).
 #include "CGatherProduct.h"
 
 #if defined(__x86_64__)
@@ -46,7 +46,7 @@ AVX512 void fedsim_winograd_filter_transform16(const float *w, int64_t first, in
 
 // Bᵀ d B of the 4×4 input blocks of a run of `count` (≤ 16) consecutive tiles, two columns
 // apart, row r of the first block at d + r·columns: element ξ of tile k to at[ξ·spread + k].
-// The same additions in the same order as Winograd.inputTileTransform's eight lanes. Reads only
+// The same additions in the same order as Winograd.inputTileTransform's eight lanes. Reads
 // 34 columns of each row where `room` (columns from d to the row's end) holds them, else only the
 // 2·count + 2 the run covers; writes only its `count` lanes.
 AVX512 void fedsim_winograd_input_run16(
