@@ -78,11 +78,18 @@ extension Winograd {
     Kernels.parallel(planes, work: planes * rows * columns) { range in
       for p in range {
         let (plane, out) = (x.pointer + p * height * width, padded.pointer + p * rows * columns)
-        out.initialize(repeating: 0, count: rows * columns)
+        // Each float written once: the zeros around the input, then its rows.
         let across = Swift.min(width, columns - padding.1)
-        for r in 0..<Swift.max(0, Swift.min(height, rows - padding.0)) {
-          Kernels.copyRow(out + (r + padding.0) * columns + padding.1, plane + r * width, count: across)
+        let inside = Swift.max(0, Swift.min(height, rows - padding.0))
+        out.initialize(repeating: 0, count: padding.0 * columns)
+        for r in 0..<inside {
+          let row = out + (r + padding.0) * columns
+          row.initialize(repeating: 0, count: padding.1)
+          Kernels.copyRow(row + padding.1, plane + r * width, count: across)
+          (row + padding.1 + across).initialize(repeating: 0, count: columns - padding.1 - across)
         }
+        let below = (padding.0 + inside) * columns
+        (out + below).initialize(repeating: 0, count: rows * columns - below)
       }
     }
   }
