@@ -45,7 +45,7 @@ struct WinogradTests {
 
   /// Where the AVX-512 transforms run (the CPU has AVX-512F and FEDSIM_NO_AVX512 is unset).
   static let needsAVX512 = ConditionTrait.enabled(
-    if: fedsim_panel_product_wide() != 0, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve")
+    if: Winograd.wideTransforms, "needs AVX-512 (and FEDSIM_NO_AVX512 unset): else the eight-lane transforms serve")
 
   /// Two samples of `height × width`, padded 1, out as large: the transforms' tests.
   static func transformPlan(_ height: Int, _ width: Int, channels: Int, outputs: Int) -> Winograd.Plan {
@@ -103,7 +103,7 @@ struct WinogradTests {
     let panels = plan.tilePanels
     let (wide, narrow) = Self.unwritten(panels.count)
     plan.withPaddedInput(x.storage.base) { padded in
-      plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: wide.base, panels, .init(plan, wide: true))
+      plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: wide.base, panels, .init(plan, width: 16))
       plan.inputTransform(padded, blocks: 0..<plan.lanes / 16, origin: 0, into: narrow.base, panels, .init(plan))
     }
     var differing = 0
@@ -132,7 +132,7 @@ struct WinogradTests {
     let count = 2 * 3 * height * width
     let (wide, narrow) = Self.unwritten(count)
     let blocks = 0..<plan.lanes / 16
-    plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: wide.base, .init(plan, wide: true))
+    plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: wide.base, .init(plan, width: 16))
     plan.outputTransform(m.storage.base, blocks: blocks, origin: 0, plan.productPanels, into: narrow.base, .init(plan))
     let differing = (0..<count).filter { wide.base[$0].bitPattern != narrow.base[$0].bitPattern }
     #expect(differing.isEmpty, "\(differing.count) of \(count) outputs differ, the first at \(differing.first ?? -1)")

@@ -9,17 +9,16 @@ extension Winograd {
   /// transforms took 5% of a ResNet-18 evaluation on Zen 5 that way, 3% wide. Tests compare the two.
   static func filterTransform(
     _ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>,
-    wide: Bool = fedsim_panel_product_wide() != 0
+    wide: Bool = Winograd.wideTransforms
   ) {
+    let u = Shared(u)
     if wide {
-      let u = Shared(u)
       return Kernels.parallel((count + 15) / 16, work: 25 * count) { groups in
         let first = 16 * groups.lowerBound
         let n = Swift.min(16 * groups.upperBound, count) - first
         fedsim_winograd_filter_transform16(w, Int64(first), Int64(n), Int64(count), u.pointer)
       }
     }
-    let u = Shared(u)
     Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
       for group in groups {
         let first = 8 * group

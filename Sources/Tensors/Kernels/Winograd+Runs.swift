@@ -7,22 +7,18 @@ extension Winograd {
   }
 
   /// A plan's runs, in order, by block of 16 tiles. Runs are cut where a tile row ends and
-  /// where the tile index is a multiple of `width` (eight, or sixteen: `wide`), so none crosses
-  /// from one block into the next and each lies in one row of a panel (`Panels`).
+  /// where the tile index is a multiple of `width` (eight, or sixteen for the AVX-512
+  /// transforms), so none crosses from one block into the next and each lies in one row of a
+  /// panel (`Panels`).
   struct BlockRuns {
     let runs: [Run]
     /// Where each block's runs start; `firstRun[blocks]` is the count.
     let firstRun: [Int]
-    /// The same cut at multiples of sixteen, for the AVX-512 input transform (else empty).
-    let wideRuns: [Run]
-    let firstWideRun: [Int]
+    /// Tiles a run holds at most: 8, or 16 (`Winograd.wideTransforms`).
+    let width: Int
 
-    init(_ plan: some WinogradTiling, wide: Bool = false) {
-      (runs, firstRun) = Self.cut(plan, width: 8)
-      (wideRuns, firstWideRun) = wide ? Self.cut(plan, width: 16) : ([], [])
-    }
-
-    private static func cut(_ plan: some WinogradTiling, width: Int) -> ([Run], [Int]) {
+    init(_ plan: some WinogradTiling, width: Int = 8) {
+      precondition(width == 8 || width == 16, "runs of 8 or 16 tiles, not \(width)")
       var runs: [Run] = []
       runs.reserveCapacity(plan.tiles / width + 2 * plan.n * plan.tilesDown)
       for b in 0..<plan.n {
@@ -40,19 +36,19 @@ extension Winograd {
       let blocks = plan.lanes / 16
       var firstRun = [Int](repeating: runs.count, count: blocks + 1)
       for (i, run) in runs.enumerated().reversed() { firstRun[run.t >> 4] = i }
-      return (runs, firstRun)
+      (self.runs, self.firstRun, self.width) = (runs, firstRun, width)
     }
 
     /// Block `block`'s runs.
     @inline(__always)
     func of(_ block: Int) -> ArraySlice<Run> { runs[firstRun[block]..<firstRun[block + 1]] }
 
-    /// `body` with the runs of up to sixteen (built `wide`) and where each block's start, read
-    /// in place: slices of the arrays, retained and released at every block and row, were 4% of
-    /// an Inception-v3 profile.
+    /// `body` with the runs and where each block's start, read in place: slices of the arrays,
+    /// retained and released at every block and row, were 4% of an Inception-v3 profile where
+    /// the AVX-512 transforms took them.
     @inline(__always)
-    func withWide<R>(_ body: (UnsafeBufferPointer<Run>, UnsafeBufferPointer<Int>) -> R) -> R {
-      wideRuns.withUnsafeBufferPointer { all in firstWideRun.withUnsafeBufferPointer { first in body(all, first) } }
+    func withRuns<R>(_ body: (UnsafeBufferPointer<Run>, UnsafeBufferPointer<Int>) -> R) -> R {
+      runs.withUnsafeBufferPointer { all in firstRun.withUnsafeBufferPointer { first in body(all, first) } }
     }
   }
 }

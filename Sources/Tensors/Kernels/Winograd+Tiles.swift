@@ -32,7 +32,7 @@ extension Winograd {
       _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
       inBands: Bool? = nil
     ) {
-      let runs = BlockRuns(self, wide: Winograd.wideTransforms)
+      let runs = BlockRuns(self, width: Winograd.wideTransforms ? 16 : 8)
       if inBands ?? goesInBands {
         withPaddedInput(x) { padded in convolveInBands(padded, u, turned: turned, into: y, runs) }
       } else {
@@ -91,7 +91,7 @@ extension Winograd {
       _ panels: Panels, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
       let (rows, columns) = paddedSize
-      if !runs.wideRuns.isEmpty {
+      if runs.width == 16 {
         return wideInputTransform(padded, blocks: blocks, origin: origin, into: v, panels, runs, planesOutside: planesOutside)
       }
       @inline(__always) func transform(_ block: Int, _ c: Int) {
@@ -118,7 +118,7 @@ extension Winograd {
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Panels,
       into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false
     ) {
-      if !runs.wideRuns.isEmpty {
+      if runs.width == 16 {
         return wideOutputTransform(m, blocks: blocks, origin: origin, panels, into: y, runs, planesOutside: planesOutside)
       }
       @inline(__always) func transform(_ block: Int, _ o: Int) {

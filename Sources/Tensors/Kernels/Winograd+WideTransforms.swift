@@ -2,13 +2,13 @@ import CGatherProduct
 
 extension Winograd.Plan {
   /// `inputTransform` sixteen tiles a run in AVX-512 (`fedsim_winograd_input_run16`), the same
-  /// values, over `runs`' runs of up to sixteen (built `wide`).
+  /// values, over `runs` of up to sixteen tiles.
   func wideInputTransform(
     _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
     _ panels: Winograd.Panels, _ runs: Winograd.BlockRuns, planesOutside: Bool
   ) {
     let (rows, columns) = paddedSize
-    runs.withWide { all, first in
+    runs.withRuns { all, first in
       Self.visit(blocks, rows: channels, planesOutside: planesOutside) { block, c in
         for run in all[first[block]..<first[block + 1]] {
           let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
@@ -21,12 +21,12 @@ extension Winograd.Plan {
   }
 
   /// `outputTransform` sixteen tiles a run in AVX-512 (`fedsim_winograd_output_run16`), the
-  /// same values, over `runs`' runs of up to sixteen (built `wide`).
+  /// same values, over `runs` of up to sixteen tiles.
   func wideOutputTransform(
     _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
     into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool
   ) {
-    runs.withWide { all, first in
+    runs.withRuns { all, first in
       Self.visit(blocks, rows: outputs, planesOutside: planesOutside) { block, o in
         for run in all[first[block]..<first[block + 1]] {
           let plane = y + (run.sample * outputs + o) * out.0 * out.1

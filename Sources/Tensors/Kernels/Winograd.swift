@@ -26,9 +26,9 @@ enum Winograd {
   /// gain: `minimumFilterGradientTiles`.)
   static let minimumTiles = fedsim_panel_product_wide() != 0 ? 16 : 49
 
-  /// Whether the input and output transforms run sixteen tiles at a time in AVX-512
-  /// (`fedsim_winograd_input_run16`, `fedsim_winograd_output_run16`) rather than eight in Swift:
-  /// the same values. Alternated at one thread on Zen 5, whole evaluations took 1.5–3% less
+  /// Whether the transforms run sixteen lanes at a time in AVX-512 (filters:
+  /// `fedsim_winograd_filter_transform16`; tiles: `fedsim_winograd_input_run16`,
+  /// `fedsim_winograd_output_run16`) rather than eight in Swift: the same values. Alternated at one thread on Zen 5, whole evaluations took 1.5–3% less
   /// (Inception-v3 835–842 → 817–833 ms, ResNet-18 131–134 → 127–129, DenseNet-121 292–296 →
   /// 287–290); the transforms went from 7% of an Inception-v3 profile to 5%.
   static let wideTransforms = fedsim_panel_product_wide() != 0
