@@ -17,12 +17,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float)
 /// The gradient of `batchNorm` with respect to its input, given the output gradient `g`.
 public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> Tensor {
   precondition(g.shape == x.shape, "batchNormInputGradient: \(g.shape) ≠ \(x.shape)")
-  let out = TensorStorage(count: x.scalarCount)
-  let p = ChannelPlanes(x.shape)
-  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
-    Kernels.batchNormInputGradient(
-      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: .init(out.base))
-  }
+  let out = batchNormInputGradientStorage(g, x, weight: weight, epsilon: epsilon)
   return Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: out)
 }
 
@@ -30,17 +25,27 @@ public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, eps
 /// each is) by one kernel: one pass over `g` and `x` where the two made two.
 public func batchNormGradients(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> (input: Tensor, weight: Tensor) {
   precondition(g.shape == x.shape, "batchNormGradients: \(g.shape) ≠ \(x.shape)")
-  let p = ChannelPlanes(x.shape)
-  let (gx, gw) = (TensorStorage(count: x.scalarCount), TensorStorage(count: p.channels))
-  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
-    Kernels.batchNormInputGradient(
-      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: .init(gx.base),
-      weightGradient: gw.base)
-  }
+  let gw = TensorStorage(count: ChannelPlanes(x.shape).channels)
+  let gx = batchNormInputGradientStorage(g, x, weight: weight, epsilon: epsilon, weightGradient: gw)
   return (
     Tensor.make(.batchNormInputGradient(epsilon: epsilon), [g, x, weight], shape: x.shape, storage: gx),
-    Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [p.channels], storage: gw)
+    Tensor.make(.batchNormWeightGradient(epsilon: epsilon), [g, x], shape: [gw.count], storage: gw)
   )
+}
+
+/// The input gradient's elements (and, given `gw`, the weight gradient's into it) by batch
+/// norm's kernel, with `x`'s statistics.
+private func batchNormInputGradientStorage(
+  _ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float, weightGradient gw: TensorStorage? = nil
+) -> TensorStorage {
+  let out = TensorStorage(count: x.scalarCount)
+  let p = ChannelPlanes(x.shape)
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNormInputGradient(
+      g.storage.base, x.storage.base, weight.storage.base, p, statistics: stats, into: .init(out.base),
+      weightGradient: gw?.base)
+  }
+  return out
 }
 
 /// The gradient of `batchNorm` with respect to its weight, given the output gradient `g`.
