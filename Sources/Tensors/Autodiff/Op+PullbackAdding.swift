@@ -19,6 +19,13 @@ extension Op {
     switch self {
     case .sigmoidGradient:
       let (s, up, count) = (x[0].storage.base, x[1].storage.base, y.scalarCount)
+      if needs[0] && needs[1] {
+        let (d0, d1) = (PendingGradient(adding: &sums[0], shape: y.shape), PendingGradient(adding: &sums[1], shape: y.shape))
+        Kernels.sigmoidGradientPullback(
+          s, up, g.storage.base, count: count, curvature: d0.destination, gradient: d1.destination)
+        (sums[0], sums[1]) = (d0.finished(), d1.finished())
+        return
+      }
       if needs[0] {
         let d = PendingGradient(adding: &sums[0], shape: y.shape)
         Kernels.sigmoidCurvature(s, up, g.storage.base, count: count, into: d.destination)
