@@ -47,4 +47,31 @@ struct GradientSumTests {
       #expect(worst < 1e-4, "∂/∂\(name): largest relative difference \(worst)")
     }
   }
+
+  /// A weight gradient and an input gradient of the same g and x are pulled back together
+  /// (`BackwardGraph` pairs them), unless one feeds the other: here γ of the input gradient
+  /// is made from the weight gradient, so when the input gradient is met the weight gradient's
+  /// own gradient is not complete yet, and the two must go one at a time.
+  @Test("a batch-norm pair, and one that must not pair", arguments: [false, true])
+  func batchNormPairs(weightFeedsInput: Bool) {
+    var gen = SeededGenerator(seed: 73)
+    let shape = [2, 3, 10, 10]
+    let (a0, b0) = (Tensor.uniform(shape, low: -2, high: 2, using: &gen), Tensor.uniform(shape, low: -1, high: 1, using: &gen))
+    let w0 = Tensor.uniform([3], low: 0.5, high: 1.5, using: &gen)
+    let (r, q) = (Tensor.uniform(shape, low: -1, high: 1, using: &gen), Tensor.uniform([3], low: -1, high: 1, using: &gen))
+    func grads(createGraph: Bool) -> [Tensor] {
+      let (a, b, w) = (a0.requiringGradient(), b0.requiringGradient(), w0.requiringGradient())
+      let s = sigmoid(a)
+      let gw = batchNormWeightGradient(b, s, epsilon: 1e-5)
+      let gamma = weightFeedsInput ? sigmoid(gw) + w : w
+      let gi = batchNormInputGradient(b, s, weight: gamma, epsilon: 1e-5)
+      let loss = (gi * r).sum() + (gw * gw * q).sum()
+      return gradients(of: loss, wrt: [a, b, w], createGraph: createGraph)
+    }
+    let (added, recorded) = (grads(createGraph: false), grads(createGraph: true))
+    for (name, (x, y)) in zip(["a", "b", "w"], zip(added, recorded)) {
+      let worst = zip(x.scalars, y.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+      #expect(worst < 1e-4, "∂/∂\(name): largest relative difference \(worst)")
+    }
+  }
 }

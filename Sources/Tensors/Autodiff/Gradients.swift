@@ -15,17 +15,27 @@ public func gradients(
   guard let root = output.node else { return inputs.map { Tensor.zeros($0.shape) } }
 
   let run = {
-    let graph = BackwardGraph(root: output, targets: inputs.map { $0.node! })
+    let adding = !Recording.isEnabled
+    let graph = BackwardGraph(root: output, targets: inputs.map { $0.node! }, pairing: adding)
     var grads = [ObjectIdentifier: Tensor]()
     grads[ObjectIdentifier(root)] = seed
-    for (node, value) in graph.order.reversed() {
+    for place in graph.order.indices.reversed() {
+      let (node, value) = graph.order[place]
       let id = ObjectIdentifier(node)
       guard let g = grads[id] else { continue }
       if case .leaf = node.op { continue }
       if !graph.isTarget(id) { grads[id] = nil }  // free what is no longer needed
       let needs = node.inputs.map { graph.reaches($0.node) }
-      if !Recording.isEnabled, node.op.addsIntoSums {
-        addPullback(of: node, g, output: value, needs: needs, into: &grads)
+      if adding, let partner = graph.partner(before: place), !graph.isTarget(ObjectIdentifier(partner)),
+        let partnerGradient = grads.removeValue(forKey: ObjectIdentifier(partner))
+      {
+        addPairPullback((node, g), (partner, partnerGradient), graph, into: &grads)
+        continue
+      }
+      if adding, node.op.addsIntoSums {
+        addPullback(of: node, needs: needs, into: &grads) {
+          node.op.pullback(g, inputs: node.inputs, output: value, needs: needs, into: &$0)
+        }
         continue
       }
       let partials = node.op.pullback(g, inputs: node.inputs, output: value, needs: needs)
@@ -47,57 +57,31 @@ public func gradients(
   return createGraph ? Recording.$isEnabled.withValue(true, operation: run) : withoutGradients(run)
 }
 
-/// `node`'s pullback of `g` in a last (unrecorded) backward pass, each needed input's gradient
-/// added by its kernel into that input's sum in `grads` (`Op.pullback(_:inputs:output:needs:into:)`).
+/// `node`'s pullback in a last (unrecorded) backward pass: `pullback` adds each needed input's
+/// gradient by its kernel into that input's sum, which it finds in its argument, taken from `grads`
+/// (`Op.pullback(_:inputs:output:needs:into:)`).
 private func addPullback(
-  of node: Node, _ g: Tensor, output: Tensor, needs: [Bool], into grads: inout [ObjectIdentifier: Tensor]
+  of node: Node, needs: [Bool], into grads: inout [ObjectIdentifier: Tensor], _ pullback: (inout [Tensor?]) -> Void
 ) {
   let keys = node.inputs.map { $0.node.map(ObjectIdentifier.init) }
   // An input that appears twice gets its sum at its first place, nil at the second.
   var sums = node.inputs.indices.map { i in needs[i] ? grads.removeValue(forKey: keys[i]!) : nil }
-  node.op.pullback(g, inputs: node.inputs, output: output, needs: needs, into: &sums)
+  pullback(&sums)
   for i in node.inputs.indices where needs[i] {
     PendingGradient.add(sums[i]!, to: &grads[keys[i]!], shape: node.inputs[i].shape)
   }
 }
 
-/// The part of a graph that lies between an output and a set of target leaves, in topological
-/// order (inputs before the nodes that use them).
-private struct BackwardGraph {
-  var order: [(Node, Tensor)] = []
-  private var reaching = Set<ObjectIdentifier>()
-  private let targets: Set<ObjectIdentifier>
-
-  init(root: Tensor, targets: [Node]) {
-    self.targets = Set(targets.map(ObjectIdentifier.init))
-    var visited = Set<ObjectIdentifier>()
-    // Iterative post-order DFS: deep graphs must not overflow the stack.
-    var stack: [(Tensor, Int)] = [(root, 0)]
-    visited.insert(ObjectIdentifier(root.node!))
-    while let (tensor, next) = stack.last {
-      let node = tensor.node!
-      if next < node.inputs.count {
-        stack[stack.count - 1].1 += 1
-        let input = node.inputs[next]
-        if let child = input.node, visited.insert(ObjectIdentifier(child)).inserted {
-          stack.append((input, 0))
-        }
-      } else {
-        stack.removeLast()
-        let id = ObjectIdentifier(node)
-        if self.targets.contains(id)
-          || node.inputs.contains(where: { $0.node.map { reaching.contains(ObjectIdentifier($0)) } ?? false })
-        {
-          reaching.insert(id)
-          order.append((node, tensor))
-        }
-      }
-    }
+/// A batch-norm input gradient's and weight gradient's pullbacks at once (`BackwardGraph`
+/// pairs them), each node given with its gradient: the weight gradient's inputs are among the
+/// input gradient's, so their sums are the input gradient's.
+private func addPairPullback(
+  _ one: (Node, Tensor), _ other: (Node, Tensor), _ graph: BackwardGraph, into grads: inout [ObjectIdentifier: Tensor]
+) {
+  let ((node, u), (_, w)) = if case .batchNormInputGradient = one.0.op { (one, other) } else { (other, one) }
+  guard case .batchNormInputGradient(let epsilon) = node.op else { preconditionFailure("not a batch-norm pair") }
+  let needs = node.inputs.map { graph.reaches($0.node) }
+  addPullback(of: node, needs: needs, into: &grads) {
+    Op.batchNormPairPullback(u, w, inputs: node.inputs, epsilon: epsilon, needs: needs, into: &$0)
   }
-
-  func reaches(_ node: Node?) -> Bool {
-    node.map { reaching.contains(ObjectIdentifier($0)) } ?? false
-  }
-
-  func isTarget(_ id: ObjectIdentifier) -> Bool { targets.contains(id) }
 }

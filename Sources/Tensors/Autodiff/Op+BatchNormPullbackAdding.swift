@@ -17,24 +17,11 @@ extension Op {
       }
       if needs[2] { PendingGradient.add(u.sum(alongAxes: [0, 2, 3]), to: &sums[2], shape: x[2].shape) }
     case .batchNormInputGradient(let epsilon):
-      let (g, input, weight) = (x[0], x[1], x[2])
       guard needs[1] || needs[2] else {
-        if needs[0] { Self.addInputGradient(u, input, weight, epsilon: epsilon, into: &sums[0]) }
+        if needs[0] { Self.addInputGradient(u, x[1], x[2], epsilon: epsilon, into: &sums[0]) }
         return
       }
-      // ∂L/∂g too from the kernel's sums of u, when it is wanted.
-      let p = ChannelPlanes(input.shape)
-      let du = needs[0] ? PendingGradient(adding: &sums[0], shape: input.shape) : nil
-      let dx = needs[1] ? PendingGradient(adding: &sums[1], shape: input.shape) : nil
-      let dGamma = TensorStorage(count: p.channels)
-      p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
-        Kernels.batchNormInputGradientPullback(
-          u.storage.base, g.storage.base, input.storage.base, weight.storage.base, p, statistics: stats,
-          du: du?.destination, dx: dx?.destination, dGamma: dGamma.base)
-      }
-      if let du { sums[0] = du.finished() }
-      if let dx { sums[1] = dx.finished() }
-      if needs[2] { PendingGradient.add(Tensor(shape: weight.shape, storage: dGamma), to: &sums[2], shape: weight.shape) }
+      Self.batchNormPairPullback(u, nil, inputs: x, epsilon: epsilon, needs: needs, into: &sums)
     case .batchNormWeightGradient(let epsilon):
       let (g, input) = (x[0], x[1])
       let p = ChannelPlanes(input.shape)
@@ -50,6 +37,28 @@ extension Op {
     default:
       preconditionFailure("not a batch-norm op: \(self)")
     }
+  }
+
+  /// The pullback of a batch-norm input gradient (inputs `x`: [g, input, γ]) of `u`, and, given
+  /// `w`, of the weight gradient of the same g and input (`BackwardGraph` pairs them) of `w`, in
+  /// one pass over the layer: their gradients of g and of the input go to the same sums. ∂L/∂g
+  /// comes from the kernel's sums of u, ∂L/∂γ from its cross terms.
+  static func batchNormPairPullback(
+    _ u: Tensor, _ w: Tensor?, inputs x: [Tensor], epsilon: Float, needs: [Bool], into sums: inout [Tensor?]
+  ) {
+    let (g, input, weight) = (x[0], x[1], x[2])
+    let p = ChannelPlanes(input.shape)
+    let du = needs[0] ? PendingGradient(adding: &sums[0], shape: input.shape) : nil
+    let dx = needs[1] ? PendingGradient(adding: &sums[1], shape: input.shape) : nil
+    let dGamma = TensorStorage(count: p.channels)
+    p.withStatistics(of: input.storage, epsilon: epsilon) { stats in
+      Kernels.batchNormInputGradientPullback(
+        u.storage.base, g.storage.base, input.storage.base, weight.storage.base, p, statistics: stats,
+        weightUpstream: w?.storage.base, du: du?.destination, dx: dx?.destination, dGamma: dGamma.base)
+    }
+    if let du { sums[0] = du.finished() }
+    if let dx { sums[1] = dx.finished() }
+    if needs[2] { PendingGradient.add(Tensor(shape: weight.shape, storage: dGamma), to: &sums[2], shape: weight.shape) }
   }
 
   /// Batch norm's input gradient of `u`, added into `sum`.

@@ -20,7 +20,8 @@ extension Op {
     case .sigmoidGradient:
       let (s, up, count) = (x[0].storage.base, x[1].storage.base, y.scalarCount)
       if needs[0] && needs[1] {
-        let (d0, d1) = (PendingGradient(adding: &sums[0], shape: y.shape), PendingGradient(adding: &sums[1], shape: y.shape))
+        let d0 = PendingGradient(adding: &sums[0], shape: y.shape)
+        let d1 = PendingGradient(adding: &sums[1], shape: y.shape)
         Kernels.sigmoidGradientPullback(
           s, up, g.storage.base, count: count, curvature: d0.destination, gradient: d1.destination)
         (sums[0], sums[1]) = (d0.finished(), d1.finished())
