@@ -48,12 +48,16 @@ struct GradientSumTests {
     }
   }
 
+  /// How a test's weight gradient relates to its input gradient of the same g and x.
+  enum Pairing: CaseIterable, Sendable { case paired, weightFeedsInput, detachedGradient }
+
   /// A weight gradient and an input gradient of the same g and x are pulled back together
-  /// (`BackwardGraph` pairs them), unless one feeds the other: here γ of the input gradient
-  /// is made from the weight gradient, so when the input gradient is met the weight gradient's
-  /// own gradient is not complete yet, and the two must go one at a time.
-  @Test("a batch-norm pair, and one that must not pair", arguments: [false, true])
-  func batchNormPairs(weightFeedsInput: Bool) {
+  /// (`BackwardGraph` pairs them), unless one feeds the other or they differ in what takes a
+  /// gradient: with γ of the input gradient made from the weight gradient, the weight gradient's
+  /// own gradient is not complete when the input gradient is met; with the weight gradient's g
+  /// detached (the same storage, no node), no gradient of it may reach g.
+  @Test("a batch-norm pair, and ones that must not pair", arguments: Pairing.allCases)
+  func batchNormPairs(_ pairing: Pairing) {
     var gen = SeededGenerator(seed: 73)
     let shape = [2, 3, 10, 10]
     let (a0, b0) = (Tensor.uniform(shape, low: -2, high: 2, using: &gen), Tensor.uniform(shape, low: -1, high: 1, using: &gen))
@@ -62,8 +66,8 @@ struct GradientSumTests {
     func grads(createGraph: Bool) -> [Tensor] {
       let (a, b, w) = (a0.requiringGradient(), b0.requiringGradient(), w0.requiringGradient())
       let s = sigmoid(a)
-      let gw = batchNormWeightGradient(b, s, epsilon: 1e-5)
-      let gamma = weightFeedsInput ? sigmoid(gw) + w : w
+      let gw = batchNormWeightGradient(pairing == .detachedGradient ? b.detached() : b, s, epsilon: 1e-5)
+      let gamma = pairing == .weightFeedsInput ? sigmoid(gw) + w : w
       let gi = batchNormInputGradient(b, s, weight: gamma, epsilon: 1e-5)
       let loss = (gi * r).sum() + (gw * gw * q).sum()
       return gradients(of: loss, wrt: [a, b, w], createGraph: createGraph)

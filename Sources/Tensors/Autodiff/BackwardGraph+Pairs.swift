@@ -50,15 +50,17 @@ extension BackwardGraph {
 }
 
 /// What pairs a batch-norm input gradient with a weight gradient: the same output gradient and
-/// input (the same storages, of the same shapes) and the same ε.
+/// input (the same storages, of the same shapes, and the same nodes: a detached tensor shares
+/// its storage but takes no gradient) and the same ε.
 private struct PairKey: Hashable {
-  let gradient: ObjectIdentifier, input: ObjectIdentifier
+  let storages: [ObjectIdentifier], nodes: [ObjectIdentifier?]
   let shapes: [[Int]]
   let epsilon: UInt32
 
   init(_ node: Node, _ epsilon: Float) {
-    let (g, x) = (node.inputs[0], node.inputs[1])
-    (gradient, input) = (ObjectIdentifier(g.storage), ObjectIdentifier(x.storage))
-    (shapes, self.epsilon) = ([g.shape, x.shape], epsilon.bitPattern)
+    let tensors = node.inputs[0...1]
+    storages = tensors.map { ObjectIdentifier($0.storage) }
+    nodes = tensors.map { $0.node.map(ObjectIdentifier.init) }
+    (shapes, self.epsilon) = (tensors.map(\.shape), epsilon.bitPattern)
   }
 }
