@@ -35,12 +35,15 @@ struct WinogradTests {
   /// One block of 16 tiles, whose products go through the single-block kernel (the pair kernel
   /// needs two): 40 input channels, so the input gradient reads 40 rows of filters transposed,
   /// where AVX-512 runs two panels of 16 and the last sixteen again (else by six); the outputs,
-  /// 28 rows as the filters lie, two panels of 12 and the last twelve again.
-  @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2])
-  func oneBlock(threads: Int) throws {
-    let s = ConvShape(input: [1, 40, 7, 7], filter: [28, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
+  /// 28 rows as the filters lie, two panels of 12 and the last twelve again. At two threads,
+  /// with fewer blocks than threads, each takes half of the outputs (`splitsOutputs`): the
+  /// input gradient's 40 (20 each), and the forward pass's 34 (17 each) but not its 28 (14 each
+  /// would be fewer than 16).
+  @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2], [28, 34])
+  func oneBlock(threads: Int, outputs: Int) throws {
+    let s = ConvShape(input: [1, 40, 7, 7], filter: [outputs, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
     #expect(Winograd.tiles(s) == 16)
-    compareWithUnfolded(s, threads: threads, seed: 91, "one block")
+    compareWithUnfolded(s, threads: threads, seed: 91, "one block, \(outputs) outputs")
   }
 
   /// Where the AVX-512 transforms run (the CPU has AVX-512F and FEDSIM_NO_AVX512 is unset).

@@ -35,23 +35,28 @@ extension WinogradTiling {
   }
 
   /// Plane `ξ`'s products for `blocks` (of `tilePanels`, into `productPanels`), two blocks at a
-  /// time: the pair kernel reads the filters once for both.
+  /// time: the pair kernel reads the filters once for both. `rows`: these outputs only (all by
+  /// default).
   @inline(__always)
   func products(
     _ u: UnsafePointer<Float>, plane xi: Int, turned: Bool, blocks: Range<Int>, _ v: UnsafePointer<Float>,
-    _ tilePanels: Winograd.Panels, into m: UnsafeMutablePointer<Float>, _ productPanels: Winograd.Panels, panel: Bool
+    _ tilePanels: Winograd.Panels, into m: UnsafeMutablePointer<Float>, _ productPanels: Winograd.Panels, panel: Bool,
+    outputs rows: Range<Int>? = nil
   ) {
+    let rows = rows ?? 0..<outputs
+    let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
+    let a = filters(u, plane: xi, turned: turned) + rows.lowerBound * rowStride
     var block = blocks.lowerBound
     while block < blocks.upperBound {
-      let (b, c) = (v + tilePanels.panel(xi, block: block), m + productPanels.panel(xi, block: block))
+      let b = v + tilePanels.panel(xi, block: block)
+      let c = m + productPanels.panel(xi, block: block) + 16 * rows.lowerBound
       if panel, block + 1 < blocks.upperBound {
-        let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
         fedsim_panel_product16_pair(
-          filters(u, plane: xi, turned: turned), Int64(rowStride), Int64(stepStride), Int32(outputs), b,
-          b + tilePanels.blockStride, 16, Int32(channels), c, c + productPanels.blockStride, 16)
+          a, Int64(rowStride), Int64(stepStride), Int32(rows.count), b, b + tilePanels.blockStride, 16,
+          Int32(channels), c, c + productPanels.blockStride, 16)
         block += 2
       } else {
-        product(u, plane: xi, turned: turned, b, into: c, panel: panel)
+        product(a, turned: turned, rows: rows.count, b, into: c, panel: panel)
         block += 1
       }
     }
@@ -68,21 +73,20 @@ extension WinogradTiling {
     Kernels.gemmFLOPs.add(2 &* Self.planes &* outputs &* channels &* tiles, ordering: .relaxed)
   }
 
-  /// Plane `ξ`'s product for one block: the panel `b` of 16 tiles' transforms (`channels`
-  /// rows) by the filters' plane, into the panel `c` (`outputs` rows). See `products`.
+  /// One block's product: the panel `b` of 16 tiles' transforms (`channels` rows) by `rows`
+  /// outputs of a plane's filters from `a` on, into the panel rows from `c` on. See `products`.
   @inline(__always)
   func product(
-    _ u: UnsafePointer<Float>, plane xi: Int, turned: Bool, _ b: UnsafePointer<Float>,
+    _ a: UnsafePointer<Float>, turned: Bool, rows: Int, _ b: UnsafePointer<Float>,
     into c: UnsafeMutablePointer<Float>, panel: Bool
   ) {
-    // Element (output i, channel j) of plane ξ's filter matrix.
+    // Element (output i, channel j) of the plane's filter matrix.
     let (rowStride, stepStride) = turned ? (1, outputs) : (channels, 1)
-    let a = filters(u, plane: xi, turned: turned)
     if panel {
-      fedsim_panel_product16(a, Int64(rowStride), Int64(stepStride), Int32(outputs), b, 16, Int32(channels), c, 16, 0)
+      fedsim_panel_product16(a, Int64(rowStride), Int64(stepStride), Int32(rows), b, 16, Int32(channels), c, 16, 0)
     } else {
       Kernels.gemm(
-        transposeA: turned, transposeB: false, m: outputs, n: 16, k: channels,
+        transposeA: turned, transposeB: false, m: rows, n: 16, k: channels,
         a, lda: turned ? outputs : channels, b, ldb: 16, c, ldc: 16)
     }
   }

@@ -105,7 +105,7 @@ extension Winograd {
           Winograd.inputTileTransform((row(0), row(1), row(2), row(3)), at)
         }
       }
-      Self.visit(blocks, rows: channels, planesOutside: planesOutside, transform)
+      Self.visit(blocks, rows: 0..<channels, planesOutside: planesOutside, transform)
     }
 
     /// `Aᵀ m A` of the 16 products of each tile of `blocks` (`m` holding the blocks from
@@ -113,13 +113,16 @@ extension Winograd {
     /// tiles at once: block by block and, within a block, output by output, so that each of the
     /// 16 planes is read in order (plane by plane, the reads would jump a panel every 16 tiles,
     /// which the prefetchers do not follow); `planesOutside`: output by output and block by
-    /// block, so that each output plane is written in order (see `inputTransform`).
+    /// block, so that each output plane is written in order (see `inputTransform`). `rows`: these
+    /// outputs only (all by default).
     func outputTransform(
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Panels,
-      into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false
+      into y: UnsafeMutablePointer<Float>, _ runs: BlockRuns, planesOutside: Bool = false, outputs rows: Range<Int>? = nil
     ) {
+      let rows = rows ?? 0..<outputs
       if runs.width == 16 {
-        return wideOutputTransform(m, blocks: blocks, origin: origin, panels, into: y, runs, planesOutside: planesOutside)
+        return wideOutputTransform(
+          m, blocks: blocks, origin: origin, panels, into: y, runs, planesOutside: planesOutside, outputs: rows)
       }
       @inline(__always) func transform(_ block: Int, _ o: Int) {
         for run in runs.of(block) {
@@ -140,17 +143,17 @@ extension Winograd {
           }
         }
       }
-      Self.visit(blocks, rows: outputs, planesOutside: planesOutside, transform)
+      Self.visit(blocks, rows: rows, planesOutside: planesOutside, transform)
     }
 
-    /// `body(block, row)` for every block of `blocks` and row (channel or output) below `rows`:
+    /// `body(block, row)` for every block of `blocks` and row (channel or output) of `rows`:
     /// block by block, or, `planesOutside`, row by row.
     @inline(__always)
-    static func visit(_ blocks: Range<Int>, rows: Int, planesOutside: Bool, _ body: (Int, Int) -> Void) {
+    static func visit(_ blocks: Range<Int>, rows: Range<Int>, planesOutside: Bool, _ body: (Int, Int) -> Void) {
       if planesOutside {
-        for row in 0..<rows { for block in blocks { body(block, row) } }
+        for row in rows { for block in blocks { body(block, row) } }
       } else {
-        for block in blocks { for row in 0..<rows { body(block, row) } }
+        for block in blocks { for row in rows { body(block, row) } }
       }
     }
   }

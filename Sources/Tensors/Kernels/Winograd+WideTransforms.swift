@@ -9,7 +9,7 @@ extension Winograd.Plan {
   ) {
     let (rows, columns) = paddedSize
     runs.withRuns { all, first in
-      Self.visit(blocks, rows: channels, planesOutside: planesOutside) { block, c in
+      Self.visit(blocks, rows: 0..<channels, planesOutside: planesOutside) { block, c in
         for run in all[first[block]..<first[block + 1]] {
           let d = padded + ((run.sample * channels + c) * rows + 2 * run.ty) * columns + 2 * run.tx
           let at = v + panels.offset(0, tile: run.t - 16 * origin, row: c)
@@ -21,13 +21,13 @@ extension Winograd.Plan {
   }
 
   /// `outputTransform` sixteen tiles a run in AVX-512 (`fedsim_winograd_output_run16`), the
-  /// same values, over `runs` of up to sixteen tiles.
+  /// same values, over `runs` of up to sixteen tiles, for the outputs of `rows`.
   func wideOutputTransform(
     _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
-    into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool
+    into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool, outputs rows: Range<Int>
   ) {
     runs.withRuns { all, first in
-      Self.visit(blocks, rows: outputs, planesOutside: planesOutside) { block, o in
+      Self.visit(blocks, rows: rows, planesOutside: planesOutside) { block, o in
         for run in all[first[block]..<first[block + 1]] {
           let plane = y + (run.sample * outputs + o) * out.0 * out.1
           let (c, columns) = (2 * run.tx, Swift.min(2 * run.count, out.1 - 2 * run.tx))
