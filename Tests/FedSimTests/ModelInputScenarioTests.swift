@@ -14,7 +14,8 @@ struct ModelInputScenarioTests {
   @Test("model keys resolve into the model: size, normalize, activation_scope, auxiliary_head")
   func keys() throws {
     let s = try TestScenario.resolve(
-      "dataset: {path: shapes, count: 8}\nmodel: {name: inception_v3, size: 80, normalize: imagenet, activation: sigmoid, activation_scope: modules, auxiliary_head: false}")
+      "dataset: {path: shapes, count: 8}\nfederation: {local_batch: 2}\n"
+        + "model: {name: inception_v3, size: 80, normalize: imagenet, activation: sigmoid, activation_scope: modules, auxiliary_head: false}")
     #expect(s.model.imageSize == 80 && s.model.normalization == .imageNet && s.model.activationScope == .modules)
     #expect(s.model.auxiliaryHead == false && s.model.activation == .sigmoid)
     let custom = try TestScenario.resolve("dataset: {path: shapes, count: 8}\nmodel: {normalize: '0.5,0.5,0.5/0.25,0.25,0.25'}")
@@ -46,6 +47,8 @@ struct ModelInputScenarioTests {
       ("model: {normalize: [1, 2]}", "{mean: [...], std: [...]}"),
       ("model: {activation: tanhh}", "'tanhh' is not one of sigmoid, tanh, relu, leaky-relu"),
       ("attack: {method: dlgg}", "'dlgg' is not one of dlg, idlg, wdlg, ig, rgap"),
+      ("model: {name: densenet121, size: 32}", "federation.local_batch"),  // one value a channel in norm5
+      ("model: {name: inception_v3, size: 100}", "images of at least 107×107"),
     ] {
       #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) }
       do { _ = try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) } catch {

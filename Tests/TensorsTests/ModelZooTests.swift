@@ -108,6 +108,37 @@ struct ModelZooTests {
   }
 }
 
+@Suite("Batch statistics that see one value a channel")
+struct OneValueBatchNormTests {
+  /// The side of the smallest map a batch norm of torchvision's model normalises, read with
+  /// forward hooks on every BatchNorm2d (torchvision 0.29.2, PyTorch 2.15, 2026-12-06).
+  static let torchvision: [(name: String, size: Int, stem: ResNet18.Stem?, side: Int)] = [
+    ("resnet18", 32, .imagenet, 1), ("resnet18", 63, .imagenet, 2), ("resnet18", 65, .imagenet, 3),
+    ("resnet18", 224, nil, 7), ("densenet121", 32, nil, 1), ("densenet121", 60, nil, 1), ("densenet121", 61, nil, 2),
+    ("densenet121", 224, nil, 7), ("inception_v3", 75, nil, 1), ("inception_v3", 106, nil, 1),
+    ("inception_v3", 107, nil, 2), ("inception_v3", 299, nil, 8),
+  ]
+
+  @Test("the smallest map a batch norm normalises is torchvision's; models without batch norm have none")
+  func smallestMaps() {
+    for c in Self.torchvision {
+      let spec = ModelSpec(name: c.name, imageSize: c.size, stem: c.stem)
+      #expect(ModelZoo.smallestNormalisedSide(spec) == c.side, "\(c)")
+    }
+    #expect(ModelZoo.smallestNormalisedSide(ModelSpec(name: "resnet18", imageSize: 32)) == 4, "the CIFAR stem")
+    #expect(ModelZoo.smallestNormalisedSide(ModelSpec(name: "lenet", imageSize: 32)) == nil)
+  }
+
+  @Test("one value a channel is refused at a batch of 1, naming the size that serves; two images serve")
+  func refused() throws {
+    let spec = ModelSpec(name: "densenet121", imageSize: 60)
+    #expect { try ModelZoo.check(spec, batch: 1) } throws: { "\($0)".contains("images of at least 61×61") }
+    try ModelZoo.check(spec, batch: 2)
+    try ModelZoo.check(ModelSpec(name: "densenet121", imageSize: 61), batch: 1)
+    try ModelZoo.check(ModelSpec(name: "lenet", imageSize: 4), batch: 1)
+  }
+}
+
 @Suite("Checkpoints")
 struct CheckpointTests {
   @Test("a model's state dict round-trips through safetensors; a mis-shaped tensor is named")

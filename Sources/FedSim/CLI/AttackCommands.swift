@@ -149,7 +149,10 @@ struct Record: ParsableCommand {
       activationScope: activationScope, normalization: try parseNormalize(normalize, channels: dataset.channels))
     var generator = SeededGenerator(seed: seed)
     let net: AnyModel
-    do { net = try ModelZoo.make(spec, generator: &generator) } catch { throw fail("\(error)") }
+    do {
+      try ModelZoo.check(spec, batch: batch)
+      net = try ModelZoo.make(spec, generator: &generator)
+    } catch { throw fail("\(error)") }
     let indices = Array(index..<(index + batch))
     let labels = dataset.labels(indices)
     guard labels.allSatisfy({ $0 < spec.classes }) else {

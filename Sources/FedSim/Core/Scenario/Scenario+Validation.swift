@@ -81,6 +81,7 @@ extension Scenario {
     try check((1...ScenarioLimits.localBatch).contains(f.localBatch), "federation.local_batch", "must be 1 to \(ScenarioLimits.localBatch)")
     let values = f.localBatch * model.channels * model.imageSize * model.imageSize
     try check(values <= ScenarioLimits.batchElements, "federation.local_batch", "\(f.localBatch) images of \(model.imageSize)² are more than \(ScenarioLimits.batchElements) values")
+    do { try ModelZoo.check(model, batch: f.localBatch) } catch { try check(false, "federation.local_batch", "\(error)") }
     try check((1...ScenarioLimits.epochs).contains(f.epochs), "federation.epochs", "must be 1 to \(ScenarioLimits.epochs)")
     try check(f.learningRate.isFinite && f.learningRate > 0 && f.learningRate <= 1e6, "federation.learning_rate", "must be a positive number up to 1e6")
     try check(f.sample > 0 && f.sample <= 1, "federation.sample", "must be in (0, 1]")

@@ -79,6 +79,9 @@ public struct RecordedUpdate: Sendable {
     if let l = labels, l.count != batch {
       throw .shape(path: path, name: "label_onehot", expected: [batch, spec.classes], found: [l.count, spec.classes])
     }
+    do { try ModelZoo.check(spec, batch: batch) } catch {
+      throw .badMetadata(path: path, key: "batch", value: "\(batch) (\(error))")
+    }
   }
 
   /// The zoo's model for `spec` with the file's finite weights (`param.*`).
