@@ -26,20 +26,21 @@ extension Winograd.Plan {
 
   /// A band of blocks at a time, each thread over its own range of blocks (as
   /// `Kernels.range(ofPart:)` cuts them): the band's tiles transformed, multiplied plane by
-  /// plane and transformed back while they are in the caches. With fewer blocks than threads,
-  /// the threads share out the outputs instead (`convolveByOutputs`).
+  /// plane and transformed back while they are in the caches. With fewer blocks than threads
+  /// (`splitsOutputs`), each thread takes every block and its own range of the outputs instead:
+  /// it transforms every tile, and multiplies and transforms back only its outputs, reading only
+  /// their filters.
   func convolveInBands(
     _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
     _ runs: Winograd.BlockRuns
   ) {
-    if splitsOutputs { return convolveByOutputs(padded, u, turned: turned, into: y, runs) }
-    let (blocks, band) = (lanes / 16, bandBlocks)
+    let (blocks, band, byOutputs) = (lanes / 16, bandBlocks, splitsOutputs)
     let tilePanels = Winograd.Panels(planes: Self.planes, rows: channels, blocks: band)
     let productPanels = Winograd.Panels(planes: Self.planes, rows: outputs, blocks: band)
     let panel = Winograd.panelKernel
     if panel { countProducts() }
     // One slot of scratch a thread, taken here: the threads share no buffer and take none.
-    let parts = Swift.min(Kernels.blasThreads, blocks)
+    let parts = byOutputs ? Kernels.blasThreads : Swift.min(Kernels.blasThreads, blocks)
     let vCount = (tilePanels.count + 15) / 16 * 16
     let slot = vCount + (productPanels.count + 15) / 16 * 16
     Scratch.with(parts * slot) { scratch in
@@ -47,7 +48,8 @@ extension Winograd.Plan {
       Kernels.parallel(parts, work: Self.planes * (channels + outputs) * lanes) { mine in
         for part in mine {
           let (v, m) = (scratch.pointer + part * slot, scratch.pointer + part * slot + vCount)
-          let range = Kernels.range(ofPart: part, parts: parts, count: blocks)
+          let range = byOutputs ? 0..<blocks : Kernels.range(ofPart: part, parts: parts, count: blocks)
+          let rows = byOutputs ? Kernels.range(ofPart: part, parts: parts, count: outputs) : 0..<outputs
           for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
             let these = first..<Swift.min(first + band, range.upperBound)
             inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs, planesOutside: true)
@@ -55,9 +57,10 @@ extension Winograd.Plan {
             for xi in 0..<Self.planes {
               products(
                 u, plane: xi, turned: turned, blocks: 0..<these.count, v, tilePanels, into: m, productPanels,
-                panel: panel)
+                panel: panel, outputs: rows)
             }
-            outputTransform(m, blocks: these, origin: first, productPanels, into: sy.pointer, runs, planesOutside: true)
+            outputTransform(
+              m, blocks: these, origin: first, productPanels, into: sy.pointer, runs, planesOutside: true, outputs: rows)
           }
         }
       }
@@ -70,41 +73,7 @@ extension Winograd.Plan {
   /// (32 → 128) 1.6 → 1.0 ms an evaluation, its forward passes (each thread transforming all 128
   /// channels) 1.6 → 1.5.
   var splitsOutputs: Bool {
-    Kernels.blasThreads > 1 && lanes / 16 < Kernels.blasThreads && outputs >= 16 * Kernels.blasThreads
-  }
-
-  /// `convolveInBands` for a plan of few blocks: each thread transforms every tile (a band's
-  /// worth at most), then makes the products and output transforms of its own outputs, reading
-  /// only their filters.
-  private func convolveByOutputs(
-    _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
-    _ runs: Winograd.BlockRuns
-  ) {
-    let blocks = lanes / 16
-    let tilePanels = Winograd.Panels(planes: Self.planes, rows: channels, blocks: blocks)
-    let productPanels = Winograd.Panels(planes: Self.planes, rows: outputs, blocks: blocks)
-    let panel = Winograd.panelKernel
-    if panel { countProducts() }
-    let parts = Kernels.blasThreads
-    let vCount = (tilePanels.count + 15) / 16 * 16
-    let slot = vCount + (productPanels.count + 15) / 16 * 16
-    Scratch.with(parts * slot) { scratch in
-      let (scratch, sy) = (Shared(scratch), Shared(y))
-      Kernels.parallel(parts) { mine in
-        for part in mine {
-          let (v, m) = (scratch.pointer + part * slot, scratch.pointer + part * slot + vCount)
-          let rows = Kernels.range(ofPart: part, parts: parts, count: outputs)
-          inputTransform(padded, blocks: 0..<blocks, origin: 0, into: v, tilePanels, runs, planesOutside: true)
-          zeroSpareLanes(v, tilePanels, origin: 0)
-          for xi in 0..<Self.planes {
-            products(
-              u, plane: xi, turned: turned, blocks: 0..<blocks, v, tilePanels, into: m, productPanels, panel: panel,
-              outputs: rows)
-          }
-          outputTransform(
-            m, blocks: 0..<blocks, origin: 0, productPanels, into: sy.pointer, runs, planesOutside: true, outputs: rows)
-        }
-      }
-    }
+    let threads = Kernels.blasThreads
+    return threads > 1 && lanes / 16 < threads && outputs >= 16 * threads
   }
 }
