@@ -7,7 +7,7 @@ extension ModelZoo {
     var o = spec.imageSize
     switch spec.name {
     case "resnet18":
-      if (spec.stem ?? (o <= 64 ? .cifar : .imagenet)) == .imagenet {
+      if spec.resNetStem == .imagenet {
         o = out(out(o, kernel: 7, stride: 2, padding: 3), kernel: 3, stride: 2, padding: 1)
       }
       for _ in 0..<3 { o = out(o, kernel: 3, stride: 2, padding: 1) }  // layer2 to layer4

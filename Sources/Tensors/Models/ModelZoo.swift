@@ -55,6 +55,9 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     self.normalization = normalization
   }
 
+  /// ResNet-18's stem: the one asked for, else the CIFAR stem for images of 64 pixels and less.
+  public var resNetStem: ResNet18.Stem { stem ?? (imageSize <= 64 ? .cifar : .imagenet) }
+
   /// Images as the model takes them: normalised when its input is.
   public func input(_ pixels: Tensor) -> Tensor { normalization?.apply(pixels) ?? pixels }
   /// The model's input as pixels in [0, 1] (the normalisation undone).
@@ -139,7 +142,7 @@ public enum ModelZoo {
     case "mlp":
       return AnyModel(MLP(inputs: c * s * s, hidden: spec.hidden ?? [256], classes: k, activation: a, initializer: i, generator: &generator))
     case "resnet18":
-      let stem = spec.stem ?? (s <= 64 ? .cifar : .imagenet)
+      let stem = spec.resNetStem
       return AnyModel(ResNet18(channels: c, classes: k, stem: stem, activation: a, initializer: i, generator: &generator))
     case "densenet121":
       let last: Activation = spec.activationScope == .modules ? .relu : a
