@@ -101,16 +101,20 @@ struct ChannelPlanes {
     return (plain, normalised)
   }
 
-  /// `d = scale·(a − mean(a) − x̂·mean(a·x̂))` over channel `c`, the means from `sums` (of `a`
-  /// and `x`, as `sums` gives them): `γ·s·P a`, batch norm's input gradient of `a`.
+  /// `d = scale·(a − mean(a) − x̂·mean(a·x̂)) + w·x̂` over channel `c`, the means from `sums` (of
+  /// `a` and `x`, as `sums` gives them): `γ·s·P a`, batch norm's input gradient of `a`; `w`, the
+  /// seed of the weight gradient `Σ g·x̂` when its pullback to `g` is added in the same pass.
   @inline(__always)
   func writeProjection(
     _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ c: Int, mean: Float, s: Float,
-    sums: (plain: Double, normalised: Double), scale: Float, into d: Kernels.Destination
+    sums: (plain: Double, normalised: Double), scale: Float, plusNormalised w: Float = 0, into d: Kernels.Destination
   ) {
     let (am, ax) = (Float(sums.plain / Double(count)), Float(sums.normalised / Double(count)))
     forEachPlane(of: c) { start in
-      d.write(start..<start + plane) { k in scale * (a[k] - am - (x[k] - mean) * s * ax) }
+      d.write(start..<start + plane) { k in
+        let xh = (x[k] - mean) * s
+        return scale * (a[k] - am - xh * ax) + w * xh
+      }
     }
   }
 

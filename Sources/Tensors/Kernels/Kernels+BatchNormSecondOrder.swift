@@ -20,13 +20,7 @@ extension Kernels {
       let us = p.sums(u, x, c, mean: mean, inverseDeviation: s)
       let wc = w?[c] ?? 0
       if let du {
-        let (um, ux, scale) = (Float(us.plain / count), Float(us.normalised / count), gamma[c] * s)
-        p.forEachPlane(of: c) { start in
-          du.write(start..<start + p.plane) { k in
-            let xh = (x[k] - mean) * s
-            return scale * (u[k] - um - xh * ux) + wc * xh
-          }
-        }
+        p.writeProjection(u, x, c, mean: mean, s: s, sums: us, scale: gamma[c] * s, plusNormalised: wc, into: du)
       }
       let ug = p.dot(u, g, c)
       let (gm, gx) = (gs.plain / count, gs.normalised / count)
