@@ -36,7 +36,7 @@ struct WinogradTests {
   /// needs two): 40 input channels, so the input gradient reads 40 rows of filters transposed,
   /// where AVX-512 runs two panels of 16 and the last sixteen again (else by six); the outputs,
   /// 28 rows as the filters lie, two panels of 12 and the last twelve again. At two threads,
-  /// with fewer blocks than threads, each takes half of the outputs (`splitsOutputs`): the
+  /// with fewer blocks than threads, each takes half of the outputs (`share`): the
   /// input gradient's 40 (20 each), and the forward pass's 34 (17 each) but not its 28 (14 each
   /// would be fewer than 16).
   @Test("one block of 16 tiles (a 7×7 layer) equals the unfolded convolution", arguments: [1, 2], [28, 34])
@@ -44,6 +44,15 @@ struct WinogradTests {
     let s = ConvShape(input: [1, 40, 7, 7], filter: [outputs, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
     #expect(Winograd.tiles(s) == 16)
     compareWithUnfolded(s, threads: threads, seed: 91, "one block, \(outputs) outputs")
+  }
+
+  /// Three blocks of 16 tiles (12×16) at two threads: each takes one whole block, then half of
+  /// the third's outputs (`share`): the forward pass's 34 (17 each), the input gradient's 40.
+  @Test("blocks left over once each thread has as many: their outputs shared out")
+  func blocksLeftOver() throws {
+    let s = ConvShape(input: [1, 40, 12, 16], filter: [34, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
+    #expect(Winograd.tiles(s) == 48)
+    compareWithUnfolded(s, threads: 2, seed: 92, "three blocks")
   }
 
   /// Where the AVX-512 transforms run (the CPU has AVX-512F and FEDSIM_NO_AVX512 is unset).

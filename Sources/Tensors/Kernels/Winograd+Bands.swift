@@ -24,56 +24,77 @@ extension Winograd.Plan {
   /// 80 → 192 over 2×73×73 ran its products a block at a time: `twelve_rows` was 5% of a profile.)
   var bandBlocks: Int { Swift.max(2, (Self.bandFloats / (Self.planes * 16 * (channels + outputs))) & ~1) }
 
-  /// A band of blocks at a time, each thread over its own range of blocks (as
-  /// `Kernels.range(ofPart:)` cuts them): the band's tiles transformed, multiplied plane by
-  /// plane and transformed back while they are in the caches. With fewer blocks than threads
-  /// (`splitsOutputs`), each thread takes every block and its own range of the outputs instead:
-  /// it transforms every tile, and multiplies and transforms back only its outputs, reading only
-  /// their filters.
+  /// A band of blocks at a time, each thread over its own blocks (`share`): the band's tiles
+  /// transformed, multiplied plane by plane and transformed back while they are in the caches.
   func convolveInBands(
     _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
     _ runs: Winograd.BlockRuns
   ) {
-    let (blocks, band, byOutputs) = (lanes / 16, bandBlocks, splitsOutputs)
+    let band = bandBlocks
     let tilePanels = Winograd.Panels(planes: Self.planes, rows: channels, blocks: band)
     let productPanels = Winograd.Panels(planes: Self.planes, rows: outputs, blocks: band)
     let panel = Winograd.panelKernel
     if panel { countProducts() }
     // One slot of scratch a thread, taken here: the threads share no buffer and take none.
-    let parts = byOutputs ? Kernels.blasThreads : Swift.min(Kernels.blasThreads, blocks)
+    let parts = sharesOutputs ? Kernels.blasThreads : Swift.min(Kernels.blasThreads, blocks)
     let vCount = (tilePanels.count + 15) / 16 * 16
     let slot = vCount + (productPanels.count + 15) / 16 * 16
     Scratch.with(parts * slot) { scratch in
       let (scratch, sy) = (Shared(scratch), Shared(y))
+      // The band `these` of blocks, its `rows` of outputs, by the scratch at `v` and `m`.
+      func convolve(_ these: Range<Int>, rows: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
+        inputTransform(padded, blocks: these, origin: these.lowerBound, into: v, tilePanels, runs, planesOutside: true)
+        zeroSpareLanes(v, tilePanels, origin: these.lowerBound)
+        for xi in 0..<Self.planes {
+          products(
+            u, plane: xi, turned: turned, blocks: 0..<these.count, v, tilePanels, into: m, productPanels,
+            panel: panel, outputs: rows)
+        }
+        outputTransform(
+          m, blocks: these, origin: these.lowerBound, productPanels, into: sy.pointer, runs, planesOutside: true,
+          outputs: rows)
+      }
       Kernels.parallel(parts, work: Self.planes * (channels + outputs) * lanes) { mine in
         for part in mine {
           let (v, m) = (scratch.pointer + part * slot, scratch.pointer + part * slot + vCount)
-          let range = byOutputs ? 0..<blocks : Kernels.range(ofPart: part, parts: parts, count: blocks)
-          let rows = byOutputs ? Kernels.range(ofPart: part, parts: parts, count: outputs) : 0..<outputs
-          for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
-            let these = first..<Swift.min(first + band, range.upperBound)
-            inputTransform(padded, blocks: these, origin: first, into: v, tilePanels, runs, planesOutside: true)
-            zeroSpareLanes(v, tilePanels, origin: first)
-            for xi in 0..<Self.planes {
-              products(
-                u, plane: xi, turned: turned, blocks: 0..<these.count, v, tilePanels, into: m, productPanels,
-                panel: panel, outputs: rows)
+          for (range, rows) in share(part, of: parts) {
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: band) {
+              convolve(first..<Swift.min(first + band, range.upperBound), rows: rows, v, m)
             }
-            outputTransform(
-              m, blocks: these, origin: first, productPanels, into: sy.pointer, runs, planesOutside: true, outputs: rows)
           }
         }
       }
     }
   }
 
-  /// Whether the threads share out the outputs instead of the blocks: where there are fewer
-  /// blocks than threads, and at least 16 outputs a thread. DenseNet-121's 128 → 32 over 7×7, one
+  /// The blocks part `part` of `parts` takes, each run with the outputs it takes of them. Where
+  /// the threads share out outputs (`sharesOutputs`): as many whole blocks as every part can
+  /// take, then its range of the outputs of the blocks left over; else its range of the blocks
+  /// (as `Kernels.range(ofPart:)` cuts them), all their outputs. DenseNet-121's 3×3 layers over
+  /// 28×28 are 13 blocks: at two threads one took 7 and the other 6, where now each takes 6 and
+  /// half of the 13th's outputs (alone, over 40 such layers in turn, the forward pass 124–133 →
+  /// 118–121 µs a layer, the input gradient 96–102 → 91–95). Over 7×7 they are one block, which
+  /// both share.
+  func share(_ part: Int, of parts: Int) -> [(blocks: Range<Int>, outputs: Range<Int>)] {
+    guard sharesOutputs else { return [(Kernels.range(ofPart: part, parts: parts, count: blocks), 0..<outputs)] }
+    let whole = blocks - blocks % parts
+    return [
+      (Kernels.range(ofPart: part, parts: parts, count: whole), 0..<outputs),
+      (whole..<blocks, Kernels.range(ofPart: part, parts: parts, count: outputs)),
+    ]
+  }
+
+  /// Whether the threads share out the outputs of the blocks left over once each has as many whole
+  /// blocks as the others (`share`): where blocks are left over, and at least 16 outputs a thread. Where there are fewer blocks
+  /// than threads, each thread then transforms every tile and multiplies and transforms back
+  /// only its outputs, reading only their filters. DenseNet-121's 128 → 32 over 7×7, one
   /// block of 16 tiles, took as long at two threads as at one; shared out, its input gradients
   /// (32 → 128) 1.6 → 1.0 ms an evaluation, its forward passes (each thread transforming all 128
   /// channels) 1.6 → 1.5.
-  var splitsOutputs: Bool {
+  var sharesOutputs: Bool {
     let threads = Kernels.blasThreads
-    return threads > 1 && lanes / 16 < threads && outputs >= 16 * threads
+    return threads > 1 && blocks % threads != 0 && outputs >= 16 * threads
   }
+
+  private var blocks: Int { lanes / 16 }
 }
