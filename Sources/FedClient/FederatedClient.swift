@@ -23,6 +23,13 @@ public struct FederatedClient: Sendable {
     guard !setup.clientIndices[id].isEmpty else {
       throw .failed("client \(id) holds no images: \(setup.dataset.count) images for \(scenario.federation.clients) clients (\(setup.testIndices.count) kept for testing)")
     }
+    let smallest = ModelZoo.smallestBatch(scenario.model)
+    guard setup.clientIndices[id].count >= smallest else {
+      throw .failed(
+        "client \(id) holds \(setup.clientIndices[id].count) image, but a batch of \(scenario.model.name) at "
+          + "\(scenario.model.imageSize)×\(scenario.model.imageSize) needs \(smallest): its last batch norm would normalise "
+          + "one value a channel (give the clients more images, or use larger images)")
+    }
     (self.folder, self.id) = (folder, id)
     log = EventLog(path: folder.events("client-\(id)"), role: "client-\(id)")
   }

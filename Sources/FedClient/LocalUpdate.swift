@@ -51,7 +51,8 @@ struct LocalUpdate {
     let batch = Swift.min(f.localBatch, mine.count)
     var local = model
     var optimizer = SGD(learningRate: Float(f.learningRate))
-    let training = LocalTraining(batchSize: batch, transform: setup.modelInput)
+    let training = LocalTraining(
+      batchSize: batch, transform: setup.modelInput, smallestBatch: ModelZoo.smallestBatch(setup.scenario.model))
     for _ in 0..<f.epochs {
       if let dp = setup.scenario.privacy.dpSGD {
         dpEpoch(&local, dp, mine, &generator)
@@ -59,7 +60,7 @@ struct LocalUpdate {
         training.epoch(&local, on: setup.dataset, indices: mine, optimizer: &optimizer, generator: &generator)
       }
     }
-    let steps = f.epochs * ((mine.count + batch - 1) / batch)
+    let steps = f.epochs * training.batches(mine.count).count
     return Result(
       update: zip(local.parameters, model.parameters).map { $0 - $1 }, examples: mine.count, batch: batch,
       steps: steps,

@@ -49,6 +49,8 @@ struct ModelInputScenarioTests {
       ("attack: {method: dlgg}", "'dlgg' is not one of dlg, idlg, wdlg, ig, rgap"),
       ("model: {name: densenet121, size: 32}", "federation.local_batch"),  // one value a channel in norm5
       ("model: {name: inception_v3, size: 100}", "images of at least 107×107"),
+      ("model: {name: densenet121, size: 32}\nfederation: {local_batch: 2}\ndp_sgd: {clip: 1}", "each image's gradient alone"),
+      ("model: {name: densenet121, size: 32}\nfederation: {local_batch: 2}\ndp_sgd: {clip: 1}", "at least 61×61"),
     ] {
       #expect(throws: ScenarioError.self, "\(yaml)") { try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) }
       do { _ = try TestScenario.resolve("dataset: {path: shapes, count: 8}\n" + yaml) } catch {

@@ -5,15 +5,28 @@ import Tensors
 public struct LocalTraining: Sendable {
   public var batchSize: Int
   public var transform: ImageTransform
+  /// The fewest images a batch may hold (`ModelZoo.smallestBatch`): a last batch with fewer
+  /// joins the one before it.
+  public var smallestBatch: Int
 
-  public init(batchSize: Int = 64, transform: ImageTransform = ImageTransform()) {
-    precondition(batchSize > 0, "batch size must be positive")
+  public init(batchSize: Int = 64, transform: ImageTransform = ImageTransform(), smallestBatch: Int = 1) {
+    precondition(batchSize > 0 && smallestBatch > 0, "batch sizes must be positive")
     self.batchSize = batchSize
     self.transform = transform
+    self.smallestBatch = smallestBatch
   }
 
-  /// One pass over `indices` in an order shuffled by `generator`, one optimizer step per batch.
-  /// Returns the mean training loss.
+  /// The batches of one pass over `count` images, in order: `batchSize` each, the last the rest,
+  /// unless the rest is fewer than `smallestBatch`, which then join the batch before (all
+  /// `count` in one batch where there is no batch before).
+  public func batches(_ count: Int) -> [Range<Int>] {
+    var starts = Array(stride(from: 0, to: count, by: batchSize))
+    if starts.count > 1, count - starts[starts.count - 1] < smallestBatch { starts.removeLast() }
+    return starts.indices.map { i in starts[i]..<(i + 1 < starts.count ? starts[i + 1] : count) }
+  }
+
+  /// One pass over `indices` in an order shuffled by `generator`, one optimizer step per batch
+  /// (`batches`). Returns the mean training loss.
   @discardableResult
   public func epoch<Model: Layer, Optimizer: GradientOptimizer>(
     _ model: inout Model, on data: ImageDataset, indices: [Int], optimizer: inout Optimizer,
@@ -22,11 +35,9 @@ public struct LocalTraining: Sendable {
     var order = indices
     order.shuffle(using: &generator)
     var total = 0.0
-    var start = 0
-    while start < order.count {
-      let batch = Array(order[start..<min(start + batchSize, order.count)])
+    for range in batches(order.count) {
+      let batch = Array(order[range])
       total += Double(step(&model, on: data, batch: batch, optimizer: &optimizer)) * Double(batch.count)
-      start += batchSize
     }
     return total / Double(max(order.count, 1))
   }

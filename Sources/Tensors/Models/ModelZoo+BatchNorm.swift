@@ -24,18 +24,32 @@ extension ModelZoo {
     return o
   }
 
+  /// The fewest images a training batch of `spec`'s model may hold: 2 where its last batch norm
+  /// normalises a 1×1 map (one image would give it one value a channel), else 1.
+  public static func smallestBatch(_ spec: ModelSpec) -> Int {
+    (smallestNormalisedSide(spec) ?? 2) <= 1 ? 2 : 1
+  }
+
   /// `check(spec)`, and that batch statistics over `batch` images see more than one value a
-  /// channel in every batch norm: with one, each normalised value is 0 whatever the input (the
-  /// gradient to the input vanishes), and PyTorch refuses such a batch in training.
+  /// channel in every batch norm (`smallestBatch`): with one, each normalised value is 0
+  /// whatever the input (the gradient to the input vanishes), and PyTorch refuses such a batch
+  /// in training.
   public static func check(_ spec: ModelSpec, batch: Int) throws(ModelError) {
     try check(spec)
-    guard batch == 1, let side = smallestNormalisedSide(spec), side <= 1 else { return }
-    var larger = spec
-    while larger.imageSize < 4096, (smallestNormalisedSide(larger) ?? 2) < 2 { larger.imageSize += 1 }
+    guard batch < smallestBatch(spec) else { return }
+    let side = smallestSideForOneImage(spec)
     throw .unsupported(
       spec.name,
       reason: "at a batch of 1 and \(spec.imageSize)×\(spec.imageSize) images its last batch norm would normalise one "
         + "value a channel (a 1×1 map), which PyTorch refuses in training: use a batch of 2 or more, or images of at least "
-        + "\(larger.imageSize)×\(larger.imageSize)")
+        + "\(side)×\(side)")
+  }
+
+  /// The smallest image side (up to 4,096) at which `spec`'s model trains on one image at a time
+  /// (`smallestBatch` 1).
+  public static func smallestSideForOneImage(_ spec: ModelSpec) -> Int {
+    var larger = spec
+    while larger.imageSize < 4096, smallestBatch(larger) > 1 { larger.imageSize += 1 }
+    return larger.imageSize
   }
 }

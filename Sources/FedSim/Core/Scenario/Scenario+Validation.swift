@@ -38,6 +38,11 @@ extension Scenario {
       try check(dp.clip.isFinite && dp.clip > 0, "dp_sgd.clip", "must be a positive number")
       try check(dp.noiseMultiplier.isFinite && dp.noiseMultiplier > 0, "dp_sgd.noise_multiplier", "must be a positive number")
       try check(dp.delta > 0 && dp.delta < 1, "dp_sgd.delta", "must be in (0, 1)")
+      let side = ModelZoo.smallestSideForOneImage(model)
+      try check(
+        ModelZoo.smallestBatch(model) == 1, "dp_sgd",
+        "DP-SGD computes each image's gradient alone: at \(model.imageSize)×\(model.imageSize) \(model.name)'s last batch "
+          + "norm would normalise one value a channel; use images of at least \(side)×\(side) (model.size)")
     }
     if let attack { try validate(attack, check) }
     return self
