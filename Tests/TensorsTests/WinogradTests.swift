@@ -46,13 +46,15 @@ struct WinogradTests {
     compareWithUnfolded(s, threads: threads, seed: 91, "one block, \(outputs) outputs")
   }
 
-  /// Three blocks of 16 tiles (12×16) at two threads: each takes one whole block, then half of
-  /// the third's outputs (`share`): the forward pass's 34 (17 each), the input gradient's 40.
-  @Test("blocks left over once each thread has as many: their outputs shared out")
-  func blocksLeftOver() throws {
-    let s = ConvShape(input: [1, 40, 12, 16], filter: [34, 40, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
-    #expect(Winograd.tiles(s) == 48)
-    compareWithUnfolded(s, threads: 2, seed: 92, "three blocks")
+  /// Five blocks of 16 tiles (72 tiles of 16×18): at two threads each takes two whole blocks,
+  /// then half of the fifth's outputs (`share`), the forward pass's 50 (25 each) and the input
+  /// gradient's 48; at three, one whole block each, then a third of the last two blocks'
+  /// outputs (16 or 17 each).
+  @Test("blocks left over once each thread has as many: their outputs shared out", arguments: [2, 3])
+  func blocksLeftOver(threads: Int) throws {
+    let s = ConvShape(input: [1, 48, 16, 18], filter: [50, 48, 3, 3], geometry: ConvGeometry(padding: (1, 1)))
+    #expect(Winograd.tiles(s) == 72)
+    compareWithUnfolded(s, threads: threads, seed: 92, "five blocks")
   }
 
   /// Where the AVX-512 transforms run (the CPU has AVX-512F and FEDSIM_NO_AVX512 is unset).
