@@ -125,6 +125,12 @@ let opCases: [OpCase] = [
   OpCase(name: "batch norm", shapes: [[2, 3, 3, 2], [3], [3]]) {
     batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5)
   },
+  OpCase(name: "batch norm then sigmoid, one op", shapes: [[2, 3, 3, 2], [3], [3]]) {
+    batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5, then: .sigmoid)
+  },
+  OpCase(name: "batch norm then ReLU, one op", shapes: [[2, 3, 3, 2], [3], [3]]) {
+    batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5, then: .relu)
+  },
   OpCase(name: "batch norm input gradient", shapes: [[2, 3, 2, 3], [2, 3, 2, 3], [3]]) {
     batchNormInputGradient($0[0], $0[1], weight: $0[2], epsilon: 1e-5)
   },

@@ -125,6 +125,9 @@ extension Op {
       ]
     case .batchNorm, .batchNormInputGradient, .batchNormWeightGradient:
       return batchNormPullback(g, inputs: x, needs: needs)
+    case .batchNormActivated(let epsilon, let activation):
+      return Op.batchNorm(epsilon: epsilon).batchNormPullback(
+        Op.activationPullback(activation, output: y, g), inputs: x, needs: needs)
     case .gather(let axis):
       let zeros = Tensor.zeros(x[0].shape)
       return [Tensors.scatterAdd(zeros, axis: axis, index: x[1], source: g), nil]

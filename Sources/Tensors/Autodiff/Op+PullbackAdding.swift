@@ -2,7 +2,9 @@ extension Op {
   /// Whether `pullback(_:inputs:output:needs:into:)` serves this op in a last backward pass.
   var addsIntoSums: Bool {
     switch self {
-    case .sigmoidGradient, .concat, .slice, .conv2d, .batchNorm, .batchNormInputGradient, .batchNormWeightGradient: return true
+    case .sigmoidGradient, .concat, .slice, .conv2d, .batchNorm, .batchNormActivated, .batchNormInputGradient,
+      .batchNormWeightGradient:
+      return true
     default: return false
     }
   }
@@ -65,6 +67,9 @@ extension Op {
       }
     case .batchNorm, .batchNormInputGradient, .batchNormWeightGradient:
       batchNormPullback(g, inputs: x, needs: needs, into: &sums)
+    case .batchNormActivated(let epsilon, let activation):
+      Op.batchNorm(epsilon: epsilon).batchNormPullback(
+        Op.activationPullback(activation, output: y, g), inputs: x, needs: needs, into: &sums)
     default:
       preconditionFailure("pullback(into:): no in-place rule for \(self)")
     }

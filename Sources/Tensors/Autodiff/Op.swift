@@ -63,6 +63,10 @@ public enum Op: Sendable, Equatable {
   // Batch normalisation by the batch's own statistics, and its two gradients.
   /// Inputs [x, weight, bias], NCHW x, per-channel weight and bias.
   case batchNorm(epsilon: Float)
+  /// `activation(batchNorm(x))` as one op, inputs as `batchNorm`'s, for a sigmoid or a ReLU:
+  /// the normalised values are neither written nor kept (the pullbacks read only `x` and the
+  /// activation's output, where a ReLU's input and output are positive alike).
+  case batchNormActivated(epsilon: Float, Activation)
   /// Its input gradient: inputs [outputGradient, x, weight].
   case batchNormInputGradient(epsilon: Float)
   /// Its weight gradient: inputs [outputGradient, x].

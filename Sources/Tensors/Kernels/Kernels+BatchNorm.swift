@@ -171,6 +171,27 @@ extension Kernels {
     }
   }
 
+  /// `activation((x − mean)·s·γ + β)` per channel for a sigmoid or a ReLU: `batchNorm` and the
+  /// activation in one pass, a plane's normalised values never written (each the float
+  /// `batchNorm` writes, its activation the one `sigmoid` or `relu` gives for it).
+  static func batchNorm(
+    _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
+    statistics: UnsafePointer<Float>, then activation: Activation, into y: UnsafeMutablePointer<Float>
+  ) {
+    precondition(activation == .sigmoid || activation == .relu, "batch norm then \(activation): not one op")
+    let relu = ElementFunction.ReLU()
+    p.forEachChannel(statistics) { c, mean, s in
+      let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
+      p.forEachPlane(of: c) { start in
+        if activation == .sigmoid {
+          sigmoidRun(x + start, count: p.plane, into: y + start, scale: scale, shift: shift)
+        } else {
+          for k in start..<start + p.plane { y[k] = relu(x[k] * scale + shift) }
+        }
+      }
+    }
+  }
+
   /// `gx = γ·s·(g − mean(g) − x̂·mean(g·x̂))` per channel, `x̂ = (x − mean)·s`: the input gradient;
   /// and, given `gw`, the weight gradient `Σ g·x̂` from the same sums (one pass over `g` and `x`
   /// where two ops' kernels made two).

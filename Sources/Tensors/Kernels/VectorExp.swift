@@ -32,23 +32,41 @@ extension Kernels {
   /// `1/(1 + e⁻ˣ)` elementwise, eight at a time through `VectorExp` (as `ElementFunction.Sigmoid`
   /// computes it one at a time: `e = exp(−|x|)`, then `1/(1 + e)` or `e/(1 + e)`). An argument
   /// past `VectorExp.minimumArgument`, or a NaN, goes one at a time. Each element's value depends
-  /// on its argument alone, not on its neighbours or on where the threads' ranges fall: the last
-  /// partial group is padded, not computed another way.
+  /// on its argument alone, not on its neighbours or on where the threads' ranges fall: a
+  /// range's last partial group is its last eight again, or padded, never computed another way.
   static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
     let (x, y) = (Shared(UnsafeMutablePointer(mutating: x)), Shared(y))
     elementwise(count) { range in
-      var i = range.lowerBound
-      while i + 8 <= range.upperBound {
-        let v = UnsafeRawPointer(x.pointer + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y.pointer + i).storeBytes(of: sigmoid8(v), as: SIMD8<Float>.self)
-        i += 8
-      }
-      guard i < range.upperBound else { return }
-      var v = SIMD8<Float>()
-      for k in i..<range.upperBound { v[k - i] = x.pointer[k] }
-      let s = sigmoid8(v)
-      for k in i..<range.upperBound { y.pointer[k] = s[k - i] }
+      sigmoidRun(x.pointer + range.lowerBound, count: range.count, into: y.pointer + range.lowerBound)
     }
+  }
+
+  /// `1/(1 + e⁻ᶻ)` of `z = x·scale + shift` for the `count` floats at `x`, on this thread, eight
+  /// at a time (as `sigmoid`; 1 and 0 leave every argument as it is, −0 becoming 0, which has
+  /// the same sigmoid). A run of eight or more ends with its last eight, again where they
+  /// overlap the eight before (each value is its argument's alone, so written twice the same):
+  /// a batch-norm plane of 49 or 196 then takes no element one at a time. `y` and `x` do not
+  /// overlap.
+  @inline(__always)
+  static func sigmoidRun(
+    _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, scale: Float = 1, shift: Float = 0
+  ) {
+    let (scale, shift) = (SIMD8(repeating: scale), SIMD8(repeating: shift))
+    @inline(__always) func eight(at i: Int) {
+      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(y + i).storeBytes(of: sigmoid8(v * scale + shift), as: SIMD8<Float>.self)
+    }
+    var i = 0
+    while i + 8 <= count {
+      eight(at: i)
+      i += 8
+    }
+    guard i < count else { return }
+    if count >= 8 { return eight(at: count - 8) }
+    var v = SIMD8<Float>()
+    for k in i..<count { v[k - i] = x[k] }
+    let s = sigmoid8(v * scale + shift)
+    for k in i..<count { y[k] = s[k - i] }
   }
 
   @inline(__always)

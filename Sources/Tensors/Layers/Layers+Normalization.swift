@@ -40,6 +40,25 @@ public struct BatchNorm2d: Layer {
       let scale = weight.reshaped(to: [1, c, 1, 1]) / (runningVariance.reshaped(to: [1, c, 1, 1]) + epsilon).sqrt()
       return (x - runningMean.reshaped(to: [1, c, 1, 1])) * scale + bias.reshaped(to: [1, c, 1, 1])
     }
+    foldRunningStatistics(x, mode)
+    return batchNorm(x, weight: weight, bias: bias, epsilon: epsilon)
+  }
+
+  /// `activation(self(x))`: by batch statistics and a sigmoid or a ReLU, one op
+  /// (`Op.batchNormActivated`), the same values in one pass where the two made two, and no
+  /// normalised tensor kept.
+  public func callAsFunction(_ x: Tensor, then activation: Activation) -> Tensor {
+    guard activation == .sigmoid || activation == .relu, ForwardMode.current.usesBatchStatistics else {
+      return activation(self(x))
+    }
+    precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
+    foldRunningStatistics(x, ForwardMode.current)
+    return batchNorm(x, weight: weight, bias: bias, epsilon: epsilon, then: activation)
+  }
+
+  /// The batch's statistics folded into the running ones, where `mode` updates them.
+  private func foldRunningStatistics(_ x: Tensor, _ mode: ForwardMode) {
+    let c = weight.scalarCount
     if mode.updatesRunningStatistics {
       withoutGradients {
         let mean = x.mean(alongAxes: [0, 2, 3], keepingDims: true)
@@ -50,7 +69,6 @@ public struct BatchNorm2d: Layer {
           mean: mean.reshaped(to: [c]), unbiasedVariance: variance * (n / Swift.max(n - 1, 1)), momentum: momentum)
       }
     }
-    return batchNorm(x, weight: weight, bias: bias, epsilon: epsilon)
   }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {

@@ -13,7 +13,7 @@ public struct DenseLayer: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    let y = conv2(activation(norm2(conv1(activation(norm1(x))))))
+    let y = conv2(norm2(conv1(norm1(x, then: activation)), then: activation))
     return concat([x, y], alongAxis: 1)
   }
 
@@ -36,7 +36,7 @@ public struct Transition: Layer {
     self.activation = activation
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { avgPool2d(conv(activation(norm(x))), kernel: 2) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { avgPool2d(conv(norm(x, then: activation)), kernel: 2) }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {
     try norm.visit(prefix: prefix + "norm.", body)

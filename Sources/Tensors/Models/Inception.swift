@@ -12,7 +12,7 @@ public struct BasicConv2d: Layer {
     self.activation = activation
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { activation(bn(conv(x))) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { bn(conv(x), then: activation) }
 
   public mutating func visit(prefix: String, _ body: (String, TensorRole, inout Tensor) throws -> Void) rethrows {
     try conv.visit(prefix: prefix + "conv.", body)

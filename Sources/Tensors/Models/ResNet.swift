@@ -20,7 +20,7 @@ public struct BasicBlock: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    let y = bn2(conv2(activation(bn1(conv1(x)))))
+    let y = bn2(conv2(bn1(conv1(x), then: activation)))
     return activation(y + (downsample.map { $0(x) } ?? x))
   }
 
@@ -69,7 +69,7 @@ public struct ResNet18: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    var y = activation(bn1(conv1(x)))
+    var y = bn1(conv1(x), then: activation)
     if stem == .imagenet { y = maxPool2d(y, kernel: 3, stride: 2, padding: 1) }
     for layer in layers { y = layer(y) }
     return fc(y.mean(alongAxes: [2, 3]))

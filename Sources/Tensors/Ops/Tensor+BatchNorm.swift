@@ -14,6 +14,30 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float)
   return Tensor.make(.batchNorm(epsilon: epsilon), [x, weight, bias], shape: x.shape, storage: out)
 }
 
+/// `activation(batchNorm(x, ...))` as one op (`Op.batchNormActivated`) for a sigmoid or a ReLU:
+/// one pass where the two made two, and no normalised tensor kept for the backward passes, which
+/// do not read it.
+public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, then activation: Activation) -> Tensor {
+  let p = ChannelPlanes(x.shape)
+  precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
+  let out = TensorStorage(count: x.scalarCount)
+  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
+    Kernels.batchNorm(
+      x.storage.base, weight.storage.base, bias.storage.base, p, statistics: stats, then: activation, into: out.base)
+  }
+  return Tensor.make(.batchNormActivated(epsilon: epsilon, activation), [x, weight, bias], shape: x.shape, storage: out)
+}
+
+extension Op {
+  /// The pullback of a `batchNormActivated`'s activation, to the normalised values: from its
+  /// output `y`, as `sigmoid`'s and `relu`'s rules take it (a ReLU's output is positive where
+  /// its input is).
+  static func activationPullback(_ activation: Activation, output y: Tensor, _ g: Tensor) -> Tensor {
+    activation == .sigmoid
+      ? Tensors.sigmoidGradient(output: y, upstream: g) : Tensors.reluGradient(input: y.detached(), upstream: g)
+  }
+}
+
 /// The gradient of `batchNorm` with respect to its input, given the output gradient `g`.
 public func batchNormInputGradient(_ g: Tensor, _ x: Tensor, weight: Tensor, epsilon: Float) -> Tensor {
   precondition(g.shape == x.shape, "batchNormInputGradient: \(g.shape) ≠ \(x.shape)")
