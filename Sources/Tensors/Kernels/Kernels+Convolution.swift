@@ -69,30 +69,24 @@ extension Kernels {
   ) {
     let (sh, sw) = s.geo.stride
     let (hp, wp) = ((s.h + sh - 1) / sh, (s.w + sw - 1) / sw)
-    for c in 0..<s.cg {
-      let plane = planes + c &* s.h &* s.w
-      for py in 0..<sh {
-        for px in 0..<sw {
-          let grid = grids + ((c &* sh &+ py) &* sw &+ px) &* hp &* wp
-          var yy = 0
-          while py &+ yy &* sh < s.h {
-            let src = plane + ((py &+ yy &* sh) &* s.w &+ px)
-            let dst = grid + yy &* wp
-            var xx = 0
-            let n = (s.w - px + sw - 1) / sw
-            if adding {
-              while xx < n {
-                src[xx &* sw] += dst[xx]
-                xx &+= 1
-              }
-            } else {
-              while xx < n {
-                dst[xx] = src[xx &* sw]
-                xx &+= 1
-              }
-            }
-            yy &+= 1
+    let (planes, grids) = (Shared(planes), Shared(grids))
+    // Grid by grid over the threads: each writes its own grid, or (adding) its own phase of a
+    // plane. The stem of ResNet-18 or DenseNet-121 (3 channels of 224×224, 12 grids) was 0.4% of
+    // a DenseNet-121 evaluation at two threads, on one.
+    parallel(s.cg * sh * sw, work: s.cg * s.h * s.w) { range in
+      for g in range {
+        let (c, py, px) = (g / (sh * sw), g / sw % sh, g % sw)
+        let (plane, grid) = (planes.pointer + c &* s.h &* s.w, grids.pointer + g &* hp &* wp)
+        let n = (s.w - px + sw - 1) / sw
+        var yy = 0
+        while py &+ yy &* sh < s.h {
+          let (src, dst) = (plane + ((py &+ yy &* sh) &* s.w &+ px), grid + yy &* wp)
+          if adding {
+            for xx in 0..<n { src[xx &* sw] += dst[xx] }
+          } else {
+            for xx in 0..<n { dst[xx] = src[xx &* sw] }
           }
+          yy &+= 1
         }
       }
     }
