@@ -84,13 +84,13 @@ extension Winograd.Plan {
     ]
   }
 
-  /// Whether the threads share out the outputs of the blocks left over once each has as many whole
-  /// blocks as the others (`share`): where blocks are left over, and at least 16 outputs a thread. Where there are fewer blocks
-  /// than threads, each thread then transforms every tile and multiplies and transforms back
-  /// only its outputs, reading only their filters. DenseNet-121's 128 → 32 over 7×7, one
-  /// block of 16 tiles, took as long at two threads as at one; shared out, its input gradients
-  /// (32 → 128) 1.6 → 1.0 ms an evaluation, its forward passes (each thread transforming all 128
-  /// channels) 1.6 → 1.5.
+  /// Whether the threads share out the outputs of the blocks left over once each has as many
+  /// whole blocks as the others (`share`): where blocks are left over, and at least 16 outputs a
+  /// thread. Where there are fewer blocks than threads, each thread then transforms every tile
+  /// and multiplies and transforms back only its outputs, reading only their filters.
+  /// DenseNet-121's 128 → 32 over 7×7, one block of 16 tiles, took as long at two threads as at
+  /// one; shared out, its input gradients (32 → 128) 1.6 → 1.0 ms an evaluation, its forward
+  /// passes (each thread transforming all 128 channels) 1.6 → 1.5.
   var sharesOutputs: Bool {
     let threads = Kernels.blasThreads
     return threads > 1 && blocks % threads != 0 && outputs >= 16 * threads
