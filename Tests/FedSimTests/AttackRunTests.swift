@@ -13,7 +13,7 @@ import Testing
 @Suite("Recorded updates and fedsim attack's outputs")
 struct AttackRunTests {
   static func temporaryDirectory() -> String {
-    let dir = NSTemporaryDirectory() + "fedsim-attack-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-attack")
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }

@@ -35,7 +35,7 @@ struct BigModelInputTests {
     let model = try ModelZoo.make(spec, generator: &generator)
     let pixels = Tensor.uniform([1, 3, 16, 16], using: &generator)
     let update = RecordedUpdate(spec: spec, model: model, input: Normalization.imageNet.apply(pixels), labels: [2])
-    let path = NSTemporaryDirectory() + "fedsim-norm-\(UUID().uuidString).safetensors"
+    let path = TemporaryPath.make("fedsim-norm", suffix: ".safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     try update.write(to: path)
     let back = try RecordedUpdate(contentsOf: path)
@@ -67,7 +67,7 @@ struct BigModelInputTests {
     var generator = SeededGenerator(seed: 2)
     let model = try ModelZoo.make(spec, generator: &generator)
     let input = Normalization.imageNet.apply(Tensor.uniform([2, 3, 75, 75], using: &generator))
-    let path = NSTemporaryDirectory() + "fedsim-inception-\(UUID().uuidString).safetensors"
+    let path = TemporaryPath.make("fedsim-inception", suffix: ".safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     try Self.anchorLayout(model, spec: spec, input: input, labels: [0, 2], to: path)
     let file = try SafetensorsFile(contentsOf: path)

@@ -14,7 +14,7 @@ struct ChromiumChartTests {
 
   /// `svg` rendered by Chromium at its own size, one device pixel per SVG unit.
   func render(_ svg: String, width: Int, height: Int) throws -> DecodedImage {
-    let dir = NSTemporaryDirectory() + "fedsim-chromium-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-chromium")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try svg.write(toFile: dir + "/chart.svg", atomically: true, encoding: .utf8)

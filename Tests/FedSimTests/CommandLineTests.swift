@@ -1,5 +1,6 @@
 import FedData
 import Foundation
+import TestSupport
 import Testing
 
 /// `fedsim` as people type it: alone, with --version, with a typo.
@@ -68,7 +69,7 @@ struct CommandLineTests {
 
   @Test("--torch with a missing anchors folder or Python, or a Python without torch, is a usage error naming it, before any work")
   func missingAnchors() throws {
-    let folder = NSTemporaryDirectory() + "no-anchors-\(UUID().uuidString)"
+    let folder = TemporaryPath.make("no-anchors")
     let (status, text) = try fedsim(["bench", "--no-dlg", "--no-training", "--no-attack", "--no-transfer", "--big-models", "--torch", "/bin/sh", "--anchors", folder])
     #expect(status == 64 && text.contains("no torch_bigmodel_evals.py there") && text.contains(folder) && !text.contains("DLG objective"), "\(text)")
     let (status2, text2) = try fedsim(["bench", "--torch", folder + "/python"])
@@ -99,7 +100,7 @@ struct CommandLineTests {
 
   @Test("data preview of one image is that image alone, scaled; of 12 a 10-wide grid; --count 0 a usage error")
   func preview() throws {
-    let out = NSTemporaryDirectory() + "fedsim-preview-\(UUID().uuidString).png"
+    let out = TemporaryPath.make("fedsim-preview", suffix: ".png")
     defer { try? FileManager.default.removeItem(atPath: out) }
     for (count, size) in [(1, (66, 66)), (12, (651, 131))] {
       let (status, text) = try fedsim(["data", "preview", "shapes", "--count", "\(count)", "--out", out])

@@ -60,7 +60,7 @@ struct DatasetTests {
 
   /// A scratch copy of `bytes` under a given file name.
   func scratch(_ name: String, _ bytes: [UInt8]) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-data-\(UUID())")
+    let dir = URL(fileURLWithPath: TemporaryPath.make("fedsim-data"))
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
     try Data(bytes).write(to: URL(fileURLWithPath: path))

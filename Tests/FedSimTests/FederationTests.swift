@@ -25,7 +25,7 @@ extension Background where T: Sendable {
 @Suite("Federation: server, clients and adversary over ZeroMQ", .serialized)
 struct FederationTests {
   static func folder(_ yaml: String) throws -> RunFolder {
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-run-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-run"))
     try folder.create()
     let scenario = try TestScenario.resolve(yaml)
     try folder.writeJSON(scenario, to: folder.scenario)
@@ -48,7 +48,7 @@ struct FederationTests {
   static func plan(_ yaml: String, folder name: String) throws -> RunPlan {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let scenario = try TestScenario.file(yaml)
-    let folder = RunFolder(NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make(name))
     return try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
   }
 
@@ -163,7 +163,7 @@ struct FederationTests {
         attack: {method: idlg, iterations: 40, rounds: [2], victims: [1]}
         defenses: [{clip: 100}]
         """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-e2e-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-e2e"))
     let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     #expect(summary.rows.count == 1)
     let row = try #require(summary.rows.first)
@@ -190,7 +190,7 @@ extension FederationTests {
         attack: {method: idlg, iterations: 5, victims: [0]}
         secure_aggregation: true
         """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-secagg-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-secagg"))
     let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     #expect(summary.rows.count == 1)
     let row = try #require(summary.rows.first)
@@ -211,7 +211,7 @@ extension FederationTests {
         federation: {clients: 2, rounds: 3, local_batch: 2, deadline: 20}
         dp_sgd: {clip: 1, noise_multiplier: 1.5, delta: 1e-6}
         """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-dp-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-dp"))
     let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     // Three rounds, one DP-SGD step each, sampling rate 2/n_c; the largest ε over clients.
     let setup = try FederationSetup(scenario)
@@ -283,7 +283,7 @@ struct SweepTests {
         attack: {method: idlg, iterations: 5}
         sweep: {prune: [0, 0.5]}
         """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-sweep-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-sweep"))
     let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
     let first = try await onThread { try plan.run() }
     #expect(first.map(\.setting) == ["prune=0.0", "prune=0.5"] && first.allSatisfy { $0.attacks == 1 })
@@ -322,7 +322,7 @@ extension FederationTests {
         """)
     var rows: [[String]] = []
     for jobs in [1, 2] {
-      let folder = RunFolder(NSTemporaryDirectory() + "fedsim-jobs\(jobs)-\(UUID().uuidString)")
+      let folder = RunFolder(TemporaryPath.make("fedsim-jobs\(jobs)"))
       let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
       let settings = try await onThread { try plan.run(jobs: jobs) }
       #expect(settings.map(\.setting) == ["attack_method=idlg", "attack_method=rgap"])
@@ -386,7 +386,7 @@ extension FederationTests {
   func sixteenClients() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let scenario = try TestScenario.resolve(path: SharedData.repositoryRoot + "/scenarios/fedavg-16-clients.yaml")
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-16-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-16"))
     _ = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     let rounds = Self.events(folder, "server").filter { $0["event"] as? String == "round_finished" }
     #expect(rounds.count == 10)
@@ -450,7 +450,7 @@ extension FederationTests {
   @Test("fedsim demo runs to completion with its output redirected to a file (plain progress lines)")
   func demoToAFile() async throws {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    let dir = NSTemporaryDirectory() + "fedsim-demo-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-demo")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let status = try await onThread { () -> Int32 in
       let p = Process()

@@ -14,7 +14,7 @@ final class LoopbackServer: @unchecked Sendable {
   let port: Int
 
   init(serving folder: String) throws {
-    let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-port-\(UUID())").path
+    let portFile = TemporaryPath.make("fedsim-port")
     let script = """
       import functools, http.server, sys
       handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
@@ -60,7 +60,7 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 @Suite("fedsim data fetch", .serialized)
 struct FetchTests {
   func scratch() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-fetch-\(UUID())").path
+    TemporaryPath.make("fedsim-fetch")
   }
 
   @Test func md5KnownValues() throws {

@@ -46,7 +46,7 @@ struct JPEGTests {
   func pictureAndFolder() throws {
     let picture = try ImageDataset.picture(Self.dir + "/rgb-444.jpg", size: 16)
     #expect(picture.shape == [3, 16, 16] && picture.count == 1)
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-jpeg-\(UUID())").path
+    let root = TemporaryPath.make("fedsim-jpeg")
     defer { try? FileManager.default.removeItem(atPath: root) }
     for name in ["cat", "dog"] {
       try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)

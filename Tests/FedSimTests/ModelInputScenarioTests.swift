@@ -93,7 +93,7 @@ struct ModelInputScenarioTests {
       federation: {clients: 1, rounds: 1, deadline: 30}
       attack: {method: idlg, iterations: 150, restarts: 2}
       """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-normalised-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-normalised"))
     defer { try? FileManager.default.removeItem(atPath: folder.path) }
     let plan = try RunPlan(design: scenario.design(source: "t"), file: scenario, folder: folder, binaries: binaries)
     let summary = try await onThread { try plan.run() }

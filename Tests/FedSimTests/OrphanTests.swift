@@ -1,6 +1,7 @@
 import FedSimCore
 import FedSimKit
 import Foundation
+import TestSupport
 import Testing
 
 /// Real `fedsim run` processes killed with SIGKILL: no child outlives the launcher, and a dead
@@ -39,7 +40,7 @@ struct OrphanTests {
   }
 
   static func start(iterations: Int) throws -> Run {
-    let dir = NSTemporaryDirectory() + "fedsim-kill-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-kill")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let yaml = dir + "/kill.yaml"
     try scenario.replacingOccurrences(of: "ITERATIONS", with: "\(iterations)").write(toFile: yaml, atomically: true, encoding: .utf8)

@@ -46,7 +46,7 @@ struct PNGTests {
 
   @Test("a folder of class folders is a dataset, classes sorted by name")
   func imageFolder() throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-folder-\(UUID())").path
+    let root = TemporaryPath.make("fedsim-folder")
     for (k, name) in ["zebra", "apple"].enumerated() {
       try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
       for i in 0..<(k + 2) {
@@ -79,7 +79,7 @@ struct SVHNTests {
 
   @Test func truncatedFileIsAnError() throws {
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/test_32x32.mat")))
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID()).mat").path
+    let path = TemporaryPath.make("cut", suffix: ".mat")
     try Data(bytes.prefix(bytes.count - 500)).write(to: URL(fileURLWithPath: path))
     #expect { try ImageDataset.load(path) } throws: { "\($0)".hasPrefix(path) && "\($0)".contains("truncated") }
   }

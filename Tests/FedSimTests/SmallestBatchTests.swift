@@ -40,7 +40,7 @@ struct SmallestBatchTests {
 
   @Test("a client holding one image, with a model that needs two a batch, is refused, naming both")
   func oneImageClient() throws {
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-smallest-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-smallest"))
     try folder.create()
     defer { try? FileManager.default.removeItem(atPath: folder.path) }
     let scenario = try TestScenario.resolve(

@@ -6,15 +6,16 @@ import FedSimCore
 import FedSimKit
 import Foundation
 import Tensors
+import TestSupport
 import Testing
 
 @Suite("The house: threat model by construction, FedAvg attacked end to end", .serialized)
 struct HouseTests {
   /// A folder whose scenario names a dataset file, copied in for the server and the clients.
   static func folderWithPrivateDataset() throws -> (RunFolder, String) {
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-threat-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-threat"))
     try folder.create()
-    let dataDir = NSTemporaryDirectory() + "fedsim-private-\(UUID().uuidString)"
+    let dataDir = TemporaryPath.make("fedsim-private")
     try FileManager.default.createDirectory(atPath: dataDir + "/a", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: dataDir + "/b", withIntermediateDirectories: true)
     let shapes = ImageDataset.shapes(count: 6, seed: 3)
@@ -67,7 +68,7 @@ struct HouseTests {
       federation: {clients: 3, rounds: 2, algorithm: fedavg, epochs: 1, local_batch: 2, learning_rate: 0.1, deadline: 20}
       attack: {method: idlg, iterations: 30, rounds: [2], victims: [1]}
       """)
-    let folder = RunFolder(NSTemporaryDirectory() + "fedsim-fedavg-\(UUID().uuidString)")
+    let folder = RunFolder(TemporaryPath.make("fedsim-fedavg"))
     let summary = try await onThread { try Launcher(scenario: scenario, folder: folder, binaries: binaries).run() }
     let row = try #require(summary.rows.first)
     #expect(summary.rows.count == 1 && row.round == 2 && row.client == 1 && row.method == "idlg")

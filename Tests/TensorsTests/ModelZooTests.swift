@@ -145,7 +145,7 @@ struct CheckpointTests {
   func roundTrip() throws {
     var gen = SeededGenerator(seed: 9)
     let model = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID()).safetensors").path
+    let path = TemporaryPath.make("ckpt", suffix: ".safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }  // 44 MB, else left in /tmp by every run
     try model.save(safetensors: path, metadata: ["model": "resnet18"])
     var other = try ModelZoo.make(ModelSpec(name: "resnet18", imageSize: 32, classes: 10), generator: &gen)

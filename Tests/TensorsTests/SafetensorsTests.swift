@@ -30,7 +30,7 @@ struct SafetensorsTests {
       #expect(back.tensors[name]!.shape == file.tensors[name]!.shape)
       #expect(back.tensors[name]!.scalars == file.tensors[name]!.scalars)
     }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fedsim-\(UUID()).safetensors").path
+    let path = TemporaryPath.make("fedsim", suffix: ".safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     try file.write(to: path)
     #expect(try SafetensorsFile(contentsOf: path).tensors["scalar"]!.scalar == 2.5)

@@ -118,7 +118,7 @@ struct ImageFileFuzzTests {
   func mutants() throws {
     var fuzz = Fuzz(seed: 23)
     let cases = Fuzz.cases(400)
-    let dir = NSTemporaryDirectory() + "fedsim-fuzz-img-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-fuzz-img")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var originals = try Self.bases.map { ($0, Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/" + $0)))) }

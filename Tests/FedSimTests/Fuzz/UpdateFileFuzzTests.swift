@@ -4,6 +4,7 @@ import FedSimCore
 import FedSimKit
 import Foundation
 import Tensors
+import TestSupport
 import Testing
 
 /// Mutated update files (header fields, shapes, offsets, dtypes, metadata, NaN payloads, byte
@@ -18,7 +19,7 @@ struct UpdateFileFuzzTests {
     var generator = SeededGenerator(seed: 1)
     let model = try ModelZoo.make(spec, generator: &generator)
     let update = RecordedUpdate(spec: spec, model: model, input: shapes.images([0, 1]), labels: shapes.labels([0, 1]))
-    let path = NSTemporaryDirectory() + "fedsim-fuzz-base-\(UUID().uuidString).safetensors"
+    let path = TemporaryPath.make("fedsim-fuzz-base", suffix: ".safetensors")
     try update.write(to: path)
     defer { try? FileManager.default.removeItem(atPath: path) }
     return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -104,7 +105,7 @@ struct UpdateFileFuzzTests {
     var fuzz = Fuzz(seed: 5)
     let cases = Fuzz.cases(200)
     var (rejected, attacked, hangs) = (0, 0, 0)
-    let dir = NSTemporaryDirectory() + "fedsim-fuzz-\(UUID().uuidString)"
+    let dir = TemporaryPath.make("fedsim-fuzz")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     for n in 0..<cases {
