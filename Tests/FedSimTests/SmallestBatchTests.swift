@@ -1,4 +1,4 @@
-import FedClient
+@testable import FedClient
 import FedData
 import FedSimCore
 import FedSimKit
@@ -36,6 +36,22 @@ struct SmallestBatchTests {
     #expect(ModelZoo.smallestBatch(spec("resnet18", 8)) == 2)  // the CIFAR stem: 8 → 4 → 2 → 1
     #expect(ModelZoo.smallestBatch(spec("resnet18", 16)) == 1)
     #expect(ModelZoo.smallestBatch(spec("lenet", 32)) == 1)
+  }
+
+  @Test("a FedAvg client's three images in batches of 2, with a model that needs two: one step of 3")
+  func fedAvgMergesTheLastBatch() throws {
+    let scenario = try TestScenario.resolve(
+      """
+      name: t
+      model: {name: resnet18, size: 8}
+      dataset: {path: shapes, count: 3, test_fraction: 0}
+      federation: {clients: 1, local_batch: 2, algorithm: fedavg}
+      """)
+    let setup = try FederationSetup(scenario)
+    #expect(setup.clientIndices[0].count == 3 && ModelZoo.smallestBatch(scenario.model) == 2)
+    let result = LocalUpdate(setup: setup, client: 0).compute(try setup.initialModel(), round: 1)
+    #expect(result.steps == 1 && result.examples == 3, "steps \(result.steps), examples \(result.examples)")
+    #expect(result.update.allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
   }
 
   @Test("a client holding one image, with a model that needs two a batch, is refused, naming both")
