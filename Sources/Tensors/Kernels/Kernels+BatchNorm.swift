@@ -158,35 +158,23 @@ struct ChannelPlanes {
 }
 
 extension Kernels {
-  /// `y = (x − mean)·s·γ + β` per channel, with the batch's statistics.
+  /// `y = (x − mean)·s·γ + β` per channel, with the batch's statistics; given an `activation`
+  /// (a sigmoid or a ReLU), `activation(y)` in the same pass, the plane's normalised values never
+  /// written (each the float the affine alone writes, its activation the one `sigmoid` or `relu`
+  /// gives for it).
   static func batchNorm(
     _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
-    statistics: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    statistics: UnsafePointer<Float>, then activation: Activation? = nil, into y: UnsafeMutablePointer<Float>
   ) {
-    p.forEachChannel(statistics) { c, mean, s in
-      let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
-      p.forEachPlane(of: c) { start in
-        for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
-      }
-    }
-  }
-
-  /// `activation((x − mean)·s·γ + β)` per channel for a sigmoid or a ReLU: `batchNorm` and the
-  /// activation in one pass, a plane's normalised values never written (each the float
-  /// `batchNorm` writes, its activation the one `sigmoid` or `relu` gives for it).
-  static func batchNorm(
-    _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ p: ChannelPlanes,
-    statistics: UnsafePointer<Float>, then activation: Activation, into y: UnsafeMutablePointer<Float>
-  ) {
-    precondition(activation == .sigmoid || activation == .relu, "batch norm then \(activation): not one op")
+    precondition([nil, .sigmoid, .relu].contains(activation), "batch norm then \(activation!): not one op")
     let relu = ElementFunction.ReLU()
     p.forEachChannel(statistics) { c, mean, s in
       let (scale, shift) = (s * gamma[c], beta[c] - mean * s * gamma[c])
       p.forEachPlane(of: c) { start in
-        if activation == .sigmoid {
-          sigmoidRun(x + start, count: p.plane, into: y + start, scale: scale, shift: shift)
-        } else {
-          for k in start..<start + p.plane { y[k] = relu(x[k] * scale + shift) }
+        switch activation {
+        case .sigmoid: sigmoidRun(x + start, count: p.plane, into: y + start, scale: scale, shift: shift)
+        case .relu: for k in start..<start + p.plane { y[k] = relu(x[k] * scale + shift) }
+        default: for k in start..<start + p.plane { y[k] = x[k] * scale + shift }
         }
       }
     }
