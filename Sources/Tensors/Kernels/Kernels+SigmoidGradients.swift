@@ -3,9 +3,15 @@ extension Kernels {
   static func sigmoidGradient(
     _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int, into out: Destination
   ) {
-    elementwise(count) { range in
-      out.write(range) { i in g[i] * y[i] * (1 - y[i]) }
-    }
+    elementwise(count) { range in sigmoidGradient(y, g, range, into: out) }
+  }
+
+  /// `sigmoidGradient` over `run`, on this thread.
+  @inline(__always)
+  private static func sigmoidGradient(
+    _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ run: Range<Int>, into out: Destination
+  ) {
+    out.write(run) { i in g[i] * y[i] * (1 - y[i]) }
   }
 
   /// `g` where `x > 0`, else 0, into `out`: the gradient through a ReLU.
@@ -20,9 +26,16 @@ extension Kernels {
     _ y: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int,
     into out: Destination
   ) {
-    elementwise(count) { range in
-      out.write(range) { i in g[i] * up[i] * (1 - 2 * y[i]) }
-    }
+    elementwise(count) { range in sigmoidCurvature(y, up, g, range, into: out) }
+  }
+
+  /// `sigmoidCurvature` over `run`, on this thread.
+  @inline(__always)
+  private static func sigmoidCurvature(
+    _ y: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ run: Range<Int>,
+    into out: Destination
+  ) {
+    out.write(run) { i in g[i] * up[i] * (1 - 2 * y[i]) }
   }
 
   /// `sigmoidCurvature(y, up, g)` into `curvature` and `sigmoidGradient(y, g)` into `gradient`,
@@ -35,8 +48,8 @@ extension Kernels {
     elementwise(count) { range in
       for start in stride(from: range.lowerBound, to: range.upperBound, by: cachedRun) {
         let run = start..<Swift.min(start + cachedRun, range.upperBound)
-        curvature.write(run) { i in g[i] * up[i] * (1 - 2 * y[i]) }
-        gradient.write(run) { i in g[i] * y[i] * (1 - y[i]) }
+        sigmoidCurvature(y, up, g, run, into: curvature)
+        sigmoidGradient(y, g, run, into: gradient)
       }
     }
   }
