@@ -25,13 +25,13 @@ public func gradients(
       guard let g = grads[id] else { continue }
       if case .leaf = node.op { continue }
       if !graph.isTarget(id) { grads[id] = nil }  // free what is no longer needed
-      let needs = node.inputs.map { graph.reaches($0.node) }
       if adding, let partner = graph.partner(before: place), !graph.isTarget(ObjectIdentifier(partner)),
         let partnerGradient = grads.removeValue(forKey: ObjectIdentifier(partner))
       {
         addPairPullback((node, g), (partner, partnerGradient), graph, into: &grads)
         continue
       }
+      let needs = node.inputs.map { graph.reaches($0.node) }
       if adding, node.op.addsIntoSums {
         addPullback(of: node, needs: needs, into: &grads) {
           node.op.pullback(g, inputs: node.inputs, output: value, needs: needs, into: &$0)

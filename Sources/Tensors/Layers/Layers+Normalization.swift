@@ -33,7 +33,7 @@ public struct BatchNorm2d: Layer {
   public var runningVariance: Tensor { statistics.state.withLock { $0.variance } }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
+    checkShape(x)
     let c = weight.scalarCount
     let mode = ForwardMode.current
     guard mode.usesBatchStatistics else {
@@ -51,9 +51,14 @@ public struct BatchNorm2d: Layer {
     guard activation == .sigmoid || activation == .relu, ForwardMode.current.usesBatchStatistics else {
       return activation(self(x))
     }
-    precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
+    checkShape(x)
     foldRunningStatistics(x, ForwardMode.current)
     return batchNorm(x, weight: weight, bias: bias, epsilon: epsilon, then: activation)
+  }
+
+  /// NCHW input with this layer's channel count.
+  private func checkShape(_ x: Tensor) {
+    precondition(x.rank == 4 && x.shape[1] == weight.scalarCount, "BatchNorm2d(\(weight.scalarCount)) on \(x.shape)")
   }
 
   /// The batch's statistics folded into the running ones, where `mode` updates them.
