@@ -356,6 +356,9 @@ extension FederationTests {
     let sub = plan.pointFolder(0, repeat: 0)
     let summary = try sub.readJSON(RunSummary.self, from: sub.summary)
     #expect(summary.rows.count == 1 && summary.rows.allSatisfy { $0.psnr > 40 && $0.method == "idlg" }, "\(summary.rows.map(\.psnr))")
+    // The adversary's log counts the objective's evaluations: five steps make at least five.
+    let finished = Self.events(sub, "adversary").first { $0["event"] as? String == "attack_finished" }
+    #expect((finished?["evaluations"] as? Int ?? 0) >= 5, "\(finished ?? [:])")
     try? FileManager.default.removeItem(atPath: plan.folder.path)
   }
 

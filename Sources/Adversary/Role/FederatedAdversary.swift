@@ -107,7 +107,9 @@ public struct FederatedAdversary: Sendable {
       snapshotIterations: kept.map(\.iteration), iterations: r.iterations, evaluations: r.evaluations,
       wallSeconds: r.wallSeconds, distance: r.distance
     ).write(to: folder.reconstruction(round: h.round, client: h.client))
-    log.log("attack_finished", ["round": h.round, "client": h.client, "distance": r.distance, "wall_s": r.wallSeconds])
+    log.log(
+      "attack_finished",
+      ["round": h.round, "client": h.client, "distance": r.distance, "evaluations": r.evaluations, "wall_s": r.wallSeconds])
   }
 }
 
