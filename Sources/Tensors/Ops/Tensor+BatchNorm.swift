@@ -4,20 +4,19 @@
 /// Its input and weight gradients are ops of their own too, so a recorded backward pass keeps
 /// one tensor per layer where the composition of elementwise ops kept five or six.
 public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
-  let p = ChannelPlanes(x.shape)
-  precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
-  let out = TensorStorage(count: x.scalarCount)
-  p.withStatistics(of: x.storage, epsilon: epsilon) { stats in
-    Kernels.batchNorm(
-      x.storage.base, weight.storage.base, bias.storage.base, p, statistics: stats, into: out.base)
-  }
-  return Tensor.make(.batchNorm(epsilon: epsilon), [x, weight, bias], shape: x.shape, storage: out)
+  normalised(x, weight: weight, bias: bias, epsilon: epsilon, then: nil)
 }
 
 /// `activation(batchNorm(x, ...))` as one op (`Op.batchNormActivated`) for a sigmoid or a ReLU:
 /// one pass where the two made two, and no normalised tensor kept for the backward passes, which
 /// do not read it.
 public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, then activation: Activation) -> Tensor {
+  normalised(x, weight: weight, bias: bias, epsilon: epsilon, then: activation)
+}
+
+/// `batchNorm`, then `activation` where given, by one kernel pass: the op `.batchNorm`, or
+/// `.batchNormActivated` with the activation.
+private func normalised(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float, then activation: Activation?) -> Tensor {
   let p = ChannelPlanes(x.shape)
   precondition(weight.shape == [p.channels] && bias.shape == [p.channels], "batchNorm: parameters of \(x.shape)")
   let out = TensorStorage(count: x.scalarCount)
@@ -25,7 +24,8 @@ public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
     Kernels.batchNorm(
       x.storage.base, weight.storage.base, bias.storage.base, p, statistics: stats, then: activation, into: out.base)
   }
-  return Tensor.make(.batchNormActivated(epsilon: epsilon, activation), [x, weight, bias], shape: x.shape, storage: out)
+  let op = activation.map { Op.batchNormActivated(epsilon: epsilon, $0) } ?? .batchNorm(epsilon: epsilon)
+  return Tensor.make(op, [x, weight, bias], shape: x.shape, storage: out)
 }
 
 extension Op {
