@@ -59,6 +59,48 @@ struct ScenarioTests {
     #expect(error("federation: [1, 2]\n").hasPrefix("s.yaml:1:13: 'federation'"))
   }
 
+  @Test("text that is not YAML is a short error: line and column, the line cut around the column")
+  func notYAML() {
+    #expect(
+      error("federation:\n  clients: [1, 2\nattack:\n")
+        == "s.yaml:3:7: while parsing a flow sequence (from 2:12): did not find expected ',' or ']'\nattack:\n      ^")
+    #expect(error("clients: 2\n  rounds: 3\n") == "s.yaml:2:9: mapping values are not allowed in this context\n  rounds: 3\n        ^")
+    // Past libyaml's nesting limit on a 400,000-character line: the line is not quoted whole.
+    let deep = error("a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000))
+    let lines = deep.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(deep.hasPrefix("s.yaml:1:") && deep.contains("nesting") && deep.count < 400, "\(deep.prefix(500))")
+    // libyaml marks the outermost bracket: the line's first 72 characters, a caret under column 5.
+    #expect(deep.hasPrefix("s.yaml:1:5: "), "\(deep.prefix(500))")
+    #expect(lines.count == 3 && lines[1] == "a: " + String(repeating: "[", count: 69) + "…", "\(deep.prefix(500))")
+    #expect(lines.count == 3 && lines[2] == "    ^", "\(deep.prefix(500))")
+    // An error far into a long line: the window around it, cut on both sides, the caret under it.
+    let long = "federation: [" + String(repeating: "1, ", count: 100) + "2 } 3]" + String(repeating: " ", count: 100)
+    let mid = error(long).split(separator: "\n", omittingEmptySubsequences: false)
+    let column = Int(mid[0].split(separator: ":")[2]) ?? 0
+    let at = long.index(long.startIndex, offsetBy: column - 1)
+    #expect(column > 300 && mid.count == 3 && mid[1].hasPrefix("…") && mid[1].hasSuffix("…"), "\(mid)")
+    #expect(mid.count == 3 && mid[2] == String(repeating: " ", count: 37) + "^", "\(mid)")
+    #expect(mid.count == 3 && mid[1].dropFirst(37).first == long[at], "\(mid)")
+  }
+
+  @Test("a scenario path that is missing, a folder, not UTF-8 or endless is an error naming it")
+  func unreadableFiles() throws {
+    func failure(_ path: String) -> String {
+      do {
+        _ = try ScenarioFile.load(path: path)
+        return "no error"
+      } catch { return error.description }
+    }
+    let dir = TemporaryPath.make("fedsim-scenario-files")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let latin1 = dir + "/latin1.yaml"
+    try Data("name: caf\u{E9}\n".data(using: .isoLatin1)!).write(to: URL(fileURLWithPath: latin1))
+    #expect(failure(dir + "/none.yaml") == dir + "/none.yaml: no such file")
+    #expect(failure(dir) == dir + ": is a folder, not a scenario file")
+    #expect(failure(latin1) == latin1 + ": is not UTF-8 text")
+    #expect(failure("/dev/zero") == "/dev/zero: is longer than 1048576 bytes")
+  }
+
   @Test("values out of range are errors naming the key")
   func invalidValues() {
     #expect(error("federation: {clients: 0}").contains("'federation.clients' must be 1 to"))
@@ -80,7 +122,7 @@ struct ScenarioTests {
     #expect(error("defenses: [{prune: 0.5, clip: 1}]").contains("exactly one"))
     #expect(error("dataset: {path: /nonexistent/data.bin}").contains("'dataset.path'"))
     #expect(error("dataset: {partition: random}").contains("'dataset.partition'"))
-    #expect(error("name: [unclosed").hasPrefix("s.yaml: "))
+    #expect(error("name: [unclosed").hasPrefix("s.yaml:2:1: "))
   }
 
   @Test("sweeps over datasets and models: each point reads its own data and builds its own model")

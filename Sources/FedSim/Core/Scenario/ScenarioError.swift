@@ -2,6 +2,8 @@
 /// is one.
 public enum ScenarioError: Error, CustomStringConvertible, Equatable {
   case syntax(source: String, reason: String)
+  /// Text that is not YAML, where the parser stopped.
+  case yaml(source: String, position: Position?, reason: String)
   case unknownKey(source: String, position: Position?, key: String)
   case type(source: String, position: Position?, key: String, reason: String)
   case invalid(source: String, key: String, reason: String)
@@ -17,6 +19,7 @@ public enum ScenarioError: Error, CustomStringConvertible, Equatable {
     func at(_ s: String, _ p: Position?) -> String { p.map { "\(s):\($0.line):\($0.column)" } ?? s }
     switch self {
     case .syntax(let s, let r): return "\(s): \(r)"
+    case .yaml(let s, let p, let r): return "\(at(s, p)): \(r)"
     case .unknownKey(let s, let p, let k): return "\(at(s, p)): unknown key '\(k)'"
     case .type(let s, let p, let k, let r): return "\(at(s, p)): '\(k)': \(r)"
     case .invalid(let s, let k, let r): return "\(s): '\(k)' \(r)"

@@ -13,13 +13,26 @@ extension ScenarioFile {
       let (path, reason) = describe(error)
       throw .type(source: source, position: position(of: path, in: node), key: dotted(path), reason: reason)
     } catch {
-      throw .syntax(source: source, reason: "\(error)")
+      throw YAMLErrorText.error(error, source: source)
     }
   }
 
   public static func load(path: String) throws(ScenarioError) -> ScenarioFile {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw .syntax(source: path, reason: "cannot read the file")
+    var folder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &folder) else {
+      throw .syntax(source: path, reason: "no such file")
+    }
+    guard !folder.boolValue else { throw .syntax(source: path, reason: "is a folder, not a scenario file") }
+    // Read no more than the budget allows (a device such as /dev/zero never ends).
+    guard let handle = FileHandle(forReadingAtPath: path),
+      let data = (try? handle.read(upToCount: YAMLBudget.characters + 1)).map({ $0 ?? Data() })
+    else { throw .syntax(source: path, reason: "cannot read the file") }
+    try? handle.close()
+    guard data.count <= YAMLBudget.characters else {
+      throw .syntax(source: path, reason: "is longer than \(YAMLBudget.characters) bytes")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw .syntax(source: path, reason: "is not UTF-8 text")
     }
     return try load(yaml: text, source: path)
   }

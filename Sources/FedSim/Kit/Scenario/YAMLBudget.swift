@@ -15,7 +15,7 @@ enum YAMLBudget {
       throw .syntax(source: source, reason: "is longer than \(characters) bytes")
     }
     let node: Node?
-    do { node = try Yams.compose(yaml: text) } catch { throw .syntax(source: source, reason: "\(error)") }
+    do { node = try Yams.compose(yaml: text) } catch { throw YAMLErrorText.error(error, source: source) }
     if let node {
       var left = values
       guard within(node, &left) else {
