@@ -199,6 +199,16 @@ extension FederationTests {
     #expect(recon.images.shape[0] == 3 && recon.clients == [0, 1, 2])
     // The labels of the union batch are still read off the aggregate.
     #expect(row.labelAccuracy >= 2.0 / 3)
+    // The history gives each snapshot's worst and mean PSNR over the three images.
+    let history = try String(contentsOfFile: folder.history(round: 1, client: -1), encoding: .utf8)
+    let lines = history.split(separator: "\n")
+    #expect(lines.first == "iteration,gradient_distance,min_psnr_db,mean_psnr_db")
+    var snapshots: [(worst: Double, mean: Double)] = []
+    for line in lines.dropFirst() {
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+      if fields.count == 4, let worst = Double(fields[2]), let mean = Double(fields[3]) { snapshots.append((worst, mean)) }
+    }
+    #expect(!snapshots.isEmpty && snapshots.allSatisfy { $0.0 <= $0.1 } && snapshots.contains { $0.0 < $0.1 }, "\(history)")
   }
 
   @Test("DP-SGD runs on every client and the summary reports the ε the accountant gives")

@@ -80,21 +80,22 @@ struct Scoring {
     try? folder.write(Data(png), to: folder.picture(round: round, client: client))
   }
 
-  /// `history/r<round>-c<client>.csv`: the attack's gradient distance at every iteration, and
-  /// the reconstruction's PSNR (worst image of the batch) at each snapshot.
+  /// `history/r<round>-c<client>.csv`: the attack's gradient distance at every iteration, and at
+  /// each snapshot the reconstruction's PSNR: of the batch's worst image (`min_psnr_db`, as
+  /// `fedsim attack`'s `min_psnr`) and the mean over its images (`mean_psnr_db`, as the summary).
   private func writeHistory(_ r: Reconstruction, frames: [Tensor], truth: Tensor) {
-    var psnrAt: [Int: Double] = [:]
+    var psnrAt: [Int: [Double]] = [:]
     if frames.count == r.snapshotIterations.count {
       for (frame, i) in zip(frames, r.snapshotIterations) {
-        psnrAt[i] = Leakage.matchedMSE(reconstruction: frame, truth: truth).map(Leakage.psnr(mse:)).min()
+        psnrAt[i] = Leakage.matchedMSE(reconstruction: frame, truth: truth).map(Leakage.psnr(mse:))
       }
     }
-    var csv = "iteration,gradient_distance,psnr_db\n"
+    var csv = "iteration,gradient_distance,min_psnr_db,mean_psnr_db\n"
     let last = Swift.max(r.history.count, (r.snapshotIterations.max() ?? 0) + 1)
     for i in 0..<last {
       let d = i < r.history.count ? "\(r.history[i])" : ""
-      let p = psnrAt[i].map { "\($0)" } ?? ""
-      if !d.isEmpty || !p.isEmpty { csv += "\(i),\(d),\(p)\n" }
+      let p = psnrAt[i].flatMap { $0.isEmpty ? nil : "\($0.min()!),\($0.reduce(0, +) / Double($0.count))" } ?? ","
+      if !d.isEmpty || p != "," { csv += "\(i),\(d),\(p)\n" }
     }
     try? FileManager.default.createDirectory(atPath: folder.path + "/history", withIntermediateDirectories: true)
     try? folder.write(Data(csv.utf8), to: folder.history(round: r.round, client: r.client))
