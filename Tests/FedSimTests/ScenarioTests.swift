@@ -65,6 +65,12 @@ struct ScenarioTests {
       error("federation:\n  clients: [1, 2\nattack:\n")
         == "s.yaml:3:7: while parsing a flow sequence (from 2:12): did not find expected ',' or ']'\nattack:\n      ^")
     #expect(error("clients: 2\n  rounds: 3\n") == "s.yaml:2:9: mapping values are not allowed in this context\n  rounds: 3\n        ^")
+    // A control character (an escape sequence's ESC) after Windows line ends and an accented
+    // letter: its line and column, the line shown without the CR and with U+FFFD for the ESC.
+    #expect(
+      error("clients: 2\r\nname: caf\u{E9} \u{1B}[31m\r\n")
+        == "s.yaml:2:12: control characters are not allowed\nname: caf\u{E9} \u{FFFD}[31m\n           ^")
+    #expect(error("clients: 2\r\n  rounds: 3\r\n") == "s.yaml:2:9: mapping values are not allowed in this context\n  rounds: 3\n        ^")
     // Past libyaml's nesting limit on a 400,000-character line: the line is not quoted whole.
     let deep = error("a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000))
     let lines = deep.split(separator: "\n", omittingEmptySubsequences: false)

@@ -19,19 +19,36 @@ enum YAMLErrorText {
       return .yaml(
         source: source, position: .init(line: mark.line, column: mark.column),
         reason: during + problem + snippet(yaml, line: mark.line, column: mark.column))
-    case .reader(let problem, let offset, _, _):
-      return .yaml(source: source, position: nil, reason: offset.map { "\(problem) at byte \($0)" } ?? problem)
+    case .reader(let problem, let offset, _, let yaml):
+      guard let offset, let (line, column) = position(ofCharacter: offset, in: yaml) else {
+        return .yaml(source: source, position: nil, reason: problem)
+      }
+      return .yaml(
+        source: source, position: .init(line: line, column: column),
+        reason: problem + snippet(yaml, line: line, column: column))
     default:
       return .yaml(source: source, position: nil, reason: clipped("\(error)"))
     }
   }
 
+  /// The line and column (from 1, the column in Unicode scalars) where the first `offset`
+  /// Characters of `text` end: Yams gives a reader error's place as that count. Nil past the end.
+  static func position(ofCharacter offset: Int, in text: String) -> (line: Int, column: Int)? {
+    guard offset >= 0, let end = text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex) else { return nil }
+    let before = text.unicodeScalars[..<end]
+    let lineStart = before.lastIndex(of: "\n").map { before.index(after: $0) } ?? before.startIndex
+    let line = 1 + before.reduce(0) { $0 + ($1 == "\n" ? 1 : 0) }
+    return (line, 1 + before[lineStart...].count)
+  }
+
   /// Line `line` of `text` (from 1) around `column` (from 1, in Unicode scalars, as libyaml
   /// counts), on a line of its own, with a caret line under it; empty past the text's end.
+  /// Control characters are shown as U+FFFD, tabs as spaces.
   static func snippet(_ text: String, line: Int, column: Int) -> String {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // By scalars: "\r\n" is one Character, which a split on "\n" would not cut.
+    let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
     guard line >= 1, line <= lines.count else { return "" }
-    let scalars = Array(lines[line - 1].unicodeScalars)
+    let scalars = (lines[line - 1].last == "\r" ? lines[line - 1].dropLast() : lines[line - 1]).map(printable)
     let at = Swift.min(Swift.max(column - 1, 0), scalars.count)
     let start = Swift.max(0, Swift.min(at - window / 2, scalars.count - window))
     let end = Swift.min(scalars.count, start + window)
@@ -40,6 +57,13 @@ enum YAMLErrorText {
     if start > 0 { (shown, caret) = ("…" + shown, caret + 1) }
     if end < scalars.count { shown += "…" }
     return "\n" + shown + "\n" + String(repeating: " ", count: caret) + "^"
+  }
+
+  /// `c`, or a stand-in of one column for what a terminal would act on rather than show (an
+  /// escape sequence in a hostile file) or widen (a tab, which would shift the caret).
+  private static func printable(_ c: Unicode.Scalar) -> Unicode.Scalar {
+    if c == "\t" { return " " }
+    return c.value < 0x20 || (0x7F...0x9F).contains(c.value) ? "\u{FFFD}" : c
   }
 
   /// `text` cut to a few hundred characters.
