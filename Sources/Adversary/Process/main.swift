@@ -1,3 +1,4 @@
+import Tensors
 import AdversaryRole
 import FedSimCore
 import Foundation
@@ -13,6 +14,6 @@ guard arguments.count == 2 || arguments.count == 3 else {
 do {
   try FederatedAdversary(folder: RunFolder(arguments[1])).run(tap: arguments.count == 3 ? arguments[2] : nil)
 } catch {
-  FileHandle.standardError.write(Data("fed-adversary: \(error)\n".utf8))
+  FileHandle.standardError.write(Data("fed-adversary: \(UntrustedText.printable(message: "\(error)"))\n".utf8))
   exit(1)
 }

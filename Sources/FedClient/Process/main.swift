@@ -1,3 +1,4 @@
+import Tensors
 import FedClient
 import FedSimCore
 import Foundation
@@ -12,6 +13,6 @@ guard arguments.count == 3 || arguments.count == 4, let id = Int(arguments[2]) e
 do {
   try FederatedClient(folder: RunFolder(arguments[1]), id: id).run(server: arguments.count == 4 ? arguments[3] : nil)
 } catch {
-  FileHandle.standardError.write(Data("fed-client \(id): \(error)\n".utf8))
+  FileHandle.standardError.write(Data("fed-client \(id): \(UntrustedText.printable(message: "\(error)"))\n".utf8))
   exit(1)
 }

@@ -1,3 +1,4 @@
+import Tensors
 import FedServer
 import FedSimCore
 import Foundation
@@ -17,6 +18,6 @@ do {
     }
   }
 } catch {
-  FileHandle.standardError.write(Data("fed-server: \(error)\n".utf8))
+  FileHandle.standardError.write(Data("fed-server: \(UntrustedText.printable(message: "\(error)"))\n".utf8))
   exit(1)
 }

@@ -112,7 +112,7 @@ func binariesFolder() -> String {
 
 /// Prints `message` to standard error and gives the exit code to throw.
 func fail(_ message: String) -> ExitCode {
-  FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+  FileHandle.standardError.write(Data(("error: " + UntrustedText.printable(message: message) + "\n").utf8))
   return ExitCode(1)
 }
 

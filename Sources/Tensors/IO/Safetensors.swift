@@ -40,6 +40,7 @@ public struct SafetensorsFile: Sendable {
   /// Parses the bytes of a file; `source` names it in errors.
   public init(bytes: [UInt8], source: String) throws(SafetensorsError) {
     func fail(_ why: String) -> SafetensorsError { .malformed(source: source, reason: why) }
+    func q(_ text: String) -> String { UntrustedText.quoted(text) }
     guard bytes.count >= 8 else {
       throw fail("\(bytes.count) bytes is too short for the 8-byte header length")
     }
@@ -64,33 +65,33 @@ public struct SafetensorsFile: Sendable {
       if name == "__metadata__" {
         guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
         for (k, v) in m {
-          guard let s = v as? String else { throw fail("metadata '\(k)' is not a string") }
+          guard let s = v as? String else { throw fail("metadata '\(q(k))' is not a string") }
           metadata[k] = s
         }
         continue
       }
-      guard let entry = value as? [String: Any] else { throw fail("entry '\(name)' is not an object") }
-      guard let dtypeName = entry["dtype"] as? String else { throw fail("'\(name)' has no dtype") }
+      guard let entry = value as? [String: Any] else { throw fail("entry '\(q(name))' is not an object") }
+      guard let dtypeName = entry["dtype"] as? String else { throw fail("'\(q(name))' has no dtype") }
       guard let dtype = DType(rawValue: dtypeName) else {
-        throw fail("'\(name)' has unsupported dtype '\(dtypeName)'")
+        throw fail("'\(q(name))' has unsupported dtype '\(q(dtypeName))'")
       }
       guard let shapeAny = entry["shape"] as? [Any],
         let shape = shapeAny.map({ ($0 as? NSNumber)?.intValue }) as? [Int],
         shape.allSatisfy({ $0 >= 0 })
-      else { throw fail("'\(name)' has no valid shape") }
+      else { throw fail("'\(q(name))' has no valid shape") }
       guard let offsetsAny = entry["data_offsets"] as? [Any], offsetsAny.count == 2,
         let begin = (offsetsAny[0] as? NSNumber)?.intValue,
         let end = (offsetsAny[1] as? NSNumber)?.intValue
-      else { throw fail("'\(name)' has no valid data_offsets") }
+      else { throw fail("'\(q(name))' has no valid data_offsets") }
       guard 0 <= begin && begin <= end && end <= dataLength else {
-        throw fail("'\(name)' data_offsets [\(begin), \(end)] lie outside the \(dataLength)-byte data")
+        throw fail("'\(q(name))' data_offsets [\(begin), \(end)] lie outside the \(dataLength)-byte data")
       }
       guard let count = checkedElementCount(shape, limit: dataLength) else {
-        throw fail("'\(name)' shape \(shape) is larger than the file")
+        throw fail("'\(q(name))' shape \(shape) is larger than the file")
       }
       guard end - begin == count * dtype.size else {
         throw fail(
-          "'\(name)' holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * dtype.size)")
+          "'\(q(name))' holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(count * dtype.size)")
       }
       if end > begin { spans.append((begin, end, name)) }
       let storage = TensorStorage(count: count)
@@ -101,7 +102,7 @@ public struct SafetensorsFile: Sendable {
     }
     spans.sort { $0.0 < $1.0 }
     for (a, b) in zip(spans, spans.dropFirst()) where b.0 < a.1 {
-      throw fail("the data of '\(a.2)' and '\(b.2)' overlap")
+      throw fail("the data of '\(q(a.2))' and '\(q(b.2))' overlap")
     }
     self.tensors = tensors
     self.metadata = metadata
@@ -153,7 +154,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case .unreadable(let s, let r): "\(s): cannot read: \(r)"
     case .unwritable(let s, let r): "\(s): cannot write: \(r)"
     case .malformed(let s, let r): "\(s): not a valid safetensors file: \(r)"
-    case .missingTensor(let s, let n): "\(s): no tensor named '\(n)'"
+    case .missingTensor(let s, let n): "\(s): no tensor named '\(UntrustedText.quoted(n))'"
     }
   }
 }

@@ -82,7 +82,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .unknownModel(let n): "unknown model '\(n)' (the zoo has \(ModelZoo.entries.map(\.name).joined(separator: ", ")))"
+    case .unknownModel(let n): "unknown model '\(UntrustedText.quoted(n))' (the zoo has \(ModelZoo.entries.map(\.name).joined(separator: ", ")))"
     case .unsupported(let n, let r): "model '\(n)': \(r)"
     }
   }

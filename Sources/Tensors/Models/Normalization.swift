@@ -42,7 +42,7 @@ public struct Normalization: Sendable, Codable, Equatable {
       let numbers = parts.map { $0.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) } }
       guard parts.count == 2, let mean = numbers.first.flatMap({ $0.allSatisfy { $0 != nil } ? $0.compactMap { $0 } : nil }),
         let std = numbers.last.flatMap({ $0.allSatisfy { $0 != nil } ? $0.compactMap { $0 } : nil })
-      else { throw .invalid("'\(text)' is not imagenet, none, or MEAN,…/STD,… (e.g. 0.5,0.5,0.5/0.25,0.25,0.25)") }
+      else { throw .invalid("'\(UntrustedText.quoted(text))' is not imagenet, none, or MEAN,…/STD,… (e.g. 0.5,0.5,0.5/0.25,0.25,0.25)") }
       return try Normalization(mean: mean, std: std, channels: channels)
     }
   }

@@ -29,6 +29,8 @@ struct Fuzz {
     "9223372036854775807", "9223372036854775808", "-9223372036854775808", "4294967296", "100000000",
     "''", "x", "../../x", "/", "[]", "{}", "null", "~", "true", "shapes", "[0, 1e999]", "[-1]", "[1, 2, 3]",
     "{a: 1}", "'\\u0000'", "\"\\u0000\"", String(repeating: "9", count: 400), String(repeating: "x", count: 300),
+    // A terminal's escape sequence (setting the window title) in a long value.
+    "\u{1B}]0;owned\u{07}" + String(repeating: "z", count: 3000),
   ]
 
   /// Numbers as JSON values (for headers), including ones no Int holds.

@@ -174,6 +174,7 @@ struct ScenarioFuzzTests {
         #expect(!text.isEmpty && (text.contains("fuzz.yaml") || text.contains("--set") || text.contains("point")), "case \(n): \(text)")
         // Short enough to read: no error quotes a whole hostile line (5,000 brackets deep).
         #expect(text.count <= 2_000, "case \(n): \(text.count) characters: \(text.prefix(300))")
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "case \(n): \(text.prefix(300))")
       case .designed: valid += 1
       }
     }

@@ -122,6 +122,8 @@ struct UpdateFileFuzzTests {
       case .rejected(let why):
         rejected += 1
         #expect(why.contains(path), "case \(n): \(why)")
+        // The file's text is quoted short and without control characters.
+        #expect(why.count <= 1_000 && !why.unicodeScalars.contains { $0.value < 0x20 }, "case \(n): \(why.prefix(300))")
       case .attacked(let psnr):
         attacked += 1
         #expect(psnr.map { !$0.isNaN } ?? true, "case \(n): NaN PSNR")

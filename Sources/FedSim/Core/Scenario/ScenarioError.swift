@@ -1,3 +1,5 @@
+import Tensors
+
 /// Why a scenario cannot run, naming the file (or `--set`), and the line and column where there
 /// is one.
 public enum ScenarioError: Error, CustomStringConvertible, Equatable {
@@ -15,14 +17,19 @@ public enum ScenarioError: Error, CustomStringConvertible, Equatable {
     public init(line: Int, column: Int) { (self.line, self.column) = (line, column) }
   }
 
+  /// The message, with the keys the file gave quoted short, and no control character but
+  /// newlines and tabs.
   public var description: String {
     func at(_ s: String, _ p: Position?) -> String { p.map { "\(s):\($0.line):\($0.column)" } ?? s }
-    switch self {
-    case .syntax(let s, let r): return "\(s): \(r)"
-    case .yaml(let s, let p, let r): return "\(at(s, p)): \(r)"
-    case .unknownKey(let s, let p, let k): return "\(at(s, p)): unknown key '\(k)'"
-    case .type(let s, let p, let k, let r): return "\(at(s, p)): '\(k)': \(r)"
-    case .invalid(let s, let k, let r): return "\(s): '\(k)' \(r)"
-    }
+    func q(_ text: String) -> String { UntrustedText.quoted(text) }
+    let message =
+      switch self {
+      case .syntax(let s, let r): "\(s): \(r)"
+      case .yaml(let s, let p, let r): "\(at(s, p)): \(r)"
+      case .unknownKey(let s, let p, let k): "\(at(s, p)): unknown key '\(q(k))'"
+      case .type(let s, let p, let k, let r): "\(at(s, p)): '\(q(k))': \(r)"
+      case .invalid(let s, let k, let r): "\(s): '\(q(k))' \(r)"
+      }
+    return UntrustedText.printable(message: message)
   }
 }

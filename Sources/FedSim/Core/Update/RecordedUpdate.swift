@@ -89,7 +89,7 @@ public struct RecordedUpdate: Sendable {
     var generator = SeededGenerator(seed: 0)
     var model: AnyModel
     do { model = try ModelZoo.make(spec, generator: &generator) } catch {
-      throw .badMetadata(path: path, key: "model", value: "\(spec.name) (\(error))")
+      throw .badMetadata(path: path, key: "model", value: "\(UntrustedText.quoted(spec.name)) (\(error))")
     }
     var weights: [String: Tensor] = [:]
     for key in file.tensors.keys where key.hasPrefix("param.") {
@@ -130,6 +130,7 @@ public struct RecordedUpdate: Sendable {
 public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case unreadable(path: String, reason: String)
   case missingMetadata(path: String, key: String)
+  /// `value`: the file's value, quoted with `UntrustedText.quoted`, and why it does not do.
   case badMetadata(path: String, key: String, value: String)
   case weights(path: String, reason: String)
   case missingTensor(path: String, name: String)
@@ -137,14 +138,15 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case nonFinite(path: String, name: String)
 
   public var description: String {
-    switch self {
+    func q(_ text: String) -> String { UntrustedText.quoted(text) }
+    return switch self {
     case .unreadable(let p, let r): r.contains(p) ? r : "\(p): \(r)"
     case .missingMetadata(let p, let k): "\(p): metadata has no '\(k)'"
-    case .badMetadata(let p, let k, let v): "\(p): metadata '\(k)' is '\(v)', which is not usable"
+    case .badMetadata(let p, let k, let v): "\(p): metadata '\(q(k))' is '\(v)', which is not usable"
     case .weights(let p, let r): "\(p): model weights (param.*) do not fit the model: \(r)"
-    case .missingTensor(let p, let n): "\(p): no tensor '\(n)'"
-    case .shape(let p, let n, let e, let f): "\(p): tensor '\(n)' has shape \(f), expected \(e)"
-    case .nonFinite(let p, let n): "\(p): tensor '\(n)' holds NaN or infinity"
+    case .missingTensor(let p, let n): "\(p): no tensor '\(q(n))'"
+    case .shape(let p, let n, let e, let f): "\(p): tensor '\(q(n))' has shape \(f), expected \(e)"
+    case .nonFinite(let p, let n): "\(p): tensor '\(q(n))' holds NaN or infinity"
     }
   }
 }
@@ -157,7 +159,7 @@ struct UpdateMetadata {
   func integer(_ key: String, _ range: ClosedRange<Int>) throws(UpdateFileError) -> Int {
     guard let text = file.metadata[key] else { throw .missingMetadata(path: path, key: key) }
     guard let v = Int(text), range.contains(v) else {
-      throw .badMetadata(path: path, key: key, value: text + " (must be \(range.lowerBound) to \(range.upperBound))")
+      throw .badMetadata(path: path, key: key, value: UntrustedText.quoted(text) + " (must be \(range.lowerBound) to \(range.upperBound))")
     }
     return v
   }
@@ -166,12 +168,12 @@ struct UpdateMetadata {
     guard let name = file.metadata["model"] else { throw .missingMetadata(path: path, key: "model") }
     var activation: Activation?
     if let a = file.metadata["activation"] {
-      guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: a) }
+      guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: UntrustedText.quoted(a)) }
       activation = parsed
     }
     var scope: ActivationScope?
     if let text = file.metadata["activation_scope"] {
-      guard let parsed = ActivationScope(rawValue: text) else { throw .badMetadata(path: path, key: "activation_scope", value: text) }
+      guard let parsed = ActivationScope(rawValue: text) else { throw .badMetadata(path: path, key: "activation_scope", value: UntrustedText.quoted(text)) }
       scope = parsed
     }
     // Inception-v3 with or without its auxiliary head: whichever the weights are for.
@@ -186,7 +188,7 @@ struct UpdateMetadata {
   func normalization(channels: Int) throws(UpdateFileError) -> Normalization? {
     guard let text = file.metadata["normalize"] else { return nil }
     do { return try Normalization.parse(text, channels: channels) } catch {
-      throw .badMetadata(path: path, key: "normalize", value: "\(text) (\(error))")
+      throw .badMetadata(path: path, key: "normalize", value: "\(UntrustedText.quoted(text)) (\(error))")
     }
   }
 

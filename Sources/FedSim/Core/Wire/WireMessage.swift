@@ -63,7 +63,7 @@ public struct WireMessage: Sendable, Equatable {
     do { header = try JSONDecoder().decode(WireHeader.self, from: Data(first)) } catch let e as WireError {
       throw e
     } catch {
-      throw .malformed("the header frame is not a valid header (\(String(describing: error).prefix(160)))")
+      throw .malformed("the header frame is not a valid header (\(UntrustedText.printable(message: String(String(describing: error).prefix(160)))))")
     }
     try header.body.validate()
     guard header.tensors.count == frames.count - 1 else {
@@ -83,13 +83,13 @@ public struct WireMessage: Sendable, Equatable {
 
   /// One payload frame as the tensor its header entry declares.
   static func decode(_ info: TensorInfo, _ frame: [UInt8]) throws(WireError) -> Tensor {
-    guard info.dtype == "F32" else { throw .malformed("tensor '\(info.name)' has dtype \(info.dtype); only F32 is spoken") }
+    guard info.dtype == "F32" else { throw .malformed("tensor '\(UntrustedText.quoted(info.name))' has dtype \(UntrustedText.quoted(info.dtype)); only F32 is spoken") }
     guard info.shape.allSatisfy({ $0 >= 0 }), info.shape.count <= 8 else {
-      throw .malformed("tensor '\(info.name)' has shape \(info.shape)")
+      throw .malformed("tensor '\(UntrustedText.quoted(info.name))' has shape \(info.shape)")
     }
     let count = info.shape.reduce(1) { a, b in a.multipliedReportingOverflow(by: b).overflow ? Int.max : a * b }
     guard count < Int.max / 4, count * 4 == frame.count else {
-      throw .malformed("tensor '\(info.name)' of shape \(info.shape) needs \(count.multipliedReportingOverflow(by: 4).partialValue) bytes but its frame has \(frame.count)")
+      throw .malformed("tensor '\(UntrustedText.quoted(info.name))' of shape \(info.shape) needs \(count.multipliedReportingOverflow(by: 4).partialValue) bytes but its frame has \(frame.count)")
     }
     var finite = true
     let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -106,7 +106,7 @@ public struct WireMessage: Sendable, Equatable {
       for v in buffer.prefix(count) where !v.isFinite { finite = false }
       initialized = count
     }
-    guard finite else { throw .malformed("tensor '\(info.name)' holds NaN or infinity") }
+    guard finite else { throw .malformed("tensor '\(UntrustedText.quoted(info.name))' holds NaN or infinity") }
     return Tensor(shape: info.shape, scalars: scalars)
   }
 
@@ -118,7 +118,7 @@ public struct WireMessage: Sendable, Equatable {
     }
     for (got, want) in zip(named, expected) {
       guard got.name == prefix + want.name, got.tensor.shape == want.shape else {
-        throw .malformed("tensor '\(got.name)' \(got.tensor.shape), expected '\(prefix + want.name)' \(want.shape)")
+        throw .malformed("tensor '\(UntrustedText.quoted(got.name))' \(got.tensor.shape), expected '\(prefix + want.name)' \(want.shape)")
       }
     }
   }

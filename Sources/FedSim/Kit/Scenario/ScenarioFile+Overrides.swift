@@ -1,5 +1,6 @@
 import FedSimCore
 import Foundation
+import Tensors
 import Yams
 
 extension ScenarioFile {
@@ -21,7 +22,7 @@ extension ScenarioFile {
       let value: Any
       do {
         // Within the budget first: the value is then small enough to build.
-        _ = try YAMLBudget.compose(text, source: "--set " + assignment)
+        _ = try YAMLBudget.compose(text, source: "--set " + UntrustedText.quoted(assignment))
         value = try Yams.load(yaml: text) ?? NSNull()
       } catch let e as ScenarioError { throw e } catch {
         throw .invalid(source: "--set", key: assignment, reason: "has a value that is not YAML")
@@ -33,7 +34,7 @@ extension ScenarioFile {
     }
     // JSON is YAML: the strict loader checks every key and type of the result.
     return try Self.load(
-      yaml: String(decoding: data, as: UTF8.self), source: source + " with --set " + assignments.joined(separator: " "))
+      yaml: String(decoding: data, as: UTF8.self), source: source + " with --set " + assignments.map(UntrustedText.quoted).joined(separator: " "))
   }
 
   /// This file as a JSON object (only the keys it sets).

@@ -1,4 +1,5 @@
 import FedSimCore
+import Tensors
 import Yams
 
 /// A YAML parser's error as a short `ScenarioError.yaml`: where (line:column), what, and the line
@@ -62,8 +63,7 @@ enum YAMLErrorText {
   /// `c`, or a stand-in of one column for what a terminal would act on rather than show (an
   /// escape sequence in a hostile file) or widen (a tab, which would shift the caret).
   private static func printable(_ c: Unicode.Scalar) -> Unicode.Scalar {
-    if c == "\t" { return " " }
-    return c.value < 0x20 || (0x7F...0x9F).contains(c.value) ? "\u{FFFD}" : c
+    c == "\t" ? " " : UntrustedText.printable(c)
   }
 
   /// `text` cut to a few hundred characters.
