@@ -70,6 +70,12 @@ struct SafetensorsTests {
     ("size disagrees with shape", safetensorsBytes(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, data: floatBytes([1])), "needs 8"),
     ("overlapping data", safetensorsBytes(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: floatBytes([1, 2])), "overlap"),
     ("metadata not strings", safetensorsBytes(header: #"{"__metadata__":{"a":1}}"#, data: []), "not a string"),
+    // A hostile name (an escape sequence, 10,000 characters) is quoted short and printable.
+    (
+      "a hostile name",
+      safetensorsBytes(header: #"{"\u001b[31m"# + String(repeating: "n", count: 10_000) + #"":{"dtype":"Q7","shape":[1],"data_offsets":[0,4]}}"#, data: floatBytes([1])),
+      "'\u{FFFD}[31m" + String(repeating: "n", count: 75) + "…' has unsupported dtype 'Q7'"
+    ),
   ]
 
   @Test("a malformed file is an error naming the file and the fault", arguments: malformed)
@@ -82,6 +88,17 @@ struct SafetensorsTests {
       #expect(message.hasPrefix("bad.safetensors:"), "\(c.0): \(message)")
       #expect(message.contains(c.2), "\(c.0): \(message)")
     }
+  }
+
+  @Test("untrusted text: quoted short and printable; a message keeps its lines and tabs")
+  func untrustedText() {
+    #expect(UntrustedText.quoted("caf\u{E9}") == "caf\u{E9}")
+    #expect(UntrustedText.quoted(String(repeating: "\u{E9}", count: 81)) == String(repeating: "\u{E9}", count: 80) + "…")
+    #expect(UntrustedText.quoted(String(repeating: "x", count: 80)) == String(repeating: "x", count: 80))
+    #expect(UntrustedText.quoted("a\u{1B}]0;t\u{07}\u{9B}b\u{7F}") == "a\u{FFFD}]0;t\u{FFFD}\u{FFFD}b\u{FFFD}")
+    #expect(UntrustedText.printable(message: "one\ttwo\nthree\u{1B}[2J") == "one\ttwo\nthree\u{FFFD}[2J")
+    let long = UntrustedText.printable(message: "a\n" + String(repeating: "z", count: 3_000))
+    #expect(long == "a\n" + String(repeating: "z", count: UntrustedText.lineLimit) + "…")
   }
 
   @Test func missingFileIsAnError() {
