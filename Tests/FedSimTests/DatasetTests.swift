@@ -77,6 +77,21 @@ struct DatasetTests {
     }
   }
 
+  @Test("a gzip stream that decompresses past the limit is an error naming the file, not a memory blow-up")
+  func decompressionLimit() throws {
+    let dir = TemporaryPath.make("fedsim-inflate")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let zeros = try ImageFileFuzzTests.gzip([UInt8](repeating: 0, count: 3 << 20), in: dir)
+    #expect(zeros.count < 10_000)
+    #expect(try Inflate.decompress(zeros, path: "z.gz", limit: 3 << 20) == [UInt8](repeating: 0, count: 3 << 20))
+    do {
+      _ = try Inflate.decompress(zeros, path: "z.gz", limit: 1 << 20)
+      Issue.record("decompressed past the limit")
+    } catch {
+      #expect(error.description.hasPrefix("z.gz") && error.description.contains("more than 1 MiB"), "\(error)")
+    }
+  }
+
   @Test("truncated and corrupt files are errors naming the file and the fault", .enabled(if: SharedData.dataTestsEnabled))
   func brokenFiles() throws {
     let dir = SharedData.dataDirectory

@@ -41,8 +41,9 @@ extension ImageDataset {
     guard labelsPath != imagesPath else {
       throw .unrecognized(path: imagesPath, reason: "cannot tell where its labels file is")
     }
-    let (imageDims, pixels) = try readIDXArray(imagesPath, rank: 3)
+    // The labels first: a missing or broken labels file is found before the images are inflated.
     let (labelDims, labelBytes) = try readIDXArray(labelsPath, rank: 1)
+    let (imageDims, pixels) = try readIDXArray(imagesPath, rank: 3)
     guard imageDims[0] == labelDims[0] else {
       throw .malformed(
         path: labelsPath, reason: "holds \(labelDims[0]) labels but \(imagesPath) holds \(imageDims[0]) images")
