@@ -140,6 +140,7 @@ struct ImageFileFuzzTests {
       case .error(let why):
         errors += 1
         #expect(why.contains(path), "case \(n): \(why)")
+        #expect(why.count <= 1_000 && !why.unicodeScalars.contains { $0.value < 0x20 }, "case \(n): \(why.prefix(300))")
       case .read: read += 1
       }
       try? FileManager.default.removeItem(atPath: path)

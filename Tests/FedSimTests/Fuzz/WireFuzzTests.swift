@@ -97,6 +97,9 @@ struct WireFuzzTests {
     let log = FederationTests.events(folder, "server")
     let dropped = log.filter { $0["event"] as? String == "dropped" }
     #expect(dropped.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
+    // Each reason quotes what the message held short and printable.
+    let reasons = dropped.compactMap { $0["reason"] as? String }
+    #expect(reasons.allSatisfy { $0.count <= 1_000 && !$0.unicodeScalars.contains { $0.value < 0x20 } }, "\(reasons.filter { $0.count > 1_000 }.map { $0.prefix(200) })")
     #expect(dropped.count == counted, "\(dropped.count) of \(counted) dropped")
     let finished = log.first { $0["event"] as? String == "round_finished" }
     #expect(finished?["updates"] as? Int == 2, "the real round did not complete: \(finished ?? [:])")

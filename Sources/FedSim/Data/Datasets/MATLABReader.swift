@@ -77,7 +77,7 @@ enum MATLABFile {
     let name = String(decoding: parts[2].1, as: UTF8.self)
     let (type, raw) = parts[3]
     guard let count = checkedElementCount(dims, limit: raw.count) else {
-      throw fail("array '\(name)' has dimensions \(dims), more than its \(raw.count) bytes")
+      throw fail("array '\(UntrustedText.quoted(name))' has dimensions \(dims), more than its \(raw.count) bytes")
     }
     let width: Int
     switch type {
@@ -85,9 +85,9 @@ enum MATLABFile {
     case 3, 4: width = 2
     case 5, 6, 7: width = 4
     case 9, 12, 13: width = 8
-    default: throw fail("array '\(name)' has unsupported storage type \(type)")
+    default: throw fail("array '\(UntrustedText.quoted(name))' has unsupported storage type \(type)")
     }
-    guard raw.count >= count * width else { throw fail("array '\(name)' holds \(raw.count) bytes for \(count) elements") }
+    guard raw.count >= count * width else { throw fail("array '\(UntrustedText.quoted(name))' holds \(raw.count) bytes for \(count) elements") }
     if type == 2 && arrayClass == 9 { return (name, MATLABArray(dimensions: dims, values: [], bytes: Array(raw.prefix(count)))) }
     let values: [Double] = raw.withUnsafeBytes { p in
       (0..<count).map { k -> Double in

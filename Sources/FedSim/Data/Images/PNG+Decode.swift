@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Tensors
 
 /// A decoded image: channel-major bytes (C×H×W), greyscale (1 channel) or RGB (3).
 public struct DecodedImage: Sendable, Equatable {
@@ -94,11 +95,11 @@ struct PNGChunks {
       guard offset + 12 <= bytes.count else { throw fail("truncated chunk header at byte \(offset)") }
       let length = be32(offset)
       let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-      guard length >= 0, offset + 12 + length <= bytes.count else { throw fail("chunk \(type) runs past the end (truncated?)") }
+      guard length >= 0, offset + 12 + length <= bytes.count else { throw fail("chunk \(UntrustedText.quoted(type)) runs past the end (truncated?)") }
       let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
       let crc = UInt32(truncatingIfNeeded: be32(offset + 8 + length))
       let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress! + offset + 4, uInt(length + 4))) }
-      guard crc == computed else { throw fail("bad CRC in chunk \(type)") }
+      guard crc == computed else { throw fail("bad CRC in chunk \(UntrustedText.quoted(type))") }
       switch type {
       case "IHDR":
         guard length == 13 else { throw fail("IHDR has \(length) bytes") }
