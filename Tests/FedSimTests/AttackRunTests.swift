@@ -55,6 +55,15 @@ struct AttackRunTests {
     #expect(blind.input == nil && blind.labels == nil && blind.batch == 2)
   }
 
+  @Test("a run file's error names the file once, also when its reader's error names it")
+  func runFileErrorNamesTheFileOnce() {
+    let inner = SafetensorsError.malformed(source: "r.safetensors", reason: "header length 600 runs past the end").description
+    #expect(RunFileError.unreadable(path: "r.safetensors", reason: inner).description == inner)
+    #expect(inner.hasPrefix("r.safetensors: not a valid safetensors file"))
+    #expect(RunFileError.unreadable(path: "r.safetensors", reason: "holds no labels").description == "r.safetensors: holds no labels")
+    #expect(RunFileError.unwritable(path: "r.safetensors", reason: "disk full").description == "cannot write r.safetensors: disk full")
+  }
+
   @Test("broken update files are errors that name the file and the fault")
   func brokenFiles() throws {
     let dir = Self.temporaryDirectory()

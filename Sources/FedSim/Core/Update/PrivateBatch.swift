@@ -51,10 +51,11 @@ public enum RunFileError: Error, CustomStringConvertible, Equatable {
   case unreadable(path: String, reason: String)
   case unwritable(path: String, reason: String)
 
+  /// Names the file once: a reason from the file's reader (a safetensors error) names it itself.
   public var description: String {
     switch self {
-    case .unreadable(let p, let r): "\(p): \(r)"
-    case .unwritable(let p, let r): "cannot write \(p): \(r)"
+    case .unreadable(let p, let r): r.hasPrefix(p + ":") ? r : "\(p): \(r)"
+    case .unwritable(let p, let r): r.hasPrefix(p + ":") ? r : "cannot write \(p): \(r)"
     }
   }
 }
