@@ -82,6 +82,14 @@ struct CommandLineTests {
     #expect(status3 == 64 && text3.contains("cannot import torch") && !text3.contains("DLG objective"), "\(text3)")
   }
 
+  @Test("demo checks every part before the first: a bad --defense value is an error before any attack runs")
+  func demoChecksFirst() throws {
+    let folder = TemporaryPath.make("demo-bad-defense")
+    let (status, text) = try fedsim(["demo", "--defense", "gaussian_noise=-1", "--out", folder])
+    #expect(status == 1 && text.contains("'defenses[0].gaussian_noise' must be a number ≥ 0"), "\(text)")
+    #expect(!text.contains("iteration") && !FileManager.default.fileExists(atPath: folder), "\(text)")
+  }
+
   @Test("the committed manual page covers what the parser offers (tools/make-manual.sh regenerates it)")
   func manual() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

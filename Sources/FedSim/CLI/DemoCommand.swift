@@ -83,14 +83,19 @@ struct Demo: ParsableCommand {
       defended.defenses = [try Self.parse(d)]
       runs.append((d, defended, root + (k == 0 ? "/defended" : "/defended-\(k + 1)")))
     }
+    // Every part is checked before the first runs: a bad --defense value is an error at once, not
+    // after the undefended attack.
+    let designs = try runs.map { run in
+      do { return try run.1.design(source: "fedsim demo") } catch { throw fail("\(error)") }
+    }
     var finals: [(String, Tensor, Double)] = []
     var truth: Tensor?
     for (n, (label, scenario, path)) in runs.enumerated() {
       let folder = RunFolder(path)
       let plan: RunPlan
-      do {
-        plan = try RunPlan(design: try scenario.design(source: "fedsim demo"), file: scenario, folder: folder, binaries: binaries)
-      } catch { throw fail("\(error)") }
+      do { plan = try RunPlan(design: designs[n], file: scenario, folder: folder, binaries: binaries) } catch {
+        throw fail("\(error)")
+      }
       let live = Live(folder: plan.pointFolder(0, repeat: 0), label: label, method: method)
       live.largest = big ? 64 : 4
       let result = Background { try plan.run() }
