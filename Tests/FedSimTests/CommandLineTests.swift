@@ -82,6 +82,23 @@ struct CommandLineTests {
     #expect(status3 == 64 && text3.contains("cannot import torch") && !text3.contains("DLG objective"), "\(text3)")
   }
 
+  @Test(
+    "out-of-range numbers for attack, record and bench are usage errors naming the option, before any work",
+    arguments: [
+      (["attack", "--threshold", "nan"], "--threshold must be a number of dB"),
+      (["attack", "--tv", "nan"], "--tv must be a number ≥ 0"),
+      (["attack", "--learning-rate=-1"], "--learning-rate must be a positive number"),
+      (["attack", "--iterations", "999999999999"], "--iterations must be 1 to 1000000"),
+      (["attack", "--restarts", "1000"], "--restarts must be 1 to 100"),
+      (["record", "--data", "shapes", "--out", "/nonexistent/u.safetensors", "--classes", "100000000"], "--classes must be 2 to 100000"),
+      (["record", "--data", "shapes", "--out", "/nonexistent/u.safetensors", "--classes", "1"], "--classes must be 2 to 100000"),
+      (["bench", "--no-dlg", "--no-attack", "--no-transfer", "--train-batch", "0"], "--train-batch must be 1 to 4096"),
+    ])
+  func outOfRangeNumbers(_ c: ([String], String)) throws {
+    let (status, text) = try fedsim(c.0 + (c.0[0] == "attack" ? ["--out", "/nonexistent/attack-out"] : []))
+    #expect(status == 64 && text.contains(c.1) && !text.contains("attacking") && !text.contains("images/s"), "\(c.0): \(text)")
+  }
+
   @Test("demo checks every part before the first: a bad --defense value is an error before any attack runs")
   func demoChecksFirst() throws {
     let folder = TemporaryPath.make("demo-bad-defense")

@@ -55,8 +55,17 @@ struct Attack: ParsableCommand {
   var activationScope: ActivationScope?
 
   func validate() throws {
-    if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
-    if restarts < 1 { throw ValidationError("--restarts must be at least 1") }
+    // The bounds a scenario's attack has (`ScenarioLimits`), checked before any work: a NaN
+    // threshold ran the whole attack and then could not write its results.
+    if let iterations, !(1...ScenarioLimits.iterations).contains(iterations) {
+      throw ValidationError("--iterations must be 1 to \(ScenarioLimits.iterations)")
+    }
+    if !(1...ScenarioLimits.restarts).contains(restarts) { throw ValidationError("--restarts must be 1 to \(ScenarioLimits.restarts)") }
+    if let learningRate, !(learningRate.isFinite && learningRate > 0 && learningRate <= 1e6) {
+      throw ValidationError("--learning-rate must be a positive number up to 1e6")
+    }
+    if !(tv.isFinite && tv >= 0) { throw ValidationError("--tv must be a number ≥ 0") }
+    if !threshold.isFinite { throw ValidationError("--threshold must be a number of dB") }
     _ = try ThreadsOption.resolve(threads)
     if initialization == .rgap && method == .rgap { throw ValidationError("--init rgap starts an optimising method from R-GAP's images: use it with dlg, idlg, wdlg or ig") }
   }
@@ -135,6 +144,9 @@ struct Record: ParsableCommand {
   func validate() throws {
     if let size, !(4...1024).contains(size) { throw ValidationError("--size must be 4 to 1024") }
     if !(1...64).contains(batch) { throw ValidationError("--batch must be 1 to 64") }
+    if let classes, !(2...ScenarioLimits.classes).contains(classes) {
+      throw ValidationError("--classes must be 2 to \(ScenarioLimits.classes), as an update file's metadata")
+    }
   }
 
   func run() throws {

@@ -51,6 +51,9 @@ struct Bench: ParsableCommand {
 
   func validate() throws {
     guard evals >= 1, bigEvals >= 1, bigRounds >= 1 else { throw ValidationError("--evals, --big-evals and --big-rounds must be at least 1") }
+    if !(1...ScenarioLimits.localBatch).contains(trainBatch) {
+      throw ValidationError("--train-batch must be 1 to \(ScenarioLimits.localBatch), as a scenario's local batch")
+    }
     let resolved = try ThreadsOption.resolve(threads)
     if bigScaling && resolved < 2 { throw ValidationError("--big-scaling compares --threads (2 or more) with one thread") }
     if bigScaling && !bigModels { throw ValidationError("--big-scaling goes with --big-models") }
