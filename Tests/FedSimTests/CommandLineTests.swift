@@ -99,6 +99,16 @@ struct CommandLineTests {
     #expect(status == 64 && text.contains(c.1) && !text.contains("attacking") && !text.contains("images/s"), "\(c.0): \(text)")
   }
 
+  @Test("attack checks that --out takes files before it attacks")
+  func attackChecksOutFirst() throws {
+    let file = TemporaryPath.make("attack-out-is-a-file")
+    FileManager.default.createFile(atPath: file, contents: Data())
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    // R-GAP prints each layer's rank once it has solved: none may show before the error.
+    let (status, text) = try fedsim(["attack", "--method", "rgap", "--out", file])
+    #expect(status == 1 && text.contains("cannot write the results to \(file)") && !text.contains("rank"), "\(text)")
+  }
+
   @Test("demo checks every part before the first: a bad --defense value is an error before any attack runs")
   func demoChecksFirst() throws {
     let folder = TemporaryPath.make("demo-bad-defense")

@@ -83,6 +83,7 @@ struct Attack: ParsableCommand {
       recorded = try Self.builtInUpdate()
       print("attacking the built-in update: shapes image 0 on the DLG LeNet (10 classes, seed 0)")
     }
+    try Self.prepareFolder(out)
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
       learningRate: learningRate, totalVariation: tv, initialization: initialization, distance: distance)
@@ -106,6 +107,16 @@ struct Attack: ParsableCommand {
 }
 
 extension Attack {
+  /// Makes `out` (a folder) and checks that it takes files, before the attack: its results,
+  /// perhaps hours of work on a big model, were otherwise lost to a mistyped or read-only --out.
+  static func prepareFolder(_ out: String) throws {
+    let fm = FileManager.default
+    do { try fm.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+      throw fail("cannot write the results to \(out): \(describe(error))")
+    }
+    guard fm.isWritableFile(atPath: out) else { throw fail("cannot write the results to \(out): the folder is read-only") }
+  }
+
   /// What a FedSGD client shares for the first image of the built-in shapes dataset.
   static func builtInUpdate() throws -> RecordedUpdate {
     let shapes = ImageDataset.shapes(count: 10)
@@ -172,7 +183,10 @@ struct Record: ParsableCommand {
     }
     let pixels = dataset.images(indices, transform: ImageTransform(resize: size, centerCrop: size))
     let update = RecordedUpdate(spec: spec, model: net, input: spec.input(pixels), labels: labels)
-    do { try update.write(to: out) } catch { throw fail("cannot write \(out): \(describe(error))") }
+    do { try update.write(to: out) } catch {
+      let why = describe(error)
+      throw fail(why.hasPrefix(out + ":") ? why : "cannot write \(out): \(why)")
+    }
     print(
       "wrote \(out): \(model) (\(spec.classes) classes, \(spec.activation.rawValue), \(spec.imageSize)×\(spec.imageSize), "
         + "normalised: \(spec.normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)")
