@@ -93,6 +93,8 @@ struct CommandLineTests {
       (["record", "--data", "shapes", "--out", "/nonexistent/u.safetensors", "--classes", "100000000"], "--classes must be 2 to 100000"),
       (["record", "--data", "shapes", "--out", "/nonexistent/u.safetensors", "--classes", "1"], "--classes must be 2 to 100000"),
       (["bench", "--no-dlg", "--no-attack", "--no-transfer", "--train-batch", "0"], "--train-batch must be 1 to 4096"),
+      (["models", "--classes", "100000000"], "--classes must be 2 to 100000"),
+      (["models", "--classes=-5"], "--classes must be 2 to 100000"),
     ])
   func outOfRangeNumbers(_ c: ([String], String)) throws {
     let (status, text) = try fedsim(c.0 + (c.0[0] == "attack" ? ["--out", "/nonexistent/attack-out"] : []))

@@ -123,6 +123,12 @@ struct Models: ParsableCommand {
   @Flag(help: "Print one JSON object per model.") var json = false
   @Option(help: "Classes for the parameter counts.") var classes = 10
 
+  func validate() throws {
+    if !(2...ScenarioLimits.classes).contains(classes) {
+      throw ValidationError("--classes must be 2 to \(ScenarioLimits.classes), as a scenario's model")
+    }
+  }
+
   struct Row: Codable {
     var name: String, summary: String, activation: String, imageSize: Int, options: String, parameters: Int
     enum CodingKeys: String, CodingKey {
