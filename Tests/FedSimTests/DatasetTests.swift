@@ -77,6 +77,15 @@ struct DatasetTests {
     }
   }
 
+  @Test("a device given as a dataset is an error saying so (Foundation's own says 'permission')")
+  func deviceIsNoDataset() throws {
+    expectError("/dev/null", containing: "not a regular file")
+    let link = TemporaryPath.make("zero") + "-images-idx3-ubyte"
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+    defer { try? FileManager.default.removeItem(atPath: link) }
+    expectError(link, containing: "not a regular file")
+  }
+
   @Test("a gzip stream that decompresses past the limit is an error naming the file, not a memory blow-up")
   func decompressionLimit() throws {
     let dir = TemporaryPath.make("fedsim-inflate")
