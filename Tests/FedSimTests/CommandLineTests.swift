@@ -111,6 +111,42 @@ struct CommandLineTests {
     #expect(status == 1 && text.contains("cannot write the results to \(file)") && !text.contains("rank"), "\(text)")
   }
 
+  /// The debug build this runs kept the signal handlers alive where the optimised one released
+  /// them: tools/serve-signal-test.sh checks the release build (in CI).
+  @Test("run --serve: with the run over and the live view up, SIGTERM still ends the launcher")
+  func liveViewEndsOnSigterm() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let dir = TemporaryPath.make("serve-sigterm")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let yaml = dir + "/s.yaml"
+    try "name: serve\ndataset: {path: shapes, count: 20}\nfederation: {clients: 1, rounds: 1}\nattack: {method: idlg, iterations: 5}\n"
+      .write(toFile: yaml, atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
+    p.arguments = ["run", yaml, "--serve", "0", "--out", dir + "/run"]
+    let pipe = Pipe()
+    (p.standardOutput, p.standardError) = (pipe, FileHandle.nullDevice)
+    try p.run()
+    defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+    // Its first line, written at once, names the port.
+    var first = ""
+    while !first.contains("\n"), let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+      first += String(decoding: byte, as: UTF8.self)
+    }
+    let port = try #require(first.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "\(first)")
+    // Over once the view says so (the launcher marks itself finished right after); bounded.
+    var over = false
+    for _ in 0..<600 where !over {
+      over = LiveServerTests.get(port, "/state.json").1.contains("\"finished\":true")
+      if !over { usleep(200_000) }
+    }
+    try #require(over, "the run did not finish")
+    usleep(500_000)
+    p.terminate()
+    for _ in 0..<100 where p.isRunning { usleep(200_000) }
+    #expect(!p.isRunning, "the launcher ignored SIGTERM once the run was over")
+  }
+
   @Test("demo checks every part before the first: a bad --defense value is an error before any attack runs")
   func demoChecksFirst() throws {
     let folder = TemporaryPath.make("demo-bad-defense")
