@@ -83,7 +83,9 @@ struct Run: ParsableCommand {
     if let live {
       live.finish(settings.map { "\($0.setting): PSNR \($0.psnr.brief("%.1f")) dB, recovered \(Int((100 * $0.successRate).rounded()))% of \($0.attacks)" })
       finished.withLock { $0 = true }
-      print("the live view stays up until Ctrl-C")
+      // Unbuffered, as the address: through a pipe, print's buffer held it for as long as the wait.
+      fflush(nil)  // the summary lines print wrote, ahead of this one
+      FileHandle.standardOutput.write(Data("the live view stays up until Ctrl-C\n".utf8))
       // The handlers kept through the wait: past their last use the compiler released them, and
       // Ctrl-C and SIGTERM were then ignored (SIG_IGN, set for them, stayed).
       withExtendedLifetime(handlers) { while true { Thread.sleep(forTimeInterval: 3600) } }
