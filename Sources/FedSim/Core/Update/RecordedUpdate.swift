@@ -80,7 +80,7 @@ public struct RecordedUpdate: Sendable {
       throw .shape(path: path, name: "label_onehot", expected: [batch, spec.classes], found: [l.count, spec.classes])
     }
     do { try ModelZoo.check(spec, batch: batch) } catch {
-      throw .badMetadata(path: path, key: "batch", value: "\(batch) (\(error))")
+      throw .badMetadata(path: path, key: "batch", value: "\(batch)", why: "\(error)")
     }
   }
 
@@ -89,7 +89,7 @@ public struct RecordedUpdate: Sendable {
     var generator = SeededGenerator(seed: 0)
     var model: AnyModel
     do { model = try ModelZoo.make(spec, generator: &generator) } catch {
-      throw .badMetadata(path: path, key: "model", value: "\(UntrustedText.quoted(spec.name)) (\(error))")
+      throw .badMetadata(path: path, key: "model", value: spec.name, why: "\(error)")
     }
     var weights: [String: Tensor] = [:]
     for key in file.tensors.keys where key.hasPrefix("param.") {
@@ -130,8 +130,9 @@ public struct RecordedUpdate: Sendable {
 public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case unreadable(path: String, reason: String)
   case missingMetadata(path: String, key: String)
-  /// `value`: the file's value, quoted with `UntrustedText.quoted`, and why it does not do.
-  case badMetadata(path: String, key: String, value: String)
+  /// `value`: the file's value (quoted short and printable in the message); `why`: why it does
+  /// not do, when the value alone does not say.
+  case badMetadata(path: String, key: String, value: String, why: String? = nil)
   case weights(path: String, reason: String)
   case missingTensor(path: String, name: String)
   case shape(path: String, name: String, expected: [Int], found: [Int])
@@ -142,7 +143,8 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
     return switch self {
     case .unreadable(let p, let r): r.contains(p) ? r : "\(p): \(r)"
     case .missingMetadata(let p, let k): "\(p): metadata has no '\(k)'"
-    case .badMetadata(let p, let k, let v): "\(p): metadata '\(q(k))' is '\(v)', which is not usable"
+    case .badMetadata(let p, let k, let v, let why):
+      "\(p): metadata '\(q(k))' is '\(q(v))\(why.map { " (\($0))" } ?? "")', which is not usable"
     case .weights(let p, let r): "\(p): model weights (param.*) do not fit the model: \(r)"
     case .missingTensor(let p, let n): "\(p): no tensor '\(q(n))'"
     case .shape(let p, let n, let e, let f): "\(p): tensor '\(q(n))' has shape \(f), expected \(e)"
@@ -159,7 +161,7 @@ struct UpdateMetadata {
   func integer(_ key: String, _ range: ClosedRange<Int>) throws(UpdateFileError) -> Int {
     guard let text = file.metadata[key] else { throw .missingMetadata(path: path, key: key) }
     guard let v = Int(text), range.contains(v) else {
-      throw .badMetadata(path: path, key: key, value: UntrustedText.quoted(text) + " (must be \(range.lowerBound) to \(range.upperBound))")
+      throw .badMetadata(path: path, key: key, value: text, why: "must be \(range.lowerBound) to \(range.upperBound)")
     }
     return v
   }
@@ -168,12 +170,12 @@ struct UpdateMetadata {
     guard let name = file.metadata["model"] else { throw .missingMetadata(path: path, key: "model") }
     var activation: Activation?
     if let a = file.metadata["activation"] {
-      guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: UntrustedText.quoted(a)) }
+      guard let parsed = Activation(rawValue: a) else { throw .badMetadata(path: path, key: "activation", value: a) }
       activation = parsed
     }
     var scope: ActivationScope?
     if let text = file.metadata["activation_scope"] {
-      guard let parsed = ActivationScope(rawValue: text) else { throw .badMetadata(path: path, key: "activation_scope", value: UntrustedText.quoted(text)) }
+      guard let parsed = ActivationScope(rawValue: text) else { throw .badMetadata(path: path, key: "activation_scope", value: text) }
       scope = parsed
     }
     // Inception-v3 with or without its auxiliary head: whichever the weights are for.
@@ -188,7 +190,7 @@ struct UpdateMetadata {
   func normalization(channels: Int) throws(UpdateFileError) -> Normalization? {
     guard let text = file.metadata["normalize"] else { return nil }
     do { return try Normalization.parse(text, channels: channels) } catch {
-      throw .badMetadata(path: path, key: "normalize", value: "\(UntrustedText.quoted(text)) (\(error))")
+      throw .badMetadata(path: path, key: "normalize", value: text, why: "\(error)")
     }
   }
 
