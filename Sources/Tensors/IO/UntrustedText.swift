@@ -7,12 +7,12 @@ public enum UntrustedText {
   /// Characters of one line of a message printed at most.
   public static let lineLimit = 2_000
 
-  /// `text` for quoting inside a message: control characters as U+FFFD, cut after
-  /// `quotedLimit` characters with "…".
-  public static func quoted(_ text: String) -> String {
-    let shown = String(String.UnicodeScalarView(text.unicodeScalars.prefix(quotedLimit + 1).map(printable)))
-    return shown.unicodeScalars.count <= quotedLimit
-      ? shown : String(String.UnicodeScalarView(shown.unicodeScalars.prefix(quotedLimit))) + "…"
+  /// `text` for quoting inside a message: control characters as U+FFFD, cut after `limit`
+  /// characters (`quotedLimit` by default) with "…".
+  public static func quoted(_ text: String, limit: Int = quotedLimit) -> String {
+    let shown = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit + 1).map(printable)))
+    return shown.unicodeScalars.count <= limit
+      ? shown : String(String.UnicodeScalarView(shown.unicodeScalars.prefix(limit))) + "…"
   }
 
   /// A whole message for a terminal or a log line: control characters other than newlines and

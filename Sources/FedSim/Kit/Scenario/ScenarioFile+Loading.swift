@@ -28,9 +28,7 @@ extension ScenarioFile {
       let data = (try? handle.read(upToCount: YAMLBudget.characters + 1)).map({ $0 ?? Data() })
     else { throw .syntax(source: path, reason: "cannot read the file") }
     try? handle.close()
-    guard data.count <= YAMLBudget.characters else {
-      throw .syntax(source: path, reason: "is longer than \(YAMLBudget.characters) bytes")
-    }
+    guard data.count <= YAMLBudget.characters else { throw YAMLBudget.tooLong(path) }
     guard let text = String(data: data, encoding: .utf8) else {
       throw .syntax(source: path, reason: "is not UTF-8 text")
     }

@@ -34,7 +34,7 @@ extension ScenarioFile {
     }
     // JSON is YAML: the strict loader checks every key and type of the result.
     return try Self.load(
-      yaml: String(decoding: data, as: UTF8.self), source: source + " with --set " + assignments.map(UntrustedText.quoted).joined(separator: " "))
+      yaml: String(decoding: data, as: UTF8.self), source: source + " with --set " + assignments.map { UntrustedText.quoted($0) }.joined(separator: " "))
   }
 
   /// This file as a JSON object (only the keys it sets).

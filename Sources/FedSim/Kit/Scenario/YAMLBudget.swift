@@ -11,9 +11,7 @@ enum YAMLBudget {
 
   /// The document's tree, if `text` is within the budget.
   static func compose(_ text: String, source: String) throws(ScenarioError) -> Node? {
-    guard text.utf8.count <= characters else {
-      throw .syntax(source: source, reason: "is longer than \(characters) bytes")
-    }
+    guard text.utf8.count <= characters else { throw tooLong(source) }
     let node: Node?
     do { node = try Yams.compose(yaml: text) } catch { throw YAMLErrorText.error(error, source: source) }
     if let node {
@@ -23,6 +21,11 @@ enum YAMLBudget {
       }
     }
     return node
+  }
+
+  /// The error for a file or value past `characters`.
+  static func tooLong(_ source: String) -> ScenarioError {
+    .syntax(source: source, reason: "is longer than \(characters) bytes")
   }
 
   /// Counts down `left` over `node`'s values, stopping as soon as it runs out (so an alias bomb

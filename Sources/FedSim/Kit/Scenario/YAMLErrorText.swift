@@ -11,16 +11,15 @@ enum YAMLErrorText {
   static let window = 72
 
   static func error(_ error: any Error, source: String) -> ScenarioError {
-    guard let error = error as? YamlError else { return .yaml(source: source, position: nil, reason: clipped("\(error)")) }
-    switch error {
-    case .scanner(let context, let problem, let mark, let yaml),
-      .parser(let context, let problem, let mark, let yaml),
-      .composer(let context, let problem, let mark, let yaml):
+    switch error as? YamlError {
+    case .scanner(let context, let problem, let mark, let yaml)?,
+      .parser(let context, let problem, let mark, let yaml)?,
+      .composer(let context, let problem, let mark, let yaml)?:
       let during = context.map { "\($0.text) (from \($0.mark.line):\($0.mark.column)): " } ?? ""
       return .yaml(
         source: source, position: .init(line: mark.line, column: mark.column),
         reason: during + problem + snippet(yaml, line: mark.line, column: mark.column))
-    case .reader(let problem, let offset, _, let yaml):
+    case .reader(let problem, let offset, _, let yaml)?:
       guard let offset, let (line, column) = position(ofCharacter: offset, in: yaml) else {
         return .yaml(source: source, position: nil, reason: problem)
       }
@@ -28,7 +27,8 @@ enum YAMLErrorText {
         source: source, position: .init(line: line, column: column),
         reason: problem + snippet(yaml, line: line, column: column))
     default:
-      return .yaml(source: source, position: nil, reason: clipped("\(error)"))
+      // Any other error, whole but short (a few hundred characters).
+      return .yaml(source: source, position: nil, reason: UntrustedText.quoted("\(error)", limit: 4 * window))
     }
   }
 
@@ -64,10 +64,5 @@ enum YAMLErrorText {
   /// escape sequence in a hostile file) or widen (a tab, which would shift the caret).
   private static func printable(_ c: Unicode.Scalar) -> Unicode.Scalar {
     c == "\t" ? " " : UntrustedText.printable(c)
-  }
-
-  /// `text` cut to a few hundred characters.
-  static func clipped(_ text: String) -> String {
-    text.count <= 4 * window ? text : String(text.prefix(4 * window)) + "…"
   }
 }
