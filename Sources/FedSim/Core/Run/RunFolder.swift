@@ -29,7 +29,8 @@ public struct RunFolder: Sendable, Equatable {
   public func timeline(round: Int, client: Int) -> String { path + "/timelines/r\(round)-c\(client).png" }
   /// One attacked update's truth above its reconstruction (the report captions it).
   public func picture(round: Int, client: Int) -> String { path + "/pictures/r\(round)-c\(client).png" }
-  /// One attack's per-iteration history: gradient distance, and PSNR at each snapshot.
+  /// One attack's per-iteration history: gradient distance, and at each snapshot the PSNR of the
+  /// batch's worst image and the mean over its images.
   public func history(round: Int, client: Int) -> String { path + "/history/r\(round)-c\(client).csv" }
   /// The adversary's latest snapshot of an attack under way (for live views).
   public func live(round: Int, client: Int) -> String { path + "/live/r\(round)-c\(client).safetensors" }

@@ -94,8 +94,8 @@ struct Scoring {
     let last = Swift.max(r.history.count, (r.snapshotIterations.max() ?? 0) + 1)
     for i in 0..<last {
       let d = i < r.history.count ? "\(r.history[i])" : ""
-      let p = psnrAt[i].flatMap { $0.isEmpty ? nil : "\($0.min()!),\($0.reduce(0, +) / Double($0.count))" } ?? ","
-      if !d.isEmpty || p != "," { csv += "\(i),\(d),\(p)\n" }
+      let p = psnrAt[i].flatMap { v in v.min().map { "\($0),\(v.reduce(0, +) / Double(v.count))" } }
+      if !d.isEmpty || p != nil { csv += "\(i),\(d),\(p ?? ",")\n" }
     }
     try? FileManager.default.createDirectory(atPath: folder.path + "/history", withIntermediateDirectories: true)
     try? folder.write(Data(csv.utf8), to: folder.history(round: r.round, client: r.client))
