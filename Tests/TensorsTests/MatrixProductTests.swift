@@ -1,3 +1,4 @@
+import CGatherProduct
 @testable import Tensors
 import Testing
 
@@ -7,8 +8,9 @@ import Testing
 /// than the rows, alpha and beta, and both ways of reading op(a) (packed when c has more than
 /// 200 columns, else where it lies, its last short panel packed), and products computed turned
 /// (cᵀ = op(b)ᵀ·op(a)ᵀ, where c's columns fill the vectors worse than its rows fill the panels:
-/// 49 columns, 7, 11 with 17 rows). Where the CPU has AVX-512 this is FedSim's own product
-/// (`Kernels.widerProducts`), elsewhere OpenBLAS's.
+/// 49 columns, 7, 11 with 17 rows). Through `gemm` this is FedSim's own product where it takes
+/// it (`Kernels.ownProduct`: every product in AVX-512, the turned filter products in AVX2),
+/// elsewhere OpenBLAS's; and FedSim's own called directly.
 @Suite("Matrix product", .serialized)
 struct MatrixProductTests {
   static let cases: [(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float)] = [
@@ -36,6 +38,20 @@ struct MatrixProductTests {
   /// may set them too, and the results must not depend on them.
   @Test("equals a float64 product, edges and blocks included", arguments: 0..<17, [1, 3])
   func matchesFloat64(index: Int, threads: Int) throws {
+    check(index: index, threads: threads, direct: false)
+  }
+
+  /// FedSim's own product called directly, whatever `gemm` would choose: in AVX2, `gemm` takes
+  /// it only for products a layer's kept filters serve (`Kernels.ownProduct`), so its other
+  /// paths (packed rows, c not turned, alpha and beta over several blocks of steps) are held to
+  /// float64 here.
+  @Test("FedSim's own product, called directly, equals a float64 product", arguments: 0..<17)
+  func ownMatchesFloat64(index: Int) throws {
+    try #require(Kernels.widerProducts, "no AVX2 with FMA here: FedSim's own product does not run")
+    check(index: index, threads: 1, direct: true)
+  }
+
+  private func check(index: Int, threads: Int, direct: Bool) {
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
     BLAS.threads = threads
@@ -54,6 +70,13 @@ struct MatrixProductTests {
     a.withUnsafeBufferPointer { a in
       b.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
+          if direct {
+            let status = fedsim_matrix_product(
+              t.transposeA ? 1 : 0, t.transposeB ? 1 : 0, Int64(t.m), Int64(t.n), Int64(t.k), t.alpha, a.baseAddress!,
+              Int64(lda), b.baseAddress!, Int64(ldb), t.beta, c.baseAddress!, Int64(ldc))
+            #expect(status == 0, "FedSim's own product declined")
+            return
+          }
           Kernels.gemm(
             transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n, k: t.k, alpha: t.alpha,
             a.baseAddress!, lda: lda, b.baseAddress!, ldb: ldb, beta: t.beta, c.baseAddress!, ldc: ldc)
@@ -81,6 +104,9 @@ struct MatrixProductTests {
         worst = max(worst, error.isNaN ? .infinity : error)
       }
     }
-    #expect(worst < 1e-5, "worst error \(worst) relative to the sum of |products| (\(Kernels.widerProducts ? "AVX-512" : "OpenBLAS"))")
+    let path =
+      !Kernels.ownProduct(transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n) && !direct ? "OpenBLAS"
+      : fedsim_panel_product_wide() != 0 ? "FedSim's, AVX-512" : "FedSim's, AVX2"
+    #expect(worst < 1e-5, "worst error \(worst) relative to the sum of |products| (\(path))")
   }
 }

@@ -79,7 +79,8 @@ void fedsim_winograd_output_run16(
 void fedsim_max_positions(const float *p, int32_t h, int32_t w, int32_t kernel, int32_t stride,
                           int32_t padding, int32_t oh, int32_t ow, float *into);
 
-/// 1 when fedsim_matrix_product runs on this CPU (it has AVX-512F and FEDSIM_NO_AVX512 is unset).
+/// 1 when fedsim_matrix_product runs on this CPU: in AVX-512 where it has AVX-512F and
+/// FEDSIM_NO_AVX512 is unset, else in AVX2 where it has AVX2 and FMA (matrix_product.c).
 int fedsim_matrix_product_available(void);
 
 /// c = alpha · op(a) · op(b) + beta · c, row-major, on the calling thread, as cblas_sgemm

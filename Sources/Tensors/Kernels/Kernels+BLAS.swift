@@ -3,8 +3,8 @@ import COpenBLAS
 import Synchronization
 
 extension Kernels {
-  /// `c = alpha · op(a) · op(b) + beta · c`, row-major: through FedSim's AVX-512 product where
-  /// the CPU has it (`widerProducts`), else OpenBLAS `cblas_sgemm`. `op(a)` is m×k and `op(b)`
+  /// `c = alpha · op(a) · op(b) + beta · c`, row-major: through FedSim's own product where it
+  /// takes it (`ownProduct`), else OpenBLAS `cblas_sgemm`. `op(a)` is m×k and `op(b)`
   /// is k×n; `lda`/`ldb` are the row lengths as stored. A large product is cut into one block of
   /// rows or columns of `c` for each of FedSim's threads. Timed as products (`KernelTimes`).
   @inline(__always)
@@ -34,8 +34,9 @@ extension Kernels {
       return
     }
     gemmFLOPs.add(2 &* m &* n &* k, ordering: .relaxed)
+    let own = ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n)
     let call = { (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) in
-      if widerProducts, fedsim_matrix_product(
+      if own, fedsim_matrix_product(
         transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
         beta, c, Int64(ldc)) == 0
       { return }
@@ -64,11 +65,23 @@ extension Kernels {
     }
   }
 
-  /// Whether products go through FedSim's own AVX-512 kernel
-  /// (`Sources/CGatherProduct/matrix_product.c`) rather than OpenBLAS: where the CPU has
-  /// AVX-512F and `FEDSIM_NO_AVX512` is unset. OpenBLAS may be held to its AVX2 kernels on such
-  /// CPUs (`OPENBLAS_CORETYPE`), at half their width.
+  /// Whether FedSim's own product runs here (`Sources/CGatherProduct/matrix_product.c`): in
+  /// AVX-512 where the CPU has AVX-512F and `FEDSIM_NO_AVX512` is unset (OpenBLAS may be held to
+  /// its AVX2 kernels on such CPUs, `OPENBLAS_CORETYPE`, at half their width), else in AVX2 with
+  /// FMA.
   static let widerProducts = fedsim_matrix_product_available() == 1
+
+  /// Whether `gemm` runs a product through FedSim's own kernel rather than OpenBLAS: every
+  /// product in AVX-512; in AVX2 only those that a layer's kept filters serve
+  /// (`filterProduct`: op(a) the filters, turned), so that the first product with a layer's
+  /// filters, through `gemm`, has the sums of the later ones through the kept panels. OpenBLAS's
+  /// own AVX2 kernels are faster on the rest (Zen 3, one thread: 131 against 77 GFLOP/s at
+  /// 1024 × 1024 × 1024).
+  static func ownProduct(transposeA: Bool, transposeB: Bool, m: Int, n: Int) -> Bool {
+    guard widerProducts else { return false }
+    return fedsim_panel_product_wide() != 0
+      || (!transposeB && fedsim_filter_product_turns(Int64(m), Int64(n), transposeA ? 1 : 0) == 1)
+  }
 
   /// Products smaller than this (m·n·k) stay on one thread.
   static let splitWork = 1 << 18
