@@ -194,22 +194,6 @@ typedef void (*RowOfTiles)(int64_t, const float *, int64_t, int64_t, const float
 // A short last panel's kernel, by its rows.
 static const RowOfTiles shortRows[MR] = {NULL, packed_row1, packed_row2, packed_row3, packed_row4, packed_row5};
 
-// The tiles of one block: rows × columns of c from `a` and the packed panels `pb`, kc steps.
-AVX2 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int64_t columns, float *c, int64_t ldc,
-                       float alpha, float beta) {
-  for (int64_t i = 0; i < rows; i += MR) {
-    int r = (int)(rows - i < MR ? rows - i : MR);
-    const float *panel = a.packed ? a.at + i * kc : a.tail;
-    if (r < MR) {
-      shortRows[r](kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
-    } else if (a.packed) {
-      packed_row(kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
-    } else {
-      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, alpha, beta);
-    }
-  }
-}
-
 // The tiles of one block panel by panel, for op(b) packed ahead (a layer's filters, which come
 // from memory rather than from pack_b's L2): each panel serves every row of tiles while the
 // first row fetches the next panel, a line a step.
@@ -253,6 +237,7 @@ AVX2 static void store_turned(const float *t, int64_t m, int64_t n, float alpha,
 }
 
 #define ISA(name) name##_avx2
+#define KERNEL AVX2
 #include "matrix_product_driver.h"
 
 #endif

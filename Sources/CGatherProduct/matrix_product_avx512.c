@@ -187,22 +187,6 @@ static const RowOfTiles shortRows[MR] = {
   packed_row7, packed_row8, packed_row9, packed_row10, packed_row11,
 };
 
-// The tiles of one block: rows × columns of c from `a` and the packed panels `pb`, kc steps.
-AVX512 static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int64_t columns, float *c, int64_t ldc,
-                         float alpha, float beta) {
-  for (int64_t i = 0; i < rows; i += MR) {
-    int r = (int)(rows - i < MR ? rows - i : MR);
-    const float *panel = a.packed ? a.at + i * kc : a.tail;
-    if (r < MR) {
-      shortRows[r](kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
-    } else if (a.packed) {
-      packed_row(kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
-    } else {
-      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, alpha, beta);
-    }
-  }
-}
-
 // The tiles of one block column by column, for op(b) packed ahead (a layer's filters, which
 // come from memory rather than from pack_b's L2): each pair of panels serves every row of tiles
 // while the first two rows fetch the next pair's two panels, a line a step.
@@ -249,6 +233,7 @@ AVX512 static void store_turned(const float *t, int64_t m, int64_t n, float alph
 }
 
 #define ISA(name) name##_avx512
+#define KERNEL AVX512
 #include "matrix_product_driver.h"
 
 #endif

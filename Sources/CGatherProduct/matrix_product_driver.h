@@ -1,8 +1,26 @@
 // The product's driver, shared by matrix_product_avx512.c and matrix_product_avx2.c: the
 // blocking over rows, steps and columns, turning c, and the entry points, named by ISA(name).
 // Each includes it after its kernels: MR, KC, NCV, MCB and LANES (the floats in one vector),
-// pack_a, pack_b, block, block_by_columns and store_turned. Panels of op(b) are 16 columns wide
+// KERNEL (its target attribute), pack_a, pack_b, packed_row, strided_row, shortRows,
+// block_by_columns and store_turned. Panels of op(b) are 16 columns wide
 // in both, so a packed filter has one layout (fedsim_packed_filter_count).
+
+// The tiles of one block: rows × columns of c from `a` and the packed panels `pb`, kc steps.
+KERNEL static void block(int64_t kc, Rows a, const float *pb, int64_t rows, int64_t columns, float *c, int64_t ldc,
+                         float alpha, float beta) {
+  for (int64_t i = 0; i < rows; i += MR) {
+    int r = (int)(rows - i < MR ? rows - i : MR);
+    const float *panel = a.packed ? a.at + i * kc : a.tail;
+    if (r < MR) {
+      shortRows[r](kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
+    } else if (a.packed) {
+      packed_row(kc, panel, 1, MR, pb, columns, c + i * ldc, ldc, alpha, beta);
+    } else {
+      strided_row(kc, a.at + i * a.rs, a.rs, a.ss, pb, columns, c + i * ldc, ldc, alpha, beta);
+    }
+  }
+}
+
 
 // Up to this many columns of c, op(a) is read where it lies rather than packed: each of its
 // values is then used for few columns, and packing it would cost about as much as the product
