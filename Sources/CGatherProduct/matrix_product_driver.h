@@ -95,18 +95,50 @@ enum { TURNED_ELEMENTS = 1 << 20 };
 static _Thread_local float *turned;
 static _Thread_local size_t capacityTurned;
 
+// op(x) at step p: x read from its step p on (`across`: op(x)'s rows are x's columns, so a step
+// is a row of x; else a step is a column).
+static inline const float *from_step(const float *x, int64_t ld, int across, int64_t p) {
+  return across ? x + p * ld : x + p;
+}
+
+// c = alpha · tᵀ + beta · c for t = op(a) · op(b) [m × n] (c n×m), with the roundings of c
+// computed unturned: a block of KC steps at a time, each stored as soon as it is summed (beta for
+// the first, 1 after), so that a product gives the same sums turned or not, for every alpha and
+// beta, however its callers cut it (and with it the choice to turn). With alpha 1 and beta 0,
+// adding the blocks' sums in t first rounds the same, and c is turned once. `filter`: op(b)
+// packed ahead (b unused). -1 without scratch, c untouched.
+static int turned_product(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, const float *a,
+                          int64_t lda, const float *b, int64_t ldb, Packed filter, float alpha, float beta, float *c,
+                          int64_t ldc) {
+  float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
+  if (!t) return -1;
+  if (alpha == 1 && beta == 0) {
+    if (product(transposeA, transposeB, m, n, k, 1, a, lda, b, ldb, filter, 0, t, n) != 0) return -1;
+    store_turned(t, n, m, 1, 0, c, ldc);
+    return 0;
+  }
+  for (int64_t p = 0; p < k; p += KC) {
+    int64_t kc = k - p < KC ? k - p : KC;
+    Packed panels = filter;
+    if (filter.at) panels.at = filter.at + p * filter.width;
+    const float *bp = filter.at ? NULL : from_step(b, ldb, !transposeB, p);
+    if (product(transposeA, transposeB, m, n, kc, 1, from_step(a, lda, transposeA, p), lda, bp, ldb, panels, 0, t, n) != 0) {
+      return -1;  // only before the first block: the scratch for the rest is the first's
+    }
+    store_turned(t, n, m, alpha, p == 0 ? beta : 1, c, ldc);
+  }
+  return 0;
+}
+
 int ISA(fedsim_matrix_product)(int32_t transposeA, int32_t transposeB, int64_t m, int64_t n, int64_t k, float alpha,
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                           int64_t ldc) {
   if (m <= 0 || n <= 0 || k <= 0) return -1;  // the caller handles empty products
   // cᵀ = op(b)ᵀ · op(a)ᵀ: op(b)ᵀ is b read with the other transposition, op(a)ᵀ likewise. The
   // sums are the same, element for element: only which side fills the vectors changes.
-  if (10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS) {
-    float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
-    if (t && product(!transposeB, !transposeA, n, m, k, 1, b, ldb, a, lda, (Packed){0}, 0, t, m) == 0) {
-      store_turned(t, m, n, alpha, beta, c, ldc);
-      return 0;
-    }
+  if (10 * issued(n, m) < 9 * issued(m, n) && m * n <= TURNED_ELEMENTS &&
+      turned_product(!transposeB, !transposeA, n, m, k, b, ldb, a, lda, (Packed){0}, alpha, beta, c, ldc) == 0) {
+    return 0;
   }
   return product(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, (Packed){0}, beta, c, ldc);
 }
@@ -134,9 +166,6 @@ int ISA(fedsim_packed_product)(int32_t transposeA, int64_t m, int64_t n, int64_t
   if (m <= 0 || n <= 0 || k <= 0 || column % 16 != 0 || (uintptr_t)packed % 64 != 0) return -1;
   Packed filter = {packed, (width + 15) / 16 * 16, column};
   if (!turnC) return product(transposeA, 0, m, n, k, 1, a, lda, NULL, 0, filter, beta, c, ldc);
-  float *t = reserve(&turned, &capacityTurned, (size_t)(m * n));
-  if (!t || product(transposeA, 0, m, n, k, 1, a, lda, NULL, 0, filter, 0, t, n) != 0) return -1;
-  store_turned(t, n, m, 1, beta, c, ldc);
-  return 0;
+  return turned_product(transposeA, 0, m, n, k, a, lda, NULL, 0, filter, 1, beta, c, ldc);
 }
 

@@ -6,6 +6,7 @@ import FedServer
 import FedClient
 import AdversaryRole
 import Tensors
+import TestSupport
 import Testing
 
 @Suite("fedsim bench and native libraries")
@@ -101,6 +102,11 @@ struct BenchmarkTests {
 
   @Test("independent evaluations at once: each thread's give the value one evaluation alone gives")
   func concurrentEvaluations() throws {
+    // It leaves one BLAS thread set: held, so that no other test's count changes under it.
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
+    let before = BLAS.threads
+    defer { BLAS.threads = before }
     let prepared = try BigModelBenchmark.Prepared(BigModelBenchmark.Case(model: "resnet18", size: 32, batch: 1))
     let alone = prepared.concurrentEvaluations(1, copies: 1)
     let together = prepared.concurrentEvaluations(2, copies: 2)

@@ -19,6 +19,8 @@ struct BatchNormActivatedTests {
   }
 
   static func withThreads<R>(_ threads: Int, _ body: () -> R) -> R {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }

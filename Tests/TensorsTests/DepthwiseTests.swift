@@ -1,5 +1,6 @@
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// The direct depthwise convolution (average pooling's) against the unfolded one: output, input
 /// gradient and filter gradient, over strides, paddings and kernels that overhang the edges,
@@ -20,6 +21,8 @@ struct DepthwiseTests {
 
   @Test("output, input gradient and filter gradient equal the unfolded ones", arguments: 0..<9, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }

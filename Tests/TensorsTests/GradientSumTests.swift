@@ -11,6 +11,8 @@ struct GradientSumTests {
   /// their gradients land on a sum (the convolutions' as their paths allow, one sample at a time): the unrecorded gradients must equal the recorded ones.
   @Test("in place, as recorded", arguments: [1, 2])
   func addedAsRecorded(threads: Int) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let saved = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = saved }

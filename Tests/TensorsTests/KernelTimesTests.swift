@@ -3,12 +3,15 @@ import Glibc
 import Synchronization
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// `KernelTimes` splits the measured thread's time into products, passes and the rest, each
 /// kernel counted once, in the part it is entered by.
 @Suite("Kernel times: products, passes, the rest", .serialized)
 struct KernelTimesTests {
   private func measured(threads: Int, _ body: () -> Void) -> KernelTimes.Split {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = threads
@@ -108,6 +111,8 @@ struct KernelTimesTests {
 
   @Test("an add pass adds every element, at one thread and two, and its rate is a rate", arguments: [1, 2])
   func bandwidth(threads: Int) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = threads

@@ -1,5 +1,6 @@
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// Winograd's F(2, 7) along one axis against the unfolded convolution (column matrices and
 /// OpenBLAS, which the PyTorch goldens check): 1×7 and 7×1 filters, output and input gradient,
@@ -18,6 +19,8 @@ struct LineWinogradTests {
 
   @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) throws {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }

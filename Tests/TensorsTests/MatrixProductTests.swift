@@ -1,6 +1,7 @@
 import CGatherProduct
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// `Kernels.gemm` against a float64 product computed here, over shapes that leave partial tiles
 /// (rows past a multiple of 12, columns past a multiple of 16 and 32), cross the kernel's blocks
@@ -53,7 +54,68 @@ struct MatrixProductTests {
     check(index: index, threads: 1, direct: true)
   }
 
+  /// A product cut into blocks of rows or columns, each block through FedSim's own product,
+  /// which turns a block or not by its own shape: the same bits as the whole, for alpha and
+  /// beta other than 1 and 0 over several blocks of steps (where a turned product stores c once
+  /// per block of steps, as an unturned one does). `gemm` cuts products by its threads, so a
+  /// turn that changed the sums made results depend on how many threads ran.
+  @Test(
+    "FedSim's own product: the same bits turned or not, however it is cut, for every alpha and beta",
+    .enabled(if: Kernels.widerProducts, "FedSim's own product runs only with AVX2 and FMA, or AVX-512"))
+  func sameBitsHoweverCut() {
+    let shapes: [(m: Int, n: Int, k: Int, transposeA: Bool, alpha: Float, beta: Float)] = [
+      (1_024, 8, 512, true, 1, 1),  // a 1×1 layer's input gradient added into place
+      (300, 49, 600, false, 0.5, 0.25),
+      (64, 49, 700, false, -1, 1),
+      (49, 300, 520, true, 2, 0.5),
+      (200, 7, 300, false, 1, 0),
+    ]
+    var mixed = 0
+    for (index, t) in shapes.enumerated() {
+      var gen = SeededGenerator(seed: UInt64(index + 40))
+      let lda = t.transposeA ? t.m : t.k
+      let a = (0..<t.m * t.k).map { _ in Float.random(in: -1...1, using: &gen) }
+      let b = (0..<t.k * t.n).map { _ in Float.random(in: -1...1, using: &gen) }
+      let c0 = (0..<t.m * t.n).map { _ in Float.random(in: -1...1, using: &gen) }
+      // Rows [i, i + rows) and columns [j, j + columns) of c, into c.
+      func block(_ c: inout [Float], _ i: Int, _ rows: Int, _ j: Int, _ columns: Int) {
+        let status = a.withUnsafeBufferPointer { a in
+          b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+              fedsim_matrix_product(
+                t.transposeA ? 1 : 0, 0, Int64(rows), Int64(columns), Int64(t.k), t.alpha,
+                a.baseAddress! + (t.transposeA ? i : i * lda), Int64(lda), b.baseAddress! + j, Int64(t.n), t.beta,
+                c.baseAddress! + i * t.n + j, Int64(t.n))
+            }
+          }
+        }
+        #expect(status == 0)
+      }
+      var whole = c0
+      block(&whole, 0, t.m, 0, t.n)
+      var turns = Set([fedsim_product_turns(Int64(t.m), Int64(t.n))])
+      for parts in [2, 3, 5, 8] {
+        for byRows in [true, false] {
+          let count = byRows ? t.m : t.n
+          let step = (count + parts - 1) / parts
+          var cut = c0
+          for start in stride(from: 0, to: count, by: step) {
+            let size = Swift.min(step, count - start)
+            if byRows { block(&cut, start, size, 0, t.n) } else { block(&cut, 0, t.m, start, size) }
+            turns.insert(fedsim_product_turns(Int64(byRows ? size : t.m), Int64(byRows ? t.n : size)))
+          }
+          let differing = zip(whole, cut).filter { $0.bitPattern != $1.bitPattern }.count
+          #expect(differing == 0, "\(t.m)×\(t.n)×\(t.k) in \(parts) blocks of \(byRows ? "rows" : "columns"): \(differing) elements differ")
+        }
+      }
+      if turns.count > 1 { mixed += 1 }
+    }
+    #expect(mixed > 0, "no shape here was turned whole and unturned cut, or the other way")
+  }
+
   private func check(index: Int, threads: Int, direct: Bool) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
     BLAS.threads = threads

@@ -1,6 +1,7 @@
 import CGatherProduct
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// Filters packed once and kept (`Kernels.filterProduct`): the same sums as `gemm`, bit for bit,
 /// over products that run turned (few columns), at one thread and at three (parts of whole
@@ -18,6 +19,8 @@ struct PackedFilterTests {
 
   @Test("the same sums as gemm, bit for bit", arguments: 0..<5, [1, 3])
   func matchesGemm(index: Int, threads: Int) throws {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
     BLAS.threads = threads
@@ -89,6 +92,8 @@ struct PackedFilterTests {
 
   @Test("unfolded convolutions through kept filters equal a float64 convolution", arguments: 0..<4, [1, 3])
   func convolutions(index: Int, threads: Int) throws {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
     BLAS.threads = threads

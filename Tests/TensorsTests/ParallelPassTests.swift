@@ -1,5 +1,6 @@
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// The passes split over FedSim's threads (elementwise maps and broadcasts, a channel's planes
 /// against its scalars, per-channel sums, products cut into blocks) give at two threads what
@@ -11,6 +12,8 @@ struct ParallelPassTests {
   private func sameAtTwoThreads(
     _ what: String, tolerance: Float = 0, _ body: () -> Tensor, sourceLocation: SourceLocation = #_sourceLocation
   ) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = 1
@@ -27,6 +30,8 @@ struct ParallelPassTests {
 
   @Test("a DLG evaluation of DenseNet-121 with sigmoid at two threads: the same bits every time, however its passes were claimed")
   func sameBitsEveryTime() throws {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = 2
@@ -102,6 +107,8 @@ struct ParallelPassTests {
     sameAtTwoThreads("scatter-add") {
       scatterAdd(x.reshaped(to: [1, 24, 37 * 41]), axis: 2, index: index, source: source)
     }
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = 2
@@ -117,6 +124,8 @@ struct ParallelPassTests {
 
   @Test("a channel's planes against its scalars: each element is the right one")
   func channelScalars() {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     defer { BLAS.threads = before }
     BLAS.threads = 2

@@ -1,6 +1,7 @@
 import CGatherProduct
 @testable import Tensors
 import Testing
+import TestSupport
 
 /// Winograd's F(2×2, 3×3) against the unfolded convolution (column matrices and OpenBLAS, which
 /// the PyTorch goldens check): output and input gradient over paddings 0 to 2, odd and even
@@ -79,6 +80,8 @@ struct WinogradTests {
     Self.needsAVX512,
     arguments: [37, 4099])
   func wideFilterTransform(count: Int) throws {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = 2
     defer { BLAS.threads = before }
@@ -156,6 +159,8 @@ struct WinogradTests {
   /// Winograd's output and input gradient of `s`, in bands and staged, against the unfolded
   /// convolution's, on random input, filters and output gradient, at `threads`.
   private func compareWithUnfolded(_ s: ConvShape, threads: Int, seed: UInt64, _ what: String) {
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
@@ -199,6 +204,8 @@ struct WinogradTests {
   func filterGradientMatchesUnfolded(index: Int, threads: Int) throws {
     // One thread through BLAS, two through the panel kernel (where the CPU has AVX2).
     let panel = threads == 2 && Winograd.panelKernel
+    let hold = BLASThreadsHold()
+    defer { hold.release() }
     let before = BLAS.threads
     BLAS.threads = threads
     defer { BLAS.threads = before }
