@@ -184,8 +184,7 @@ struct Record: ParsableCommand {
     let pixels = dataset.images(indices, transform: ImageTransform(resize: size, centerCrop: size))
     let update = RecordedUpdate(spec: spec, model: net, input: spec.input(pixels), labels: labels)
     do { try update.write(to: out) } catch {
-      let why = describe(error)
-      throw fail(why.hasPrefix(out + ":") ? why : "cannot write \(out): \(why)")
+      throw fail("\(RunFileError.unwritable(path: out, reason: describe(error)))")  // names the file once
     }
     print(
       "wrote \(out): \(model) (\(spec.classes) classes, \(spec.activation.rawValue), \(spec.imageSize)×\(spec.imageSize), "
