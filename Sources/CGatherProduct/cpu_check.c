@@ -1,6 +1,7 @@
 // The numeric targets' Swift code is built for x86-64-v3 (Package.swift): on a CPU without AVX2
 // and FMA it would stop at its first such instruction with SIGILL. This runs before main and
-// stops the process first, saying why and how to build for such a CPU.
+// stops the process first, saying why and how to build for such a CPU. It also tells whose CPU
+// this is, for the kernel choices measured per vendor.
 #include "CGatherProduct.h"
 
 #if defined(__x86_64__) && defined(FEDSIM_NEEDS_AVX2)
@@ -16,4 +17,13 @@ __attribute__((constructor)) static void fedsim_require_avx2(void) {
   (void)written;
   _exit(70);
 }
+#endif
+
+#if defined(__x86_64__)
+int fedsim_cpu_is_intel(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel");
+}
+#else
+int fedsim_cpu_is_intel(void) { return 0; }
 #endif

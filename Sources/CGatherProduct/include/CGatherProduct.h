@@ -39,6 +39,10 @@ void fedsim_window_product16(
 /// each lane adds the same products in the same order, by FMA.
 int fedsim_panel_product_wide(void);
 
+/// 1 when the CPU is Intel's (cpuid's vendor), 0 otherwise: some kernel choices that were
+/// measured per vendor (Winograd's at few tiles: Sources/Tensors/Kernels/Winograd.swift).
+int fedsim_cpu_is_intel(void);
+
 void fedsim_panel_product16(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
     int32_t reduction, float *c, int32_t ldc, int32_t accumulate);

@@ -23,8 +23,15 @@ enum Winograd {
   /// tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
   /// pass in 16–17 against 22–24 unfolded, its input gradient in 24–27 against 25–26;
   /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
-  /// gain: `minimumFilterGradientTiles`.)
-  static let minimumTiles = fedsim_panel_product_wide() != 0 ? 16 : 49
+  /// gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
+  /// model 207, 2026-12-07) read those 16 MiB of filters slower: there the 512 → 512 layers'
+  /// forward pass took 34–40 ms an evaluation against 29–33 unfolded, the input gradient 49
+  /// against 33–38; two blocks (Inception-v3's 448 → 384 over 2×8×8, 32 tiles) still gain:
+  /// input gradient 22–24 against 25–27 unfolded.
+  static let minimumTiles = fedsim_panel_product_wide() == 0 ? 49 : intel ? 32 : 16
+
+  /// Whether the CPU is Intel's, for the choices measured per vendor.
+  static let intel = fedsim_cpu_is_intel() != 0
 
   /// Whether the transforms run sixteen lanes at a time in AVX-512 (filters:
   /// `fedsim_winograd_filter_transform16`; tiles: `fedsim_winograd_input_run16`,
