@@ -131,6 +131,10 @@ struct BenchmarkTests {
     #expect(NativeLibraries.zeroMQ.split(separator: ".").count == 3)
     #expect(NativeLibraries.zeroMQ.hasPrefix("4."))
     #expect(NativeLibraries.openBLAS.contains("OpenBLAS"))
+    // The kernels chosen at load: named, and the SSE3 fallback (an unknown CPU) says how to pick others.
+    let kernels = NativeLibraries.openBLASKernels
+    #expect(!kernels.isEmpty && kernels != "unknown")
+    #expect(kernels.hasPrefix("Prescott") == kernels.contains("OPENBLAS_CORETYPE"), "\(kernels)")
   }
 
   @Test("the layers' rows per evaluation: ms, calls, rate and share, the longest first")

@@ -80,7 +80,10 @@ struct Bench: ParsableCommand {
     let threads = try ThreadsOption.resolve(threads)
     BLAS.threads = threads
     // Figures from machines of one name can differ twofold (docs/results.md): say which this is.
-    if !json { print("machine: \(ProcessInfo.processInfo.activeProcessorCount) × \(CPUDescription.current)") }
+    if !json {
+      print("machine: \(ProcessInfo.processInfo.activeProcessorCount) × \(CPUDescription.current)")
+      print("OpenBLAS kernels: \(NativeLibraries.openBLASKernels)")
+    }
     let anchor = torch.map { TorchAnchor(python: $0, anchorsDirectory: anchors) }
     let cases = DLGBenchmarkCase.standard.filter {
       dlg && (batch == nil || $0.batch == batch) && (classes == nil || $0.classes == classes)

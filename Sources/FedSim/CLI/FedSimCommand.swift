@@ -33,7 +33,7 @@ struct Version: ParsableCommand {
 
   func run() {
     print("FedSim: \(FedSimVersion.description)")
-    print("OpenBLAS: \(NativeLibraries.openBLAS)")
+    print("OpenBLAS: \(NativeLibraries.openBLAS); kernels: \(NativeLibraries.openBLASKernels)")
     print("ZeroMQ: \(NativeLibraries.zeroMQ)")
   }
 }
