@@ -3,18 +3,18 @@ extension Winograd {
   /// from 49 tiles (Inception-v3's 3×3 448 → 384 over 2×8×8, 32 tiles, took 10.0 ms an
   /// evaluation this way against 7.9 unfolded).
   static func servesFilterGradient(_ s: ConvShape) -> Bool {
-    servesForward(s) && tiles(s) >= minimumFilterGradientTiles && !(intel && storeBound(s))
+    servesForward(s) && tiles(s) >= minimumFilterGradientTiles && !(intel && wideAtFewTiles(s))
   }
 
   static let minimumFilterGradientTiles = 49
 
   /// Whether a filter gradient has few tiles (each of its 16 products sums over the tiles) and
-  /// more than 1 MiB of transformed gradient (16·o·c floats), more than the second cache keeps
-  /// beside its inputs. On Intel's cores such ones lose to the unfolded
-  /// product (an Emerald Rapids, ms an evaluation: ResNet-18's 256 → 256 over 14×14, 4 MiB,
-  /// 12.2–14.3 against 8.3–8.8 unfolded), where small ones still gain (DenseNet-121's 128 → 32
-  /// over 14×14, 256 KiB: 5.3–7.9 against 8.3–9.8).
-  static func storeBound(_ s: ConvShape) -> Bool { tiles(s) < 64 && 16 * s.o * s.c * 4 > 1 << 20 }
+  /// more than 1 MiB of transformed gradient (16·o·c floats). On Intel's cores such ones lost to
+  /// the unfolded product (an Emerald Rapids, ms an evaluation: ResNet-18's 256 → 256 over
+  /// 14×14, 4 MiB, 12.2–14.3 against 8.3–8.8 unfolded), where small ones still gain
+  /// (DenseNet-121's 128 → 32 over 14×14, 256 KiB: 5.3–7.9 against 8.3–9.8). The bound lies
+  /// between the two measured; no layer of the three models falls between them.
+  static func wideAtFewTiles(_ s: ConvShape) -> Bool { tiles(s) < 64 && 16 * s.o * s.c * 4 > 1 << 20 }
 
   /// `gw = ∂<gy, conv2d(x, w)>/∂w` through F(2×2, 3×3)'s transforms, overwriting `gw`.
   ///
