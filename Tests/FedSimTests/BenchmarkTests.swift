@@ -82,6 +82,34 @@ struct BenchmarkTests {
     #expect(BigModelScaling.placements(before: [40, nil], after: [41, 42]) == nil)
   }
 
+  @Test("rounds grouped by whether the two CPUs were two whole cores, before and after")
+  func scalingWholeCores() throws {
+    let before: [Double?] = [2.0, 1.02, 1.95, 1.69, 1.7]
+    let after: [Double?] = [1.93, 1.9, 1.1, 2.0, 1.7]
+    let whole = try #require(BigModelScaling.onWholeCores(before: before, after: after))
+    #expect(whole == [true, false, false, false, true])
+    let ratios = [1.8, 1.3, 1.5, 1.6, 1.9]
+    let (onWhole, wholeCount) = BigModelScaling.ratio(ratios, whole: whole, true)
+    #expect(wholeCount == 2 && abs(onWhole - 1.85) < 1e-12)
+    let (shared, sharedCount) = BigModelScaling.ratio(ratios, whole: whole, false)
+    #expect(sharedCount == 3 && shared == 1.5)
+    #expect(BigModelScaling.onWholeCores(before: [2.0, nil], after: [2.0, 2.0]) == nil)
+    #expect(BigModelScaling.onWholeCores(before: [2.0], after: [nil]) == nil)
+  }
+
+  @Test("the core-sharing probe: a ratio near one or two on a machine of two CPUs or more")
+  func coreSharing() {
+    guard let r = CoreSharing.ratio(milliseconds: 5) else {
+      #expect(
+        ProcessInfo.processInfo.activeProcessorCount < 2 || !CoreSharing.available,
+        "the probe failed on a machine of several CPUs with AVX2")
+      return
+    }
+    // Other tests' threads share the CPUs meanwhile, so only a broad range holds: two loops at
+    // once issue at least some of one's FMAs and not many times more than two.
+    #expect(r.isFinite && r > 0.2 && r < 4, "\(r)")
+  }
+
   @Test("the cores' latency probe: a positive time on a machine of two CPUs or more, within its limit")
   func coreLatency() throws {
     guard let ns = CoreLatency.nanoseconds(passes: 2_000) else {

@@ -131,4 +131,11 @@ int fedsim_packed_product(int32_t transposeA, int64_t m, int64_t n, int64_t k, c
 /// not be started or held to its CPU. One call at a time.
 double fedsim_core_latency(int32_t passes, int64_t limit_ns, int64_t *made);
 
+/// How many times one CPU's FMAs the first two CPUs this process may use issue together: an FMA
+/// loop on the first alone for `duration_ns`, then on both at once, each thread held to its CPU
+/// (core_sharing.c). About 2 on two whole cores, about 1 where the two share one core (two
+/// hyperthreads, or virtual CPUs the host runs on one). -1 with fewer than two CPUs, without AVX2
+/// and FMA, or when a thread could not be started or held to its CPU.
+double fedsim_core_sharing(int64_t duration_ns);
+
 #endif

@@ -209,6 +209,7 @@ struct Bench: ParsableCommand {
       format: "  ceiling: %d independent evaluations at once, one a thread, ×%.2f one's throughput (rounds %@; %.0f ms each, %.0f alone): the split reached %.0f%% of it",
       r.threads, r.ceiling, ceilings, BigModelScaling.median(r.roundConcurrentMs), one, 100 * r.ofCeiling))
     printPlacements(r)
+    printSharing(r)
   }
 
   /// The cores' latency around each round, and the ratio over the rounds of each placement.

@@ -73,6 +73,12 @@ public enum BigModelScaling {
     public var roundCoreLatencyBefore: [Double?]
     public var roundCoreLatencyAfter: [Double?]
     public var roundPlacements: [Placement]?
+    /// Two CPUs' FMAs at once over one's (`CoreSharing`), read right before each round's
+    /// evaluations at `threads` and right after them (nil without two CPUs or AVX2), and whether
+    /// each round ran on two whole cores (`onWholeCores`).
+    public var roundCoreSharingBefore: [Double?]
+    public var roundCoreSharingAfter: [Double?]
+    public var roundOnWholeCores: [Bool]?
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, threads
@@ -83,6 +89,8 @@ public enum BigModelScaling {
       case roundConcurrentMs = "round_concurrent_ms", roundCeilings = "round_ceilings", ceiling
       case ofCeiling = "of_ceiling", roundCoreLatencyBefore = "round_core_latency_before_ns"
       case roundCoreLatencyAfter = "round_core_latency_after_ns", roundPlacements = "round_placements"
+      case roundCoreSharingBefore = "round_core_sharing_before", roundCoreSharingAfter = "round_core_sharing_after"
+      case roundOnWholeCores = "round_on_whole_cores"
     }
   }
 
@@ -93,13 +101,15 @@ public enum BigModelScaling {
     var one: [Double] = [], many: [Double] = []
     var oneSplits: [KernelTimes.Split] = [], manySplits: [KernelTimes.Split] = []
     var memory: [Double] = [], short: [Double] = [], concurrent: [Double] = []
-    var before: [Double?] = [], after: [Double?] = []
+    var before: [Double?] = [], after: [Double?] = [], sharedBefore: [Double?] = [], sharedAfter: [Double?] = []
     for _ in 0..<rounds {
       BLAS.threads = 1
       let (t1, s1) = KernelTimes.measure { prepared.evaluationTimes(evals) }
       BLAS.threads = threads
       before.append(coreLatency())
+      sharedBefore.append(CoreSharing.ratio())
       let (t2, s2) = KernelTimes.measure { prepared.evaluationTimes(evals) }
+      sharedAfter.append(CoreSharing.ratio())
       after.append(coreLatency())
       one.append(median(t1))
       many.append(median(t2))
@@ -121,7 +131,8 @@ public enum BigModelScaling {
       roundShortPassMicroseconds: short, roundConcurrentMs: concurrent, roundCeilings: ceilings,
       ceiling: median(ceilings), ofCeiling: median(zip(ratios, ceilings).map { $0 / $1 }),
       roundCoreLatencyBefore: before, roundCoreLatencyAfter: after,
-      roundPlacements: placements(before: before, after: after))
+      roundPlacements: placements(before: before, after: after), roundCoreSharingBefore: sharedBefore,
+      roundCoreSharingAfter: sharedAfter, roundOnWholeCores: onWholeCores(before: sharedBefore, after: sharedAfter))
   }
 
   /// The throughput of `threads` independent evaluations, each `concurrentMs` long, against one
