@@ -8,10 +8,9 @@
 #define _GNU_SOURCE
 #include "CGatherProduct.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
+
+#include "cpu_pair.h"
 
 enum { STOP = -1, CHECK_EVERY = 64 };
 
@@ -21,19 +20,6 @@ typedef struct {
   int cpu;
   int pinned;
 } Rally;
-
-static int pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-}
-
-static int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 // The second thread: answers each odd turn with the next even one, until STOP.
 static void *answer(void *context) {
@@ -83,13 +69,8 @@ static void *serve(void *context) {
 
 double fedsim_core_latency(int32_t passes, int64_t limit_ns, int64_t *made) {
   if (passes < 1 || limit_ns < 1) return -1;
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
-  int cpus[2], found = 0;
-  for (int c = 0; c < CPU_SETSIZE && found < 2; c++) {
-    if (CPU_ISSET(c, &allowed)) cpus[found++] = c;
-  }
-  if (found < 2) return -1;
+  int cpus[2];
+  if (!first_two_cpus(cpus)) return -1;
   static Rally rally;  // one probe at a time (the bench's); static for its alignment
   rally.turn = 0;
   rally.passes = passes;

@@ -10,18 +10,11 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
+
+#include "cpu_pair.h"
 
 enum { CHAINS = 12, STEPS = 4096 };
-
-static int64_t clock_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 typedef struct {
   int cpu;
@@ -34,10 +27,7 @@ typedef struct {
 // CHAINS independent chains of 8-lane FMAs, STEPS at a time, until the duration has passed.
 __attribute__((target("avx2,fma"))) static void *run_fmas(void *context) {
   Runner *r = context;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(r->cpu, &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+  if (!pin(r->cpu)) {
     r->rate = -1;
     return NULL;
   }
@@ -45,13 +35,13 @@ __attribute__((target("avx2,fma"))) static void *run_fmas(void *context) {
   __m256 acc[CHAINS];
   for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_set1_ps(1e-3f * (float)i);
   const __m256 scale = _mm256_set1_ps(0.9999f), shift = _mm256_set1_ps(1e-6f);
-  int64_t steps = 0, t0 = clock_ns(), t = t0;
+  int64_t steps = 0, t0 = now_ns(), t = t0;
   while (t - t0 < r->duration_ns) {
     for (int s = 0; s < STEPS; s++) {
       for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], scale, shift);
     }
     steps += STEPS;
-    t = clock_ns();
+    t = now_ns();
   }
   float lanes[8];
   __m256 sum = acc[0];
@@ -85,13 +75,8 @@ static double together(int count, const int *cpus, int64_t duration_ns) {
 double fedsim_core_sharing(int64_t duration_ns) {
   __builtin_cpu_init();
   if (duration_ns < 1 || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return -1;
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
-  int cpus[2], found = 0;
-  for (int c = 0; c < CPU_SETSIZE && found < 2; c++) {
-    if (CPU_ISSET(c, &allowed)) cpus[found++] = c;
-  }
-  if (found < 2) return -1;
+  int cpus[2];
+  if (!first_two_cpus(cpus)) return -1;
   double alone = together(1, cpus, duration_ns), both = together(2, cpus, duration_ns);
   return alone > 0 && both > 0 ? both / alone : -1;
 }
