@@ -73,8 +73,7 @@ static double together(int count, const int *cpus, int64_t duration_ns) {
 }
 
 double fedsim_core_sharing(int64_t duration_ns) {
-  __builtin_cpu_init();
-  if (duration_ns < 1 || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return -1;
+  if (duration_ns < 1 || !fedsim_gather_product_available()) return -1;  // the loop needs AVX2 and FMA
   int cpus[2];
   if (!first_two_cpus(cpus)) return -1;
   double alone = together(1, cpus, duration_ns), both = together(2, cpus, duration_ns);

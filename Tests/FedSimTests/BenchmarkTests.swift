@@ -89,9 +89,9 @@ struct BenchmarkTests {
     let whole = try #require(BigModelScaling.onWholeCores(before: before, after: after))
     #expect(whole == [true, false, false, false, true])
     let ratios = [1.8, 1.3, 1.5, 1.6, 1.9]
-    let (onWhole, wholeCount) = BigModelScaling.ratio(ratios, whole: whole, true)
+    let (onWhole, wholeCount) = BigModelScaling.ratio(ratios, in: whole, true)
     #expect(wholeCount == 2 && abs(onWhole - 1.85) < 1e-12)
-    let (shared, sharedCount) = BigModelScaling.ratio(ratios, whole: whole, false)
+    let (shared, sharedCount) = BigModelScaling.ratio(ratios, in: whole, false)
     #expect(sharedCount == 3 && shared == 1.5)
     #expect(BigModelScaling.onWholeCores(before: [2.0, nil], after: [2.0, 2.0]) == nil)
     #expect(BigModelScaling.onWholeCores(before: [2.0], after: [nil]) == nil)

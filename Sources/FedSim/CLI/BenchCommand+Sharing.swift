@@ -12,7 +12,7 @@ extension Bench {
       String(format: "×%.2f/×%.2f", $0 ?? .nan, $1 ?? .nan)
     }
     let groups = [(true, "on two whole cores"), (false, "on a shared core, or moved")].map { onWhole, name -> String in
-      let (ratio, count) = BigModelScaling.ratio(r.roundRatios, whole: whole, onWhole)
+      let (ratio, count) = BigModelScaling.ratio(r.roundRatios, in: whole, onWhole)
       return count == 0 ? "\(name) 0 rounds" : String(format: "%@ %d rounds ×%.2f", name, count, ratio)
     }
     print(

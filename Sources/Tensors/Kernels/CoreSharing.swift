@@ -6,7 +6,8 @@ import CGatherProduct
 /// split over two threads then gains little, and `fedsim bench --big-scaling` reads this before
 /// and after each round to tell those rounds apart (docs/results.md).
 public enum CoreSharing {
-  /// Whether the probe's loop can run here: the CPU has AVX2 and FMA.
+  /// Whether the probe's loop can run here: the CPU has AVX2 and FMA (the check
+  /// `fedsim_core_sharing` makes itself).
   public static var available: Bool { fedsim_gather_product_available() != 0 }
 
   /// The ratio (about 2 on two whole cores, about 1 on one shared core) over `milliseconds` of

@@ -50,9 +50,10 @@ extension BigModelScaling {
     }
   }
 
-  /// The median of `ratios` over the rounds of `placement`, and how many there were (NaN when none).
-  public static func ratio(_ ratios: [Double], in placements: [Placement], _ placement: Placement) -> (Double, Int) {
-    let these = zip(ratios, placements).filter { $0.1 == placement }.map(\.0)
+  /// The median of `ratios` over the rounds labelled `label` (a placement, or whether on whole
+  /// cores: `onWholeCores`), and how many there were (NaN when none).
+  public static func ratio<Label: Equatable>(_ ratios: [Double], in labels: [Label], _ label: Label) -> (Double, Int) {
+    let these = zip(ratios, labels).filter { $0.1 == label }.map(\.0)
     return (median(these), these.count)
   }
 }

@@ -20,10 +20,4 @@ extension BigModelScaling {
     }
     return whole
   }
-
-  /// The median of `ratios` over the rounds whose `whole` is `onWhole`, and how many (NaN when none).
-  public static func ratio(_ ratios: [Double], whole: [Bool], _ onWhole: Bool) -> (Double, Int) {
-    let these = zip(ratios, whole).filter { $0.1 == onWhole }.map(\.0)
-    return (median(these), these.count)
-  }
 }
