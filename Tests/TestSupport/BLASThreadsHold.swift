@@ -5,7 +5,7 @@ import Foundation
 /// reads the count it will restore): no other test sets it until then. Without this, a test
 /// that set three threads while another ran a DenseNet-121 evaluation at two made that
 /// evaluation's last bits differ from its previous run's (OpenBLAS sums a product cut into other
-/// blocks in another order), one CI run in three on a Zen 3 host.
+/// blocks in another order), once in four full runs on a Zen 3 host.
 public struct BLASThreadsHold {
   nonisolated(unsafe) private static let lock = NSRecursiveLock()
 
