@@ -148,6 +148,25 @@ struct BenchmarkTests {
     #expect(together.values.allSatisfy { abs($0 - value) <= 1e-6 * value })
   }
 
+  @Test("PyTorch beside FedSim: the means' ratio, each round's, and their median, which one disturbed round does not move")
+  func torchComparison() {
+    var r = BigModelBenchmark.Result(
+      model: "m", size: 32, batch: 1, parameters: 1, threads: 1, evals: 9, msPerEval: 300, bestMs: 190, gflopPerEval: 1,
+      peakGFLOPs: 100, floorMs: 10, peakRSSMiB: 100)
+    // The host slowed FedSim's second round (500 ms) and not PyTorch's after it.
+    r.compare(torch: [(400, 900), (420, nil), (410, 950)], ours: [200, 500, 200])
+    #expect(abs((r.torchMsPerEval ?? 0) - 410) < 1e-9 && r.torchPeakRSSMiB == 950)
+    #expect(abs((r.speedupOverTorch ?? 0) - 410.0 / 300) < 1e-9)
+    #expect(r.roundSpeedups == [2, 0.84, 2.05])
+    #expect(r.medianRoundSpeedup == 2)
+    // Without PyTorch's figures (no --torch), or not one a round, nothing is compared.
+    var alone = r
+    (alone.torchMsPerEval, alone.medianRoundSpeedup) = (nil, nil)
+    alone.compare(torch: [], ours: [200])
+    alone.compare(torch: [(400, nil)], ours: [200, 300])
+    #expect(alone.torchMsPerEval == nil && alone.medianRoundSpeedup == nil)
+  }
+
   @Test("an add pass's time from its rate: two arrays read, one written")
   func passMicroseconds() {
     #expect(abs(BandwidthScaling.micros(("x", 1000, 1), 3) - 1) < 1e-12)

@@ -144,24 +144,18 @@ struct Bench: ParsableCommand {
   func benchBigModel(_ c: BigModelBenchmark.Case, threads: Int, anchor: TorchAnchor?, peak: Double) throws {
     var prepared = try BigModelBenchmark.Prepared(c)
     var torch: [(ms: Double, peak: Double?)] = []
-    var ratios: [Double] = []
+    var ours: [Double] = []
     for _ in 0..<bigRounds {
-      let ours = prepared.time(evals: bigEvals)
+      ours.append(prepared.time(evals: bigEvals))
       guard let anchor else { continue }
       let t = try anchor.run(
         script: TorchAnchor.Script.bigModels, arguments: [c.model, "\(c.size)", "--threads", "\(threads)", "--evals", "\(bigEvals)"],
         threads: threads)
       guard let ms = t["ms_per_eval"] as? Double else { throw fail("\(TorchAnchor.Script.bigModels) printed no ms_per_eval") }
       torch.append((ms, t["anchor_peak_rss_mib"] as? Double))
-      ratios.append(ms / ours)
     }
     var r = prepared.result(peak: peak)
-    if !torch.isEmpty {
-      r.torchMsPerEval = torch.map(\.ms).reduce(0, +) / Double(torch.count)
-      r.torchPeakRSSMiB = torch.compactMap(\.peak).max()
-      r.speedupOverTorch = r.torchMsPerEval.map { $0 / r.msPerEval }
-      r.roundSpeedups = ratios
-    }
+    r.compare(torch: torch, ours: ours)
     try printBigModel(r)
     if bigLayers { try printLayers(BigModelLayers.run(prepared, evals: bigEvals)) }
     if bigScaling { try printScaling(BigModelScaling.run(prepared, threads: threads, rounds: bigRounds, evals: bigEvals)) }
@@ -176,8 +170,9 @@ struct Bench: ParsableCommand {
       r.gflopPerEval, r.floorMs, r.peakGFLOPs)
     if let t = r.torchMsPerEval, let s = r.speedupOverTorch {
       line += String(format: "  pytorch %.0f ms (peak %.0f MiB)  ×%.2f", t, r.torchPeakRSSMiB ?? .nan, s)
-      if let rounds = r.roundSpeedups, rounds.count > 1 {
-        line += "  (rounds " + rounds.map { String(format: "×%.2f", $0) }.joined(separator: " ") + ")"
+      if let rounds = r.roundSpeedups, let median = r.medianRoundSpeedup, rounds.count > 1 {
+        let each = rounds.map { String(format: "×%.2f", $0) }.joined(separator: " ")
+        line += String(format: " over the means, ×%.2f the median of rounds (%@)", median, each)
       }
     }
     print(line)

@@ -45,13 +45,38 @@ public enum BigModelBenchmark {
     public var torchPeakRSSMiB: Double?
     /// PyTorch's time over FedSim's, each round (a round times both, one after the other).
     public var roundSpeedups: [Double]?
+    /// PyTorch's mean time over FedSim's, over all rounds.
     public var speedupOverTorch: Double?
+    /// The median of `roundSpeedups`: on a shared machine, a round that the host slowed on one
+    /// side only moves the means' ratio, not this.
+    public var medianRoundSpeedup: Double?
+
+    public init(
+      model: String, size: Int, batch: Int, parameters: Int, threads: Int, evals: Int, msPerEval: Double, bestMs: Double,
+      gflopPerEval: Double, peakGFLOPs: Double, floorMs: Double, peakRSSMiB: Double
+    ) {
+      (self.model, self.size, self.batch, self.parameters, self.threads, self.evals) = (model, size, batch, parameters, threads, evals)
+      (self.msPerEval, self.bestMs, self.gflopPerEval, self.peakGFLOPs) = (msPerEval, bestMs, gflopPerEval, peakGFLOPs)
+      (self.floorMs, self.peakRSSMiB) = (floorMs, peakRSSMiB)
+    }
+
+    /// PyTorch's figures beside these: each round's time (ms an evaluation) and peak memory,
+    /// taken right after FedSim's round of `ours` ms an evaluation.
+    public mutating func compare(torch: [(ms: Double, peak: Double?)], ours: [Double]) {
+      guard !torch.isEmpty, torch.count == ours.count else { return }
+      torchMsPerEval = torch.map(\.ms).reduce(0, +) / Double(torch.count)
+      torchPeakRSSMiB = torch.compactMap(\.peak).max()
+      speedupOverTorch = torchMsPerEval.map { $0 / msPerEval }
+      roundSpeedups = zip(torch, ours).map { $0.ms / $1 }
+      medianRoundSpeedup = roundSpeedups.map(BigModelScaling.median)
+    }
 
     enum CodingKeys: String, CodingKey {
       case benchmark, impl, model, size, batch, parameters, threads, evals
       case msPerEval = "ms_per_eval", bestMs = "best_ms", gflopPerEval = "gflop_per_eval", peakGFLOPs = "peak_gflops", floorMs = "floor_ms"
       case peakRSSMiB = "peak_rss_mib", torchMsPerEval = "torch_ms_per_eval"
       case torchPeakRSSMiB = "torch_peak_rss_mib", speedupOverTorch = "speedup_over_torch", roundSpeedups = "round_speedups"
+      case medianRoundSpeedup = "median_round_speedup"
     }
   }
 
