@@ -133,8 +133,6 @@ struct BenchmarkTests {
     // It leaves one BLAS thread set: held, so that no other test's count changes under it.
     let hold = BLASThreadsHold()
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
     let prepared = try BigModelBenchmark.Prepared(BigModelBenchmark.Case(model: "resnet18", size: 32, batch: 1))
     let alone = prepared.concurrentEvaluations(1, copies: 1)
     let together = prepared.concurrentEvaluations(2, copies: 2)

@@ -19,11 +19,8 @@ struct BatchNormActivatedTests {
   }
 
   static func withThreads<R>(_ threads: Int, _ body: () -> R) -> R {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
     return body()
   }
 

@@ -21,11 +21,8 @@ struct DepthwiseTests {
 
   @Test("output, input gradient and filter gradient equal the unfolded ones", arguments: 0..<9, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
     let c = Self.cases[index]
     let channels = c.input[0]
     let filter = [channels, 1, c.kernel.0, c.kernel.1]

@@ -11,11 +11,8 @@ struct GradientSumTests {
   /// their gradients land on a sum (the convolutions' as their paths allow, one sample at a time): the unrecorded gradients must equal the recorded ones.
   @Test("in place, as recorded", arguments: [1, 2])
   func addedAsRecorded(threads: Int) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let saved = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = saved }
     var gen = SeededGenerator(seed: 71)
     let shape = [2, 3, 24, 24]  // large enough for the passes to split at two threads
     let (a0, b0) = (Tensor.uniform(shape, low: -2, high: 2, using: &gen), Tensor.uniform(shape, low: -1, high: 1, using: &gen))

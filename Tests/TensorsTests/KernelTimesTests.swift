@@ -10,11 +10,8 @@ import TestSupport
 @Suite("Kernel times: products, passes, the rest", .serialized)
 struct KernelTimesTests {
   private func measured(threads: Int, _ body: () -> Void) -> KernelTimes.Split {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = threads
     return KernelTimes.measure(body).1
   }
 
@@ -111,11 +108,8 @@ struct KernelTimesTests {
 
   @Test("an add pass adds every element, at one thread and two, and its rate is a rate", arguments: [1, 2])
   func bandwidth(threads: Int) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = threads
     let count = 100_003  // split over the threads, and not into equal parts
     var d = [Float](repeating: 0, count: count), s = [Float](repeating: 0, count: count)
     for i in 0..<count { s[i] = Float(i % 7 + 1) }

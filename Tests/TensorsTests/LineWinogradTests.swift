@@ -19,11 +19,8 @@ struct LineWinogradTests {
 
   @Test("output and input gradient equal the unfolded convolution's", arguments: 0..<6, [1, 2])
   func matchesUnfolded(index: Int, threads: Int) throws {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
     let c = Self.cases[index]
     let filter = [c.outputs, c.input[0], c.kernel.0, c.kernel.1]
     let s = ConvShape(input: [c.batch] + c.input, filter: filter, geometry: ConvGeometry(padding: c.padding))

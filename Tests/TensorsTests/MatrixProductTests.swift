@@ -114,11 +114,8 @@ struct MatrixProductTests {
   }
 
   private func check(index: Int, threads: Int, direct: Bool) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let saved = BLAS.threads
-    defer { BLAS.threads = saved }
-    BLAS.threads = threads
     let t = Self.cases[index]
     var gen = SeededGenerator(seed: UInt64(index + 700))
     // Stored shapes, each row 3 longer than op() needs.

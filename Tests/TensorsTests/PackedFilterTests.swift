@@ -19,11 +19,8 @@ struct PackedFilterTests {
 
   @Test("the same sums as gemm, bit for bit", arguments: 0..<5, [1, 3])
   func matchesGemm(index: Int, threads: Int) throws {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let saved = BLAS.threads
-    defer { BLAS.threads = saved }
-    BLAS.threads = threads
     let t = Self.products[index]
     var gen = SeededGenerator(seed: UInt64(index + 900))
     let w = TensorStorage((0..<t.m * t.k).map { _ in Float.random(in: -1...1, using: &gen) })
@@ -92,11 +89,8 @@ struct PackedFilterTests {
 
   @Test("unfolded convolutions through kept filters equal a float64 convolution", arguments: 0..<4, [1, 3])
   func convolutions(index: Int, threads: Int) throws {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let saved = BLAS.threads
-    defer { BLAS.threads = saved }
-    BLAS.threads = threads
     let l = Self.layers[index]
     let s = ConvShape(
       input: [l.batch] + l.input, filter: l.filter,

@@ -12,11 +12,8 @@ struct ParallelPassTests {
   private func sameAtTwoThreads(
     _ what: String, tolerance: Float = 0, _ body: () -> Tensor, sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: 1)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = 1
     let one = body()
     BLAS.threads = 2
     // Several times: two threads claim a pass from both ends, so its ranges differ run to run.
@@ -28,16 +25,28 @@ struct ParallelPassTests {
     }
   }
 
+  @Test("a hold on the thread count sets it and, released, puts back the count it found, nested too")
+  func threadsHold() {
+    let held = BLASThreadsHold()  // the lock is recursive: the holds below are this test's too
+    defer { held.release() }
+    let start = BLAS.threads
+    let outer = BLASThreadsHold(threads: start + 2)
+    #expect(BLAS.threads == start + 2)
+    let inner = BLASThreadsHold(threads: 1)
+    BLAS.threads = start + 4  // a test may set others while it holds
+    inner.release()
+    #expect(BLAS.threads == start + 2)
+    outer.release()
+    #expect(BLAS.threads == start)
+  }
+
   @Test("a DLG evaluation of DenseNet-121 with sigmoid at two threads: the same bits every time, however its passes were claimed")
   func sameBitsEveryTime() throws {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: 2)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = 2
     var gen = SeededGenerator(seed: 12)
     let spec = ModelSpec(name: "densenet121", channels: 3, imageSize: 32, classes: 10, activation: .sigmoid)
-    var model = try ModelZoo.make(spec, generator: &gen).requiringGradients()
+    let model = try ModelZoo.make(spec, generator: &gen).requiringGradients()
     // Two images: at 32×32 the last block's planes are 1×1, and batch norm over one element
     // passes no gradient.
     let (x, labels) = (Tensor.uniform([2, 3, 32, 32], using: &gen), oneHot([3, 5], classes: 10))
@@ -107,11 +116,8 @@ struct ParallelPassTests {
     sameAtTwoThreads("scatter-add") {
       scatterAdd(x.reshaped(to: [1, 24, 37 * 41]), axis: 2, index: index, source: source)
     }
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: 2)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = 2
     let (xs, ys) = (x.scalars, y.scalars)
     let joined = concat([x, y], alongAxis: 1).scalars
     #expect(joined.count == (24 + 20) * 37 * 41)
@@ -124,11 +130,8 @@ struct ParallelPassTests {
 
   @Test("a channel's planes against its scalars: each element is the right one")
   func channelScalars() {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: 2)
     defer { hold.release() }
-    let before = BLAS.threads
-    defer { BLAS.threads = before }
-    BLAS.threads = 2
     let x = Tensor(shape: [1, 3, 200, 200], scalars: (0..<120_000).map { Float($0 / 40_000) })  // plane c holds c
     let scale = Tensor(shape: [1, 3, 1, 1], scalars: [10, 20, 30])
     let z = (x * scale).scalars

@@ -80,11 +80,8 @@ struct WinogradTests {
     Self.needsAVX512,
     arguments: [37, 4099])
   func wideFilterTransform(count: Int) throws {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: 2)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = 2
-    defer { BLAS.threads = before }
     var gen = SeededGenerator(seed: 93)
     let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
     let (wide, eight) = Self.unwritten(16 * count)
@@ -159,11 +156,8 @@ struct WinogradTests {
   /// Winograd's output and input gradient of `s`, in bands and staged, against the unfolded
   /// convolution's, on random input, filters and output gradient, at `threads`.
   private func compareWithUnfolded(_ s: ConvShape, threads: Int, seed: UInt64, _ what: String) {
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
     var gen = SeededGenerator(seed: seed)
     let x = Tensor.uniform([s.n, s.c, s.h, s.w], low: -1, high: 1, using: &gen)
     let w = Tensor.uniform([s.o, s.c, 3, 3], low: -1, high: 1, using: &gen)
@@ -204,11 +198,8 @@ struct WinogradTests {
   func filterGradientMatchesUnfolded(index: Int, threads: Int) throws {
     // One thread through BLAS, two through the panel kernel (where the CPU has AVX2).
     let panel = threads == 2 && Winograd.panelKernel
-    let hold = BLASThreadsHold()
+    let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    let before = BLAS.threads
-    BLAS.threads = threads
-    defer { BLAS.threads = before }
     let (c, filter, s) = Self.convolution(index)
     #expect(Winograd.servesFilterGradient(s))
     var gen = SeededGenerator(seed: UInt64(index + 170))
