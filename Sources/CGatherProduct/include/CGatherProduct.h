@@ -76,6 +76,18 @@ void fedsim_winograd_input_run16(
 void fedsim_winograd_output_run16(
     const float *m, int64_t spread, int32_t count, float *row0, float *row1, int32_t columns);
 
+/// Winograd F(4×4, 3×3)'s transforms sixteen lanes at a time in AVX-512 (winograd4_transforms.c):
+/// the filters' `G g Gᵀ` into `u` [36, count]; `Bᵀ d B` of a run of `count` (1 to 16) tiles
+/// four columns apart, row r of the first block at d + r·columns (68 floats of each row read,
+/// past its end into the next row or the caller's room after the last), into 36 planes
+/// `spread` apart, `count` lanes written; and `Aᵀ m A` of a run's 36 products into its 4×4
+/// output blocks, the first `rows` rows (`ld` apart) and `columns` columns. Run only where
+/// fedsim_panel_product_wide() returned 1.
+void fedsim_winograd4_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u);
+void fedsim_winograd4_input_run16(const float *d, int64_t columns, int32_t count, float *at, int64_t spread);
+void fedsim_winograd4_output_run16(
+    const float *m, int64_t spread, float *y, int64_t ld, int32_t rows, int32_t columns);
+
 /// Max pooling's choices over one h×w plane: for each of the oh×ow windows (kernel×kernel,
 /// `stride` apart, starting `padding` before the plane, the padding left out), the position
 /// r·w + c of its largest element as a float: the first of equals in row-major order, the last

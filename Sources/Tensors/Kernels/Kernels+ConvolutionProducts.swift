@@ -106,6 +106,7 @@ extension Kernels {
         case .depthwise: Depthwise.conv2d(x.base, w.base, s, into: y)
         case .direct: DirectConvolution.conv2d(x, w.base, s, into: y)
         case .winograd: Winograd.conv2d(x.base, w, s, into: y)
+        case .winograd4: Winograd4.conv2d(x.base, w, s, into: y)
         case .lineWinograd: LineWinograd.conv2d(x.base, w, s, into: y)
         case .unfolded: unfoldedConv2d(x, w, s, into: y)
         }
@@ -128,6 +129,7 @@ extension Kernels {
         case .depthwise: Depthwise.conv2dInputGradient(gy, w.base, s, into: gx)
         case .direct: DirectConvolution.conv2dInputGradient(gy, w.base, s, into: gx)
         case .winograd: Winograd.conv2dInputGradient(gy, w, s, into: gx)
+        case .winograd4: Winograd4.conv2dInputGradient(gy, w, s, into: gx)
         case .lineWinograd: LineWinograd.conv2dInputGradient(gy, w, s, into: gx)
         }
       }
@@ -152,7 +154,7 @@ extension Kernels {
         case .depthwise: Depthwise.conv2dFilterGradient(x.base, gy, s, into: gw)
         case .direct: DirectConvolution.conv2dFilterGradient(x, gy, s, into: gw)
         case .winograd: Winograd.conv2dFilterGradient(x.base, gy, s, into: gw)
-        case .lineWinograd, .unfolded: unfoldedConv2dFilterGradient(x, gy, s, into: gw)
+        case .lineWinograd, .winograd4, .unfolded: unfoldedConv2dFilterGradient(x, gy, s, into: gw)
         }
       }
     }

@@ -1,0 +1,106 @@
+import CGatherProduct
+
+extension Winograd4 {
+  /// One F(4×4, 3×3) convolution: `n` samples of `channels` planes of `height × width`, padded
+  /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`,
+  /// in blocks of 16; the transformed tiles and their products lie in panels
+  /// (`Winograd.Panels`), 36 planes of them, and go through `Winograd`'s products.
+  struct Plan: WinogradTiling {
+    let n: Int, channels: Int, height: Int, width: Int
+    let padding: (Int, Int)
+    let outputs: Int
+    let out: (Int, Int)
+
+    /// The forward pass of `s`.
+    static func forward(_ s: ConvShape) -> Plan {
+      Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
+    }
+
+    var tilesDown: Int { (out.0 + 3) / 4 }
+    var tilesAcross: Int { (out.1 + 3) / 4 }
+    static var planes: Int { 36 }
+
+    /// Turned, the transforms at 0 and ∞, 2 and ½ swap, along both axes (points in the order
+    /// 0, 1, −1, 2, ½, ∞).
+    static func turnedPlane(_ xi: Int) -> Int {
+      let swap = { (k: Int) in (0x03_4215 >> (4 * k)) & 0xf }
+      return 6 * swap(xi / 6) + swap(xi % 6)
+    }
+
+    /// The padded copy's rows and columns: six rows and columns from the last tile on.
+    var paddedSize: (rows: Int, columns: Int) { (4 * tilesDown + 2, 4 * tilesAcross + 2) }
+
+    /// Floats after the padded copy: a run's rows are read 68 floats on from their start.
+    static let room = 80
+
+    /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [36, outputs, channels] is.
+    /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
+    /// Each stage over all the tiles: every input transform, every product, every output
+    /// transform.
+    func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>) {
+      let runs = Winograd.BlockRuns(self, width: 16)
+      let (tilePanels, productPanels, blocks) = (tilePanels, productPanels, lanes / 16)
+      let (rows, columns) = paddedSize
+      Scratch.with(tilePanels.count) { v in
+        Scratch.with(productPanels.count) { m in
+          let (sv, sm, sy) = (Shared(v), Shared(m), Shared(y))
+          Scratch.with(n * channels * rows * columns + Self.room) { padded in
+            Winograd.pad(
+              UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
+              into: padded, rows: rows, columns: columns)
+            let sp = Shared(padded)
+            Kernels.parallel(blocks, work: 36 * channels * lanes) { range in
+              inputTransform(sp.pointer, blocks: range, into: sv.pointer, tilePanels, runs)
+            }
+          }
+          products(u, v, turned: turned, into: m)
+          Kernels.parallel(blocks, work: 36 * outputs * lanes) { range in
+            outputTransform(sm.pointer, blocks: range, productPanels, into: sy.pointer, runs)
+          }
+        }
+      }
+    }
+
+    /// `Bᵀ d B` of every 6×6 input block (four apart in both directions) of every plane of the
+    /// padded copy, for the tiles of `blocks`, a run of up to sixteen tiles at once, into `v`:
+    /// block by block and channel by channel.
+    private func inputTransform(
+      _ padded: UnsafePointer<Float>, blocks: Range<Int>, into v: UnsafeMutablePointer<Float>, _ panels: Winograd.Panels,
+      _ runs: Winograd.BlockRuns
+    ) {
+      let (rows, columns) = paddedSize
+      runs.withRuns { all, first in
+        for block in blocks {
+          for c in 0..<channels {
+            for run in all[first[block]..<first[block + 1]] {
+              let d = padded + ((run.sample * channels + c) * rows + 4 * run.ty) * columns + 4 * run.tx
+              fedsim_winograd4_input_run16(
+                d, Int64(columns), Int32(run.count), v + panels.offset(0, tile: run.t, row: c), Int64(panels.planeStride))
+            }
+          }
+        }
+      }
+    }
+
+    /// `Aᵀ m A` of the 36 products of each tile of `blocks`, its 4×4 outputs (cut at the
+    /// edges), a run of up to sixteen tiles at once, block by block and output by output.
+    private func outputTransform(
+      _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, _ panels: Winograd.Panels, into y: UnsafeMutablePointer<Float>,
+      _ runs: Winograd.BlockRuns
+    ) {
+      runs.withRuns { all, first in
+        for block in blocks {
+          for o in 0..<outputs {
+            for run in all[first[block]..<first[block + 1]] {
+              let (top, left) = (4 * run.ty, 4 * run.tx)
+              let at = y + ((run.sample * outputs + o) * out.0 + top) * out.1 + left
+              fedsim_winograd4_output_run16(
+                m + panels.offset(0, tile: run.t, row: o), Int64(panels.planeStride), at, Int64(out.1),
+                Int32(Swift.min(4, out.0 - top)), Int32(Swift.min(4 * run.count, out.1 - left)))
+            }
+          }
+        }
+      }
+    }
+  }
+}
