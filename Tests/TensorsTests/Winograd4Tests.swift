@@ -34,15 +34,20 @@ struct Winograd4Tests {
 
     let unfolded = TensorStorage(count: Shape.count(s.outputShape))
     Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
-    let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: .nan)
-    Winograd4.conv2d(x.storage.base, w.storage, s, into: fast.base)
-    close(fast, unfolded, "case \(index): output")
-
     let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
     Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
-    let gxFast = TensorStorage(count: x.scalarCount, repeating: .nan)
-    Winograd4.conv2dInputGradient(gy.storage.base, w.storage, s, into: gxFast.base)
-    close(gxFast, gxUnfolded, "case \(index): input gradient")
+    let u = TensorStorage(count: 36 * s.o * s.c)
+    Winograd4.filterTransform(w.storage.base, count: s.o * s.c, into: u.base)
+    let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
+    let back = Winograd4.Plan(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
+    for inBands in [false, true] {
+      let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: .nan)
+      Winograd4.Plan.forward(s).convolve(x.storage.base, u.base, turned: false, into: fast.base, inBands: inBands)
+      close(fast, unfolded, "case \(index), in bands: \(inBands): output")
+      let gxFast = TensorStorage(count: x.scalarCount, repeating: .nan)
+      back.convolve(gy.storage.base, u.base, turned: true, into: gxFast.base, inBands: inBands)
+      close(gxFast, gxUnfolded, "case \(index), in bands: \(inBands): input gradient")
+    }
   }
 
   @Test("turning a filter permutes its transform: 0 with ∞ and 2 with ½ along each axis, an involution")

@@ -1,9 +1,21 @@
-extension Winograd.Plan {
+/// A Winograd convolution that can go a band of blocks at a time (`convolveInBands`): its
+/// transforms take a range of blocks held from `origin` on, and, `planesOutside`, go row by row
+/// (channel or output) and block by block; the output transform, for some outputs only.
+protocol WinogradBanded: WinogradTiling {
+  func inputTransform(
+    _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
+    _ panels: Winograd.Panels, _ runs: Winograd.BlockRuns, planesOutside: Bool)
+  func outputTransform(
+    _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
+    into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool, outputs rows: Range<Int>?)
+}
+
+extension Winograd {
   /// Floats of transformed tiles and their products a band holds at most (512 KiB): with the
   /// filters' transform, within a core's second-level cache (1 MiB here).
   static let bandFloats = 1 << 17
 
-  /// Filters' transform (16·outputs·channels floats) up to which a convolution goes in bands
+  /// Filters' transform (planes·outputs·channels floats) up to which a convolution goes in bands
   /// (1 MiB): every band reads all of it again, plane by plane, and a plane's filters (up to
   /// 64 KiB) stay in the second-level cache beside the band while the next plane's come from
   /// the third. Staged instead, the transformed tiles and products of Inception-v3's 80 → 192
@@ -12,17 +24,21 @@ extension Winograd.Plan {
   /// forward and back with bands up to 256 KiB of filters, 298–321 with bands up to 1 MiB;
   /// ResNet-18's 128 → 128 over 28×28, 27–30 against 24–27.
   static let bandFilterFloats = 1 << 18
+}
 
+extension Winograd.Plan: WinogradBanded {}
+
+extension WinogradBanded {
   /// Whether the convolution goes a band of blocks at a time. Few channels make the products
   /// short (32 multiply-adds a transformed value in Inception-v3's first layers) while the
   /// transforms, staged over all the tiles (22 MiB each way for 32 channels of 147×147 at batch 2),
   /// go to memory and back: the layer ran at a third of the products' speed.
-  var goesInBands: Bool { Self.planes * outputs * channels <= Self.bandFilterFloats }
+  var goesInBands: Bool { Self.planes * outputs * channels <= Winograd.bandFilterFloats }
 
   /// Blocks of 16 tiles in a band: as many as `bandFloats` holds, in pairs (the pair kernel
   /// reads the filters once for two blocks), one pair at least. (Bands of one block, Inception-v3's
   /// 80 → 192 over 2×73×73 ran its products a block at a time: `twelve_rows` was 5% of a profile.)
-  var bandBlocks: Int { Swift.max(2, (Self.bandFloats / (Self.planes * 16 * (channels + outputs))) & ~1) }
+  var bandBlocks: Int { Swift.max(2, (Winograd.bandFloats / (Self.planes * 16 * (channels + outputs))) & ~1) }
 
   /// A band of blocks at a time, each thread over its own blocks (`share`): the band's tiles
   /// transformed, multiplied plane by plane and transformed back while they are in the caches.

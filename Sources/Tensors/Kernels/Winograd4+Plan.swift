@@ -35,72 +35,90 @@ extension Winograd4 {
 
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [36, outputs, channels] is.
     /// `turned`: by the turned filters, `u` being the transform of [channels, outputs, 3, 3].
+    /// `inBands`: a band of blocks at a time (`convolveInBands`), or each stage over all the
+    /// tiles; by default as `goesInBands` says (tests compare the two).
+    func convolve(
+      _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+      inBands: Bool? = nil
+    ) {
+      let runs = Winograd.BlockRuns(self, width: 16)
+      let (rows, columns) = paddedSize
+      Scratch.with(n * channels * rows * columns + Self.room) { padded in
+        Winograd.pad(
+          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
+          into: padded, rows: rows, columns: columns)
+        if inBands ?? goesInBands {
+          convolveInBands(padded, u, turned: turned, into: y, runs)
+        } else {
+          convolveInStages(padded, u, turned: turned, into: y, runs)
+        }
+      }
+    }
+
     /// Each stage over all the tiles: every input transform, every product, every output
     /// transform.
-    func convolve(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>) {
-      let runs = Winograd.BlockRuns(self, width: 16)
+    private func convolveInStages(
+      _ padded: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
+      _ runs: Winograd.BlockRuns
+    ) {
       let (tilePanels, productPanels, blocks) = (tilePanels, productPanels, lanes / 16)
-      let (rows, columns) = paddedSize
       Scratch.with(tilePanels.count) { v in
         Scratch.with(productPanels.count) { m in
-          let (sv, sm, sy) = (Shared(v), Shared(m), Shared(y))
-          Scratch.with(n * channels * rows * columns + Self.room) { padded in
-            Winograd.pad(
-              UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
-              into: padded, rows: rows, columns: columns)
-            let sp = Shared(padded)
-            Kernels.parallel(blocks, work: 36 * channels * lanes) { range in
-              inputTransform(sp.pointer, blocks: range, into: sv.pointer, tilePanels, runs)
-            }
+          let (sv, sm, sy, sp) = (Shared(v), Shared(m), Shared(y), Shared(UnsafeMutablePointer(mutating: padded)))
+          Kernels.parallel(blocks, work: 36 * channels * lanes) { range in
+            inputTransform(sp.pointer, blocks: range, origin: 0, into: sv.pointer, tilePanels, runs, planesOutside: false)
           }
           products(u, v, turned: turned, into: m)
           Kernels.parallel(blocks, work: 36 * outputs * lanes) { range in
-            outputTransform(sm.pointer, blocks: range, productPanels, into: sy.pointer, runs)
+            outputTransform(
+              sm.pointer, blocks: range, origin: 0, productPanels, into: sy.pointer, runs, planesOutside: false, outputs: nil)
           }
         }
       }
     }
 
     /// `Bᵀ d B` of every 6×6 input block (four apart in both directions) of every plane of the
-    /// padded copy, for the tiles of `blocks`, a run of up to sixteen tiles at once, into `v`:
-    /// block by block and channel by channel.
-    private func inputTransform(
-      _ padded: UnsafePointer<Float>, blocks: Range<Int>, into v: UnsafeMutablePointer<Float>, _ panels: Winograd.Panels,
-      _ runs: Winograd.BlockRuns
+    /// padded copy, for the tiles of `blocks`, a run of up to sixteen tiles at once, into `v`,
+    /// which holds the blocks from `origin` on in `panels`: block by block and channel by
+    /// channel, or, `planesOutside`, channel by channel and block by block.
+    func inputTransform(
+      _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
+      _ panels: Winograd.Panels, _ runs: Winograd.BlockRuns, planesOutside: Bool
     ) {
       let (rows, columns) = paddedSize
       runs.withRuns { all, first in
-        for block in blocks {
-          for c in 0..<channels {
-            for run in all[first[block]..<first[block + 1]] {
-              let d = padded + ((run.sample * channels + c) * rows + 4 * run.ty) * columns + 4 * run.tx
-              fedsim_winograd4_input_run16(
-                d, Int64(columns), Int32(run.count), v + panels.offset(0, tile: run.t, row: c), Int64(panels.planeStride))
-            }
+        Winograd.Plan.visit(blocks, rows: 0..<channels, planesOutside: planesOutside) { block, c in
+          for run in all[first[block]..<first[block + 1]] {
+            let d = padded + ((run.sample * channels + c) * rows + 4 * run.ty) * columns + 4 * run.tx
+            fedsim_winograd4_input_run16(
+              d, Int64(columns), Int32(run.count), v + panels.offset(0, tile: run.t - 16 * origin, row: c),
+              Int64(panels.planeStride))
           }
         }
       }
     }
 
-    /// `Aᵀ m A` of the 36 products of each tile of `blocks`, its 4×4 outputs (cut at the
-    /// edges), a run of up to sixteen tiles at once, block by block and output by output.
-    private func outputTransform(
-      _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, _ panels: Winograd.Panels, into y: UnsafeMutablePointer<Float>,
-      _ runs: Winograd.BlockRuns
+    /// `Aᵀ m A` of the 36 products of each tile of `blocks` (`m` holding the blocks from `origin`
+    /// on in `panels`), its 4×4 outputs (cut at the edges), a run of up to sixteen tiles at once:
+    /// block by block and output by output, or, `planesOutside`, output by output and block by
+    /// block. `rows`: these outputs only (all when nil).
+    func outputTransform(
+      _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
+      into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool, outputs rows: Range<Int>?
     ) {
       runs.withRuns { all, first in
-        for block in blocks {
-          for o in 0..<outputs {
-            for run in all[first[block]..<first[block + 1]] {
-              let (top, left) = (4 * run.ty, 4 * run.tx)
-              let at = y + ((run.sample * outputs + o) * out.0 + top) * out.1 + left
-              fedsim_winograd4_output_run16(
-                m + panels.offset(0, tile: run.t, row: o), Int64(panels.planeStride), at, Int64(out.1),
-                Int32(Swift.min(4, out.0 - top)), Int32(Swift.min(4 * run.count, out.1 - left)))
-            }
+        Winograd.Plan.visit(blocks, rows: rows ?? 0..<outputs, planesOutside: planesOutside) { block, o in
+          for run in all[first[block]..<first[block + 1]] {
+            let (top, left) = (4 * run.ty, 4 * run.tx)
+            let at = y + ((run.sample * outputs + o) * out.0 + top) * out.1 + left
+            fedsim_winograd4_output_run16(
+              m + panels.offset(0, tile: run.t - 16 * origin, row: o), Int64(panels.planeStride), at, Int64(out.1),
+              Int32(Swift.min(4, out.0 - top)), Int32(Swift.min(4 * run.count, out.1 - left)))
           }
         }
       }
     }
   }
 }
+
+extension Winograd4.Plan: WinogradBanded {}

@@ -68,12 +68,19 @@ enum Winograd4 {
     let key = DerivedLayout(kind: .winograd4Filter, shape: s)
     if let cached = w.derived.withLock({ $0[key] }) { return cached }
     let u = TensorStorage(count: Plan.planes * s.o * s.c)
-    let (count, out) = (s.o * s.c, Shared(u.base))
-    Kernels.parallel((count + 15) / 16, work: 100 * count) { groups in
-      let first = 16 * groups.lowerBound
-      fedsim_winograd4_filter_transform16(w.base, Int64(first), Int64(Swift.min(16 * groups.upperBound, count) - first), Int64(count), out.pointer)
-    }
+    filterTransform(w.base, count: s.o * s.c, into: u.base)
     w.derived.withLock { $0[key] = u }
     return u
+  }
+
+  /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [36, count], sixteen at a time
+  /// (`fedsim_winograd4_filter_transform16`), the groups split over the threads.
+  static func filterTransform(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>) {
+    let out = Shared(u)
+    Kernels.parallel((count + 15) / 16, work: 100 * count) { groups in
+      let first = 16 * groups.lowerBound
+      let n = Swift.min(16 * groups.upperBound, count) - first
+      fedsim_winograd4_filter_transform16(w, Int64(first), Int64(n), Int64(count), out.pointer)
+    }
   }
 }
