@@ -27,19 +27,11 @@ struct Winograd4Tests {
     let s = ConvShape(input: [c.batch] + c.input, filter: [c.outputs, c.input[0], 3, 3], geometry: ConvGeometry(padding: c.padding))
     let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    var gen = SeededGenerator(seed: UInt64(index + 170))
-    let x = Tensor.uniform([s.n, s.c, s.h, s.w], low: -1, high: 1, using: &gen)
-    let w = Tensor.uniform([s.o, s.c, 3, 3], low: -1, high: 1, using: &gen)
-    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
-
-    let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
-    let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
+    let r = UnfoldedReference(s, seed: UInt64(index + 170))
+    let (x, w, gy, unfolded, gxUnfolded) = (r.x, r.w, r.gy, r.output, r.inputGradient)
     let u = TensorStorage(count: 36 * s.o * s.c)
     Winograd4.filterTransform(w.storage.base, count: s.o * s.c, into: u.base)
-    let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
-    let back = Winograd4.Plan(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
+    let back = Winograd4.Plan.inputGradient(s)
     for inBands in [false, true] {
       let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: .nan)
       Winograd4.Plan.forward(s).convolve(x.storage.base, u.base, turned: false, into: fast.base, inBands: inBands)

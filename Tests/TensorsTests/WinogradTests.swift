@@ -158,15 +158,8 @@ struct WinogradTests {
   private func compareWithUnfolded(_ s: ConvShape, threads: Int, seed: UInt64, _ what: String) {
     let hold = BLASThreadsHold(threads: threads)
     defer { hold.release() }
-    var gen = SeededGenerator(seed: seed)
-    let x = Tensor.uniform([s.n, s.c, s.h, s.w], low: -1, high: 1, using: &gen)
-    let w = Tensor.uniform([s.o, s.c, 3, 3], low: -1, high: 1, using: &gen)
-    let gy = Tensor.uniform(s.outputShape, low: -1, high: 1, using: &gen)
-
-    let unfolded = TensorStorage(count: Shape.count(s.outputShape))
-    Kernels.unfoldedConv2d(x.storage, w.storage, s, into: unfolded.base)
-    let gxUnfolded = TensorStorage(count: x.scalarCount, repeating: -7)
-    Kernels.unfoldedConv2dInputGradient(gy.storage.base, w.storage, s, into: gxUnfolded.base)
+    let r = UnfoldedReference(s, seed: seed)
+    let (x, w, gy, unfolded, gxUnfolded) = (r.x, r.w, r.gy, r.output, r.inputGradient)
     for inBands in [false, true] {
       let fast = TensorStorage(count: Shape.count(s.outputShape), repeating: 3)
       Winograd.conv2d(x.storage.base, w.storage, s, into: fast.base, inBands: inBands)

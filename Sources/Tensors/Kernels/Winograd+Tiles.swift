@@ -3,16 +3,11 @@ extension Winograd {
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
   /// the tiles go in blocks of 16, `lanes` being their count rounded up to whole blocks. The
   /// transformed tiles and their products lie in panels (`Winograd.Panels`).
-  struct Plan: WinogradTiling {
+  struct Plan: WinogradTiling, WinogradPlanned {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
     let outputs: Int
     let out: (Int, Int)
-
-    /// The forward pass of `s` (its filter gradient's tiles are the same).
-    static func forward(_ s: ConvShape) -> Plan {
-      Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
-    }
 
     var tilesDown: Int { (out.0 + 1) / 2 }
     var tilesAcross: Int { (out.1 + 1) / 2 }

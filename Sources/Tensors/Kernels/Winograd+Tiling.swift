@@ -26,3 +26,23 @@ extension WinogradTiling {
   var tilePanels: Winograd.Panels { Winograd.Panels(planes: Self.planes, rows: channels, blocks: lanes / 16) }
   var productPanels: Winograd.Panels { Winograd.Panels(planes: Self.planes, rows: outputs, blocks: lanes / 16) }
 }
+
+/// A 3×3 convolution's plan of F(2×2, 3×3) or F(4×4, 3×3) tiles, made from a layer's shape for
+/// its forward pass or for its input gradient.
+protocol WinogradPlanned {
+  init(n: Int, channels: Int, height: Int, width: Int, padding: (Int, Int), outputs: Int, out: (Int, Int))
+}
+
+extension WinogradPlanned {
+  /// The forward pass of `s` (its filter gradient's tiles are the same).
+  static func forward(_ s: ConvShape) -> Self {
+    Self(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
+  }
+
+  /// The input gradient of stride-1 `s`: the output gradient by the filters turned 180° with
+  /// their channels swapped, padded `2 − p`.
+  static func inputGradient(_ s: ConvShape) -> Self {
+    let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
+    return Self(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
+  }
+}

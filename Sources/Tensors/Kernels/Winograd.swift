@@ -67,9 +67,7 @@ enum Winograd {
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>,
     inBands: Bool? = nil
   ) {
-    let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
-    let plan = Plan(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
-    plan.convolve(gy, filters(w, s).base, turned: true, into: gx, inBands: inBands)
+    Plan.inputGradient(s).convolve(gy, filters(w, s).base, turned: true, into: gx, inBands: inBands)
   }
 
   /// The transformed filters of `w`, kept with it.

@@ -5,16 +5,11 @@ extension Winograd4 {
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`,
   /// in blocks of 16; the transformed tiles and their products lie in panels
   /// (`Winograd.Panels`), 36 planes of them, and go through `Winograd`'s products.
-  struct Plan: WinogradTiling {
+  struct Plan: WinogradTiling, WinogradPlanned {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
     let outputs: Int
     let out: (Int, Int)
-
-    /// The forward pass of `s`.
-    static func forward(_ s: ConvShape) -> Plan {
-      Plan(n: s.n, channels: s.c, height: s.h, width: s.w, padding: s.geo.padding, outputs: s.o, out: (s.oh, s.ow))
-    }
 
     var tilesDown: Int { (out.0 + 3) / 4 }
     var tilesAcross: Int { (out.1 + 3) / 4 }

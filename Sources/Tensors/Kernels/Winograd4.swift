@@ -58,9 +58,7 @@ enum Winograd4 {
   static func conv2dInputGradient(
     _ gy: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into gx: UnsafeMutablePointer<Float>
   ) {
-    let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
-    let plan = Plan(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
-    plan.convolve(gy, filters(w, s).base, turned: true, into: gx)
+    Plan.inputGradient(s).convolve(gy, filters(w, s).base, turned: true, into: gx)
   }
 
   /// The transformed filters of `w`, kept with it.
