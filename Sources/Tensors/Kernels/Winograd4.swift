@@ -18,8 +18,8 @@ import CGatherProduct
 /// the input's transform has small integer weights and the filters' and outputs' carry the
 /// scaling. Its rounding is about ten times F(2×2, 3×3)'s (float32 against float64 over 64
 /// channels of inputs in [0, 1]: relative error 1.7·10⁻⁶ median, 8.5·10⁻⁶ at most, against
-/// 1.5·10⁻⁷ and 5.7·10⁻⁷). Each stage runs over all the tiles (no bands, as `Winograd` has);
-/// the products are `Winograd`'s.
+/// 1.5·10⁻⁷ and 5.7·10⁻⁷). The products are `Winograd`'s, and a layer whose filters' transform
+/// is small goes a band of blocks at a time as `Winograd`'s does (`WinogradBanded`).
 ///
 /// On an Intel Emerald Rapids (one thread, `fedsim bench --big-layers`, ms an evaluation, F(4×4)
 /// against F(2×2)): ResNet-18's 64 → 64 over 56×56 9.1–9.3 against 11.0–11.8 each way, its
@@ -42,7 +42,9 @@ enum Winograd4 {
   }
 
   /// Fewer tiles than this go by F(2×2, 3×3), four times as many of its own: 48 takes
-  /// ResNet-18's 28×28 layers (49 tiles) and leaves its 14×14 (16).
+  /// ResNet-18's 28×28 layers (49 tiles) and leaves its 14×14 (16), where one block reads 9 MiB
+  /// of transformed filters for few products and lost: 11.7–13.4 ms an evaluation each way
+  /// against 9.1–10.4.
   static let minimumTiles = 48
 
   /// Where the AVX-512 transforms run (`winograd4_transforms.c`): there is no eight-lane one.
