@@ -4,7 +4,7 @@ import Synchronization
 /// One layout a kernel derives from its input (a convolution's, or batch norm's statistics).
 struct DerivedLayout: Hashable {
   enum Kind: Hashable {
-    case columns, padded, winogradFilter, winograd4Filter
+    case columns, padded, winogradFilter
     /// Batch norm's per-channel mean and `1/√(var + ε)` of the elements seen as `channels`
     /// planes of `plane` (ε by its bit pattern).
     case channelStatistics(epsilon: UInt32, channels: Int, plane: Int)

@@ -3,7 +3,7 @@ extension Winograd {
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`;
   /// the tiles go in blocks of 16, `lanes` being their count rounded up to whole blocks. The
   /// transformed tiles and their products lie in panels (`Winograd.Panels`).
-  struct Plan: WinogradTiling, WinogradPlanned {
+  struct Plan: WinogradPlanned {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
     let outputs: Int
@@ -62,17 +62,6 @@ extension Winograd {
     /// The padded copy's rows and columns: room for a run of eight from the last tile on (its
     /// columns are read sixteen at a time).
     var paddedSize: (rows: Int, columns: Int) { (2 * tilesDown + 2, 2 * tilesAcross + 16) }
-
-    /// Calls `body` with a zero-padded copy of the planes of `x`.
-    func withPaddedInput<R>(_ x: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
-      let (rows, columns) = paddedSize
-      return Scratch.with(n * channels * rows * columns) { copy in
-        Winograd.pad(
-          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
-          into: copy, rows: rows, columns: columns)
-        return body(copy)
-      }
-    }
 
     /// `Bᵀ d B` of every 4×4 input block `d` (two apart in both directions) of every plane of
     /// the padded copy, for the tiles of `blocks`, a run of up to eight tiles at once, into `v`,

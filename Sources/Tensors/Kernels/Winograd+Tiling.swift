@@ -29,8 +29,13 @@ extension WinogradTiling {
 
 /// A 3×3 convolution's plan of F(2×2, 3×3) or F(4×4, 3×3) tiles, made from a layer's shape for
 /// its forward pass or for its input gradient.
-protocol WinogradPlanned {
+protocol WinogradPlanned: WinogradTiling {
   init(n: Int, channels: Int, height: Int, width: Int, padding: (Int, Int), outputs: Int, out: (Int, Int))
+  var height: Int { get }
+  var width: Int { get }
+  var padding: (Int, Int) { get }
+  /// The rows and columns of each plane's zero-padded copy, which the input transform reads.
+  var paddedSize: (rows: Int, columns: Int) { get }
 }
 
 extension WinogradPlanned {
@@ -44,5 +49,16 @@ extension WinogradPlanned {
   static func inputGradient(_ s: ConvShape) -> Self {
     let padding = (2 - s.geo.padding.0, 2 - s.geo.padding.1)
     return Self(n: s.n, channels: s.o, height: s.oh, width: s.ow, padding: padding, outputs: s.c, out: (s.h, s.w))
+  }
+
+  /// Calls `body` with a zero-padded copy of the planes of `x`, and `room` floats after it.
+  func withPaddedInput<R>(_ x: UnsafePointer<Float>, room: Int = 0, _ body: (UnsafePointer<Float>) -> R) -> R {
+    let (rows, columns) = paddedSize
+    return Scratch.with(n * channels * rows * columns + room) { copy in
+      Winograd.pad(
+        UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
+        into: copy, rows: rows, columns: columns)
+      return body(copy)
+    }
   }
 }

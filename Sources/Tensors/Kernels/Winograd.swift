@@ -77,7 +77,8 @@ enum Winograd {
 
   /// The `planes` transforms of `w`'s `o·c` filters by `transform`, kept with `w`: a model's
   /// weights serve every evaluation of an attack, and a filter gradient's seed serves both
-  /// products of its pullback. (The shape tells which transform: one algorithm serves a shape.)
+  /// products of its pullback. (The shape tells which transform: one algorithm, F(2×2), F(4×4) or
+  /// F(2, 7), serves a shape's forward pass and input gradient.)
   static func transformedFilters(
     _ w: TensorStorage, _ s: ConvShape, planes: Int,
     _ transform: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void

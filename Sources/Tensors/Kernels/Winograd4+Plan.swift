@@ -5,7 +5,7 @@ extension Winograd4 {
   /// by `padding`, into `outputs` planes of `out`. Tile `t` of sample `b` is `b·perSample + t`,
   /// in blocks of 16; the transformed tiles and their products lie in panels
   /// (`Winograd.Panels`), 36 planes of them, and go through `Winograd`'s products.
-  struct Plan: WinogradTiling, WinogradPlanned {
+  struct Plan: WinogradPlanned {
     let n: Int, channels: Int, height: Int, width: Int
     let padding: (Int, Int)
     let outputs: Int
@@ -37,11 +37,7 @@ extension Winograd4 {
       inBands: Bool? = nil
     ) {
       let runs = Winograd.BlockRuns(self, width: 16)
-      let (rows, columns) = paddedSize
-      Scratch.with(n * channels * rows * columns + Self.room) { padded in
-        Winograd.pad(
-          UnsafeMutablePointer(mutating: x), planes: n * channels, height: height, width: width, padding: padding,
-          into: padded, rows: rows, columns: columns)
+      withPaddedInput(x, room: Self.room) { padded in
         if inBands ?? goesInBands {
           convolveInBands(padded, u, turned: turned, into: y, runs)
         } else {

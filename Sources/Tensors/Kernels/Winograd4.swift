@@ -65,12 +65,7 @@ enum Winograd4 {
 
   /// The transformed filters of `w`, kept with it.
   private static func filters(_ w: TensorStorage, _ s: ConvShape) -> TensorStorage {
-    let key = DerivedLayout(kind: .winograd4Filter, shape: s)
-    if let cached = w.derived.withLock({ $0[key] }) { return cached }
-    let u = TensorStorage(count: Plan.planes * s.o * s.c)
-    filterTransform(w.base, count: s.o * s.c, into: u.base)
-    w.derived.withLock { $0[key] = u }
-    return u
+    Winograd.transformedFilters(w, s, planes: Plan.planes) { filterTransform($0, count: $1, into: $2) }
   }
 
   /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [36, count], sixteen at a time
