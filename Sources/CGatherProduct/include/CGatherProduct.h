@@ -88,6 +88,14 @@ void fedsim_winograd4_input_run16(const float *d, int64_t columns, int32_t count
 void fedsim_winograd4_output_run16(
     const float *m, int64_t spread, float *y, int64_t ld, int32_t rows, int32_t columns);
 
+/// The same three eight lanes at a time in AVX2 with FMA (winograd4_transforms_avx2.c), the same
+/// values: runs of 1 to 8 tiles, 36 floats of each input row read from its start. Run only where
+/// fedsim_gather_product_available() returned 1.
+void fedsim_winograd4_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u);
+void fedsim_winograd4_input_run8(const float *d, int64_t columns, int32_t count, float *at, int64_t spread);
+void fedsim_winograd4_output_run8(
+    const float *m, int64_t spread, float *y, int64_t ld, int32_t rows, int32_t columns);
+
 /// Max pooling's choices over one h×w plane: for each of the oh×ow windows (kernel×kernel,
 /// `stride` apart, starting `padding` before the plane, the padding left out), the position
 /// r·w + c of its largest element as a float: the first of equals in row-major order, the last

@@ -36,7 +36,7 @@ extension Winograd4 {
       _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, turned: Bool, into y: UnsafeMutablePointer<Float>,
       inBands: Bool? = nil
     ) {
-      let runs = Winograd.BlockRuns(self, width: 16)
+      let runs = Winograd.BlockRuns(self, width: Winograd.wideTransforms ? 16 : 8)
       withPaddedInput(x, room: Self.room) { padded in
         if inBands ?? goesInBands {
           convolveInBands(padded, u, turned: turned, into: y, runs)
@@ -69,7 +69,7 @@ extension Winograd4 {
     }
 
     /// `Bᵀ d B` of every 6×6 input block (four apart in both directions) of every plane of the
-    /// padded copy, for the tiles of `blocks`, a run of up to sixteen tiles at once, into `v`,
+    /// padded copy, for the tiles of `blocks`, a run of `runs.width` (16 or 8) tiles at once, into `v`,
     /// which holds the blocks from `origin` on in `panels`: block by block and channel by
     /// channel, or, `planesOutside`, channel by channel and block by block.
     func inputTransform(
@@ -77,11 +77,12 @@ extension Winograd4 {
       _ panels: Winograd.Panels, _ runs: Winograd.BlockRuns, planesOutside: Bool
     ) {
       let (rows, columns) = paddedSize
+      let wide = runs.width == 16
       runs.withRuns { all, first in
         Winograd.Plan.visit(blocks, rows: 0..<channels, planesOutside: planesOutside) { block, c in
           for run in all[first[block]..<first[block + 1]] {
             let d = padded + ((run.sample * channels + c) * rows + 4 * run.ty) * columns + 4 * run.tx
-            fedsim_winograd4_input_run16(
+            (wide ? fedsim_winograd4_input_run16 : fedsim_winograd4_input_run8)(
               d, Int64(columns), Int32(run.count), v + panels.offset(0, tile: run.t - 16 * origin, row: c),
               Int64(panels.planeStride))
           }
@@ -90,19 +91,20 @@ extension Winograd4 {
     }
 
     /// `Aᵀ m A` of the 36 products of each tile of `blocks` (`m` holding the blocks from `origin`
-    /// on in `panels`), its 4×4 outputs (cut at the edges), a run of up to sixteen tiles at once:
+    /// on in `panels`), its 4×4 outputs (cut at the edges), a run of up to sixteen (or eight) tiles at once:
     /// block by block and output by output, or, `planesOutside`, output by output and block by
     /// block. `rows`: these outputs only (all when nil).
     func outputTransform(
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
       into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool, outputs rows: Range<Int>?
     ) {
+      let wide = runs.width == 16
       runs.withRuns { all, first in
         Winograd.Plan.visit(blocks, rows: rows ?? 0..<outputs, planesOutside: planesOutside) { block, o in
           for run in all[first[block]..<first[block + 1]] {
             let (top, left) = (4 * run.ty, 4 * run.tx)
             let at = y + ((run.sample * outputs + o) * out.0 + top) * out.1 + left
-            fedsim_winograd4_output_run16(
+            (wide ? fedsim_winograd4_output_run16 : fedsim_winograd4_output_run8)(
               m + panels.offset(0, tile: run.t - 16 * origin, row: o), Int64(panels.planeStride), at, Int64(out.1),
               Int32(Swift.min(4, out.0 - top)), Int32(Swift.min(4 * run.count, out.1 - left)))
           }

@@ -47,8 +47,10 @@ enum Winograd4 {
   /// against 9.1–10.4.
   static let minimumTiles = 48
 
-  /// Where the AVX-512 transforms run (`winograd4_transforms.c`): there is no eight-lane one.
-  static let enabled = Winograd.wideTransforms
+  /// Where the transforms run: sixteen lanes at a time in AVX-512 (`winograd4_transforms.c`)
+  /// where `Winograd.wideTransforms`, else eight in AVX2 (`winograd4_transforms_avx2.c`), the
+  /// same values; a CPU without AVX2 and FMA keeps F(2×2, 3×3).
+  static let enabled = Winograd.panelKernel
 
   /// `y = conv2d(x, w)`.
   static func conv2d(_ x: UnsafePointer<Float>, _ w: TensorStorage, _ s: ConvShape, into y: UnsafeMutablePointer<Float>) {
@@ -68,14 +70,17 @@ enum Winograd4 {
     Winograd.transformedFilters(w, s, planes: Plan.planes) { filterTransform($0, count: $1, into: $2) }
   }
 
-  /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [36, count], sixteen at a time
-  /// (`fedsim_winograd4_filter_transform16`), the groups split over the threads.
+  /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [36, count], sixteen (or
+  /// eight) at a time (`fedsim_winograd4_filter_transform16`, `…8`), the groups split over the
+  /// threads.
   static func filterTransform(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>) {
     let out = Shared(u)
-    Kernels.parallel((count + 15) / 16, work: 100 * count) { groups in
-      let first = 16 * groups.lowerBound
-      let n = Swift.min(16 * groups.upperBound, count) - first
-      fedsim_winograd4_filter_transform16(w, Int64(first), Int64(n), Int64(count), out.pointer)
+    let (width, transform) = Winograd.wideTransforms
+      ? (16, fedsim_winograd4_filter_transform16) : (8, fedsim_winograd4_filter_transform8)
+    Kernels.parallel((count + width - 1) / width, work: 100 * count) { groups in
+      let first = width * groups.lowerBound
+      let n = Swift.min(width * groups.upperBound, count) - first
+      transform(w, Int64(first), Int64(n), Int64(count), out.pointer)
     }
   }
 }
