@@ -18,12 +18,16 @@ import CGatherProduct
 enum Winograd {
   /// Below this many tiles the 16 products are bound by reading the transformed filters (16
   /// floats a filter against the unfolded product's 9, each used once a tile). Through the AVX2
-  /// kernel one block of 16 tiles suffices for the forward pass (Zen 3, one thread, ms an
-  /// evaluation): ResNet-18's 512 → 512 over 7×7 took 18.5–19.6 against 27.7–28.2 unfolded,
-  /// DenseNet-121's 128 → 32 over 7×7 4.6 against 5.7; the input gradient reads its filters
-  /// turned and has a rule of its own (`minimumTurnedTiles`). Through BLAS a block at a time
-  /// (no AVX2), 49 tiles, as measured for the AVX2 kernel before that rule. Through the AVX-512 kernels, which fetch filters read transposed ahead, one block of 16
-  /// tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
+  /// kernel one block of 16 tiles suffices (Zen 3, one thread, ms an evaluation, forward pass and
+  /// input gradient together): ResNet-18's 512 → 512 over 7×7 took 52–55 this way against 57
+  /// unfolded, Inception-v3's 448 → 384 over 2×8×8 (32 tiles) 37 against 59, DenseNet-121's
+  /// 128 → 32 over 7×7 9.4 against 12.4. Taken alone the input gradient, which reads its filters
+  /// turned, six rows lying together a step, was slower than unfolded on ResNet-18's 16 MiB of
+  /// them (32–34 against 29–30); but the seed's filters in the DLG objective's second backward
+  /// pass serve a forward pass and an input gradient, transformed once for both, and with the
+  /// forward pass alone by Winograd the pair took longer than either way (59–64 and 54). Through
+  /// BLAS a block at a time (no AVX2), 49 tiles. Through the AVX-512 kernels, which fetch
+  /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
   /// pass in 16–17 against 22–24 unfolded, its input gradient in 24–27 against 25–26;
   /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
   /// gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
@@ -31,22 +35,7 @@ enum Winograd {
   /// forward pass took 34–40 ms an evaluation against 29–33 unfolded, the input gradient 49
   /// against 33–38; two blocks (Inception-v3's 448 → 384 over 2×8×8, 32 tiles) still gain:
   /// input gradient 22–24 against 25–27 unfolded.
-  static let minimumTiles = !panelKernel ? 49 : !wideTransforms ? 16 : intel ? 32 : 16
-
-  /// Through the AVX2 kernel, an input gradient with fewer tiles than this goes by Winograd
-  /// only while its transformed filters fit in 1 MiB (16·o·c floats). Read turned, six rows of
-  /// them lie together at each step, so each line is fetched anew for two or three panels; over
-  /// ResNet-18's 16 MiB (512 → 512 over 7×7) that took 32.2–33.8 ms an evaluation against
-  /// 28.9–29.5 unfolded (fetching them ahead, as the AVX-512 kernels do, did not help), while
-  /// DenseNet-121's 256 KiB (128 → 32 over 7×7) took 4.8 against 6.7. The AVX-512 kernels read
-  /// sixteen rows, a line, a step (`fedsim_panel_product16`).
-  static let minimumTurnedTiles = 49
-
-  /// Whether an input gradient reads so many transformed filters over so few tiles that the
-  /// AVX2 kernel loses to the unfolded product (`minimumTurnedTiles`).
-  static func turnedTooThin(_ s: ConvShape) -> Bool {
-    panelKernel && !wideTransforms && tiles(s) < minimumTurnedTiles && 16 * s.o * s.c * 4 > 1 << 20
-  }
+  static let minimumTiles = !panelKernel ? 49 : wideTransforms && intel ? 32 : 16
 
   /// Whether the CPU is Intel's, for the choices measured per vendor.
   static let intel = fedsim_cpu_is_intel() != 0
@@ -69,7 +58,7 @@ enum Winograd {
 
   /// Whether its input gradient does: the transposed convolution needs padding `2 − p ≥ 0`.
   static func servesInputGradient(_ s: ConvShape) -> Bool {
-    servesForward(s) && s.geo.padding.0 <= 2 && s.geo.padding.1 <= 2 && !turnedTooThin(s)
+    servesForward(s) && s.geo.padding.0 <= 2 && s.geo.padding.1 <= 2
   }
 
   /// `y = conv2d(x, w)`. `inBands`: see `Plan.convolve`.
