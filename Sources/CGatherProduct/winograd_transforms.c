@@ -1,6 +1,7 @@
 // Winograd F(2×2, 3×3)'s filter, input and output transforms sixteen lanes at a time in
 // AVX-512 (Sources/Tensors/Kernels/Winograd+Filters.swift, Winograd+Lanes.swift and
-// Winograd+Tiles.swift hold the eight-lane ones they match bit for bit).
+// Winograd+Tiles.swift hold the eight-lane ones they match bit for bit), and the filter
+// transform eight lanes at a time in AVX2.
 #include "CGatherProduct.h"
 
 #if defined(__x86_64__)
@@ -125,6 +126,50 @@ AVX512 void fedsim_winograd_output_run16(
   }
 }
 
+// The filter transform eight lanes at a time in AVX2 with FMA, for CPUs without AVX-512: the
+// same additions in the same order (APPLY8), so the same values. In Swift's eight-lane vectors
+// (Winograd.filterTransform, the portable path) it compiled to scalar arithmetic and spills, and
+// a seed's transforms took 3.6% of a ResNet-18 evaluation on Zen 3.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+#define APPLY8(v0, v1, v2, o0, o1, o2, o3)                                            \
+  o0 = v0;                                                                            \
+  o1 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(v0, v1), v2));                 \
+  o2 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(v0, v1), v2));                 \
+  o3 = v2;
+
+AVX2 void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256i nine = _mm256_setr_epi32(0, 9, 18, 27, 36, 45, 54, 63);
+  const __m256i ramp = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t f = first; f < first + n; f += 8) {
+    const int lanes = first + n - f < 8 ? (int)(first + n - f) : 8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), ramp);
+    const float *g = w + 9 * f;
+    // The five lines of the eight filters 2·AHEAD groups of eight on (as the sixteen-lane one
+    // fetches its nine).
+    for (int line = 0; line < 5; line++) _mm_prefetch((const char *)(g + 144 * AHEAD + 16 * line), _MM_HINT_T0);
+    __m256 t[9];
+    for (int k = 0; k < 9; k++) {
+      t[k] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), g + k, nine, _mm256_castsi256_ps(mask), 4);
+    }
+    __m256 c[3][4];  // down the columns: column j of g into four values
+    for (int j = 0; j < 3; j++) { APPLY8(t[j], t[3 + j], t[6 + j], c[j][0], c[j][1], c[j][2], c[j][3]) }
+    for (int r = 0; r < 4; r++) {  // along the rows: elements 4r … 4r + 3
+      __m256 o[4];
+      APPLY8(c[0][r], c[1][r], c[2][r], o[0], o[1], o[2], o[3])
+      for (int e = 0; e < 4; e++) {
+        float *at = u + (4 * r + e) * count + f;
+        if (lanes == 8) {
+          _mm256_storeu_ps(at, o[e]);
+        } else {
+          _mm256_maskstore_ps(at, mask, o[e]);
+        }
+      }
+    }
+  }
+}
+
 #else
 
 void fedsim_winograd_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
@@ -139,6 +184,10 @@ void fedsim_winograd_input_run16(
 void fedsim_winograd_output_run16(
     const float *m, int64_t spread, int32_t count, float *row0, float *row1, int32_t columns) {
   (void)m; (void)spread; (void)count; (void)row0; (void)row1; (void)columns;
+}
+
+void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
+  (void)w; (void)first; (void)n; (void)count; (void)u;
 }
 
 #endif

@@ -86,7 +86,7 @@ struct WinogradTests {
     let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
     let (wide, eight) = Self.unwritten(16 * count)
     Winograd.filterTransform(w.storage.base, count: count, into: wide.base, wide: true)
-    Winograd.filterTransform(w.storage.base, count: count, into: eight.base, wide: false)
+    Winograd.filterTransform(w.storage.base, count: count, into: eight.base, wide: false, vector: false)
     let differing = (0..<16 * count).filter { wide.base[$0].bitPattern != eight.base[$0].bitPattern }
     #expect(differing.isEmpty, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)")
     // And one filter by the definition, G g Gᵀ in Double.
@@ -100,6 +100,24 @@ struct WinogradTests {
         #expect(abs(Double(wide.base[(4 * i + j) * count + f]) - sum) < 1e-6, "element \(i), \(j)")
       }
     }
+  }
+
+  /// The filter transform eight filters a group in AVX2 against Swift's eight lanes, bit for
+  /// bit: whole groups and a short last one (37 = 4·8 + 5), split over two threads.
+  @Test(
+    "the AVX2 filter transform gives the Swift one's values",
+    .enabled(if: Winograd.panelKernel, "needs AVX2 and FMA: else Swift's transform serves"),
+    arguments: [37, 4099])
+  func vectorFilterTransform(count: Int) throws {
+    let hold = BLASThreadsHold(threads: 2)
+    defer { hold.release() }
+    var gen = SeededGenerator(seed: 94)
+    let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
+    let (vector, swift) = Self.unwritten(16 * count)
+    Winograd.filterTransform(w.storage.base, count: count, into: vector.base, wide: false, vector: true)
+    Winograd.filterTransform(w.storage.base, count: count, into: swift.base, wide: false, vector: false)
+    let differing = (0..<16 * count).filter { vector.base[$0].bitPattern != swift.base[$0].bitPattern }
+    #expect(differing.count == 0, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)")
   }
 
   /// The input transform sixteen tiles a run in AVX-512 against eight in Swift, bit for bit:

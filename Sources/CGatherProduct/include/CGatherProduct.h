@@ -59,6 +59,9 @@ void fedsim_panel_product16_pair(
 /// in AVX-512, the same values bit for bit as Winograd.filterTransform's eight lanes. Runs only
 /// where fedsim_panel_product_wide() returned 1.
 void fedsim_winograd_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u);
+/// The same eight filters at a time in AVX2 with FMA, the same values. Runs only where
+/// fedsim_gather_product_available() returned 1.
+void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u);
 
 /// Winograd F(2×2, 3×3)'s `Bᵀ d B` of a run of `count` (1 to 16) consecutive tiles, the rows of
 /// the first tile's 4×4 input block at d + r·columns (tile k's two columns on): element ξ of tile

@@ -4,19 +4,23 @@ extension Winograd {
   /// `G g Gᵀ` of each of the `count` 3×3 filters of `w` into `u` [16, count]: eight filters at a
   /// time in the lanes, so that each of the 16 planes is written in whole runs (a filter's 16
   /// values land `count` apart). A seed's filters are transformed at every evaluation.
-  /// `wide`: sixteen at a time in AVX-512 (`fedsim_winograd_filter_transform16`), the same
-  /// values: eight lanes in Swift compile to scalar arithmetic and spills, and a seed's
-  /// transforms took 5% of a ResNet-18 evaluation on Zen 5 that way, 3% wide. Tests compare the two.
+  /// `wide`: sixteen at a time in AVX-512 (`fedsim_winograd_filter_transform16`), else, `vector`,
+  /// eight at a time in AVX2 (`fedsim_winograd_filter_transform8`), the same values: eight lanes
+  /// in Swift (the portable path) compile to scalar arithmetic and spills, and a seed's
+  /// transforms took 5% of a ResNet-18 evaluation on Zen 5 that way, 3% wide; 3.6% on Zen 3.
+  /// Tests compare the three.
   static func filterTransform(
     _ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>,
-    wide: Bool = Winograd.wideTransforms
+    wide: Bool = Winograd.wideTransforms, vector: Bool = Winograd.panelKernel
   ) {
     let u = Shared(u)
-    if wide {
-      return Kernels.parallel((count + 15) / 16, work: 25 * count) { groups in
-        let first = 16 * groups.lowerBound
-        let n = Swift.min(16 * groups.upperBound, count) - first
-        fedsim_winograd_filter_transform16(w, Int64(first), Int64(n), Int64(count), u.pointer)
+    if wide || vector {
+      let (width, transform) = wide
+        ? (16, fedsim_winograd_filter_transform16) : (8, fedsim_winograd_filter_transform8)
+      return Kernels.parallel((count + width - 1) / width, work: 25 * count) { groups in
+        let first = width * groups.lowerBound
+        let n = Swift.min(width * groups.upperBound, count) - first
+        transform(w, Int64(first), Int64(n), Int64(count), u.pointer)
       }
     }
     Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
