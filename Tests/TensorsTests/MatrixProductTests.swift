@@ -32,24 +32,26 @@ struct MatrixProductTests {
     (512, 49, 600, false, false, 1, 0),  // computed turned (49 columns fill 4 vectors badly)
     (300, 49, 70, true, false, 0.5, 1),  // turned, and added to c
     (200, 7, 33, false, true, -1, 0.25),  // turned, one short panel of 7 rows
+    (512, 600, 49, false, true, 1, 0),  // a short reduction into a large output: FedSim's in AVX2 too
   ]
 
   /// On one thread, and on three (a large product cut into a block of rows or of
   /// columns a thread). The threads are the process's: a suite running beside this one
   /// may set them too, and the results must not depend on them.
-  @Test("equals a float64 product, edges and blocks included", arguments: 0..<17, [1, 3])
+  @Test("equals a float64 product, edges and blocks included", arguments: 0..<18, [1, 3])
   func matchesFloat64(index: Int, threads: Int) throws {
     check(index: index, threads: threads, direct: false)
   }
 
   /// FedSim's own product called directly, whatever `gemm` would choose: in AVX2, `gemm` takes
-  /// it only for products a layer's kept filters serve (`Kernels.ownProduct`), so its other
+  /// it only for products a layer's kept filters serve and short reductions into large outputs
+  /// (`Kernels.ownProduct`), so its other
   /// paths (packed rows, c not turned, alpha and beta over several blocks of steps) are held to
   /// float64 here.
   @Test(
     "FedSim's own product, called directly, equals a float64 product",
     .enabled(if: Kernels.widerProducts, "FedSim's own product runs only with AVX2 and FMA, or AVX-512"),
-    arguments: 0..<17)
+    arguments: 0..<18)
   func ownMatchesFloat64(index: Int) {
     check(index: index, threads: 1, direct: true)
   }
@@ -166,7 +168,7 @@ struct MatrixProductTests {
       }
     }
     let path =
-      !Kernels.ownProduct(transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n) && !direct ? "OpenBLAS"
+      !Kernels.ownProduct(transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n, k: t.k) && !direct ? "OpenBLAS"
       : fedsim_panel_product_wide() != 0 ? "FedSim's, AVX-512" : "FedSim's, AVX2"
     #expect(worst < 1e-5, "worst error \(worst) relative to the sum of |products| (\(path))")
   }
