@@ -13,12 +13,15 @@
 // Groups of sixteen filters ahead that their lines are fetched.
 enum { AHEAD = 8 };
 
-// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] applied to (v0, v1, v2), in the Swift one's order.
-#define APPLY(v0, v1, v2, o0, o1, o2, o3)                                             \
-  o0 = v0;                                                                            \
-  o1 = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(v0, v1), v2));                 \
-  o2 = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(v0, v1), v2));                 \
+// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] applied to (v0, v1, v2), in the Swift one's order, by the
+// vector operations `add`, `sub` and `mul` of one width (APPLY: AVX-512; APPLY8: AVX2).
+#define APPLY_BY(add, sub, mul, v0, v1, v2, o0, o1, o2, o3) \
+  o0 = v0;                                                  \
+  o1 = mul(half, add(add(v0, v1), v2));                     \
+  o2 = mul(half, add(sub(v0, v1), v2));                     \
   o3 = v2;
+#define APPLY(...) APPLY_BY(_mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, __VA_ARGS__)
+#define APPLY8(...) APPLY_BY(_mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, __VA_ARGS__)
 
 AVX512 void fedsim_winograd_filter_transform16(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
   const __m512 half = _mm512_set1_ps(0.5f);
@@ -131,12 +134,6 @@ AVX512 void fedsim_winograd_output_run16(
 // (Winograd.filterTransform, the portable path) it compiled to scalar arithmetic and spills, and
 // a seed's transforms took 3.6% of a ResNet-18 evaluation on Zen 3.
 #define AVX2 __attribute__((target("avx2,fma")))
-
-#define APPLY8(v0, v1, v2, o0, o1, o2, o3)                                            \
-  o0 = v0;                                                                            \
-  o1 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(v0, v1), v2));                 \
-  o2 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(v0, v1), v2));                 \
-  o3 = v2;
 
 AVX2 void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
   const __m256 half = _mm256_set1_ps(0.5f);

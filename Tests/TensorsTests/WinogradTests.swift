@@ -80,15 +80,7 @@ struct WinogradTests {
     Self.needsAVX512,
     arguments: [37, 4099])
   func wideFilterTransform(count: Int) throws {
-    let hold = BLASThreadsHold(threads: 2)
-    defer { hold.release() }
-    var gen = SeededGenerator(seed: 93)
-    let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
-    let (wide, eight) = Self.unwritten(16 * count)
-    Winograd.filterTransform(w.storage.base, count: count, into: wide.base, wide: true)
-    Winograd.filterTransform(w.storage.base, count: count, into: eight.base, wide: false, vector: false)
-    let differing = (0..<16 * count).filter { wide.base[$0].bitPattern != eight.base[$0].bitPattern }
-    #expect(differing.isEmpty, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)")
+    let (w, wide) = Self.filterTransformsMatchSwift(count: count, seed: 93, wide: true)
     // And one filter by the definition, G g Gᵀ in Double.
     let f = count - 1
     let g = (0..<9).map { Double(w.storage.base[9 * f + $0]) }
@@ -109,15 +101,27 @@ struct WinogradTests {
     .enabled(if: Winograd.panelKernel, "needs AVX2 and FMA: else Swift's transform serves"),
     arguments: [37, 4099])
   func vectorFilterTransform(count: Int) throws {
+    _ = Self.filterTransformsMatchSwift(count: count, seed: 94, wide: false)
+  }
+
+  /// `count` random filters transformed by C (sixteen lanes in AVX-512 when `wide`, else eight
+  /// in AVX2) and by Swift's eight lanes, over two threads: expects the same bits, and returns
+  /// the filters and the C transform's result.
+  static func filterTransformsMatchSwift(
+    count: Int, seed: UInt64, wide: Bool, sourceLocation: SourceLocation = #_sourceLocation
+  ) -> (Tensor, TensorStorage) {
     let hold = BLASThreadsHold(threads: 2)
     defer { hold.release() }
-    var gen = SeededGenerator(seed: 94)
+    var gen = SeededGenerator(seed: seed)
     let w = Tensor.uniform([count * 9], low: -1, high: 1, using: &gen)
-    let (vector, swift) = Self.unwritten(16 * count)
-    Winograd.filterTransform(w.storage.base, count: count, into: vector.base, wide: false, vector: true)
+    let (vector, swift) = unwritten(16 * count)
+    Winograd.filterTransform(w.storage.base, count: count, into: vector.base, wide: wide, vector: true)
     Winograd.filterTransform(w.storage.base, count: count, into: swift.base, wide: false, vector: false)
     let differing = (0..<16 * count).filter { vector.base[$0].bitPattern != swift.base[$0].bitPattern }
-    #expect(differing.count == 0, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)")
+    #expect(
+      differing.count == 0, "\(differing.count) of \(16 * count) differ, the first at \(differing.first ?? -1)",
+      sourceLocation: sourceLocation)
+    return (w, vector)
   }
 
   /// The input transform sixteen tiles a run in AVX-512 against eight in Swift, bit for bit:
