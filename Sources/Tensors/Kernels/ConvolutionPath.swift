@@ -1,8 +1,9 @@
 /// The way a convolution's pass is computed, chosen by its shape (the first that serves it, in
 /// this order): depthwise or narrow layers directly, wide 3×3 stride-1 layers by Winograd's
-/// F(4×4, 3×3) over many tiles where AVX2 or AVX-512 runs its transforms (forward and input gradient
-/// only) and else by F(2×2, 3×3), wide 1×7 and 7×1 ones by F(2, 7) along one axis (forward and
-/// input gradient only), the rest by unfolding into column matrices and a matrix product.
+/// F(4×4, 3×3) over many tiles where AVX2 or AVX-512 runs its transforms (forward and input
+/// gradient only) and else by F(2×2, 3×3), wide 1×7 and 7×1 ones by F(2, 7) along one axis
+/// (forward and input gradient only), the rest by unfolding into column matrices and a matrix
+/// product.
 enum ConvolutionPath: String, Sendable {
   case depthwise, direct, winograd
   case winograd4 = "winograd 4×4"

@@ -27,8 +27,9 @@ enum Winograd {
   /// pass serve a forward pass and an input gradient, transformed once for both, and with the
   /// forward pass alone by Winograd the pair took longer than either way (59–64 and 54). Through
   /// BLAS a block at a time (no AVX2), 49 tiles. Through the AVX-512 kernels, which fetch
-  /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
-  /// pass in 16–17 against 22–24 unfolded, its input gradient in 24–27 against 25–26;
+  /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation):
+  /// ResNet-18's 512 → 512 over 7×7 ran its forward pass in 16–17 against 22–24 unfolded, its
+  /// input gradient in 24–27 against 25–26;
   /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
   /// gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
   /// model 207, 2026-12-07) read those 16 MiB of filters slower: there the 512 → 512 layers'
@@ -42,8 +43,10 @@ enum Winograd {
 
   /// Whether the transforms run sixteen lanes at a time in AVX-512 (filters:
   /// `fedsim_winograd_filter_transform16`; tiles: `fedsim_winograd_input_run16`,
-  /// `fedsim_winograd_output_run16`) rather than eight in Swift: the same values. Alternated at one thread on Zen 5, whole evaluations took 1.5–3% less
-  /// (Inception-v3 835–842 → 817–833 ms, ResNet-18 131–134 → 127–129, DenseNet-121 292–296 →
+  /// `fedsim_winograd_output_run16`) rather than eight (tiles in Swift, filters in AVX2 C,
+  /// `fedsim_winograd_filter_transform8`): the same values. Alternated at one thread on Zen 5,
+  /// whole evaluations took 1.5–3% less (Inception-v3 835–842 → 817–833 ms, ResNet-18
+  /// 131–134 → 127–129, DenseNet-121 292–296 →
   /// 287–290); the transforms went from 7% of an Inception-v3 profile to 5%.
   static let wideTransforms = fedsim_panel_product_wide() != 0
 

@@ -69,9 +69,9 @@ extension Winograd4 {
     }
 
     /// `Bᵀ d B` of every 6×6 input block (four apart in both directions) of every plane of the
-    /// padded copy, for the tiles of `blocks`, a run of `runs.width` (16 or 8) tiles at once, into `v`,
-    /// which holds the blocks from `origin` on in `panels`: block by block and channel by
-    /// channel, or, `planesOutside`, channel by channel and block by block.
+    /// padded copy, for the tiles of `blocks`, a run of up to `runs.width` (16 or 8) tiles at
+    /// once, into `v`, which holds the blocks from `origin` on in `panels`: block by block and
+    /// channel by channel, or, `planesOutside`, channel by channel and block by block.
     func inputTransform(
       _ padded: UnsafePointer<Float>, blocks: Range<Int>, origin: Int, into v: UnsafeMutablePointer<Float>,
       _ panels: Winograd.Panels, _ runs: Winograd.BlockRuns, planesOutside: Bool
@@ -91,9 +91,9 @@ extension Winograd4 {
     }
 
     /// `Aᵀ m A` of the 36 products of each tile of `blocks` (`m` holding the blocks from `origin`
-    /// on in `panels`), its 4×4 outputs (cut at the edges), a run of up to sixteen (or eight) tiles at once:
-    /// block by block and output by output, or, `planesOutside`, output by output and block by
-    /// block. `rows`: these outputs only (all when nil).
+    /// on in `panels`), its 4×4 outputs (cut at the edges), a run of up to `runs.width` tiles at
+    /// once: block by block and output by output, or, `planesOutside`, output by output and block
+    /// by block. `rows`: these outputs only (all when nil).
     func outputTransform(
       _ m: UnsafeMutablePointer<Float>, blocks: Range<Int>, origin: Int, _ panels: Winograd.Panels,
       into y: UnsafeMutablePointer<Float>, _ runs: Winograd.BlockRuns, planesOutside: Bool, outputs rows: Range<Int>?
