@@ -46,8 +46,8 @@ enum Winograd {
   /// `fedsim_winograd_output_run16`) rather than eight (tiles in Swift, filters in AVX2 C,
   /// `fedsim_winograd_filter_transform8`): the same values. Alternated at one thread on Zen 5,
   /// whole evaluations took 1.5–3% less (Inception-v3 835–842 → 817–833 ms, ResNet-18
-  /// 131–134 → 127–129, DenseNet-121 292–296 →
-  /// 287–290); the transforms went from 7% of an Inception-v3 profile to 5%.
+  /// 131–134 → 127–129, DenseNet-121 292–296 → 287–290); the transforms went from 7% of an
+  /// Inception-v3 profile to 5%.
   static let wideTransforms = fedsim_panel_product_wide() != 0
 
   /// A convolution's tiles: two by two outputs of every image.
