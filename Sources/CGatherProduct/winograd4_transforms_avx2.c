@@ -68,13 +68,12 @@ AVX2 void fedsim_winograd4_input_run8(const float *d, int64_t columns, int32_t c
   __m256 c[6][6];  // c[r][j]: column j of row r of each tile's block
   for (int r = 0; r < 6; r++) {
     const float *row = d + r * columns;
-    __m256 a[4], b[4];  // tiles k and k + 4: their columns 0…3 (a) and 4…7 (b)
-    for (int k = 0; k < 4; k++) {
-      a[k] = _mm256_loadu2_m128(row + 4 * k + 16, row + 4 * k);
-      b[k] = _mm256_loadu2_m128(row + 4 * k + 20, row + 4 * k + 4);
-    }
+    // Tiles k and k + 4: their columns 0…3 in a[k], 4…7 in a[k + 1] (tile k's columns 4…7 are
+    // tile k + 1's 0…3).
+    __m256 a[5];
+    for (int k = 0; k < 5; k++) a[k] = _mm256_loadu2_m128(row + 4 * k + 16, row + 4 * k);
     columns_of(a, 4, c[r]);
-    columns_of(b, 2, c[r] + 4);
+    columns_of(a + 1, 2, c[r] + 4);
   }
   __m256 o[36];
   input_block(c, o);
