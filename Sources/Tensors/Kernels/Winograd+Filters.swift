@@ -13,16 +13,12 @@ extension Winograd {
     _ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>,
     wide: Bool = Winograd.wideTransforms, vector: Bool = Winograd.panelKernel
   ) {
-    let u = Shared(u)
     if wide || vector {
       let (width, transform) = wide
         ? (16, fedsim_winograd_filter_transform16) : (8, fedsim_winograd_filter_transform8)
-      return Kernels.parallel((count + width - 1) / width, work: 25 * count) { groups in
-        let first = width * groups.lowerBound
-        let n = Swift.min(width * groups.upperBound, count) - first
-        transform(w, Int64(first), Int64(n), Int64(count), u.pointer)
-      }
+      return inGroups(w, count: count, of: width, work: 25 * count, into: u, transform)
     }
+    let u = Shared(u)
     Kernels.parallel((count + 7) / 8, work: 25 * count) { groups in
       for group in groups {
         let first = 8 * group
@@ -45,6 +41,20 @@ extension Winograd {
           }
         }
       }
+    }
+  }
+
+  /// A C filter transform (`fedsim_winograd_filter_transform16` and the like) of the `count`
+  /// filters of `w` into `u`, in groups of `width` (its lanes), the groups split over the threads.
+  static func inGroups(
+    _ w: UnsafePointer<Float>, count: Int, of width: Int, work: Int, into u: UnsafeMutablePointer<Float>,
+    _ transform: (UnsafePointer<Float>?, Int64, Int64, Int64, UnsafeMutablePointer<Float>?) -> Void
+  ) {
+    let u = Shared(u)
+    Kernels.parallel((count + width - 1) / width, work: work) { groups in
+      let first = width * groups.lowerBound
+      let n = Swift.min(width * groups.upperBound, count) - first
+      transform(w, Int64(first), Int64(n), Int64(count), u.pointer)
     }
   }
 

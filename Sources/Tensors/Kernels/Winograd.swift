@@ -29,9 +29,8 @@ enum Winograd {
   /// BLAS a block at a time (no AVX2), 49 tiles. Through the AVX-512 kernels, which fetch
   /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation):
   /// ResNet-18's 512 → 512 over 7×7 ran its forward pass in 16–17 against 22–24 unfolded, its
-  /// input gradient in 24–27 against 25–26;
-  /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
-  /// gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
+  /// input gradient in 24–27 against 25–26; DenseNet-121's 128 → 32 over 7×7 both in 5.8 against
+  /// 8.4. (Its filter gradient does not gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
   /// model 207, 2026-12-07) read those 16 MiB of filters slower: there the 512 → 512 layers'
   /// forward pass took 34–40 ms an evaluation against 29–33 unfolded, the input gradient 49
   /// against 33–38; two blocks (Inception-v3's 448 → 384 over 2×8×8, 32 tiles) still gain:

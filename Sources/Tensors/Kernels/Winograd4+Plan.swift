@@ -25,7 +25,8 @@ extension Winograd4 {
     /// The padded copy's rows and columns: six rows and columns from the last tile on.
     var paddedSize: (rows: Int, columns: Int) { (4 * tilesDown + 2, 4 * tilesAcross + 2) }
 
-    /// Floats after the padded copy: a run's rows are read 68 floats on from their start.
+    /// Floats after the padded copy: a run's rows are read 68 floats on from their start (36 in
+    /// runs of eight).
     static let room = 80
 
     /// `y = Σ_c x[c] ⋆ g[·, c]` for the filters whose transform `u` [36, outputs, channels] is.

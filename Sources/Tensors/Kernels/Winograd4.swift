@@ -78,13 +78,8 @@ enum Winograd4 {
   /// eight) at a time (`fedsim_winograd4_filter_transform16`, `…8`), the groups split over the
   /// threads.
   static func filterTransform(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>) {
-    let out = Shared(u)
     let (width, transform) = Winograd.wideTransforms
       ? (16, fedsim_winograd4_filter_transform16) : (8, fedsim_winograd4_filter_transform8)
-    Kernels.parallel((count + width - 1) / width, work: 100 * count) { groups in
-      let first = width * groups.lowerBound
-      let n = Swift.min(width * groups.upperBound, count) - first
-      transform(w, Int64(first), Int64(n), Int64(count), out.pointer)
-    }
+    Winograd.inGroups(w, count: count, of: width, work: 100 * count, into: u, transform)
   }
 }
