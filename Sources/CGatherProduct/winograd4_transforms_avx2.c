@@ -25,13 +25,29 @@ AVX2 static inline __attribute__((always_inline)) __m256i first_lanes(int count)
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(count < 0 ? 0 : count > 8 ? 8 : count), ramp);
 }
 
-// Writes the first `count` lanes of v to p: all eight by a plain store.
+// Writes the first `count` lanes of v to p: all eight by a plain store, fewer by stores of
+// four, two and one. (A masked store is microcoded on AMD's cores: on Zen 3 the short runs'
+// 36 masked stores took 45% of the input transform's samples, 2.6% of an Inception-v3
+// evaluation's.)
 AVX2 static inline __attribute__((always_inline)) void store_lanes(float *p, int count, __m256 v) {
   if (count >= 8) {
     _mm256_storeu_ps(p, v);
-  } else if (count > 0) {
-    _mm256_maskstore_ps(p, first_lanes(count), v);
+    return;
   }
+  __m128 x = _mm256_castps256_ps128(v);
+  if (count >= 4) {
+    _mm_storeu_ps(p, x);
+    x = _mm256_extractf128_ps(v, 1);
+    p += 4;
+    count -= 4;
+  }
+  if (count >= 2) {
+    _mm_storel_pi((__m64 *)p, x);
+    x = _mm_movehl_ps(x, x);
+    p += 2;
+    count -= 2;
+  }
+  if (count >= 1) _mm_store_ss(p, x);
 }
 
 AVX2 void fedsim_winograd4_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
