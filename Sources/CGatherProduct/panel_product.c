@@ -197,8 +197,10 @@ int fedsim_panel_product_wide(void) {
 // rows' values of a step, read by the three runs of six that follow. So each run fetches, at
 // every step, the line of the next sixteen rows, a run or more before it is read. Zen 3,
 // ResNet-18's 512 → 512 input gradients over 7×7 (16 MiB of transformed filters a layer, read
-// from memory), alternated in one loop: 80–109 → 59–90 ms an evaluation; fetching 16 steps
-// ahead within a run instead gained nothing, as the AVX-512 kernels' does (`fetch_ahead`).
+// from memory), alternated in one loop: 80–109 → 59–90 ms an evaluation. Fetching 16 steps
+// ahead within the run, as the AVX-512 kernels do (`fetch_ahead`), gained nothing here: those
+// lines are the run's own, and the fetch comes too late. (Where `a` does not start a line, the
+// line fetched is the one holding row `i + next`, still ahead of its first read.)
 static void by_six(
     const float *a, int64_t rowStride, int64_t stepStride, int32_t rows, const float *b, int32_t ldb,
     int32_t reduction, float *c, int32_t ldc, int32_t accumulate) {

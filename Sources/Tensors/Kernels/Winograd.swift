@@ -23,10 +23,11 @@ enum Winograd {
   /// unfolded, Inception-v3's 448 → 384 over 2×8×8 (32 tiles) 37 against 59, DenseNet-121's
   /// 128 → 32 over 7×7 9.4 against 12.4. Taken alone the input gradient, which reads its filters
   /// turned, six rows lying together a step, was slower than unfolded on ResNet-18's 16 MiB of
-  /// them (32–34 against 29–30; since, each run fetches the next sixteen rows' lines, `by_six` in
-  /// panel_product.c, and they went 80–109 → 59–90 on a slower host); but the seed's filters in the DLG objective's second backward
-  /// pass serve a forward pass and an input gradient, transformed once for both, and with the
-  /// forward pass alone by Winograd the pair took longer than either way (59–64 and 54). Through
+  /// them (32–34 against 29–30; since then each run of six fetches the next sixteen rows' lines,
+  /// `by_six` in panel_product.c, and on a slower host they went 80–109 → 59–90); but the seed's
+  /// filters in the DLG objective's second backward pass serve a forward pass and an input
+  /// gradient, transformed once for both, and with the forward pass alone by Winograd the pair
+  /// took longer than either way (59–64 and 54). Through
   /// BLAS a block at a time (no AVX2), 49 tiles. Through the AVX-512 kernels, which fetch
   /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation):
   /// ResNet-18's 512 → 512 over 7×7 ran its forward pass in 16–17 against 22–24 unfolded, its
