@@ -18,11 +18,7 @@ enum { MR = 6, KC = 256, NCV = 256, MCB = 1536, LANES = 8 };
 
 #include "matrix_product_parts.h"
 
-// The first `count` (clamped to 0…8) lanes of a vector, as a mask for maskload and maskstore.
-AVX2 static inline __m256i lanes(int64_t count) {
-  const __m256i ramp = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)), ramp);
-}
+#include "avx2_lanes.h"
 
 // Transposes 8 rows of 8 lanes in registers: afterwards r[c] holds what was lane c of each row.
 AVX2 static inline void transpose8(__m256 r[8]) {
@@ -43,21 +39,13 @@ AVX2 static inline void transpose8(__m256 r[8]) {
   }
 }
 
-// The first `stored` lanes of `v` (6, a panel of op(a)'s rows, or 8) at `out`, by plain stores:
-// AMD's masked stores are microcoded, and a pack makes one a step.
-AVX2 static inline void store_lanes(float *out, __m256 v, int64_t stored) {
-  if (stored == 8) return _mm256_storeu_ps(out, v);
-  _mm_storeu_ps(out, _mm256_castps256_ps128(v));
-  _mm_storel_pi((__m64 *)(out + 4), _mm256_extractf128_ps(v, 1));
-}
-
 // Copies `count` (≤ 8) rows of `steps` floats, `ld` apart from `source`, turned: step p of row
 // i goes to out[p * stride + i], `stored` (6 or 8) lanes of them a step, zero past `count`.
 AVX2 static void turn(const float *source, int64_t ld, int64_t count, int64_t steps, float *out, int64_t stride,
                       int64_t stored) {
   for (int64_t p0 = 0; p0 < steps; p0 += 8) {
     int64_t valid = steps - p0 < 8 ? steps - p0 : 8;
-    const __m256i mask = lanes(valid);
+    const __m256i mask = first_lanes(valid);
     __m256 r[8];
     for (int64_t i = 0; i < 8; i++) {
       r[i] = i >= count ? _mm256_setzero_ps()
@@ -65,7 +53,7 @@ AVX2 static void turn(const float *source, int64_t ld, int64_t count, int64_t st
                           : _mm256_maskload_ps(source + i * ld + p0, mask);
     }
     transpose8(r);
-    for (int64_t q = 0; q < valid; q++) store_lanes(out + (p0 + q) * stride, r[q], stored);
+    for (int64_t q = 0; q < valid; q++) store_lanes(out + (p0 + q) * stride, stored, r[q]);
   }
 }
 
@@ -76,9 +64,9 @@ AVX2 static void pack_a(const float *a, int64_t lda, int transposed, int64_t row
   for (int64_t r0 = 0; r0 < rows; r0 += MR, out += MR * kc) {
     int64_t valid = rows - r0 < MR ? rows - r0 : MR;
     if (transposed) {  // op(a)[i][p] = a[p * lda + i]: a step's rows lie together
-      const __m256i mask = lanes(valid);
+      const __m256i mask = first_lanes(valid);
       for (int64_t p = 0; p < kc; p++) {
-        store_lanes(out + p * MR, _mm256_maskload_ps(a + (step + p) * lda + row + r0, mask), MR);
+        store_lanes(out + p * MR, MR, _mm256_maskload_ps(a + (step + p) * lda + row + r0, mask));
       }
     } else {  // a row's steps lie together: turned 8 steps at a time
       turn(a + (row + r0) * lda + step, lda, valid, kc, out, MR, MR);
@@ -93,7 +81,7 @@ AVX2 static void pack_b(const float *b, int64_t ldb, int transposed, int64_t ste
   for (int64_t j0 = 0; j0 < columns; j0 += 16, out += 16 * kc) {
     int64_t valid = columns - j0 < 16 ? columns - j0 : 16;
     if (!transposed) {  // op(b)[p][j] = b[p * ldb + j]: a step's 16 columns lie together
-      const __m256i low = lanes(valid), high = lanes(valid - 8);
+      const __m256i low = first_lanes(valid), high = first_lanes(valid - 8);
       for (int64_t p = 0; p < kc; p++) {
         const float *from = b + (step + p) * ldb + column + j0;
         _mm256_store_ps(out + 16 * p, _mm256_maskload_ps(from, low));
@@ -107,18 +95,16 @@ AVX2 static void pack_b(const float *b, int64_t ldb, int transposed, int64_t ste
   }
 }
 
-// c = alpha · acc + beta · c on a valid row's `mask`ed lanes (beta 0: c is not read); a whole
-// vector stored plainly (AMD's masked stores are slow).
+// c = alpha · acc + beta · c on a row's first `valid` lanes (beta 0: c is not read), by plain
+// stores (`store_lanes`: AMD's masked stores are slow).
 AVX2 static inline void store(__m256 acc, float *target, int64_t valid, float alpha, float beta) {
+  if (valid <= 0) return;
   __m256 v = _mm256_mul_ps(acc, _mm256_set1_ps(alpha));
-  if (valid >= 8) {
-    if (beta != 0) v = _mm256_fmadd_ps(_mm256_loadu_ps(target), _mm256_set1_ps(beta), v);
-    _mm256_storeu_ps(target, v);
-  } else if (valid > 0) {
-    const __m256i mask = lanes(valid);
-    if (beta != 0) v = _mm256_fmadd_ps(_mm256_maskload_ps(target, mask), _mm256_set1_ps(beta), v);
-    _mm256_maskstore_ps(target, mask, v);
+  if (beta != 0) {
+    const __m256 c = valid >= 8 ? _mm256_loadu_ps(target) : _mm256_maskload_ps(target, first_lanes(valid));
+    v = _mm256_fmadd_ps(c, _mm256_set1_ps(beta), v);
   }
+  store_lanes(target, valid, v);
 }
 
 #define EACH(M) M(0) M(1) M(2) M(3) M(4) M(5)
@@ -225,7 +211,7 @@ AVX2 static void store_turned(const float *t, int64_t m, int64_t n, float alpha,
     int64_t columns = n - j0 < 8 ? n - j0 : 8;
     for (int64_t i0 = 0; i0 < m; i0 += 8) {
       int64_t rows = m - i0 < 8 ? m - i0 : 8;
-      const __m256i rowMask = lanes(rows);
+      const __m256i rowMask = first_lanes(rows);
       __m256 r[8];
       for (int64_t q = 0; q < 8; q++) {
         r[q] = q < columns ? _mm256_maskload_ps(t + (j0 + q) * m + i0, rowMask) : _mm256_setzero_ps();

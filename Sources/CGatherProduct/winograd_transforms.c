@@ -134,14 +134,14 @@ AVX512 void fedsim_winograd_output_run16(
 // (Winograd.filterTransform, the portable path) it compiled to scalar arithmetic and spills, and
 // a seed's transforms took 3.6% of a ResNet-18 evaluation on Zen 3.
 #define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_lanes.h"
 
 AVX2 void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64_t n, int64_t count, float *u) {
   const __m256 half = _mm256_set1_ps(0.5f);
   const __m256i nine = _mm256_setr_epi32(0, 9, 18, 27, 36, 45, 54, 63);
-  const __m256i ramp = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (int64_t f = first; f < first + n; f += 8) {
-    const int lanes = first + n - f < 8 ? (int)(first + n - f) : 8;
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), ramp);
+    const int64_t lanes = first + n - f;
+    const __m256i mask = first_lanes(lanes);
     const float *g = w + 9 * f;
     // The five lines of the eight filters 2·AHEAD groups of eight on (as the sixteen-lane one
     // fetches its nine).
@@ -155,14 +155,7 @@ AVX2 void fedsim_winograd_filter_transform8(const float *w, int64_t first, int64
     for (int r = 0; r < 4; r++) {  // along the rows: elements 4r … 4r + 3
       __m256 o[4];
       APPLY8(c[0][r], c[1][r], c[2][r], o[0], o[1], o[2], o[3])
-      for (int e = 0; e < 4; e++) {
-        float *at = u + (4 * r + e) * count + f;
-        if (lanes == 8) {
-          _mm256_storeu_ps(at, o[e]);
-        } else {
-          _mm256_maskstore_ps(at, mask, o[e]);
-        }
-      }
+      for (int e = 0; e < 4; e++) store_lanes(u + (4 * r + e) * count + f, lanes, o[e]);
     }
   }
 }
