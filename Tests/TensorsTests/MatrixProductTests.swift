@@ -45,9 +45,8 @@ struct MatrixProductTests {
 
   /// FedSim's own product called directly, whatever `gemm` would choose: in AVX2, `gemm` takes
   /// it only for products a layer's kept filters serve and short reductions into large outputs
-  /// (`Kernels.ownProduct`), so its other
-  /// paths (packed rows, c not turned, alpha and beta over several blocks of steps) are held to
-  /// float64 here.
+  /// (`Kernels.ownProduct`), so its other paths (packed rows, c not turned, alpha and beta over
+  /// several blocks of steps) are held to float64 here.
   @Test(
     "FedSim's own product, called directly, equals a float64 product",
     .enabled(if: Kernels.widerProducts, "FedSim's own product runs only with AVX2 and FMA, or AVX-512"),

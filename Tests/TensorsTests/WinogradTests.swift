@@ -275,9 +275,8 @@ struct WinogradTests {
     #expect(Winograd.servesFilterGradient(shape([1, 256, 28, 28], [256, 256, 3, 3])))  // 196 tiles
     // 32 tiles (Inception-v3's 3×3 448 → 384 over 2×8×8): forward and input gradient through
     // the AVX2 kernel and where the pair kernel reads the filters once for them, the filter
-    // gradient unfolded. The PyTorch golden
-    // 04-inception_a (Tests/Fixtures/models) checks such a layer: its 64 → 96 and 96 → 96 over
-    // 2×7×7, 32 tiles, one pair of blocks.
+    // gradient unfolded. The PyTorch golden 04-inception_a (Tests/Fixtures/models) checks such a
+    // layer: its 64 → 96 and 96 → 96 over 2×7×7, 32 tiles, one pair of blocks.
     #expect(Winograd.servesForward(shape([2, 64, 7, 7], [96, 64, 3, 3])) == (wide || avx2))
     let eight = shape([2, 448, 8, 8], [384, 448, 3, 3])
     #expect(Winograd.servesForward(eight) == (wide || avx2))

@@ -27,12 +27,12 @@ enum Winograd {
   /// `by_six` in panel_product.c, and on a slower host they went 80–109 → 59–90); but the seed's
   /// filters in the DLG objective's second backward pass serve a forward pass and an input
   /// gradient, transformed once for both, and with the forward pass alone by Winograd the pair
-  /// took longer than either way (59–64 and 54). Through
-  /// BLAS a block at a time (no AVX2), 49 tiles. Through the AVX-512 kernels, which fetch
-  /// filters read transposed ahead, one block of 16 tiles suffices (Zen 4, ms an evaluation):
-  /// ResNet-18's 512 → 512 over 7×7 ran its forward pass in 16–17 against 22–24 unfolded, its
-  /// input gradient in 24–27 against 25–26; DenseNet-121's 128 → 32 over 7×7 both in 5.8 against
-  /// 8.4. (Its filter gradient does not gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
+  /// took longer than either way (59–64 and 54). Through BLAS a block at a time (no AVX2), 49
+  /// tiles. Through the AVX-512 kernels, which fetch filters read transposed ahead, one block of
+  /// 16 tiles suffices (Zen 4, ms an evaluation): ResNet-18's 512 → 512 over 7×7 ran its forward
+  /// pass in 16–17 against 22–24 unfolded, its input gradient in 24–27 against 25–26;
+  /// DenseNet-121's 128 → 32 over 7×7 both in 5.8 against 8.4. (Its filter gradient does not
+  /// gain: `minimumFilterGradientTiles`.) Intel's AVX-512 cores (an Emerald Rapids, family 6
   /// model 207, 2026-12-07) read those 16 MiB of filters slower: there the 512 → 512 layers'
   /// forward pass took 34–40 ms an evaluation against 29–33 unfolded, the input gradient 49
   /// against 33–38; two blocks (Inception-v3's 448 → 384 over 2×8×8, 32 tiles) still gain:
