@@ -45,6 +45,27 @@ struct LiveServerTests {
     #expect(page.0 == "HTTP/1.1 200 OK")
   }
 
+  @Test("a pool full of ready work runs the live view's jobs first, not after all of it")
+  func busyPool() async throws {
+    let server = try await LiveServer.start(port: 0)
+    // Two hundred ready jobs of 10 ms at the default priority: a second of work on two cores,
+    // queued before the request arrives (as the test runner's own tests are under CI).
+    let load = 200
+    let done = Locked(0)
+    for _ in 0..<load {
+      Task.detached(priority: .medium) {
+        let end = ContinuousClock.now + .milliseconds(10)
+        while ContinuousClock.now < end {}
+        done.withLock { $0 += 1 }
+      }
+    }
+    let (page, doneBefore) = try await onThread { (Self.get(server.port, "/state.json"), done.withLock { $0 }) }
+    try await onThread { while done.withLock({ $0 }) < load { usleep(1000) } }
+    #expect(page.0 == "HTTP/1.1 200 OK")
+    // Behind the queue, the answer would come after all two hundred.
+    #expect(doneBefore < load / 2, "the live view answered only after \(doneBefore) of \(load) queued jobs")
+  }
+
   @Test("the WebSocket pushes the state at once, and again when the run finishes")
   func pushes() async throws {
     let server = try await LiveServer.start(port: 0, points: 3)
