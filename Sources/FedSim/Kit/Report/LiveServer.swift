@@ -22,7 +22,7 @@ public final class LiveServer: Sendable {
   /// Seconds a request's handler may take before FlyingFox answers 500 instead. The handlers
   /// themselves take milliseconds; the margin is for a concurrency pool that other work keeps
   /// busy (under the test runner, several seconds).
-  public static let requestPatience: Double = 30
+  static let requestPatience: Double = 30
 
   /// The priority the server's tasks run at: above the default, so that a pool full of ready
   /// work (a loaded run; the test runner's hundreds of tests) runs the live view's jobs first
@@ -37,11 +37,10 @@ public final class LiveServer: Sendable {
   /// Binds 127.0.0.1:`port` (0: any free port) and serves until the process ends; `points`
   /// is how many points (and repeats) the run has. A bind that fails (the port taken, say) is
   /// reported as soon as the server task ends; one still starting is waited for up to `patience`
-  /// seconds (a loaded machine can keep the concurrency pool busy for a while). `requestPatience`
-  /// bounds each request's handler.
-  public static func start(port: Int, points: Int = 0, patience: Double = 180, requestPatience: Double = requestPatience) async throws -> LiveServer {
+  /// seconds (a loaded machine can keep the concurrency pool busy for a while).
+  public static func start(port: Int, points: Int = 0, patience: Double = 180) async throws -> LiveServer {
     guard let p = UInt16(exactly: port) else { throw FederationError.failed("--serve: \(port) is not a port") }
-    let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: p), timeout: requestPatience, logger: .disabled)
+    let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: p), timeout: Self.requestPatience, logger: .disabled)
     let failure = Locked<(any Error)?>(nil)
     // Every task the server makes (connections, handlers, the WebSocket's pusher) inherits this
     // priority: FlyingFox's own unstructured tasks inherit a priority, never an executor.
