@@ -75,6 +75,13 @@ struct BigModelInputTests {
     let loaded = try RecordedUpdate(contentsOf: path)
     #expect(loaded.spec.auxiliaryHead == false && loaded.batch == 2 && loaded.labels == [0, 2])
     #expect(loaded.model.parameters.count == model.parameters.count)
+    // The head's gradient without its weights: the head cannot be inferred, and is not ignored.
+    var stray = file
+    stray.tensors["grad.AuxLogits.fc.bias"] = .zeros([3])
+    try stray.write(to: path)
+    #expect {
+      try RecordedUpdate(contentsOf: path)
+    } throws: { "\($0)".contains("'grad.AuxLogits.fc.bias' does not belong: it is a gradient of Inception-v3's auxiliary head") }
   }
 
   /// Update files written by the PyTorch anchor itself (`../shared/anchors/make_bigmodel_update.py`)

@@ -59,6 +59,7 @@ public struct RecordedUpdate: Sendable {
     gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
       try Self.tensor(file, "grad." + name, path: path, shape: p.shape)
     }
+    try Self.checkNoStrayGradient(file, model: model, spec: spec, path: path)
     let imageShape = [spec.channels, spec.imageSize, spec.imageSize]
     if file.tensors["input"] != nil {
       input = try Self.tensor(file, "input", path: path, shape: nil)
@@ -99,6 +100,20 @@ public struct RecordedUpdate: Sendable {
     return model
   }
 
+  /// Every `grad.*` tensor is the gradient of one of the model's parameters: one that is not was
+  /// shared by another model (or Inception-v3 with its auxiliary head, whose weights the file
+  /// lacks), and an attack that left it out would fit the wrong gradient without a word.
+  private static func checkNoStrayGradient(
+    _ file: SafetensorsFile, model: AnyModel, spec: ModelSpec, path: String
+  ) throws(UpdateFileError) {
+    let names = Set(model.namedParameters.map { "grad." + $0.0 })
+    guard let stray = file.tensors.keys.filter({ $0.hasPrefix("grad.") && !names.contains($0) }).min() else { return }
+    let why = spec.auxiliaryHead == false && stray.hasPrefix("grad.AuxLogits.")
+      ? "it is a gradient of Inception-v3's auxiliary head, whose weights (param.AuxLogits.*) the file does not hold"
+      : "the model '\(spec.name)' has no parameter of that name"
+    throw .strayTensor(path: path, name: stray, why: why)
+  }
+
   /// The tensor `name`, present, finite, and of `shape` when one is expected.
   private static func tensor(_ file: SafetensorsFile, _ name: String, path: String, shape: [Int]?) throws(UpdateFileError) -> Tensor {
     guard let t = file.tensors[name] else { throw .missingTensor(path: path, name: name) }
@@ -137,6 +152,8 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case missingTensor(path: String, name: String)
   case shape(path: String, name: String, expected: [Int], found: [Int])
   case nonFinite(path: String, name: String)
+  /// A tensor the file should not hold (`why`: whose it looks to be).
+  case strayTensor(path: String, name: String, why: String)
 
   public var description: String {
     func q(_ text: String) -> String { UntrustedText.quoted(text) }
@@ -149,6 +166,7 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
     case .missingTensor(let p, let n): "\(p): no tensor '\(q(n))'"
     case .shape(let p, let n, let e, let f): "\(p): tensor '\(q(n))' has shape \(f), expected \(e)"
     case .nonFinite(let p, let n): "\(p): tensor '\(q(n))' holds NaN or infinity"
+    case .strayTensor(let p, let n, let why): "\(p): tensor '\(q(n))' does not belong: \(why)"
     }
   }
 }
