@@ -82,6 +82,24 @@ struct BigModelInputTests {
     #expect {
       try RecordedUpdate(contentsOf: path)
     } throws: { "\($0)".contains("'grad.AuxLogits.fc.bias' does not belong: it is a gradient of Inception-v3's auxiliary head") }
+    // With the head's weights it loads with the head, while the head's gradient is zero: FedSim's
+    // loss is the main head's alone. A gradient of the head means another loss, refused.
+    var headed = file
+    var headGenerator = SeededGenerator(seed: 3)
+    var headSpec = spec
+    headSpec.auxiliaryHead = true
+    for (name, p) in try ModelZoo.make(headSpec, generator: &headGenerator).namedParameters where name.hasPrefix("AuxLogits.") {
+      headed.tensors["param." + name] = p
+      headed.tensors["grad." + name] = .zeros(p.shape)
+    }
+    try headed.write(to: path)
+    let withHead = try RecordedUpdate(contentsOf: path)
+    #expect(withHead.spec.auxiliaryHead == true && withHead.model.parameters.count == model.parameters.count + 8)
+    headed.tensors["grad.AuxLogits.fc.bias"] = Tensor(shape: [3], scalars: [0, 1e-3, 0])
+    try headed.write(to: path)
+    #expect {
+      try RecordedUpdate(contentsOf: path)
+    } throws: { "\($0)".contains("'grad.AuxLogits.fc.bias' is not zero: the loss behind this update included Inception-v3's auxiliary head") }
   }
 
   /// Update files written by the PyTorch anchor itself (`../shared/anchors/make_bigmodel_update.py`)

@@ -60,6 +60,7 @@ public struct RecordedUpdate: Sendable {
       try Self.tensor(file, "grad." + name, path: path, shape: p.shape)
     }
     try Self.checkNoStrayGradient(file, model: model, spec: spec, path: path)
+    try Self.checkAuxiliaryGradient(gradient, model: model, path: path)
     let imageShape = [spec.channels, spec.imageSize, spec.imageSize]
     if file.tensors["input"] != nil {
       input = try Self.tensor(file, "input", path: path, shape: nil)
@@ -114,6 +115,17 @@ public struct RecordedUpdate: Sendable {
     throw .strayTensor(path: path, name: stray, why: why)
   }
 
+  /// Inception-v3's auxiliary head, when there, takes no part in FedSim's loss (the main head's
+  /// cross-entropy), so its share of the gradient is zero. A file whose head has a gradient was
+  /// made with a loss that includes it (as torchvision's training recipe adds 0.4 of the head's):
+  /// an attack would fit the wrong loss without a word.
+  private static func checkAuxiliaryGradient(_ gradient: [Tensor], model: AnyModel, path: String) throws(UpdateFileError) {
+    for ((name, _), g) in zip(model.namedParameters, gradient) where name.hasPrefix("AuxLogits.") {
+      guard g.scalars.contains(where: { $0 != 0 }) else { continue }
+      throw .auxiliaryLoss(path: path, name: "grad." + name)
+    }
+  }
+
   /// The tensor `name`, present, finite, and of `shape` when one is expected.
   private static func tensor(_ file: SafetensorsFile, _ name: String, path: String, shape: [Int]?) throws(UpdateFileError) -> Tensor {
     guard let t = file.tensors[name] else { throw .missingTensor(path: path, name: name) }
@@ -154,6 +166,8 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case nonFinite(path: String, name: String)
   /// A tensor the file should not hold (`why`: whose it looks to be).
   case strayTensor(path: String, name: String, why: String)
+  /// A gradient of Inception-v3's auxiliary head that is not zero (`name`, the first).
+  case auxiliaryLoss(path: String, name: String)
 
   public var description: String {
     func q(_ text: String) -> String { UntrustedText.quoted(text) }
@@ -167,6 +181,10 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
     case .shape(let p, let n, let e, let f): "\(p): tensor '\(q(n))' has shape \(f), expected \(e)"
     case .nonFinite(let p, let n): "\(p): tensor '\(q(n))' holds NaN or infinity"
     case .strayTensor(let p, let n, let why): "\(p): tensor '\(q(n))' does not belong: \(why)"
+    case .auxiliaryLoss(let p, let n):
+      "\(p): tensor '\(q(n))' is not zero: the loss behind this update included Inception-v3's auxiliary head, and "
+        + "FedSim's loss is the main head's alone, so an attack would fit another loss. Record the update without the "
+        + "head (aux_logits=False) or with a loss of the main logits only"
     }
   }
 }
