@@ -71,6 +71,10 @@ struct ScenarioTests {
       error("clients: 2\r\nname: caf\u{E9} \u{1B}[31m\r\n")
         == "s.yaml:2:12: control characters are not allowed\nname: caf\u{E9} \u{FFFD}[31m\n           ^")
     #expect(error("clients: 2\r\n  rounds: 3\r\n") == "s.yaml:2:9: mapping values are not allowed in this context\n  rounds: 3\n        ^")
+    // A key twice in one mapping: the mapping's place and the key, not Yams' text with its line ends.
+    #expect(
+      error("seed: 0\nmodel:\n  name: lenet\n  classes: 10\n  name: cnn6\n")
+        == "s.yaml:3:3: the mapping that starts here has 'name' more than once\n  name: lenet\n  ^")
     // Past libyaml's nesting limit on a 400,000-character line: the line is not quoted whole.
     let deep = error("a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000))
     let lines = deep.split(separator: "\n", omittingEmptySubsequences: false)

@@ -13,7 +13,7 @@ enum YAMLBudget {
   static func compose(_ text: String, source: String) throws(ScenarioError) -> Node? {
     guard text.utf8.count <= characters else { throw tooLong(source) }
     let node: Node?
-    do { node = try Yams.compose(yaml: text) } catch { throw YAMLErrorText.error(error, source: source) }
+    do { node = try Yams.compose(yaml: text) } catch { throw YAMLErrorText.error(error, source: source, text: text) }
     if let node {
       var left = values
       guard within(node, &left) else {

@@ -10,7 +10,8 @@ enum YAMLErrorText {
   /// Characters of the offending line shown at most.
   static let window = 72
 
-  static func error(_ error: any Error, source: String) -> ScenarioError {
+  /// `text`: the YAML, when the error does not carry it (duplicated keys), for the snippet.
+  static func error(_ error: any Error, source: String, text: String? = nil) -> ScenarioError {
     switch error as? YamlError {
     case .scanner(let context, let problem, let mark, let yaml)?,
       .parser(let context, let problem, let mark, let yaml)?,
@@ -19,6 +20,13 @@ enum YAMLErrorText {
       return .yaml(
         source: source, position: .init(line: mark.line, column: mark.column),
         reason: during + problem + snippet(yaml, line: mark.line, column: mark.column))
+    case .duplicatedKeysInMapping(let duplicates, let context)?:
+      let keys = duplicates.map { "'\(UntrustedText.quoted($0))'" }.joined(separator: ", ")
+      let (line, column) = (context.mark.line, context.mark.column)
+      return .yaml(
+        source: source, position: .init(line: line, column: column),
+        reason: "the mapping that starts here has \(keys) more than once"
+          + (text.map { snippet($0, line: line, column: column) } ?? ""))
     case .reader(let problem, let offset, _, let yaml)?:
       guard let offset, let (line, column) = position(ofCharacter: offset, in: yaml) else {
         return .yaml(source: source, position: nil, reason: problem)
