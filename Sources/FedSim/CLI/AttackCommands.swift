@@ -77,7 +77,7 @@ struct Attack: ParsableCommand {
       do { recorded = try RecordedUpdate(contentsOf: update, activationScope: activationScope) } catch { throw fail("\(error)") }
       if let normalize { recorded.normalization = try parseNormalize(normalize, channels: recorded.spec.channels) }
       if recorded.normalization == nil, let x = recorded.input, let lo = x.scalars.min(), let hi = x.scalars.max(), lo < -0.01 || hi > 1.01 {
-        print(String(format: "warning: the recorded input spans [%.2f, %.2f], not [0, 1]: scored as it is; if the model's input is normalised, say how with --normalize (e.g. imagenet)", lo, hi))
+        warn(String(format: "the recorded input spans [%.2f, %.2f], not [0, 1]: scored as it is; if the model's input is normalised, say how with --normalize (e.g. imagenet)", lo, hi))
       }
     } else {
       recorded = try Self.builtInUpdate()

@@ -110,6 +110,11 @@ func binariesFolder() -> String {
   (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath().deletingLastPathComponent().path
 }
 
+/// Prints `message` to standard error as a warning: the command goes on.
+func warn(_ message: String) {
+  FileHandle.standardError.write(Data(("warning: " + UntrustedText.printable(message: message) + "\n").utf8))
+}
+
 /// Prints `message` to standard error and gives the exit code to throw.
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + UntrustedText.printable(message: message) + "\n").utf8))
