@@ -74,7 +74,7 @@ struct ScenarioTests {
     // A key twice in one mapping: the mapping's place and the key, not Yams' text with its line ends.
     #expect(
       error("seed: 0\nmodel:\n  name: lenet\n  classes: 10\n  name: cnn6\n")
-        == "s.yaml:3:3: the mapping that starts here has 'name' more than once\n  name: lenet\n  ^")
+        == "s.yaml:3:3: the mapping that starts here repeats 'name'\n  name: lenet\n  ^")
     // Past libyaml's nesting limit on a 400,000-character line: the line is not quoted whole.
     let deep = error("a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000))
     let lines = deep.split(separator: "\n", omittingEmptySubsequences: false)

@@ -21,11 +21,12 @@ enum YAMLErrorText {
         source: source, position: .init(line: mark.line, column: mark.column),
         reason: during + problem + snippet(yaml, line: mark.line, column: mark.column))
     case .duplicatedKeysInMapping(let duplicates, let context)?:
-      let keys = duplicates.map { "'\(UntrustedText.quoted($0))'" }.joined(separator: ", ")
+      let keys = duplicates.prefix(5).map { "'\(UntrustedText.quoted($0))'" }.joined(separator: ", ")
+        + (duplicates.count > 5 ? " and \(duplicates.count - 5) more keys" : "")
       let (line, column) = (context.mark.line, context.mark.column)
       return .yaml(
         source: source, position: .init(line: line, column: column),
-        reason: "the mapping that starts here has \(keys) more than once"
+        reason: "the mapping that starts here repeats \(keys)"
           + (text.map { snippet($0, line: line, column: column) } ?? ""))
     case .reader(let problem, let offset, _, let yaml)?:
       guard let offset, let (line, column) = position(ofCharacter: offset, in: yaml) else {
