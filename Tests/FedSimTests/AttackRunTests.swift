@@ -90,6 +90,8 @@ struct AttackRunTests {
     #expect(try broken("shape") { $0.tensors["grad.fc.weight"] = .zeros([3, 3]) }.contains("[3, 3]"))
     #expect(try broken("nan") { $0.tensors["grad.fc.bias"] = Tensor(repeating: .nan, shape: [10]) }.contains("NaN"))
     #expect(try broken("noweight") { $0.tensors["param.body.0.weight"] = nil }.contains("body.0.weight"))
+    #expect(try broken("soft") { $0.tensors["label_onehot"] = Tensor(repeating: 0.1, shape: [1, 10]) }.contains("row 0 of tensor 'label_onehot' is not one 1 among 0s"))
+    #expect(try broken("nolabel") { $0.tensors["label_onehot"] = .zeros([1, 10]) }.contains("row 0 of tensor 'label_onehot'"))
     #expect(try broken("straygrad") { $0.tensors["grad.extra.weight"] = .zeros([2]) }.contains("'grad.extra.weight' does not belong"))
     #expect(try broken("batch") { $0.metadata["batch"] = "3" }.contains("input"))
     let truncated = dir + "/truncated.safetensors"

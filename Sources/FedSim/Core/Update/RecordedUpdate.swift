@@ -72,7 +72,7 @@ public struct RecordedUpdate: Sendable {
       guard y.rank == 2, y.shape[1] == spec.classes else {
         throw .shape(path: path, name: "label_onehot", expected: [-1, spec.classes], found: y.shape)
       }
-      labels = try Self.tensor(file, "label_onehot", path: path, shape: nil).argmax(alongAxis: 1).scalars.map { Int($0) }
+      labels = try Self.labels(Self.tensor(file, "label_onehot", path: path, shape: nil), path: path)
     }
     batch = try meta.batch(default: input?.shape[0] ?? labels?.count ?? 1, spec: spec)
     if let x = input, x.shape[0] != batch {
@@ -126,6 +126,20 @@ public struct RecordedUpdate: Sendable {
     }
   }
 
+  /// The labels of `label_onehot` [B × classes]: each row one 1 among 0s. A row that is not
+  /// (all zeros, soft labels) has no one label to score against, and its argmax would score the
+  /// attack against class 0 without a word.
+  private static func labels(_ y: Tensor, path: String) throws(UpdateFileError) -> [Int] {
+    let classes = y.shape[1]
+    return try (0..<y.shape[0]).map { (row: Int) throws(UpdateFileError) -> Int in
+      let values = y.scalars[row * classes..<(row + 1) * classes]
+      guard values.allSatisfy({ $0 == 0 || $0 == 1 }), values.filter({ $0 == 1 }).count == 1,
+        let hot = values.firstIndex(of: 1)
+      else { throw .notOneHot(path: path, row: row) }
+      return hot - row * classes
+    }
+  }
+
   /// The tensor `name`, present, finite, and of `shape` when one is expected.
   private static func tensor(_ file: SafetensorsFile, _ name: String, path: String, shape: [Int]?) throws(UpdateFileError) -> Tensor {
     guard let t = file.tensors[name] else { throw .missingTensor(path: path, name: name) }
@@ -168,6 +182,8 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
   case strayTensor(path: String, name: String, why: String)
   /// A gradient of Inception-v3's auxiliary head that is not zero (`name`, the first).
   case auxiliaryLoss(path: String, name: String)
+  /// Row `row` of `label_onehot` is not one 1 among 0s.
+  case notOneHot(path: String, row: Int)
 
   public var description: String {
     func q(_ text: String) -> String { UntrustedText.quoted(text) }
@@ -185,6 +201,7 @@ public enum UpdateFileError: Error, Equatable, CustomStringConvertible {
       "\(p): tensor '\(q(n))' is not zero: the loss behind this update included Inception-v3's auxiliary head, and "
         + "FedSim's loss is the main head's alone, so an attack would fit another loss. Record the update without the "
         + "head (aux_logits=False) or with a loss of the main logits only"
+    case .notOneHot(let p, let row): "\(p): row \(row) of tensor 'label_onehot' is not one 1 among 0s"
     }
   }
 }
