@@ -130,11 +130,10 @@ public struct RecordedUpdate: Sendable {
   /// (all zeros, soft labels) has no one label to score against, and its argmax would score the
   /// attack against class 0 without a word.
   private static func labels(_ y: Tensor, path: String) throws(UpdateFileError) -> [Int] {
-    let classes = y.shape[1]
+    let (classes, scalars) = (y.shape[1], y.scalars)  // `scalars` copies: once, not a row at a time
     return try (0..<y.shape[0]).map { (row: Int) throws(UpdateFileError) -> Int in
-      let values = y.scalars[row * classes..<(row + 1) * classes]
-      guard values.allSatisfy({ $0 == 0 || $0 == 1 }), values.filter({ $0 == 1 }).count == 1,
-        let hot = values.firstIndex(of: 1)
+      let values = scalars[row * classes..<(row + 1) * classes]
+      guard let hot = values.firstIndex(of: 1), values.lastIndex(of: 1) == hot, values.allSatisfy({ $0 == 0 || $0 == 1 })
       else { throw .notOneHot(path: path, row: row) }
       return hot - row * classes
     }
