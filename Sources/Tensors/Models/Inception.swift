@@ -187,6 +187,9 @@ public struct InceptionV3: Layer {
     dropout = Dropout(probability: 0.5)
   }
 
+  /// Where the auxiliary head's parameters are named (torchvision's `AuxLogits`).
+  public static let auxiliaryPrefix = "AuxLogits."
+
   /// Mixed_6e's output, where the auxiliary head reads.
   func trunk(_ x: Tensor) -> Tensor { mixed.prefix(8).reduce(stem(x)) { $1.1($0) } }
 
@@ -203,7 +206,7 @@ public struct InceptionV3: Layer {
     for k in mixed.indices {
       try mixed[k].1.visit(prefix: prefix + mixed[k].0 + ".", body)
       if mixed[k].0 == "Mixed_6e", var head = aux {
-        try head.visit(prefix: prefix + "AuxLogits.", body)
+        try head.visit(prefix: prefix + Self.auxiliaryPrefix, body)
         aux = head
       }
     }

@@ -56,11 +56,12 @@ public struct RecordedUpdate: Sendable {
     if let activationScope { spec.activationScope = activationScope }
     spec.normalization = try meta.normalization(channels: spec.channels)
     model = try Self.model(spec, file: file, path: path)
-    gradient = try model.namedParameters.map { (name, p) throws(UpdateFileError) in
+    let parameters = model.namedParameters
+    gradient = try parameters.map { (name, p) throws(UpdateFileError) in
       try Self.tensor(file, "grad." + name, path: path, shape: p.shape)
     }
-    try Self.checkNoStrayGradient(file, model: model, spec: spec, path: path)
-    try Self.checkAuxiliaryGradient(gradient, model: model, path: path)
+    try Self.checkNoStrayGradient(file, names: parameters.map(\.name), spec: spec, path: path)
+    try Self.checkAuxiliaryGradient(gradient, names: parameters.map(\.name), path: path)
     let imageShape = [spec.channels, spec.imageSize, spec.imageSize]
     if file.tensors["input"] != nil {
       input = try Self.tensor(file, "input", path: path, shape: nil)
@@ -105,11 +106,11 @@ public struct RecordedUpdate: Sendable {
   /// shared by another model (or Inception-v3 with its auxiliary head, whose weights the file
   /// lacks), and an attack that left it out would fit the wrong gradient without a word.
   private static func checkNoStrayGradient(
-    _ file: SafetensorsFile, model: AnyModel, spec: ModelSpec, path: String
+    _ file: SafetensorsFile, names: [String], spec: ModelSpec, path: String
   ) throws(UpdateFileError) {
-    let names = Set(model.namedParameters.map { "grad." + $0.0 })
-    guard let stray = file.tensors.keys.filter({ $0.hasPrefix("grad.") && !names.contains($0) }).min() else { return }
-    let why = spec.auxiliaryHead == false && stray.hasPrefix("grad.AuxLogits.")
+    let expected = Set(names.map { "grad." + $0 })
+    guard let stray = file.tensors.keys.filter({ $0.hasPrefix("grad.") && !expected.contains($0) }).min() else { return }
+    let why = spec.auxiliaryHead == false && stray.hasPrefix("grad." + InceptionV3.auxiliaryPrefix)
       ? "it is a gradient of Inception-v3's auxiliary head, whose weights (param.AuxLogits.*) the file does not hold"
       : "the model '\(spec.name)' has no parameter of that name"
     throw .strayTensor(path: path, name: stray, why: why)
@@ -119,8 +120,8 @@ public struct RecordedUpdate: Sendable {
   /// cross-entropy), so its share of the gradient is zero. A file whose head has a gradient was
   /// made with a loss that includes it (as torchvision's training recipe adds 0.4 of the head's):
   /// an attack would fit the wrong loss without a word.
-  private static func checkAuxiliaryGradient(_ gradient: [Tensor], model: AnyModel, path: String) throws(UpdateFileError) {
-    for ((name, _), g) in zip(model.namedParameters, gradient) where name.hasPrefix("AuxLogits.") {
+  private static func checkAuxiliaryGradient(_ gradient: [Tensor], names: [String], path: String) throws(UpdateFileError) {
+    for (name, g) in zip(names, gradient) where name.hasPrefix(InceptionV3.auxiliaryPrefix) {
       guard g.scalars.contains(where: { $0 != 0 }) else { continue }
       throw .auxiliaryLoss(path: path, name: "grad." + name)
     }
@@ -231,7 +232,7 @@ struct UpdateMetadata {
       scope = parsed
     }
     // Inception-v3 with or without its auxiliary head: whichever the weights are for.
-    let auxiliary = name == "inception_v3" ? file.tensors.keys.contains { $0.hasPrefix("param.AuxLogits.") } : nil
+    let auxiliary = name == "inception_v3" ? file.tensors.keys.contains { $0.hasPrefix("param." + InceptionV3.auxiliaryPrefix) } : nil
     return ModelSpec(
       name: name, channels: try integer("channels", 1...4), imageSize: try integer("size", 4...ScenarioLimits.imageSize),
       classes: try integer("classes", 2...ScenarioLimits.classes), activation: activation, auxiliaryHead: auxiliary,
