@@ -101,6 +101,30 @@ struct DatasetTests {
     }
   }
 
+  /// An IDX images file and its labels beside it, from their headers' dimensions and bodies.
+  func idxPair(_ stem: String, images dims: [UInt32], pixels: Int, labels: Int) throws -> String {
+    func header(_ rank: UInt8, _ dims: [UInt32]) -> [UInt8] {
+      [0, 0, 8, rank] + dims.flatMap { d in (0..<4).map { UInt8(truncatingIfNeeded: d >> (24 - 8 * $0)) } }
+    }
+    let path = try scratch(stem + "-images-idx3-ubyte", header(3, dims) + [UInt8](repeating: 9, count: pixels))
+    try Data(header(1, [UInt32(labels)]) + [UInt8](repeating: 1, count: labels)).write(
+      to: URL(fileURLWithPath: path.replacingOccurrences(of: "images-idx3", with: "labels-idx1")))
+    return path
+  }
+
+  @Test("IDX headers with images of no pixels, no images, or dimensions whose product overflows are errors, not crashes")
+  func degenerateIDX() throws {
+    #expect(try ImageDataset.load(try idxPair("fine", images: [2, 3, 3], pixels: 18, labels: 2)).shape == [1, 3, 3])
+    // Zero rows: no pixel data is needed, so the header alone passed; a preview then sized a
+    // grid from the other dimension (2³² − 1 columns: a 34 GB allocation).
+    expectError(try idxPair("rows", images: [2, 0, .max], pixels: 0, labels: 2), containing: "0×4294967295 pixels")
+    expectError(try idxPair("cols", images: [5, 28, 0], pixels: 0, labels: 5), containing: "at least one row and one column")
+    // No images: a preview divided by its zero columns.
+    expectError(try idxPair("none", images: [0, 28, 28], pixels: 0, labels: 0), containing: "holds no images")
+    // (2³² − 1)³ bytes overflowed Int when the reader multiplied the dimensions.
+    expectError(try idxPair("huge", images: [.max, .max, .max], pixels: 100, labels: 2), containing: "more than any file holds")
+  }
+
   @Test("truncated and corrupt files are errors naming the file and the fault", .enabled(if: SharedData.dataTestsEnabled))
   func brokenFiles() throws {
     let dir = SharedData.dataDirectory

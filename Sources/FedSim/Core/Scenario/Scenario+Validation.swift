@@ -54,7 +54,8 @@ extension Scenario {
     let names = ModelZoo.entries.map(\.name)
     try check(names.contains(model.name), "model.name", "'\(model.name)' is not in the zoo (\(names.joined(separator: ", ")))")
     try check((1...4).contains(model.channels), "model.channels", "must be 1 to 4")
-    try check((4...ScenarioLimits.imageSize).contains(model.imageSize), "model.size", "must be 4 to \(ScenarioLimits.imageSize)")
+    try check((4...ScenarioLimits.imageSize).contains(model.imageSize), "model.size",
+      "must be 4 to \(ScenarioLimits.imageSize), not \(model.imageSize) (when absent, the dataset's image side: set it to resize the images)")
     try check((2...ScenarioLimits.classes).contains(model.classes), "model.classes", "must be 2 to \(ScenarioLimits.classes)")
     do { try ModelZoo.check(model) } catch { try check(false, "model", "\(error)") }
   }

@@ -3,8 +3,21 @@ import Foundation
 extension ImageDataset {
   /// Reads a dataset file, or a folder holding exactly one: MNIST / Fashion-MNIST IDX (raw or
   /// gzip; give the images file, its labels file is found beside it) or CIFAR-10 / CIFAR-100
-  /// binary. Class names come from the label-name files beside CIFAR data when present.
+  /// binary. Class names come from the label-name files beside CIFAR data when present. A file
+  /// that holds no images, or images without a row or a column, is an error.
   public static func load(_ path: String) throws(DatasetError) -> ImageDataset {
+    let dataset = try read(path)
+    guard dataset.height >= 1 && dataset.width >= 1 else {
+      throw .malformed(
+        path: dataset.source,
+        reason: "its images are \(dataset.height)×\(dataset.width) pixels: an image needs at least one row and one column")
+    }
+    guard dataset.count >= 1 else { throw .malformed(path: dataset.source, reason: "holds no images") }
+    return dataset
+  }
+
+  /// `load` without its checks of the images' shape and count.
+  private static func read(_ path: String) throws(DatasetError) -> ImageDataset {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw .unreadable(path: path, reason: "no such file or folder")
@@ -25,7 +38,7 @@ extension ImageDataset {
             ? "the folder holds no IDX images file, no CIFAR .bin file and no class folders of PNG or JPEG images"
             : "the folder holds several data files (\(candidates.joined(separator: ", "))); name one")
       }
-      return try load(path + "/" + candidates[0])
+      return try read(path + "/" + candidates[0])
     }
     guard isRegularFile(path) else {
       throw .unreadable(path: path, reason: "not a regular file (a device or a pipe?)")
@@ -85,7 +98,14 @@ extension ImageDataset {
     let dims = (0..<rank).map { d in
       (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) }
     }
-    let expected = dims.reduce(1, *)
+    // Three 32-bit dimensions can multiply past Int.max: no file holds that much.
+    let (expected, overflow) = dims.dropFirst().reduce((dims[0], false)) { product, d in
+      let next = product.0.multipliedReportingOverflow(by: d)
+      return (next.partialValue, product.1 || next.overflow)
+    }
+    guard !overflow else {
+      throw .malformed(path: path, reason: "truncated: the header promises \(dims) bytes of data, more than any file holds")
+    }
     let found = bytes.count - 4 - 4 * rank
     guard found == expected else {
       throw .malformed(

@@ -104,7 +104,7 @@ public struct ImageGrid {
   public private(set) var tiles: [[UInt8]?] = []
 
   public init(channels: Int, height: Int, width: Int, columns: Int, scale: Int = 1) {
-    precondition(scale >= 1, "scale must be at least 1")
+    precondition(scale >= 1 && columns >= 1, "a grid needs a column and a scale of at least 1")
     (self.channels, self.height, self.width, self.columns, self.scale) = (channels, height, width, columns, scale)
   }
 
