@@ -5,9 +5,9 @@ import Testing
 
 /// Mutated image and dataset files (Pillow's PNGs, some with their chunk CRCs made right again, of
 /// every colour type, Pillow's JPEGs, some with hostile frame sizes, SciPy's SVHN .mat files, a
-/// gzip stream) through FedSim's decoders: a clear error naming the file, or a decoded image;
+/// gzip stream, MNIST-style IDX pairs, some with hostile dimensions) through FedSim's decoders: a clear error naming the file, or a decoded image;
 /// never a crash or a hang.
-@Suite("Fuzzing: PNG, JPEG, .mat and gzip files")
+@Suite("Fuzzing: PNG, JPEG, .mat, gzip and IDX files")
 struct ImageFileFuzzTests {
   static let fixtures = SharedData.repositoryRoot + "/Tests/Fixtures"
   static let bases = ["png/rgb.png", "png/rgba.png", "png/palette.png", "png/gray16.png", "png/gray-alpha.png", "svhn/test_32x32.mat", "svhn/uncompressed_32x32.mat",
@@ -82,6 +82,20 @@ struct ImageFileFuzzTests {
     return bytes
   }
 
+  /// An IDX images file (3 images of 4×4) or its labels file, as MNIST's are laid out.
+  static func idx(labels: Bool) -> [UInt8] {
+    labels ? [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3] : [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4] + (0..<48).map { UInt8($0 * 5) }
+  }
+
+  /// An IDX file with one header dimension set to a hostile value (0, 1, 2³¹, 2³² − 1, 65,536).
+  static func idxMutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
+    var bytes = base
+    let at = 4 + 4 * fuzz.int(0..<Int(bytes[3]))
+    let v: UInt32 = fuzz.pick([0, 1, 0x8000_0000, 0xFFFF_FFFF, 65_536, 2])
+    for b in 0..<4 { bytes[at + b] = UInt8(truncatingIfNeeded: v >> (24 - 8 * b)) }
+    return bytes
+  }
+
   static func crc32(_ bytes: [UInt8]) -> UInt32 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes {
@@ -105,8 +119,11 @@ struct ImageFileFuzzTests {
         _ = try PNG.decodeAnimation(bytes, path: path)
       } else if path.hasSuffix(".gz") {
         _ = try Inflate.decompress(bytes, path: path)
-      } else {
-        _ = try ImageDataset.load(path)
+      } else {  // a dataset, read and previewed as `fedsim data preview` does
+        let d = try ImageDataset.load(path)
+        var grid = ImageGrid(channels: d.channels, height: d.height, width: d.width, columns: min(4, d.count))
+        for i in 0..<min(4, d.count) { grid.append(Array(d.pixels[(i * d.imageSize)..<((i + 1) * d.imageSize)])) }
+        _ = grid.pixels()
       }
       return .read
     } catch {
@@ -114,7 +131,7 @@ struct ImageFileFuzzTests {
     }
   }
 
-  @Test("mutated PNG, JPEG, .mat and gzip files: errors naming the file, or images; never a crash or a hang")
+  @Test("mutated PNG, JPEG, .mat, gzip and IDX files: errors naming the file, or images; never a crash or a hang")
   func mutants() throws {
     var fuzz = Fuzz(seed: 23)
     let cases = Fuzz.cases(400)
@@ -124,15 +141,25 @@ struct ImageFileFuzzTests {
     var originals = try Self.bases.map { ($0, Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/" + $0)))) }
     // A gzip stream of a PNG (Inflate is also what reads MNIST's .gz files).
     originals.append(("x.gz", try Self.gzip(originals[0].1, in: dir)))
-    var (errors, read) = (0, 0)
+    // An MNIST-style pair: one of the two files mutated, the other beside it intact.
+    originals += [("x-images-idx3-ubyte", Self.idx(labels: false)), ("x-labels-idx1-ubyte", Self.idx(labels: true))]
+    var (errors, decoded) = (0, 0)
     for n in 0..<cases {
       let (name, base) = fuzz.pick(originals)
+      let isIDX = name.contains("-idx")
       let bytes =
         name.hasSuffix(".png") && fuzz.chance(0.6)
-        ? Self.pngMutant(base, &fuzz) : name.hasSuffix(".jpg") && fuzz.chance(0.3) ? Self.jpegMutant(base, &fuzz) : Self.mutant(base, &fuzz)
-      let path = dir + "/case-\(n)-" + (name as NSString).lastPathComponent
+        ? Self.pngMutant(base, &fuzz) : name.hasSuffix(".jpg") && fuzz.chance(0.3) ? Self.jpegMutant(base, &fuzz)
+        : isIDX && fuzz.chance(0.5) ? Self.idxMutant(base, &fuzz) : Self.mutant(base, &fuzz)
+      let path = dir + "/case-\(n)-" + (name as NSString).lastPathComponent  // the mutated file
       try Data(bytes).write(to: URL(fileURLWithPath: path))
-      guard let outcome = bounded(seconds: 30, { Self.attempt(path, bytes) }) else {
+      if isIDX {  // the other file of the pair beside it; the images file is the one read
+        let other = name.contains("images") ? ("images-idx3", "labels-idx1") : ("labels-idx1", "images-idx3")
+        try Data(Self.idx(labels: name.contains("images"))).write(
+          to: URL(fileURLWithPath: path.replacingOccurrences(of: other.0, with: other.1)))
+      }
+      let read = path.replacingOccurrences(of: "labels-idx1", with: "images-idx3")
+      guard let outcome = bounded(seconds: 30, { Self.attempt(read, bytes) }) else {
         Issue.record("case \(n) hangs: \(path) kept")
         return
       }
@@ -141,12 +168,14 @@ struct ImageFileFuzzTests {
         errors += 1
         #expect(why.contains(path), "case \(n): \(why)")
         #expect(why.count <= 1_000 && !why.unicodeScalars.contains { $0.value < 0x20 }, "case \(n): \(why.prefix(300))")
-      case .read: read += 1
+      case .read: decoded += 1
       }
-      try? FileManager.default.removeItem(atPath: path)
+      for file in Set([path, read, read.replacingOccurrences(of: "images-idx3", with: "labels-idx1")]) {
+        try? FileManager.default.removeItem(atPath: file)
+      }
     }
-    #expect(errors > cases / 3, "errors \(errors), read \(read) of \(cases)")
-    print("image-file fuzz: \(cases) cases, \(errors) errors, \(read) read, 0 hangs")
+    #expect(errors > cases / 3, "errors \(errors), read \(decoded) of \(cases)")
+    print("image-file fuzz: \(cases) cases, \(errors) errors, \(decoded) read, 0 hangs")
   }
 
   /// `bytes` gzipped by the system's gzip (an independent encoder).
