@@ -125,6 +125,25 @@ struct DatasetTests {
     expectError(try idxPair("huge", images: [.max, .max, .max], pixels: 100, labels: 2), containing: "more than any file holds")
   }
 
+  @Test("class names from a names file or from folder names reach the terminal without their escape sequences, cut short")
+  func hostileClassNames() throws {
+    let batch = try scratch("data_batch_1.bin", (0..<10).flatMap { [UInt8($0)] + [UInt8](repeating: 50, count: 3072) })
+    let folder = URL(fileURLWithPath: batch).deletingLastPathComponent()
+    let names = ["\u{1B}]0;owned\u{07}cat", "dog\u{1B}[2J", String(repeating: "a", count: 5000)] + (3..<10).map { "c\($0)" }
+    try names.joined(separator: "\n").write(to: folder.appendingPathComponent("batches.meta.txt"), atomically: true, encoding: .utf8)
+    let d = try ImageDataset.load(batch)
+    #expect(d.classNames[0] == "\u{FFFD}]0;owned\u{FFFD}cat" && d.classNames[1] == "dog\u{FFFD}[2J")
+    #expect(d.classNames[2] == String(repeating: "a", count: 80) + "…" && d.classNames[9] == "c9")
+
+    let root = folder.appendingPathComponent("pictures")
+    let png = try Data(contentsOf: URL(fileURLWithPath: ImageFileFuzzTests.fixtures + "/png/rgb.png"))
+    for name in ["plain", "red\u{1B}[31m"] {
+      try FileManager.default.createDirectory(at: root.appendingPathComponent(name), withIntermediateDirectories: true)
+      try png.write(to: root.appendingPathComponent(name).appendingPathComponent("a.png"))
+    }
+    #expect(try ImageDataset.load(root.path).classNames == ["plain", "red\u{FFFD}[31m"])
+  }
+
   @Test("truncated and corrupt files are errors naming the file and the fault", .enabled(if: SharedData.dataTestsEnabled))
   func brokenFiles() throws {
     let dir = SharedData.dataDirectory

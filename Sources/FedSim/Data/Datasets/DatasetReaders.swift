@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 extension ImageDataset {
   /// Reads a dataset file, or a folder holding exactly one: MNIST / Fashion-MNIST IDX (raw or
@@ -170,7 +171,7 @@ extension ImageDataset {
     var classNames = (0..<classes).map(String.init)
     if let text = try? String(contentsOfFile: namesFile, encoding: .utf8) {
       let names = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-      if names.count == classes { classNames = names }
+      if names.count == classes { classNames = names.map(displayName) }
     }
     return ImageDataset(
       source: path, format: isCIFAR100 ? .cifar100 : .cifar10, channels: 3, height: 32, width: 32,
@@ -209,6 +210,10 @@ extension ImageDataset {
     guard let shape else { throw .unrecognized(path: root, reason: "the class folders hold no .png, .jpg or .jpeg files") }
     return ImageDataset(
       source: root, format: .imageFolder, channels: shape.0, height: shape.1, width: shape.2, pixels: pixels,
-      labels: labels, classNames: classes)
+      labels: labels, classNames: classes.map(displayName))
   }
+
+  /// A class name from a file or a folder name, as the terminal and reports show it: control
+  /// characters (a terminal's escape sequences among them) as U+FFFD, at most 80 characters.
+  static func displayName(_ name: String) -> String { UntrustedText.quoted(name) }
 }
