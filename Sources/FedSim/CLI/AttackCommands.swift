@@ -200,10 +200,6 @@ func parseNormalize(_ text: String, channels: Int) throws -> Normalization? {
 /// A file-system error as a person reads it: the POSIX reason when there is one.
 func describe(_ error: Error) -> String {
   let ns = error as NSError
-  if let cause = ns.userInfo[NSUnderlyingErrorKey] as? Error {
-    let underlying = cause as NSError
-    if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
-  }
-  if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-  return "\(error)"
+  return ns.domain == NSPOSIXErrorDomain || error is FileOutput.Failure || ns.userInfo[NSUnderlyingErrorKey] != nil
+    ? FileOutput.reason(error) : "\(error)"
 }

@@ -91,9 +91,7 @@ extension DataCommand {
       for i in 0..<shown {
         grid.append(Array(dataset.pixels[(i * dataset.imageSize)..<((i + 1) * dataset.imageSize)]))
       }
-      do { try Data(grid.png()).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-        throw fail("\(out): cannot write: \(error.localizedDescription)")
-      }
+      do { try FileOutput.write(Data(grid.png()), to: out) } catch { throw fail("\(out): cannot write: \(error.reason)") }
       print("wrote \(out): \(grid.tiles.count) images; labels \(dataset.labels.prefix(grid.tiles.count).map { dataset.classNames[$0] }.joined(separator: ", "))")
     }
   }

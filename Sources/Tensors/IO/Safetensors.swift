@@ -132,13 +132,10 @@ public struct SafetensorsFile: Sendable {
     return out
   }
 
-  /// Writes the file atomically (a temporary file renamed into place).
+  /// Writes the file atomically (a temporary file renamed into place), or into a device or a pipe
+  /// (`FileOutput`).
   public func write(to path: String) throws(SafetensorsError) {
-    do {
-      try Data(serialized()).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      throw .unwritable(source: path, reason: (error as NSError).localizedDescription)
-    }
+    do { try FileOutput.write(Data(serialized()), to: path) } catch { throw .unwritable(source: path, reason: error.reason) }
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The folder of one run (one point of a sweep): the resolved scenario, the adversary's brief,
 /// the endpoints the server bound, one events log per process (JSON lines), the server's round
@@ -57,9 +58,7 @@ public struct RunFolder: Sendable, Equatable {
   }
 
   public func write(_ data: Data, to file: String) throws(RunFolderError) {
-    do { try data.write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
-      throw .write(path: file, reason: RunFolderError.reason(error))
-    }
+    do { try FileOutput.write(data, to: file) } catch { throw .write(path: file, reason: error.reason) }
   }
 
   public func writeJSON<T: Encodable>(_ value: T, to file: String) throws(RunFolderError) {
@@ -116,9 +115,5 @@ public enum RunFolderError: Error, CustomStringConvertible, Equatable {
     }
   }
 
-  static func reason(_ error: any Error) -> String {
-    let e = error as NSError
-    if let u = e.userInfo[NSUnderlyingErrorKey] as? NSError, let s = strerror(Int32(u.code)) { return String(cString: s) }
-    return e.localizedDescription
-  }
+  static func reason(_ error: any Error) -> String { FileOutput.reason(error) }
 }

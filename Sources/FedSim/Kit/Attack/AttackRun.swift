@@ -132,7 +132,7 @@ public enum AttackRun {
     let fm = FileManager.default
     try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
     func put(_ name: String, _ data: Data) throws {
-      try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .atomic)
+      try FileOutput.write(data, to: URL(fileURLWithPath: directory).appendingPathComponent(name).path)
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,6 +1,7 @@
 import FedData
 import FedSimCore
 import Foundation
+import Tensors
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -92,9 +93,7 @@ public enum DatasetFetcher {
         written += try unpackTarGz(bytes, name: url, into: directory)
       } else {
         let path = directory + "/" + file.name
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-          throw .write(path: path, reason: (error as NSError).localizedDescription)
-        }
+        do { try FileOutput.write(Data(bytes), to: path) } catch { throw .write(path: path, reason: error.reason) }
         written.append(path)
       }
       progress("checked \(file.name) (MD5 \(md5))")
@@ -158,8 +157,8 @@ public enum DatasetFetcher {
         do {
           try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-          try Data(tar[start..<(start + size)]).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch { throw .write(path: path, reason: (error as NSError).localizedDescription) }
+          try FileOutput.write(Data(tar[start..<(start + size)]), to: path)
+        } catch { throw .write(path: path, reason: FileOutput.reason(error)) }
         written.append(path)
       }
       offset = start + (size + 511) / 512 * 512

@@ -1,0 +1,67 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Tensors
+
+@Suite("Writing output files where a person points")
+struct FileOutputTests {
+  let dir = TemporaryPath.make("fedsim-output")
+
+  init() throws { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+
+  func contents(_ path: String) -> String? { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } }
+
+  @Test("a regular file is replaced whole; through a symbolic link, the file it points to (the link stays)")
+  func throughLinks() throws {
+    let (file, link) = (dir + "/a.txt", dir + "/link.txt")
+    try FileOutput.write(Data("old".utf8), to: file)
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)
+    try FileOutput.write(Data("new".utf8), to: link)
+    #expect(contents(file) == "new")
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == file)
+  }
+
+  @Test("a character device is written in place, not renamed over: /dev/full says it is full and stays a device")
+  func devices() throws {
+    #expect(throws: FileOutput.Failure(reason: String(cString: strerror(ENOSPC)))) { try FileOutput.write(Data("x".utf8), to: "/dev/full") }
+    var info = stat()
+    #expect(stat("/dev/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+    try FileOutput.write(Data("x".utf8), to: "/dev/null")
+    #expect(throws: FileOutput.Failure(reason: "it is a folder")) { try FileOutput.write(Data("x".utf8), to: dir) }
+  }
+
+  @Test("a pipe is written in place: its reader gets every byte, and the pipe stays a pipe")
+  func pipe() throws {
+    let fifo = dir + "/fifo"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) })  // more than a pipe's buffer
+    let read = Thread.detachNewThreadAndWait(seconds: 30) { FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() }
+    try FileOutput.write(bytes, to: fifo)
+    #expect(read.value() == bytes)
+    var info = stat()
+    #expect(stat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+  }
+}
+
+/// A value made on a thread of its own, waited for at most some seconds (nil after that).
+private final class Pending<T>: @unchecked Sendable {
+  private var result: T?
+  private let done = DispatchSemaphore(value: 0)
+  private let seconds: Double
+
+  init(seconds: Double) { self.seconds = seconds }
+  func set(_ value: T?) {
+    result = value
+    done.signal()
+  }
+  func value() -> T? { done.wait(timeout: .now() + seconds) == .success ? result : nil }
+}
+
+extension Thread {
+  fileprivate static func detachNewThreadAndWait<T>(seconds: Double, _ body: @escaping @Sendable () -> T?) -> Pending<T> {
+    let pending = Pending<T>(seconds: seconds)
+    Thread.detachNewThread { pending.set(body()) }
+    return pending
+  }
+}
