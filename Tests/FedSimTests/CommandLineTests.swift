@@ -7,11 +7,12 @@ import Testing
 @Suite("The command line")
 struct CommandLineTests {
   /// Runs the built `fedsim` with `arguments`; its status and everything it printed.
-  func fedsim(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+  func fedsim(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil) throws -> (Int32, String) {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
     p.arguments = arguments
+    if let folder { p.currentDirectoryURL = URL(fileURLWithPath: folder) }
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     (p.standardOutput, p.standardError) = (pipe, pipe)
@@ -109,6 +110,22 @@ struct CommandLineTests {
     // R-GAP prints each layer's rank once it has solved: none may show before the error.
     let (status, text) = try fedsim(["attack", "--method", "rgap", "--out", file])
     #expect(status == 1 && text.contains("cannot write the results to \(file)") && !text.contains("rank"), "\(text)")
+  }
+
+  @Test("attack never writes over an earlier attack's results; by default each attack has a folder of its own")
+  func attackKeepsEarlierResults() throws {
+    let dir = TemporaryPath.make("attack-twice")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (first, text) = try fedsim(["attack", "--iterations", "2", "--restarts", "1", "--out", dir + "/a"])
+    let metrics = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/metrics.json"))
+    #expect(first == 0, "\(text)")
+    let (again, refusal) = try fedsim(["attack", "--iterations", "3", "--restarts", "1", "--out", dir + "/a"])
+    #expect(again == 1 && refusal.contains("\(dir)/a already holds an attack's results (metrics.json)"), "\(refusal)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a/metrics.json")) == metrics)
+    // Without --out: attacks/built-in-TIME under the working folder.
+    let (status, named) = try fedsim(["attack", "--iterations", "2", "--restarts", "1"], in: dir)
+    let made = try FileManager.default.contentsOfDirectory(atPath: dir + "/attacks")
+    #expect(status == 0 && made.count == 1 && made[0].hasPrefix("built-in-") && named.contains("attacks/\(made[0])"), "\(named)")
   }
 
   /// The debug build this runs kept the signal handlers alive where the optimised one released

@@ -47,7 +47,8 @@ struct Attack: ParsableCommand {
   var learningRate: Float?
   @Option(help: "The total-variation weight (IG).") var tv: Float = 1e-2
   @Option(help: "PSNR (dB) at which an image counts as recovered.") var threshold = 30.0
-  @Option(help: "The folder to write the results into.") var out = "attack-out"
+  @Option(help: "The folder to write the results into (default: attacks/UPDATE-TIME); one that already holds an attack's results is refused.")
+  var out: String?
   @Option(help: "Threads for the products and the passes between them, 1 to four a core (default: OPENBLAS_NUM_THREADS, else 1).") var threads: Int?
   @Option(help: "The model's input normalisation, when the file does not say: imagenet, none, or MEAN,…/STD,….")
   var normalize: String?
@@ -83,6 +84,9 @@ struct Attack: ParsableCommand {
       recorded = try Self.builtInUpdate()
       print("attacking the built-in update: shapes image 0 on the DLG LeNet (10 classes, seed 0)")
     }
+    let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+    let stem = update.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "built-in"
+    let out = self.out ?? "attacks/\(stem)-\(stamp)"
     try Self.prepareFolder(out)
     let configuration = AttackConfiguration(
       method: method, iterations: iterations, restarts: restarts, seed: seed,
@@ -109,8 +113,12 @@ struct Attack: ParsableCommand {
 extension Attack {
   /// Makes `out` (a folder) and checks that it takes files, before the attack: its results,
   /// perhaps hours of work on a big model, were otherwise lost to a mistyped or read-only --out.
+  /// A folder that already holds an earlier attack's results is refused: they are never written over.
   static func prepareFolder(_ out: String) throws {
     let fm = FileManager.default
+    if let earlier = AttackRun.outputs.first(where: { fm.fileExists(atPath: out + "/" + $0) }) {
+      throw fail("\(out) already holds an attack's results (\(earlier)): a new attack never writes over them; choose another --out")
+    }
     do { try fm.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
       throw fail("cannot write the results to \(out): \(describe(error))")
     }

@@ -123,6 +123,12 @@ public enum AttackRun {
     return (metrics, result, trace)
   }
 
+  /// The files `write` puts in its folder.
+  public static let outputs = [
+    "metrics.json", "history.csv", "reconstruction.png", "history.png", "timeline.png", "convergence.svg",
+    "reconstruction.safetensors",
+  ]
+
   /// Writes the run's files into `directory` (created if needed); each file appears whole or not
   /// at all.
   public static func write(
@@ -132,6 +138,7 @@ public enum AttackRun {
     let fm = FileManager.default
     try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
     func put(_ name: String, _ data: Data) throws {
+      precondition(outputs.contains(name), "\(name) is not in AttackRun.outputs")
       try FileOutput.write(data, to: URL(fileURLWithPath: directory).appendingPathComponent(name).path)
     }
     let encoder = JSONEncoder()
