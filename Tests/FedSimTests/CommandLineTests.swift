@@ -112,6 +112,23 @@ struct CommandLineTests {
     #expect(status == 1 && text.contains("cannot write the results to \(file)") && !text.contains("rank"), "\(text)")
   }
 
+  @Test(
+    "a device, a folder or a file where the other is wanted is an error saying which, not Foundation's 'permission' or 'error 256'",
+    arguments: [
+      (["attack", "--update", "/dev/zero", "--out", "/nonexistent/a"], "/dev/zero: cannot read: it is not a regular file (a device or a pipe?)"),
+      (["attack", "--update", "/", "--out", "/nonexistent/a"], "/: cannot read: it is a folder"),
+      (["attack", "--update", "/nonexistent.safetensors", "--out", "/nonexistent/a"], "/nonexistent.safetensors: cannot read: No such file or directory"),
+      (["data", "info", "/dev/zero"], "/dev/zero: cannot read: not a regular file"),
+      (["report", "/dev/null"], "/dev/null is not a folder"),
+      (["score", "/dev/null"], "/dev/null is not a folder"),
+      (["run", "--resume", "/nonexistent-run"], "/nonexistent-run: no such folder"),
+      (["demo", "--image", "/tmp"], "--image /tmp: not a .png, .jpg or .jpeg picture"),
+    ])
+  func wrongKindOfPath(_ c: ([String], String)) throws {
+    let (status, text) = try fedsim(c.0)
+    #expect(status != 0 && text.contains(c.1), "\(c.0): \(text)")
+  }
+
   @Test("attack never writes over an earlier attack's results; by default each attack has a folder of its own")
   func attackKeepsEarlierResults() throws {
     let dir = TemporaryPath.make("attack-twice")

@@ -22,12 +22,29 @@ struct FileOutputTests {
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == file)
   }
 
-  @Test("a character device is written in place, not renamed over: /dev/full says it is full and stays a device")
+  /// A character device node of our own in the test's folder (major 1: /dev/full is 7, /dev/null
+  /// 3), so that a regression renames over it rather than over the system's.
+  func device(_ name: String, minor: UInt32) -> String {
+    let path = dir + "/" + name
+    #expect(mknod(path, S_IFCHR | 0o666, dev_t(1 << 8 | minor)) == 0, "mknod \(path): \(String(cString: strerror(errno)))")
+    return path
+  }
+
+  @Test(
+    "a character device is written in place, not renamed over: a full one says it is full and stays a device",
+    .enabled(if: getuid() == 0, "making device nodes needs root (CI runs as root)"))
   func devices() throws {
-    #expect(throws: FileOutput.Failure(reason: String(cString: strerror(ENOSPC)))) { try FileOutput.write(Data("x".utf8), to: "/dev/full") }
+    let full = device("full", minor: 7)
+    #expect(throws: FileOutput.Failure(reason: String(cString: strerror(ENOSPC)))) { try FileOutput.write(Data("x".utf8), to: full) }
     var info = stat()
-    #expect(stat("/dev/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
-    try FileOutput.write(Data("x".utf8), to: "/dev/null")
+    #expect(stat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+    let null = device("null", minor: 3)
+    try FileOutput.write(Data("x".utf8), to: null)
+    #expect(stat(null, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+  }
+
+  @Test("a folder is refused, saying so")
+  func folder() {
     #expect(throws: FileOutput.Failure(reason: "it is a folder")) { try FileOutput.write(Data("x".utf8), to: dir) }
   }
 

@@ -46,6 +46,10 @@ struct Demo: ParsableCommand {
   func validate() throws {
     if data != nil && image != nil { throw ValidationError("give --image or --data, not both") }
     if data == nil && index != 0 { throw ValidationError("--index needs --data") }
+    // The scenario takes a path that is no picture's for a dataset: a folder would be read as one.
+    if let image, !ImageFile.isImageName(image) {
+      throw ValidationError("--image \(image): not a .png, .jpg or .jpeg picture (a dataset goes to --data)")
+    }
     if defense.count > 4 { throw ValidationError("at most 4 --defense settings fit side by side") }
     if !(replay >= 0 && replay <= 600) { throw ValidationError("--replay takes 0 to 600 seconds") }
     for d in defense { _ = try Self.parse(d) }

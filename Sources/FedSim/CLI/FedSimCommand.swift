@@ -114,6 +114,14 @@ func warn(_ message: String) {
 }
 
 /// Prints `message` to standard error and gives the exit code to throw.
+/// `path` when it is a folder (a run's or a point's), or exits saying what it is instead.
+func existingFolder(_ path: String) throws -> String {
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("\(path): no such folder") }
+  guard isDirectory.boolValue else { throw fail("\(path) is not a folder") }
+  return path
+}
+
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + UntrustedText.printable(message: message) + "\n").utf8))
   return ExitCode(1)

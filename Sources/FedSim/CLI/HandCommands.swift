@@ -60,7 +60,8 @@ struct Score: ParsableCommand {
 
   func run() throws {
     let summary: RunSummary
-    do { summary = try Launcher.score(RunFolder(pointDirectory)) } catch { throw fail("\(error)") }
+    let folder = RunFolder(try existingFolder(pointDirectory))
+    do { summary = try Launcher.score(folder) } catch { throw fail("\(error)") }
     for r in summary.rows {
       print(String(format: "round %d, client %d: PSNR %.2f dB, SSIM %.4f, MSE %.3g, labels %.0f%%%@",
         r.round, r.client, r.psnr, r.ssim, r.mse, 100 * r.labelAccuracy, r.success ? ", recovered" : ""))

@@ -99,7 +99,8 @@ struct Run: ParsableCommand {
   private func makePlan() throws -> RunPlan {
     let binaries = binariesFolder()
     if let resume {
-      do { return try RunPlan(resuming: RunFolder(resume), binaries: binaries) } catch { throw fail("\(error)") }
+      let folder = RunFolder(try existingFolder(resume))
+      do { return try RunPlan(resuming: folder, binaries: binaries) } catch { throw fail("\(error)") }
     }
     let path = scenario ?? ""
     do {
@@ -200,7 +201,8 @@ struct Report: ParsableCommand {
   @Argument(help: "The run folder.", completion: .directory) var runDirectory: String
 
   func run() throws {
-    do { print("wrote " + (try HTMLReport.write(folder: RunFolder(runDirectory)))) } catch {
+    let folder = RunFolder(try existingFolder(runDirectory))
+    do { print("wrote " + (try HTMLReport.write(folder: folder))) } catch {
       throw fail("\(runDirectory) is not a finished run folder: \(describe(error))")
     }
   }

@@ -29,11 +29,7 @@ public struct SafetensorsFile: Sendable {
   /// Reads a file.
   public init(contentsOf path: String) throws(SafetensorsError) {
     let bytes: [UInt8]
-    do {
-      bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-      throw .unreadable(source: path, reason: (error as NSError).localizedDescription)
-    }
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(source: path, reason: error.reason) }
     try self.init(bytes: bytes, source: path)
   }
 

@@ -71,9 +71,7 @@ public struct RunFolder: Sendable, Equatable {
 
   public func readJSON<T: Decodable>(_ type: T.Type, from file: String) throws(RunFolderError) -> T {
     let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-      throw .unreadable(path: file, reason: RunFolderError.reason(error))
-    }
+    do { data = Data(try FileInput.bytes(file)) } catch { throw .unreadable(path: file, reason: error.reason) }
     do { return try JSONDecoder().decode(T.self, from: data) } catch {
       throw .unreadable(path: file, reason: "not a valid \(T.self): \(error)")
     }

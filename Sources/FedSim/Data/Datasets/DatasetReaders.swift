@@ -123,9 +123,7 @@ extension ImageDataset {
   /// CIFAR-10, `train.bin`/`test.bin` CIFAR-100), else by which record size divides the file.
   public static func readCIFAR(_ path: String) throws(DatasetError) -> ImageDataset {
     let bytes: [UInt8]
-    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-      throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(path: path, reason: error.reason) }
     let name = URL(fileURLWithPath: path).lastPathComponent
     let isCIFAR100: Bool
     if name.contains("_batch") {

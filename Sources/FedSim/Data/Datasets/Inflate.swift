@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Tensors
 
 /// zlib decompression of gzip and zlib streams.
 public enum Inflate {
@@ -53,9 +54,7 @@ public enum Inflate {
   /// Reads a file, decompressing it when it is gzip (magic 1f 8b).
   static func readMaybeGzip(_ path: String) throws(DatasetError) -> [UInt8] {
     let bytes: [UInt8]
-    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-      throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(path: path, reason: error.reason) }
     if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B { return try decompress(bytes, path: path) }
     return bytes
   }

@@ -14,10 +14,8 @@ struct MATLABArray {
 /// zlib-compressed elements (miCOMPRESSED), as SVHN's `*_32x32.mat` files hold them.
 enum MATLABFile {
   static func read(_ path: String) throws(DatasetError) -> [String: MATLABArray] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw .unreadable(path: path, reason: "no such file or not readable")
-    }
-    let bytes = Array(data)
+    let bytes: [UInt8]
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(path: path, reason: error.reason) }
     func fail(_ why: String) -> DatasetError { .malformed(path: path, reason: "not a readable MATLAB v5 file: \(why)") }
     guard bytes.count >= 128, String(decoding: bytes[0..<10], as: UTF8.self).hasPrefix("MATLAB 5.0") else {
       throw fail("no 'MATLAB 5.0 MAT-file' header")

@@ -1,5 +1,6 @@
 import CTurboJPEG
 import Foundation
+import Tensors
 
 /// JPEG decoding through libjpeg-turbo's TurboJPEG API: baseline and progressive, greyscale
 /// (1 channel) or colour (3, as RGB), with the accurate integer IDCT and fancy upsampling, as
@@ -74,10 +75,8 @@ public enum ImageFile {
 
   /// Reads and decodes a PNG or JPEG file.
   public static func read(_ path: String) throws(DatasetError) -> DecodedImage {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-      let data = FileManager.default.contents(atPath: path)
-    else { throw .unreadable(path: path, reason: "no such file or not readable") }
-    return try decode(Array(data), path: path)
+    let bytes: [UInt8]
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(path: path, reason: error.reason) }
+    return try decode(bytes, path: path)
   }
 }

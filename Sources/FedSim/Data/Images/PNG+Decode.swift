@@ -30,10 +30,9 @@ extension PNG {
 
   /// Reads and decodes a PNG file.
   public static func read(_ path: String) throws(DatasetError) -> DecodedImage {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw .unreadable(path: path, reason: "no such file or not readable")
-    }
-    return try decode(Array(data), path: path)
+    let bytes: [UInt8]
+    do { bytes = try FileInput.bytes(path) } catch { throw .unreadable(path: path, reason: error.reason) }
+    return try decode(bytes, path: path)
   }
 }
 
