@@ -113,7 +113,6 @@ func warn(_ message: String) {
   FileHandle.standardError.write(Data(("warning: " + UntrustedText.printable(message: message) + "\n").utf8))
 }
 
-/// Prints `message` to standard error and gives the exit code to throw.
 /// `path` when it is a folder (a run's or a point's), or exits saying what it is instead.
 func existingFolder(_ path: String) throws -> String {
   var isDirectory: ObjCBool = false
@@ -122,6 +121,7 @@ func existingFolder(_ path: String) throws -> String {
   return path
 }
 
+/// Prints `message` to standard error and gives the exit code to throw.
 func fail(_ message: String) -> ExitCode {
   FileHandle.standardError.write(Data(("error: " + UntrustedText.printable(message: message) + "\n").utf8))
   return ExitCode(1)

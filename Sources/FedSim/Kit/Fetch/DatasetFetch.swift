@@ -157,7 +157,9 @@ public enum DatasetFetcher {
         do {
           try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-          try FileOutput.write(Data(tar[start..<(start + size)]), to: path)
+          // Not through FileOutput: an archive's entry replaces whatever is at its path, a link
+          // included, and never writes where a link points.
+          try Data(tar[start..<(start + size)]).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch { throw .write(path: path, reason: FileOutput.reason(error)) }
         written.append(path)
       }
