@@ -73,7 +73,7 @@ public struct RunFolder: Sendable, Equatable {
     let data: Data
     do { data = Data(try FileInput.bytes(file)) } catch { throw .unreadable(path: file, reason: error.reason) }
     do { return try JSONDecoder().decode(T.self, from: data) } catch {
-      throw .unreadable(path: file, reason: "not a valid \(T.self): \(error)")
+      throw .unreadable(path: file, reason: "not a valid \(T.self): \(DecodingErrorText.describe(error))")
     }
   }
 
