@@ -5,8 +5,8 @@ import Testing
 
 /// Mutated image and dataset files (Pillow's PNGs, some with their chunk CRCs made right again, of
 /// every colour type, Pillow's JPEGs, some with hostile frame sizes, SciPy's SVHN .mat files, a
-/// gzip stream, MNIST-style IDX pairs, some with hostile dimensions) through FedSim's decoders: a clear error naming the file, or a decoded image;
-/// never a crash or a hang.
+/// gzip stream, MNIST-style IDX pairs, some with hostile dimensions) through FedSim's decoders: a
+/// clear error naming the file, or a decoded image; never a crash or a hang.
 @Suite("Fuzzing: PNG, JPEG, .mat, gzip and IDX files")
 struct ImageFileFuzzTests {
   static let fixtures = SharedData.repositoryRoot + "/Tests/Fixtures"
@@ -87,7 +87,7 @@ struct ImageFileFuzzTests {
     labels ? [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3] : [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4] + (0..<48).map { UInt8($0 * 5) }
   }
 
-  /// An IDX file with one header dimension set to a hostile value (0, 1, 2³¹, 2³² − 1, 65,536).
+  /// An IDX file with one header dimension set to a hostile value (0, 1, 2, 2³¹, 2³² − 1, 65,536).
   static func idxMutant(_ base: [UInt8], _ fuzz: inout Fuzz) -> [UInt8] {
     var bytes = base
     let at = 4 + 4 * fuzz.int(0..<Int(bytes[3]))
