@@ -129,6 +129,23 @@ struct CommandLineTests {
     #expect(status != 0 && text.contains(c.1), "\(c.0): \(text)")
   }
 
+  @Test("--out /dev/stdout: the file alone on standard output, the 'wrote' line on standard error")
+  func outputToStandardOutput() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binaries + "/fedsim")
+    p.arguments = ["data", "preview", "shapes", "--count", "2", "--out", "/dev/stdout"]
+    let (out, err) = (Pipe(), Pipe())
+    (p.standardOutput, p.standardError) = (out, err)
+    try p.run()
+    let png = out.fileHandleForReading.readDataToEndOfFile()
+    let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0 && said.hasPrefix("wrote /dev/stdout: 2 images"), "\(said)")
+    // A whole PNG and nothing after it: its IEND chunk (with its CRC) ends the stream.
+    #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47] && Array(png.suffix(8)) == [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
+  }
+
   @Test("attack never writes over an earlier attack's results; by default each attack has a folder of its own")
   func attackKeepsEarlierResults() throws {
     let dir = TemporaryPath.make("attack-twice")

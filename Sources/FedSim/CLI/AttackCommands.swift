@@ -194,9 +194,9 @@ struct Record: ParsableCommand {
     do { try update.write(to: out) } catch {
       throw fail("\(RunFileError.unwritable(path: out, reason: describe(error)))")  // names the file once
     }
-    print(
+    reportWritten(
       "wrote \(out): \(model) (\(spec.classes) classes, \(spec.activation.rawValue), \(spec.imageSize)×\(spec.imageSize), "
-        + "normalised: \(spec.normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)")
+        + "normalised: \(spec.normalization?.text ?? "no")), images \(index)…\(index + batch - 1) with labels \(labels)", to: out)
   }
 }
 

@@ -92,7 +92,8 @@ extension DataCommand {
         grid.append(Array(dataset.pixels[(i * dataset.imageSize)..<((i + 1) * dataset.imageSize)]))
       }
       do { try FileOutput.write(Data(grid.png()), to: out) } catch { throw fail("\(out): cannot write: \(error.reason)") }
-      print("wrote \(out): \(grid.tiles.count) images; labels \(dataset.labels.prefix(grid.tiles.count).map { dataset.classNames[$0] }.joined(separator: ", "))")
+      let labels = dataset.labels.prefix(grid.tiles.count).map { dataset.classNames[$0] }.joined(separator: ", ")
+      reportWritten("wrote \(out): \(grid.tiles.count) images; labels \(labels)", to: out)
     }
   }
 }
@@ -106,6 +107,17 @@ func loadDataset(_ path: String) throws -> ImageDataset {
 /// The folder of this executable, where its sibling processes (fed-server, …) are.
 func binariesFolder() -> String {
   (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath().deletingLastPathComponent().path
+}
+
+/// Prints what a command wrote to `out`: on standard output, or on standard error when `out` is
+/// standard output itself (`--out /dev/stdout`), where the line would follow the file's bytes.
+func reportWritten(_ line: String, to out: String) {
+  var (file, stdout) = (stat(), stat())
+  if stat(out, &file) == 0, fstat(STDOUT_FILENO, &stdout) == 0, file.st_dev == stdout.st_dev, file.st_ino == stdout.st_ino {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+  } else {
+    print(line)
+  }
 }
 
 /// Prints `message` to standard error as a warning: the command goes on.
