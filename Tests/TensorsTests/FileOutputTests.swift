@@ -12,7 +12,7 @@ struct FileOutputTests {
 
   func contents(_ path: String) -> String? { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } }
 
-  @Test("a regular file is replaced whole; through a symbolic link, the file it points to (the link stays)")
+  @Test("a regular file is replaced whole; through a symbolic link, the file it points to is replaced or made (the link stays)")
   func throughLinks() throws {
     let (file, link) = (dir + "/a.txt", dir + "/link.txt")
     try FileOutput.write(Data("old".utf8), to: file)
@@ -20,6 +20,13 @@ struct FileOutputTests {
     try FileOutput.write(Data("new".utf8), to: link)
     #expect(contents(file) == "new")
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == file)
+    // A link to a file not made yet, relative, through a second link: the file is made there.
+    let (first, second) = (dir + "/first.txt", dir + "/second.txt")
+    try FileManager.default.createSymbolicLink(atPath: first, withDestinationPath: "second.txt")
+    try FileManager.default.createSymbolicLink(atPath: second, withDestinationPath: "made.txt")
+    try FileOutput.write(Data("made".utf8), to: first)
+    #expect(contents(dir + "/made.txt") == "made")
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: first) == "second.txt")
   }
 
   /// A character device node of our own in the test's folder (major 1: /dev/full is 7, /dev/null

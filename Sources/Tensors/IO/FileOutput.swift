@@ -3,8 +3,8 @@ import Foundation
 /// Writes a whole file at a path a person named (`--out`, a run folder's files). A regular file,
 /// or a new one, is written atomically: a temporary file beside it renamed into place, so that a
 /// reader never sees half a file and a failed write leaves the old one whole. Through a symbolic
-/// link the file it points to is replaced, not the link (Foundation's atomic write would put a
-/// file in the link's place). A character device or a pipe (`/dev/stdout` into a pipe, a FIFO)
+/// link the file it points to is replaced or made, not the link (Foundation's atomic write would
+/// put a file in the link's place). A character device or a pipe (`/dev/stdout` into a pipe, a FIFO)
 /// is written directly: renaming over it would replace the device node itself, as root did with
 /// `/dev/full`. A folder, a block device or a socket is refused.
 public enum FileOutput {
@@ -16,13 +16,24 @@ public enum FileOutput {
 
   public static func write(_ data: Data, to path: String) throws(Failure) {
     var info = stat()
-    guard stat(path, &info) == 0 else { return try replace(path, with: data) }  // a new file (or a dangling link)
+    guard stat(path, &info) == 0 else { return try replace(danglingTarget(path) ?? path, with: data) }  // a new file
     switch info.st_mode & S_IFMT {
     case S_IFREG: try replace(resolved(path), with: data)
     case S_IFCHR, S_IFIFO: try writeInPlace(path, data)
     case S_IFDIR: throw Failure(reason: "it is a folder")
     default: throw Failure(reason: "it is neither a regular file, a character device nor a pipe")
     }
+  }
+
+  /// Where a symbolic link to nothing yet points, through further such links, so that the write
+  /// makes that file as a shell's `>` does; nil when `path` is no link (or the links loop).
+  static func danglingTarget(_ path: String) -> String? {
+    var current = path
+    for _ in 0..<40 {
+      guard let next = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current == path ? nil : current }
+      current = next.hasPrefix("/") ? next : (current as NSString).deletingLastPathComponent + "/" + next
+    }
+    return nil
   }
 
   /// The path with every symbolic link followed (the file that a write should replace).
