@@ -118,7 +118,7 @@ struct CommandLineTests {
       (["attack", "--update", "/dev/zero", "--out", "/nonexistent/a"], "/dev/zero: cannot read: it is not a regular file (a device or a pipe?)"),
       (["attack", "--update", "/", "--out", "/nonexistent/a"], "/: cannot read: it is a folder"),
       (["attack", "--update", "/nonexistent.safetensors", "--out", "/nonexistent/a"], "/nonexistent.safetensors: cannot read: No such file or directory"),
-      (["data", "info", "/dev/zero"], "/dev/zero: cannot read: not a regular file"),
+      (["data", "info", "/dev/zero"], "/dev/zero: cannot read: it is not a regular file (a device or a pipe?)"),
       (["report", "/dev/null"], "/dev/null is not a folder"),
       (["score", "/dev/null"], "/dev/null is not a folder"),
       (["run", "--resume", "/nonexistent-run"], "/nonexistent-run: no such folder"),

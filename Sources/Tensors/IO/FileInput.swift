@@ -5,16 +5,24 @@ import Foundation
 /// refuses the rest saying "you don't have permission". Each failure is a reason for after
 /// "PATH: cannot read: ".
 public enum FileInput {
-  public static func bytes(_ path: String) throws(FileOutput.Failure) -> [UInt8] {
-    var info = stat()
-    guard stat(path, &info) == 0 else { throw FileOutput.Failure(reason: String(cString: strerror(errno))) }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw FileOutput.Failure(reason: "it is a folder")
-    default: throw FileOutput.Failure(reason: "it is not a regular file (a device or a pipe?)")
-    }
+  /// Why a file could not be read: the same kind of reason as a write's.
+  public typealias Failure = FileOutput.Failure
+
+  public static func bytes(_ path: String) throws(Failure) -> [UInt8] {
+    try checkRegular(path)
     do { return Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-      throw FileOutput.Failure(reason: FileOutput.reason(error))
+      throw Failure(reason: FileOutput.reason(error))
+    }
+  }
+
+  /// Throws unless `path` is, or links to, a regular file.
+  public static func checkRegular(_ path: String) throws(Failure) {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFDIR: throw Failure(reason: "it is a folder")
+    default: throw Failure(reason: "it is not a regular file (a device or a pipe?)")
     }
   }
 }

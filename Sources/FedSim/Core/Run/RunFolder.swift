@@ -52,7 +52,7 @@ public struct RunFolder: Sendable, Equatable {
   public func create() throws(RunFolderError) {
     for sub in ["", "/events", "/truth", "/reconstructions", "/timelines", "/live"] {
       do { try FileManager.default.createDirectory(atPath: path + sub, withIntermediateDirectories: true) } catch {
-        throw .write(path: path + sub, reason: RunFolderError.reason(error))
+        throw .write(path: path + sub, reason: FileOutput.reason(error))
       }
     }
   }
@@ -112,6 +112,4 @@ public enum RunFolderError: Error, CustomStringConvertible, Equatable {
     case .invalid(let e): e.description
     }
   }
-
-  static func reason(_ error: any Error) -> String { FileOutput.reason(error) }
 }

@@ -41,22 +41,13 @@ extension ImageDataset {
       }
       return try read(path + "/" + candidates[0])
     }
-    guard isRegularFile(path) else {
-      throw .unreadable(path: path, reason: "not a regular file (a device or a pipe?)")
-    }
+    do { try FileInput.checkRegular(path) } catch { throw .unreadable(path: path, reason: error.reason) }
     let name = URL(fileURLWithPath: path).lastPathComponent
     if name.contains("idx3") { return try readIDX(imagesPath: path) }
     if name.hasSuffix(".bin") { return try readCIFAR(path) }
     if name.hasSuffix(".mat") { return try readSVHN(path) }
     throw .unrecognized(
       path: path, reason: "expected an IDX images file (*-images-idx3-ubyte[.gz]), a CIFAR .bin file or an SVHN .mat file")
-  }
-
-  /// Whether `path` is, or links to, a regular file (not a device, a pipe or a socket, which
-  /// Foundation refuses with a misleading "you don't have permission").
-  static func isRegularFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
   }
 
   /// MNIST-style IDX: an unsigned-byte images file (N×H×W) and its labels file (N).
